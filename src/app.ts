@@ -1,0 +1,40 @@
+// Opens the store, brings its schema up to date, makes the root client and builds the server.
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+import type { AppContext } from './context.ts';
+import { setHashConcurrency } from './iam/password-hash.ts';
+import { ensureRootClient } from './iam/root-client.ts';
+import { buildServer } from './server.ts';
+import { openDatabase } from './store/database.ts';
+import { migrate } from './store/migrations.ts';
+import { ResourceStore } from './store/resource-store.ts';
+
+export interface App {
+  ctx: AppContext;
+  server: FastifyInstance;
+  /** Stops taking requests, lets those under way finish, then closes the store. */
+  close(): Promise<void>;
+}
+
+export async function startApp(config: Config, options: { logger?: boolean } = {}): Promise<App> {
+  setHashConcurrency(config.hashConcurrency);
+  const db = await openDatabase(config);
+  try {
+    await migrate(db);
+    const resources = new ResourceStore(db);
+    if (config.rootClient) await ensureRootClient(resources, config.rootClient);
+    const ctx: AppContext = { config, db, resources };
+    const server = await buildServer(ctx, options);
+    return {
+      ctx,
+      server,
+      async close() {
+        await server.close();
+        await db.close();
+      },
+    };
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}

@@ -1,0 +1,22 @@
+// Step 2 of the pipeline: who is calling. Runs before the body is read, so strangers cannot make us parse it.
+import type { FastifyRequest } from 'fastify';
+import type { AppContext } from '../context.ts';
+import { unauthorized } from '../resources/outcome.ts';
+import { BASIC_CHALLENGE, BasicAuthenticator } from './basic.ts';
+import './identity.ts';
+
+export function authenticator(ctx: AppContext) {
+  const basic = new BasicAuthenticator(ctx.resources);
+  return async function authenticate(request: FastifyRequest): Promise<void> {
+    request.identity = null;
+    if (request.routeOptions.config.public) return;
+    const header = request.headers.authorization;
+    if (header === undefined) return;
+    const [scheme, credentials = ''] = header.trim().split(/\s+/, 2);
+    if (/^basic$/i.test(scheme)) {
+      request.identity = await basic.authenticate(credentials);
+      return;
+    }
+    throw unauthorized(`Unsupported authorization scheme "${scheme.slice(0, 20)}": use Basic`, BASIC_CHALLENGE);
+  };
+}

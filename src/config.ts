@@ -1,0 +1,75 @@
+// Every setting Warden reads, typed and read once. No other module touches process.env.
+
+export interface RootClientConfig {
+  id: string;
+  secret: string;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Public URL of this server; the base of every absolute link and the token issuer. */
+  baseUrl: string;
+  /** PostgreSQL connection string; when absent the embedded store is used. */
+  databaseUrl?: string;
+  /** Folder of the embedded store, or `memory://` for a store that lives only in memory. */
+  dataDir: string;
+  rootClient?: RootClientConfig;
+  /** Origins allowed by CORS; `true` allows any origin (no credentials are ever allowed with it). */
+  corsOrigins: string[] | true;
+  /** Largest request body accepted, in bytes. */
+  bodyLimit: number;
+  /** Deepest nesting of objects and arrays accepted in a request body. */
+  maxBodyDepth: number;
+  logLevel: string;
+  /** How many scrypt computations may run at once, so they never take the whole libuv threadpool. */
+  hashConcurrency: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+export class ConfigError extends Error {}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function rootClient(env: Env): RootClientConfig | undefined {
+  const id = env.WARDEN_ROOT_CLIENT_ID || env.BOX_ROOT_CLIENT_ID || 'root';
+  const secret = env.WARDEN_ROOT_CLIENT_SECRET || env.BOX_ROOT_CLIENT_SECRET;
+  return secret ? { id, secret } : undefined;
+}
+
+function corsOrigins(raw: string | undefined): string[] | true {
+  if (raw === undefined || raw.trim() === '' || raw.trim() === '*') return true;
+  return raw.split(',').map((origin) => origin.trim()).filter(Boolean);
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const port = integer(env, 'PORT', 8080, 0, 65535);
+  const baseUrl = (env.WARDEN_BASE_URL || `http://localhost:${port}`).replace(/\/+$/, '');
+  try {
+    new URL(baseUrl);
+  } catch {
+    throw new ConfigError(`WARDEN_BASE_URL must be an absolute URL, got "${baseUrl}"`);
+  }
+  return {
+    port,
+    host: env.HOST || '0.0.0.0',
+    baseUrl,
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: env.WARDEN_DATA_DIR || './data',
+    rootClient: rootClient(env),
+    corsOrigins: corsOrigins(env.WARDEN_CORS_ORIGINS),
+    bodyLimit: integer(env, 'WARDEN_BODY_LIMIT', 1024 * 1024, 1024, 100 * 1024 * 1024),
+    maxBodyDepth: integer(env, 'WARDEN_MAX_BODY_DEPTH', 64, 2, 1000),
+    logLevel: env.LOG_LEVEL || 'info',
+    hashConcurrency: integer(env, 'WARDEN_HASH_CONCURRENCY', 2, 1, 64),
+  };
+}

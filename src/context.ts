@@ -1,0 +1,10 @@
+// What every part of the server is built with: the settings and the store. Passed explicitly, never global.
+import type { Config } from './config.ts';
+import type { Database } from './store/database.ts';
+import type { ResourceStore } from './store/resource-store.ts';
+
+export interface AppContext {
+  config: Config;
+  db: Database;
+  resources: ResourceStore;
+}

@@ -1,0 +1,72 @@
+// Request bodies: JSON (any +json type), YAML and forms, each bounded in size (by Fastify) and in depth.
+import type { FastifyInstance } from 'fastify';
+import { parse as parseYaml } from 'yaml';
+import { badRequest } from '../resources/outcome.ts';
+
+/** Throws if objects and arrays nest deeper than `limit`. Iterative, so hostile input cannot overflow the stack. */
+export function assertDepth(value: unknown, limit: number): void {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > limit) throw badRequest(`Request body nests deeper than ${limit} levels`, 'structure');
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+}
+
+export function parseJsonBody(text: string, maxDepth: number): unknown {
+  if (text.trim() === '') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw badRequest(`Malformed JSON: ${(error as Error).message}`, 'structure');
+  }
+  assertDepth(value, maxDepth);
+  return value;
+}
+
+export function parseYamlBody(text: string, maxDepth: number): unknown {
+  if (text.trim() === '') return undefined;
+  let value: unknown;
+  try {
+    // The core schema gives plain JSON values; anchors and aliases are bounded by the library (maxAliasCount).
+    value = parseYaml(text, { schema: 'core', uniqueKeys: true, prettyErrors: false });
+  } catch (error) {
+    const message = error instanceof RangeError ? 'document nests too deeply' : (error as Error).message.split('\n')[0];
+    throw badRequest(`Malformed YAML: ${message}`, 'structure');
+  }
+  assertDepth(value, maxDepth);
+  return value;
+}
+
+/** Form bodies become a plain object; a repeated field keeps its first value. */
+export function parseFormBody(text: string): Record<string, string> {
+  const form: Record<string, string> = {};
+  for (const [key, value] of new URLSearchParams(text)) if (!(key in form)) form[key] = value;
+  return form;
+}
+
+export const YAML_TYPES = ['text/yaml', 'application/yaml', 'application/x-yaml', 'text/x-yaml'];
+
+export function registerBodyParsers(app: FastifyInstance, maxDepth: number): void {
+  app.removeAllContentTypeParsers();
+  const asText = { parseAs: 'string' as const };
+  app.addContentTypeParser(/^application\/([a-z0-9.+-]+\+)?json$/, asText, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string, maxDepth));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+  app.addContentTypeParser(YAML_TYPES, asText, (_request, body, done) => {
+    try {
+      done(null, parseYamlBody(body as string, maxDepth));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+  app.addContentTypeParser('application/x-www-form-urlencoded', asText, (_request, body, done) => {
+    done(null, parseFormBody(body as string));
+  });
+}

@@ -1,0 +1,38 @@
+// Every failure leaves as a FHIR OperationOutcome with a precise message; a 500 never carries internals.
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { FhirError, badRequest, notFound, payloadTooLarge, unsupportedMediaType } from '../resources/outcome.ts';
+import { sendResource } from './reply-format.ts';
+
+/** Turns what Fastify itself throws for bad input into the matching FhirError. */
+function fromFastify(error: FastifyError, bodyLimit: number): FhirError | null {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return payloadTooLarge(`Request body is larger than the limit of ${bodyLimit} bytes`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return unsupportedMediaType('Unsupported Content-Type: send application/fhir+json, application/json, text/yaml or application/x-www-form-urlencoded');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return badRequest('Content-Length does not match the body', 'structure');
+  }
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return new FhirError(error.statusCode, 'invalid', error.message);
+  }
+  return null;
+}
+
+export function registerErrorHandlers(app: FastifyInstance, bodyLimit: number): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const known = error instanceof FhirError ? error : fromFastify(error, bodyLimit);
+    if (known) {
+      reply.headers(known.headers);
+      return sendResource(request, reply, known.status, known.outcome);
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    const outcome = new FhirError(500, 'exception', `Internal server error (request id ${request.id})`).outcome;
+    return sendResource(request, reply, 500, outcome);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const error = notFound(`No route for ${request.method} ${request.url.split('?')[0].slice(0, 200)}`);
+    return sendResource(request, reply, 404, error.outcome);
+  });
+}

@@ -1,0 +1,67 @@
+// Client: an application that calls Warden. Its secret is stored only as a hash.
+import { compileResourceSchema } from './schema.ts';
+import { hashSecret, isSecretHash } from './password-hash.ts';
+import type { Resource } from '../store/resource-store.ts';
+
+export const GRANT_TYPES = [
+  'basic',
+  'client_credentials',
+  'password',
+  'authorization_code',
+  'code',
+  'implicit',
+  'refresh_token',
+  'urn:ietf:params:oauth:grant-type:token-exchange',
+] as const;
+
+const grantSettings = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    access_token_expiration: { type: 'integer', minimum: 1 },
+    token_format: { enum: ['jwt', 'opaque'] },
+    access_token_format: { enum: ['jwt', 'opaque'] },
+    refresh_token: { type: 'boolean' },
+    refresh_token_expiration: { type: 'integer', minimum: 1 },
+    audience: { type: 'string' },
+    secret_required: { type: 'boolean' },
+    redirect_uri: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
+    pkce: { type: 'boolean' },
+  },
+};
+
+const validateClient = compileResourceSchema({
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    resourceType: { const: 'Client' },
+    id: { type: 'string' },
+    meta: { type: 'object' },
+    secret: { type: 'string', minLength: 1 },
+    grant_types: { type: 'array', items: { enum: GRANT_TYPES }, uniqueItems: true },
+    redirect_uri: { type: 'string' },
+    first_party: { type: 'boolean' },
+    active: { type: 'boolean' },
+    name: { type: 'string' },
+    description: { type: 'string' },
+    type: { type: 'string' },
+    scope: { type: 'array', items: { type: 'string' } },
+    allowed_origins: { type: 'array', items: { type: 'string' } },
+    jwks: { type: 'object', required: ['keys'], properties: { keys: { type: 'array', items: { type: 'object' } } } },
+    jwks_uri: { type: 'string', pattern: '^https?://' },
+    smart: { type: 'object' },
+    auth: {
+      type: 'object',
+      additionalProperties: false,
+      properties: Object.fromEntries(GRANT_TYPES.map((grant) => [grant, grantSettings])),
+    },
+  },
+});
+
+export async function prepareClient(client: Resource): Promise<Resource> {
+  validateClient(client);
+  if (typeof client.secret === 'string' && !isSecretHash(client.secret)) {
+    return { ...client, secret: await hashSecret(client.secret) };
+  }
+  return client;
+}

@@ -1,0 +1,30 @@
+// Compiles the JSON Schemas of IAM resources and turns their failures into one precise message.
+import { Ajv, type ErrorObject, type SchemaObject } from 'ajv';
+import { unprocessable } from '../resources/outcome.ts';
+import type { Resource } from '../store/resource-store.ts';
+
+const ajv = new Ajv({ allErrors: false, strict: true });
+
+function describe(error: ErrorObject): { path: string; message: string } {
+  const path = error.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(root)';
+  if (error.keyword === 'additionalProperties') {
+    const extra = (error.params as { additionalProperty: string }).additionalProperty;
+    return { path: path === '(root)' ? extra : `${path}.${extra}`, message: `unknown property "${extra}"` };
+  }
+  if (error.keyword === 'enum') {
+    const allowed = (error.params as { allowedValues: unknown[] }).allowedValues;
+    return { path, message: `must be one of ${allowed.map((value) => JSON.stringify(value)).join(', ')}` };
+  }
+  return { path, message: error.message ?? 'is invalid' };
+}
+
+/** Returns a check that throws a 422 OperationOutcome naming the first offending field. */
+export function compileResourceSchema(schema: SchemaObject): (resource: Resource) => void {
+  const validate = ajv.compile(schema);
+  return (resource) => {
+    if (validate(resource)) return;
+    const { path, message } = describe(validate.errors![0]);
+    const field = `${(resource as Resource).resourceType}.${path}`;
+    throw unprocessable(`${field} ${message}`, [field]);
+  };
+}

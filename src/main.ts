@@ -1,0 +1,36 @@
+// Starts Warden from the environment: `npm start`.
+import { startApp } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+
+let config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`warden: ${error.message}`);
+  process.exit(2);
+}
+
+const app = await startApp(config);
+const log = app.server.log;
+if (!config.rootClient) {
+  log.warn('no root client: set WARDEN_ROOT_CLIENT_SECRET (and optionally WARDEN_ROOT_CLIENT_ID) to get one');
+}
+await app.server.listen({ port: config.port, host: config.host });
+log.info({ baseUrl: config.baseUrl, store: config.databaseUrl ? 'postgres' : `pglite:${config.dataDir}` }, 'warden is ready');
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, async () => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    try {
+      await app.close();
+      process.exit(0);
+    } catch (error) {
+      log.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
+  });
+}

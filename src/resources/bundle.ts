@@ -1,0 +1,68 @@
+// FHIR Bundles for search and history, with paging links.
+import type { Resource, Version } from '../store/resource-store.ts';
+
+export interface Page {
+  /** URL of this page without its paging parameters. */
+  baseUrl: string;
+  params: URLSearchParams;
+  page: number;
+  count: number;
+  /** Total matches when known. */
+  total?: number;
+  /** Whether more results follow this page (known without a total when a page came back full). */
+  hasNext: boolean;
+}
+
+function pageLinks(page: Page) {
+  const link = (relation: string, n: number) => {
+    const params = new URLSearchParams(page.params);
+    params.set('_page', String(n));
+    params.set('_count', String(page.count));
+    return { relation, url: `${page.baseUrl}?${params}` };
+  };
+  const links = [link('self', page.page), link('first', 1)];
+  if (page.page > 1) links.push(link('previous', page.page - 1));
+  if (page.hasNext) links.push(link('next', page.page + 1));
+  if (page.total !== undefined && page.count > 0) links.push(link('last', Math.max(1, Math.ceil(page.total / page.count))));
+  return links;
+}
+
+export function searchBundle(baseUrl: string, resources: Resource[], page: Page) {
+  return {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    ...(page.total !== undefined && { total: page.total }),
+    link: pageLinks(page),
+    entry: resources.map((resource) => ({
+      fullUrl: `${baseUrl}/${resource.resourceType}/${resource.id}`,
+      resource,
+      search: { mode: 'match' },
+    })),
+  };
+}
+
+export function historyBundle(baseUrl: string, versions: Version[], page: Page) {
+  return {
+    resourceType: 'Bundle',
+    type: 'history',
+    total: page.total,
+    link: pageLinks(page),
+    entry: versions.map((version, index) => {
+      const { resourceType, id } = version.resource;
+      const isCreate = version.versionId === '1' || versions[index + 1]?.deleted === true;
+      return {
+        fullUrl: `${baseUrl}/${resourceType}/${id}`,
+        ...(!version.deleted && { resource: version.resource }),
+        request: {
+          method: version.deleted ? 'DELETE' : isCreate ? 'POST' : 'PUT',
+          url: version.deleted || !isCreate ? `${resourceType}/${id}` : resourceType,
+        },
+        response: {
+          status: version.deleted ? '204' : isCreate ? '201' : '200',
+          etag: `W/"${version.versionId}"`,
+          lastModified: version.lastUpdated,
+        },
+      };
+    }),
+  };
+}

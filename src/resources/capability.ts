@@ -1,0 +1,44 @@
+// GET /metadata: a CapabilityStatement that claims exactly what this server does, no more.
+import type { AppContext } from '../context.ts';
+import { RESOURCE_TYPES } from './resource-types.ts';
+import { SEARCH_PARAMETERS } from './search.ts';
+
+const INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'create', 'search-type'];
+
+export function capabilityStatement(ctx: AppContext, version: string) {
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: new Date().toISOString().slice(0, 10),
+    kind: 'instance',
+    software: { name: 'Warden', version },
+    implementation: { description: 'Warden FHIR server', url: ctx.config.baseUrl },
+    fhirVersion: '4.0.1',
+    format: ['json', 'yaml'],
+    patchFormat: ['application/json-patch+json', 'application/merge-patch+json'],
+    rest: [
+      {
+        mode: 'server',
+        security: {
+          cors: true,
+          description: 'HTTP Basic authentication with a Client id and secret; access is denied unless allowed.',
+        },
+        resource: [...RESOURCE_TYPES].sort().map((type) => ({
+          type,
+          interaction: INTERACTIONS.map((code) => ({ code })),
+          versioning: 'versioned-update',
+          readHistory: true,
+          updateCreate: true,
+          conditionalCreate: false,
+          conditionalUpdate: false,
+          conditionalDelete: 'not-supported',
+          searchParam: SEARCH_PARAMETERS.map((name) => ({
+            name,
+            type: 'token',
+            definition: `http://hl7.org/fhir/SearchParameter/Resource${name.replace('_', '-')}`,
+          })),
+        })),
+      },
+    ],
+  };
+}

@@ -1,0 +1,77 @@
+// GET /{type}: a searchset Bundle. Only the parameters listed here are understood; any other is refused,
+// rather than silently ignored and answered with more than the caller asked for.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContext } from '../context.ts';
+import { sendResource } from '../http/reply-format.ts';
+import type { SearchQuery } from '../store/resource-store.ts';
+import { searchBundle } from './bundle.ts';
+import { badRequest } from './outcome.ts';
+import { checkId, checkType } from './validate.ts';
+
+export const SEARCH_PARAMETERS = ['_id'] as const;
+export const RESULT_PARAMETERS = ['_count', '_page', '_sort', '_total', '_format'] as const;
+export const MAX_COUNT = 1000;
+export const DEFAULT_COUNT = 100;
+const SORTS: Record<string, SearchQuery['sort']> = { _lastUpdated: 'lastUpdated', '-_lastUpdated': '-lastUpdated', _id: 'id' };
+
+type Query = Record<string, string | string[] | undefined>;
+
+function single(query: Query, name: string): string | undefined {
+  const value = query[name];
+  if (Array.isArray(value)) throw badRequest(`Search parameter ${name} may appear only once`, 'value', [name]);
+  return value;
+}
+
+export function pagingParameter(query: Query, name: '_count' | '_page', fallback: number, min: number, max: number): number {
+  const raw = single(query, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    throw badRequest(`${name} must be an integer from ${min} to ${max}, got "${raw.slice(0, 40)}"`, 'value', [name]);
+  }
+  return value;
+}
+
+function parseSearch(query: Query): SearchQuery & { page: number } {
+  const known = new Set<string>([...SEARCH_PARAMETERS, ...RESULT_PARAMETERS]);
+  for (const name of Object.keys(query)) {
+    if (!known.has(name)) {
+      throw badRequest(`Unsupported search parameter "${name.slice(0, 64)}"; supported: ${[...known].join(', ')}`, 'not-supported', [name]);
+    }
+  }
+  const count = pagingParameter(query, '_count', DEFAULT_COUNT, 0, MAX_COUNT);
+  const page = pagingParameter(query, '_page', 1, 1, 1_000_000);
+  const sortParam = single(query, '_sort') ?? '_id';
+  const sort = SORTS[sortParam];
+  if (!sort) throw badRequest(`_sort must be one of ${Object.keys(SORTS).join(', ')}, got "${sortParam.slice(0, 40)}"`, 'value', ['_sort']);
+  const total = single(query, '_total') ?? 'accurate';
+  if (!['accurate', 'estimate', 'none'].includes(total)) {
+    throw badRequest(`_total must be accurate, estimate or none, got "${total.slice(0, 40)}"`, 'value', ['_total']);
+  }
+  const idParam = query._id;
+  const ids = idParam === undefined ? undefined : [idParam].flat().flatMap((value) => value.split(',')).map(checkId);
+  return { ids, count, page, offset: (page - 1) * count, sort, total: total !== 'none' };
+}
+
+export function searchHandler(ctx: AppContext) {
+  return async (request: FastifyRequest<{ Params: { type: string }; Querystring: Query }>, reply: FastifyReply) => {
+    const type = checkType(request.params.type);
+    const search = parseSearch(request.query);
+    // One row more than the page tells whether a next page exists without counting.
+    const { resources, total } = await ctx.resources.search(type, { ...search, count: search.count + 1 });
+    const hasNext = resources.length > search.count;
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(request.query)) {
+      if (name !== '_page' && name !== '_count') for (const item of [value ?? ''].flat()) params.append(name, item);
+    }
+    const bundle = searchBundle(ctx.config.baseUrl, resources.slice(0, search.count), {
+      baseUrl: `${ctx.config.baseUrl}/${type}`,
+      params,
+      page: search.page,
+      count: search.count,
+      total,
+      hasNext,
+    });
+    return sendResource(request, reply, 200, bundle);
+  };
+}

@@ -1,0 +1,52 @@
+// Checks on the parts of a resource request the server relies on: type, id, body shape, version preconditions.
+import { randomUUID } from 'node:crypto';
+import type { Resource } from '../store/resource-store.ts';
+import { badRequest, notFound } from './outcome.ts';
+import { RESOURCE_TYPES } from './resource-types.ts';
+
+const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
+
+export function checkType(type: string): string {
+  if (!RESOURCE_TYPES.has(type)) throw notFound(`Unknown resource type "${type.slice(0, 64)}"`);
+  return type;
+}
+
+export function checkId(id: string): string {
+  if (!ID_PATTERN.test(id)) {
+    throw badRequest(`Invalid id "${id.slice(0, 80)}": an id is 1 to 64 characters of A-Z, a-z, 0-9, "-" and "."`, 'value', ['id']);
+  }
+  return id;
+}
+
+/**
+ * Checks a request body is a resource of `type` and gives it its id: `urlId` for PUT and PATCH
+ * (the body may repeat it, not contradict it), the body's own id or a new one for POST.
+ */
+export function checkResourceBody(body: unknown, type: string, urlId?: string): Resource {
+  if (body === undefined || body === null) throw badRequest(`The request has no body: send a ${type} resource`, 'required');
+  if (typeof body !== 'object' || Array.isArray(body)) throw badRequest(`The body must be a JSON or YAML object, a ${type} resource`, 'structure');
+  const resource = body as Record<string, unknown>;
+  // Aidbox lets the body leave resourceType out, as the seeds' YAML does; the URL names the type.
+  const resourceType = resource.resourceType ?? type;
+  if (resourceType !== type) {
+    throw badRequest(`resourceType "${String(resourceType).slice(0, 64)}" does not match the URL's type "${type}"`, 'invalid', ['resourceType']);
+  }
+  if (resource.id !== undefined && typeof resource.id !== 'string') throw badRequest('id must be a string', 'value', ['id']);
+  if (urlId !== undefined && resource.id !== undefined && resource.id !== urlId) {
+    throw badRequest(`The body's id "${String(resource.id).slice(0, 64)}" does not match the URL's id "${urlId}"`, 'invalid', ['id']);
+  }
+  if (resource.meta !== undefined && (typeof resource.meta !== 'object' || resource.meta === null || Array.isArray(resource.meta))) {
+    throw badRequest('meta must be an object', 'structure', ['meta']);
+  }
+  const id = urlId ?? (resource.id as string | undefined) ?? randomUUID();
+  return { ...resource, resourceType: type, id: checkId(id) };
+}
+
+/** The version named by an If-Match header (`W/"3"`, `"3"` or `3`), or undefined when there is none. */
+export function ifMatchVersion(header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const value = (Array.isArray(header) ? header[0] : header).trim();
+  const match = /^(?:W\/)?"?([^"]*)"?$/.exec(value);
+  if (!match || match[1] === '') throw badRequest(`Malformed If-Match header "${value.slice(0, 80)}": expected W/"<versionId>"`, 'value');
+  return match[1];
+}

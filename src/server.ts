@@ -1,0 +1,47 @@
+// Builds the HTTP app: the request pipeline in order, and the routes. Nothing else lives here.
+//   parse (content-type parsers) → authenticate (onRequest) → authorize (preHandler) → handle (routes) → store
+import cors from '@fastify/cors';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { authorizer } from './access/authorize.ts';
+import { authenticator } from './authn/authenticate.ts';
+import type { AppContext } from './context.ts';
+import { healthRoutes } from './health.ts';
+import { registerBodyParsers } from './http/body-parsers.ts';
+import { registerErrorHandlers } from './http/errors.ts';
+import { loggerOptions, requestId } from './log.ts';
+import { resourceRoutes } from './resources/routes.ts';
+
+export const VERSION = '0.1.0';
+
+export async function buildServer(ctx: AppContext, options: { logger?: boolean } = {}): Promise<FastifyInstance> {
+  const { config } = ctx;
+  const app = Fastify({
+    logger: options.logger === false ? false : loggerOptions(config.logLevel),
+    bodyLimit: config.bodyLimit,
+    genReqId: requestId,
+    trustProxy: false,
+    routerOptions: { maxParamLength: 200 },
+  });
+  app.decorateRequest('identity', null);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(cors, {
+    origin: config.corsOrigins,
+    credentials: false,
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'Accept', 'If-Match', 'If-None-Match', 'Prefer', 'X-Request-Id'],
+    exposedHeaders: ['ETag', 'Location', 'Last-Modified', 'WWW-Authenticate', 'X-Request-Id', 'Retry-After'],
+    maxAge: 600,
+  });
+
+  registerBodyParsers(app, config.maxBodyDepth);
+  registerErrorHandlers(app, config.bodyLimit);
+  app.addHook('onRequest', authenticator(ctx));
+  app.addHook('preHandler', authorizer(ctx));
+
+  healthRoutes(app, ctx);
+  resourceRoutes(app, ctx, VERSION);
+  return app;
+}

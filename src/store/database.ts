@@ -1,0 +1,30 @@
+// The store contract: one SQL dialect (PostgreSQL's) spoken by two engines.
+import type { Config } from '../config.ts';
+
+export type Row = Record<string, unknown>;
+
+/** Runs SQL with `$1`-style parameters. */
+export interface Queryable {
+  query<T extends Row = Row>(text: string, params?: unknown[]): Promise<T[]>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(script: string): Promise<void>;
+}
+
+export interface Database extends Queryable {
+  readonly engine: 'pglite' | 'postgres';
+  /** Runs `work` in one transaction: everything it wrote is committed together, or nothing is. */
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Calls `onMessage` for each NOTIFY on `channel`, from this process or any other on the same database. */
+  listen(channel: string, onMessage: (payload: string) => void): Promise<void>;
+  notify(channel: string, payload: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<Database> {
+  if (config.databaseUrl) {
+    const { openPostgres } = await import('./postgres.ts');
+    return openPostgres(config.databaseUrl);
+  }
+  const { openPglite } = await import('./pglite.ts');
+  return openPglite(config.dataDir);
+}

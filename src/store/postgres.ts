@@ -1,0 +1,32 @@
+// The production engine: a PostgreSQL server reached through the `postgres` client.
+import postgres from 'postgres';
+import type { Database, Queryable, Row } from './database.ts';
+
+type Client = Pick<postgres.Sql, 'unsafe'>;
+
+export async function openPostgres(url: string): Promise<Database> {
+  const sql = postgres(url, { max: 10, onnotice: () => {}, connection: { application_name: 'warden' } });
+  await sql`select 1`; // fail at start, not at the first request, when the server is unreachable
+
+  const queryable = (client: Client): Queryable => ({
+    async query<T extends Row>(text: string, params: unknown[] = []) {
+      return (await client.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as T[];
+    },
+    async exec(script: string) {
+      await client.unsafe(script);
+    },
+  });
+
+  return {
+    engine: 'postgres',
+    ...queryable(sql),
+    transaction: async (work) => (await sql.begin((tx) => work(queryable(tx)))) as Awaited<ReturnType<typeof work>>,
+    async listen(channel, onMessage) {
+      await sql.listen(channel, onMessage);
+    },
+    async notify(channel, payload) {
+      await sql.notify(channel, payload);
+    },
+    close: () => sql.end({ timeout: 5 }),
+  };
+}

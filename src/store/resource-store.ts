@@ -1,0 +1,151 @@
+// Resources as JSONB rows, each write a new version kept for history. Every write is conditional on the
+// version the writer read, so concurrent writers never overwrite each other unseen.
+import type { Database, Queryable } from './database.ts';
+
+export interface Resource {
+  resourceType: string;
+  id: string;
+  meta?: { versionId?: string; lastUpdated?: string; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+export interface Version {
+  resource: Resource;
+  versionId: string;
+  lastUpdated: string;
+  deleted: boolean;
+}
+
+/** The version a write expected to replace was not the current one. */
+export class VersionConflict extends Error {
+  constructor(readonly type: string, readonly id: string) {
+    super(`${type}/${id} was changed by another request`);
+  }
+}
+
+export interface SearchQuery {
+  ids?: string[];
+  count: number;
+  offset: number;
+  sort: 'lastUpdated' | '-lastUpdated' | 'id';
+  total: boolean;
+}
+
+interface VersionRow {
+  resource: string;
+  version_id: string | number;
+  last_updated: Date | string;
+  deleted: boolean;
+  [key: string]: unknown;
+}
+
+const versionColumns = 'resource::text as resource, version_id, last_updated, deleted';
+
+function toVersion(row: VersionRow): Version {
+  return {
+    resource: JSON.parse(row.resource) as Resource,
+    versionId: String(row.version_id),
+    lastUpdated: new Date(row.last_updated).toISOString(),
+    deleted: row.deleted,
+  };
+}
+
+const ORDER: Record<SearchQuery['sort'], string> = {
+  lastUpdated: 'last_updated asc, id asc',
+  '-lastUpdated': 'last_updated desc, id desc',
+  id: 'id asc',
+};
+
+export class ResourceStore {
+  constructor(readonly db: Database) {}
+
+  /** The current version of a resource, deleted or not; null if it never existed. */
+  async read(type: string, id: string): Promise<Version | null> {
+    const [row] = await this.db.query<VersionRow>(
+      `select ${versionColumns} from resource where type = $1 and id = $2`,
+      [type, id],
+    );
+    return row ? toVersion(row) : null;
+  }
+
+  async vread(type: string, id: string, versionId: string): Promise<Version | null> {
+    if (!/^[0-9]{1,18}$/.test(versionId)) return null;
+    const [row] = await this.db.query<VersionRow>(
+      `select ${versionColumns} from resource_history where type = $1 and id = $2 and version_id = $3`,
+      [type, id, versionId],
+    );
+    return row ? toVersion(row) : null;
+  }
+
+  /** Versions newest first. */
+  async history(type: string, id: string, count: number, offset: number): Promise<{ versions: Version[]; total: number }> {
+    const rows = await this.db.query<VersionRow & { total: string | number }>(
+      `select ${versionColumns}, count(*) over () as total from resource_history
+       where type = $1 and id = $2 order by version_id desc limit $3 offset $4`,
+      [type, id, count, offset],
+    );
+    const total = rows.length > 0 ? Number(rows[0].total) : await this.countHistory(type, id);
+    return { versions: rows.map(toVersion), total };
+  }
+
+  private async countHistory(type: string, id: string): Promise<number> {
+    const [row] = await this.db.query<{ n: string | number }>(
+      'select count(*) as n from resource_history where type = $1 and id = $2',
+      [type, id],
+    );
+    return Number(row.n);
+  }
+
+  async search(type: string, query: SearchQuery): Promise<{ resources: Resource[]; total?: number }> {
+    const params: unknown[] = [type];
+    let where = 'type = $1 and not deleted';
+    if (query.ids) {
+      params.push(JSON.stringify(query.ids));
+      where += ` and id in (select jsonb_array_elements_text($${params.length}::text::jsonb))`;
+    }
+    const rows = await this.db.query<{ resource: string }>(
+      `select resource::text as resource from resource where ${where}
+       order by ${ORDER[query.sort]} limit $${params.length + 1} offset $${params.length + 2}`,
+      [...params, query.count, query.offset],
+    );
+    const resources = rows.map((row) => JSON.parse(row.resource) as Resource);
+    if (!query.total) return { resources };
+    const [counted] = await this.db.query<{ n: string | number }>(`select count(*) as n from resource where ${where}`, params);
+    return { resources, total: Number(counted.n) };
+  }
+
+  /**
+   * Writes `resource` as the next version, if the current version is still `expectedVersionId`
+   * (null: the resource must not exist yet). Throws VersionConflict otherwise; nothing is written then.
+   * A `deleted` version keeps the last content, so history shows what was deleted.
+   */
+  async write(resource: Resource, expectedVersionId: string | null, deleted = false): Promise<Version> {
+    return this.db.transaction((tx) => this.writeVersion(tx, resource, expectedVersionId, deleted));
+  }
+
+  private async writeVersion(tx: Queryable, body: Resource, expectedVersionId: string | null, deleted: boolean) {
+    const versionId = expectedVersionId === null ? '1' : String(BigInt(expectedVersionId) + 1n);
+    const lastUpdated = new Date().toISOString();
+    const resource: Resource = { ...body, meta: { ...body.meta, versionId, lastUpdated } };
+    const values = [resource.resourceType, resource.id, versionId, lastUpdated, deleted, JSON.stringify(resource)];
+    const written =
+      expectedVersionId === null
+        ? await tx.query(
+            `insert into resource (type, id, version_id, last_updated, deleted, resource)
+             values ($1, $2, $3, $4, $5, $6::text::jsonb) on conflict (type, id) do nothing returning id`,
+            values,
+          )
+        : await tx.query(
+            `update resource set version_id = $3, last_updated = $4, deleted = $5, resource = $6::text::jsonb
+             where type = $1 and id = $2 and version_id = $7 returning id`,
+            [...values, expectedVersionId],
+          );
+    if (written.length === 0) throw new VersionConflict(resource.resourceType, resource.id);
+    await tx.query(
+      `insert into resource_history (type, id, version_id, last_updated, deleted, resource)
+       values ($1, $2, $3, $4, $5, $6::text::jsonb)`,
+      values,
+    );
+    return { resource, versionId, lastUpdated, deleted };
+  }
+}
