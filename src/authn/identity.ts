@@ -2,9 +2,18 @@
 import type { Resource } from '../store/resource-store.ts';
 
 export interface Identity {
-  method: 'basic' | 'bearer';
+  /** How the caller proved who they are. */
+  method: 'basic' | 'bearer' | 'external-jwt' | 'external-opaque' | 'browser-session';
+  /** The application calling; every identity has one. */
   client: Resource;
+  /** The person on whose behalf it calls, when there is one. */
   user?: Resource;
+  /** The Session resource a token belongs to. */
+  session?: Resource;
+  /** Claims of the JWT used, Warden's own or an external provider's. */
+  jwt?: Record<string, unknown>;
+  /** Scopes granted to the token used, when it was a token. */
+  scopes?: string[];
 }
 
 declare module 'fastify' {

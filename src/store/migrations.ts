@@ -1,40 +1,22 @@
-// Versioned schema migrations, applied in order at start. A migration, once released, never changes:
-// a new change is a new entry at the end.
+// Versioned schema migrations: the files in migrations/, named NNNN-what.sql, applied in order at start.
+// A released migration never changes: a change to the schema is a new file.
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Database } from './database.ts';
 
-export const migrations: { version: number; name: string; sql: string }[] = [
-  {
-    version: 1,
-    name: 'resources and their history',
-    sql: `
-      create table resource (
-        type          text        not null,
-        id            text        not null,
-        version_id    bigint      not null,
-        last_updated  timestamptz not null,
-        deleted       boolean     not null default false,
-        resource      jsonb       not null,
-        primary key (type, id)
-      );
-      create index resource_type_last_updated on resource (type, last_updated, id) where not deleted;
+const folder = new URL('./migrations/', import.meta.url);
 
-      create table resource_history (
-        type          text        not null,
-        id            text        not null,
-        version_id    bigint      not null,
-        last_updated  timestamptz not null,
-        deleted       boolean     not null,
-        resource      jsonb       not null,
-        primary key (type, id, version_id)
-      );
-    `,
-  },
-];
+export function loadMigrations(): { version: number; name: string; sql: string }[] {
+  return readdirSync(folder)
+    .filter((file) => /^\d{4}-[\w-]+\.sql$/.test(file))
+    .map((file) => ({ version: Number(file.slice(0, 4)), name: file, sql: readFileSync(new URL(file, folder), 'utf8') }))
+    .sort((a, b) => a.version - b.version);
+}
 
 /** Applies the migrations this database has not seen yet; several processes starting at once apply each once. */
 export async function migrate(db: Database): Promise<number[]> {
+  const migrations = loadMigrations();
   return db.transaction(async (tx) => {
-    await tx.query(`select pg_advisory_xact_lock(7243001)`);
+    await tx.query('select pg_advisory_xact_lock(7243001)');
     await tx.query(`create table if not exists warden_migration (
       version int primary key, name text not null, applied_at timestamptz not null default now())`);
     const done = new Set(
