@@ -26,6 +26,10 @@ export function parseJsonBody(text: string, maxDepth: number): unknown {
   return value;
 }
 
+/** The yaml library composes recursively: a deep enough document overflows the stack before assertDepth runs. */
+const isStackOverflow = (error: unknown) =>
+  error instanceof RangeError || /maximum call stack size exceeded/i.test(String((error as Error)?.message));
+
 export function parseYamlBody(text: string, maxDepth: number): unknown {
   if (text.trim() === '') return undefined;
   let value: unknown;
@@ -33,8 +37,8 @@ export function parseYamlBody(text: string, maxDepth: number): unknown {
     // The core schema gives plain JSON values; anchors and aliases are bounded by the library (maxAliasCount).
     value = parseYaml(text, { schema: 'core', uniqueKeys: true, prettyErrors: false });
   } catch (error) {
-    const message = error instanceof RangeError ? 'document nests too deeply' : (error as Error).message.split('\n')[0];
-    throw badRequest(`Malformed YAML: ${message}`, 'structure');
+    if (isStackOverflow(error)) throw badRequest(`Request body nests deeper than ${maxDepth} levels`, 'structure');
+    throw badRequest(`Malformed YAML: ${(error as Error).message.split('\n')[0]}`, 'structure');
   }
   assertDepth(value, maxDepth);
   return value;
@@ -52,7 +56,8 @@ export const YAML_TYPES = ['text/yaml', 'application/yaml', 'application/x-yaml'
 export function registerBodyParsers(app: FastifyInstance, maxDepth: number): void {
   app.removeAllContentTypeParsers();
   const asText = { parseAs: 'string' as const };
-  app.addContentTypeParser(/^application\/([a-z0-9.+-]+\+)?json$/, asText, (_request, body, done) => {
+  // Fastify tests a RegExp against the whole header, parameters included ("application/fhir+json; charset=utf-8").
+  app.addContentTypeParser(/^application\/([a-z0-9.+-]+\+)?json(\s*;.*)?$/, asText, (_request, body, done) => {
     try {
       done(null, parseJsonBody(body as string, maxDepth));
     } catch (error) {
