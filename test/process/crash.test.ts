@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { spawnServer, type ServerProcess } from '../helpers/process.ts';
-import { createTestDatabase, engines, request } from '../helpers/server.ts';
+import { createTestDatabase, engines, request, type Response } from '../helpers/server.ts';
 
 const WRITES = 40;
 
@@ -63,7 +63,7 @@ for (const engine of engines()) {
 
         server = await spawnServer(env);
         for (const [id, family] of acknowledged) {
-          const read = await request(server.url, 'GET', `/Patient/${id}`);
+          const read: Response = await request(server.url, 'GET', `/Patient/${id}`);
           assert.equal(read.status, 200, `${id} was acknowledged, then lost: ${read.text}`);
           assert.equal(read.body.name[0].family, family);
         }
