@@ -94,6 +94,7 @@ for (const engine of engines()) {
       assert.equal(result.status, 200);
       assert.equal(result.body.total, 5);
       assert.deepEqual(ids(result.body), []);
+      assert.equal(link(result.body, 'next'), undefined, 'no endless paging through empty pages');
     });
 
     test('an unknown search parameter is refused with 400, not ignored', async () => {
