@@ -3,14 +3,27 @@ import type { FastifyInstance } from 'fastify';
 import { parse as parseYaml } from 'yaml';
 import { badRequest } from '../resources/outcome.ts';
 
-/** Throws if objects and arrays nest deeper than `limit`. Iterative, so hostile input cannot overflow the stack. */
+/** U+0000, or half of a surrogate pair without the other half: PostgreSQL's jsonb refuses both. */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const unstorable = () =>
+  badRequest('Request body has a U+0000 (NUL) character or an unpaired surrogate (\\uD800-\\uDFFF) in a string or key, which cannot be stored', 'value');
+
+/**
+ * Throws if objects and arrays nest deeper than `limit`, or if a string holds what PostgreSQL's jsonb
+ * refuses (which would otherwise surface as a 500 at write time). Iterative, so hostile input cannot
+ * overflow the stack.
+ */
 export function assertDepth(value: unknown, limit: number): void {
   const stack: [unknown, number][] = [[value, 1]];
   while (stack.length > 0) {
     const [node, depth] = stack.pop()!;
+    if (typeof node === 'string' && UNSTORABLE.test(node)) throw unstorable();
     if (node === null || typeof node !== 'object') continue;
     if (depth > limit) throw badRequest(`Request body nests deeper than ${limit} levels`, 'structure');
-    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+    for (const [key, child] of Object.entries(node)) {
+      if (UNSTORABLE.test(key)) throw unstorable();
+      stack.push([child, depth + 1]);
+    }
   }
 }
 

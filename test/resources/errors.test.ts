@@ -86,6 +86,27 @@ for (const engine of engines()) {
       await server.request('DELETE', '/Patient/deep-ok');
     });
 
+    test('a U+0000 character or an unpaired surrogate in a string or key answers 400, not a 500 from the store', async () => {
+      assertOutcome(await server.request('POST', '/Patient', { raw: '{"resourceType":"Patient","text":"a\\u0000b"}' }), 400, /U\+0000/);
+      assertOutcome(await server.request('POST', '/Patient', { raw: '{"resourceType":"Patient","a\\u0000":1}' }), 400, /U\+0000/);
+      assertOutcome(await server.request('POST', '/Patient', { raw: 'text: "a\\0b"\n', contentType: 'text/yaml' }), 400, /U\+0000/);
+      await server.request('PUT', '/Patient/nul-patch', { body: { resourceType: 'Patient' } });
+      assertOutcome(await server.request('PATCH', '/Patient/nul-patch', { raw: '{"text":"\\u0000"}', contentType: 'application/merge-patch+json' }), 400, /U\+0000/);
+      await server.request('DELETE', '/Patient/nul-patch');
+      assertOutcome(await server.request('POST', '/Patient', { raw: '{"text":"\\ud800"}' }), 400, /unpaired surrogate/);
+      assertOutcome(await server.request('POST', '/Patient', { raw: '{"text":"x\\udc00"}' }), 400, /unpaired surrogate/);
+      assertOutcome(await server.request('POST', '/Patient', { raw: '{"\\ud800":1}' }), 400, /unpaired surrogate/);
+      const pair = await server.request('PUT', '/Patient/emoji', { raw: '{"text":"\\ud83d\\ude00"}' });
+      assert.equal(pair.body.text, '\u{1F600}', 'a whole surrogate pair is an ordinary character');
+      await server.request('DELETE', '/Patient/emoji');
+      // An escaped backslash before "u0000" is plain text, and is stored.
+      const plain = await server.request('PUT', '/Patient/nul-text', { raw: '{"text":"\\\\u0000"}' });
+      assert.equal(plain.status, 201, plain.text);
+      assert.equal(plain.body.text, '\\u0000');
+      await server.request('DELETE', '/Patient/nul-text');
+      await assertNothingWritten();
+    });
+
     test('a body that is not an object answers 400', async () => {
       for (const raw of ['[]', '"Patient"', '42', 'true']) {
         assertOutcome(await server.request('POST', '/Patient', { raw }), 400, /The body must be a JSON or YAML object, a Patient resource/);
