@@ -18,6 +18,21 @@ export interface ServerProcess {
   exited: Promise<number | string>;
 }
 
+/** Polls /health until the server answers 200 (at any log level), or fails if the process ends first. */
+async function untilHealthy(url: string, exited: Promise<number | string>, output: () => string): Promise<void> {
+  let ended: number | string | undefined;
+  exited.then((code) => (ended = code));
+  for (;;) {
+    if (ended !== undefined) throw new Error(`server exited (${ended}) before it was ready:\n${output()}`);
+    try {
+      if ((await fetch(`${url}/health`)).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
@@ -57,6 +72,7 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
       exited.then((code) => reject(new Error(`server exited (${code}) before writing ${pattern}:\n${output}`)));
     });
 
-  await waitForLine(/warden is ready/);
-  return { url: `http://127.0.0.1:${port}`, child, output: () => output, waitForLine, exited };
+  const url = `http://127.0.0.1:${port}`;
+  await untilHealthy(url, exited, () => output);
+  return { url, child, output: () => output, waitForLine, exited };
 }
