@@ -7,7 +7,7 @@ import { authenticator } from './authn/authenticate.ts';
 import type { AppContext } from './context.ts';
 import { healthRoutes } from './health.ts';
 import { registerBodyParsers } from './http/body-parsers.ts';
-import { registerErrorHandlers } from './http/errors.ts';
+import { frameworkErrorHandler, registerErrorHandlers } from './http/errors.ts';
 import { loggerOptions, requestId } from './log.ts';
 import { resourceRoutes } from './resources/routes.ts';
 
@@ -21,6 +21,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
     genReqId: requestId,
     trustProxy: false,
     routerOptions: { maxParamLength: 200 },
+    frameworkErrors: frameworkErrorHandler(config.bodyLimit),
   });
   app.decorateRequest('identity', null);
   app.addHook('onSend', async (request, reply) => {
