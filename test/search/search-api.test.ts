@@ -241,6 +241,13 @@ for (const engine of engines()) {
         assert.deepEqual(await found('/Patient?gender=male&_id=upd-2'), []);
       });
 
+      test('a resource whose content does not fit its type is still stored, its readable values indexed', async () => {
+        const odd = { resourceType: 'Observation', id: 'odd-1', status: 'final', subject: 'Patient/x', code: 5, effectiveDateTime: 'soon', effectivePeriod: { start: 7 } };
+        await put(odd);
+        assert.deepEqual(await found('/Observation?status=final&_id=odd-1'), ['odd-1']);
+        assert.deepEqual(await found('/Observation?date=ge1900&_id=odd-1'), []);
+      });
+
       test('a deleted resource is no longer found, and is found again when re-created', async () => {
         await put({ resourceType: 'Encounter', id: 'del-1', status: 'finished', class: { code: 'AMB' }, subject: { reference: 'Patient/del-p' } });
         assert.deepEqual(await found('/Encounter?patient=del-p'), ['del-1']);
@@ -250,6 +257,21 @@ for (const engine of engines()) {
         assert.equal(Number(rows[0].n), 0);
         await put({ resourceType: 'Encounter', id: 'del-1', status: 'finished', class: { code: 'AMB' }, subject: { reference: 'Patient/del-p' } });
         assert.deepEqual(await found('/Encounter?patient=del-p'), ['del-1']);
+      });
+    });
+
+    describe('Resource-level parameters', () => {
+      test('_tag, _security, _profile and _source read meta', async () => {
+        await put({
+          resourceType: 'Patient', id: 'meta-1',
+          meta: { tag: [{ system: 'urn:t', code: 'vip' }], security: [{ system: 'urn:s', code: 'R' }], profile: ['http://p.example/Patient'], source: 'urn:src' },
+        });
+        await put({ resourceType: 'Patient', id: 'meta-2', meta: { tag: [{ system: 'urn:t', code: 'other' }] } });
+        assert.deepEqual(await found('/Patient?_tag=urn:t|vip'), ['meta-1']);
+        assert.deepEqual(await found('/Patient?_tag=urn:t|'), ['meta-1', 'meta-2']);
+        assert.deepEqual(await found('/Patient?_security=R'), ['meta-1']);
+        assert.deepEqual(await found(`/Patient?_profile=${encodeURIComponent('http://p.example/Patient')}`), ['meta-1']);
+        assert.deepEqual(await found('/Patient?_source=urn:src'), ['meta-1']);
       });
     });
 
