@@ -4,7 +4,7 @@
 import { badRequest } from '../resources/outcome.ts';
 import { RESOURCE_TYPES } from '../resources/resource-types.ts';
 import type { SearchFilter } from '../store/resource-store.ts';
-import { parseDateRange, type DateRange } from './date-range.ts';
+import { boundToMs, parseDateRange, toBound, type DateRange } from './date-range.ts';
 import { searchParametersOf, type SearchParameter } from './parameters.ts';
 import { normalizeString, truncateValue } from './values.ts';
 
@@ -116,38 +116,39 @@ function referenceCondition(ctx: Context, value: string): Condition {
 
 const DATE_PREFIX = /^(eq|ne|gt|lt|ge|le|sa|eb|ap)?(.*)$/;
 
+// Bound values are cast from text: the `postgres` client would otherwise serialize a timestamptz parameter
+// through Date, which has no infinity.
 /**
  * A date value compared with a stored range [low, high) per FHIR R4 §3.1.1.4.2: `eq` the stored range lies
  * within the value's, `gt` some of it lies after, `sa` all of it does, `ap` it overlaps the value widened
  * by a tenth of its distance from `now`.
  */
 export function dateComparison(prefix: string, range: DateRange, low: string, high: string, now = Date.now()): Condition {
-  const within = (bind: Bind) => `(${low} >= ${bind(range.low)}::timestamptz and ${high} <= ${bind(range.high)}::timestamptz)`;
+  const within = (bind: Bind) => `(${low} >= ${bind(range.low)}::text::timestamptz and ${high} <= ${bind(range.high)}::text::timestamptz)`;
   switch (prefix) {
     case 'eq':
       return within;
     case 'ne':
       return (bind) => `not ${within(bind)}`;
     case 'gt':
-      return (bind) => `${high} > ${bind(range.high)}::timestamptz`;
+      return (bind) => `${high} > ${bind(range.high)}::text::timestamptz`;
     case 'lt':
-      return (bind) => `${low} < ${bind(range.low)}::timestamptz`;
+      return (bind) => `${low} < ${bind(range.low)}::text::timestamptz`;
     case 'ge':
-      return (bind) => `(${high} > ${bind(range.high)}::timestamptz or ${within(bind)})`;
+      return (bind) => `(${high} > ${bind(range.high)}::text::timestamptz or ${within(bind)})`;
     case 'le':
-      return (bind) => `(${low} < ${bind(range.low)}::timestamptz or ${within(bind)})`;
+      return (bind) => `(${low} < ${bind(range.low)}::text::timestamptz or ${within(bind)})`;
     case 'sa':
-      return (bind) => `${low} >= ${bind(range.high)}::timestamptz`;
+      return (bind) => `${low} >= ${bind(range.high)}::text::timestamptz`;
     case 'eb':
-      return (bind) => `${high} <= ${bind(range.low)}::timestamptz`;
+      return (bind) => `${high} <= ${bind(range.low)}::text::timestamptz`;
     default: {
       const widen = (bound: string, sign: number) => {
-        if (bound.endsWith('infinity')) return bound;
-        const ms = Date.parse(bound);
-        return new Date(ms + sign * Math.abs(now - ms) * 0.1).toISOString();
+        const ms = boundToMs(bound);
+        return Number.isFinite(ms) ? toBound(ms + sign * Math.abs(now - ms) * 0.1) : bound;
       };
       const wide = { low: widen(range.low, -1), high: widen(range.high, 1) };
-      return (bind) => `(${low} < ${bind(wide.high)}::timestamptz and ${high} > ${bind(wide.low)}::timestamptz)`;
+      return (bind) => `(${low} < ${bind(wide.high)}::text::timestamptz and ${high} > ${bind(wide.low)}::text::timestamptz)`;
     }
   }
 }

@@ -182,6 +182,13 @@ for (const engine of engines()) {
         assert.deepEqual(await found('/Observation?date=ap1990-05-04&_id=date-1,date-2,date-3'), []);
       });
 
+      test('dates at the ends of the calendar compare with open ranges', async () => {
+        assert.deepEqual(await found('/Observation?date=eb0001&_id=date-1,date-3'), []);
+        assert.deepEqual(await found('/Observation?date=sa9999&_id=date-1,date-4'), []);
+        assert.deepEqual(await found('/Observation?date=gt9999-12-31&_id=date-1,date-4'), ['date-4']);
+        assert.deepEqual(await found('/Observation?date=ge0001&_id=date-1,date-3'), ['date-1', 'date-3']);
+      });
+
       test('_lastUpdated takes prefixes', async () => {
         const now = new Date().toISOString();
         assert.deepEqual(await found(`/Patient?_lastUpdated=gt2000&_id=date-p1`), ['date-p1']);
