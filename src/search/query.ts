@@ -58,7 +58,9 @@ function stringCondition(ctx: Context, value: string): Condition {
   if (ctx.modifier === 'exact') return (bind) => `s.raw = ${bind(value)}`;
   const normalized = normalizeString(value);
   if (ctx.modifier === 'contains') return (bind) => `strpos(s.value, ${bind(normalized)}) > 0`;
-  return (bind) => `starts_with(s.value, ${bind(normalized)})`;
+  // LIKE with a constant prefix can use the text_pattern_ops index; the value's own % _ \ are escaped.
+  const prefix = `${normalized.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+  return (bind) => `s.value like ${bind(prefix)}`;
 }
 
 function tokenCondition(ctx: Context, value: string): Condition {
