@@ -13,13 +13,17 @@ type Bind = (value: unknown) => string;
 type Condition = (bind: Bind) => string;
 
 const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
-const TABLES = { string: 'search_string', token: 'search_token', uri: 'search_token', reference: 'search_reference', date: 'search_date' } as const;
+const TABLES = {
+  string: 'search_string', token: 'search_token', uri: 'search_token', reference: 'search_reference', date: 'search_date',
+  quantity: 'search_quantity',
+} as const;
 const MODIFIERS: Record<SearchParameter['type'], string[]> = {
   string: ['exact', 'contains', 'missing'],
   token: ['not', 'missing'],
   uri: ['missing'],
   reference: ['missing'],
   date: ['missing'],
+  quantity: ['missing'],
 };
 
 interface Context {
@@ -162,12 +166,53 @@ function dateCondition(ctx: Context, value: string, low = 's.low', high = 's.hig
   return dateComparison(prefix, range, low, high);
 }
 
+const QUANTITY = /^(eq|ne|gt|lt|ge|le|sa|eb|ap)?(-?\d{1,20}(?:\.(\d{1,20}))?(?:[eE]([+-]?\d{1,3}))?)$/;
+
+/**
+ * `[prefix]number[|system|code]` (FHIR R4 §3.1.1.4.5). Without a prefix the number stands for the values
+ * it rounds from: 5.4 matches [5.35, 5.45). The code matches Quantity.code or Quantity.unit.
+ */
+function quantityCondition(ctx: Context, value: string): Condition {
+  const parts = splitEscaped(value, '|');
+  const match = QUANTITY.exec(parts[0]);
+  if (!match || (parts.length !== 1 && parts.length !== 3)) {
+    throw invalid(ctx, `"${value.slice(0, 80)}" is not a quantity: expected [prefix]number[|system|code]`);
+  }
+  const [, prefix = 'eq', number, fraction = '', exponent = '0'] = match;
+  const half = `5e${-(fraction.length - Number(exponent) + 1)}`;
+  const [system = '', unit = ''] = parts.slice(1);
+  const compare = (bind: Bind): string => {
+    const n = `${bind(number)}::text::numeric`;
+    const within = () => `(s.low >= ${n} - ${bind(half)}::text::numeric and s.high < ${n} + ${bind(half)}::text::numeric)`;
+    switch (prefix) {
+      case 'eq': return within();
+      case 'ne': return `not ${within()}`;
+      case 'gt': return `s.high > ${n}`;
+      case 'lt': return `s.low < ${n}`;
+      case 'ge': return `s.high >= ${n}`;
+      case 'le': return `s.low <= ${n}`;
+      case 'sa': return `s.low > ${n}`;
+      case 'eb': return `s.high < ${n}`;
+      default: return `(s.low <= ${n} + abs(${n}) * 0.1 and s.high >= ${n} - abs(${n}) * 0.1)`;
+    }
+  };
+  return (bind) => {
+    const conditions = [compare(bind)];
+    if (system !== '') conditions.push(`s.system = ${bind(system)}`);
+    if (unit !== '') conditions.push(`(s.unit_code = ${bind(unit)} or s.unit = ${bind(unit)})`);
+    return `(${conditions.join(' and ')})`;
+  };
+}
+
 function idCondition(ctx: Context, value: string): Condition {
   if (!ID_PATTERN.test(value)) throw invalid(ctx, `"${value.slice(0, 80)}" is not an id: 1 to 64 characters of A-Z, a-z, 0-9, "-" and "."`);
   return (bind) => `resource.id = ${bind(value)}`;
 }
 
-const VALUE_CONDITIONS = { string: stringCondition, token: tokenCondition, uri: uriCondition, reference: referenceCondition, date: dateCondition };
+const VALUE_CONDITIONS = {
+  string: stringCondition, token: tokenCondition, uri: uriCondition, reference: referenceCondition, date: dateCondition,
+  quantity: quantityCondition,
+};
 
 const or = (conditions: Condition[], bind: Bind) => conditions.map((condition) => condition(bind)).join(' or ');
 

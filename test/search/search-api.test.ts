@@ -204,6 +204,45 @@ for (const engine of engines()) {
       });
     });
 
+    describe('quantity', () => {
+      before(async () => {
+        const obs = (id: string, value: unknown) => put({ resourceType: 'Observation', id, status: 'final', code: { text: 'q' }, ...(value as object) });
+        await obs('q-1', { valueQuantity: { value: 5.4, unit: 'mg', system: 'http://unitsofmeasure.org', code: 'mg' } });
+        await obs('q-2', { valueQuantity: { value: 5.46, unit: 'milligram', system: 'http://unitsofmeasure.org', code: 'mg' } });
+        await obs('q-3', { valueQuantity: { value: 120, unit: 'mmHg' } });
+        await obs('q-4', { component: [{ code: { text: 'c' }, valueQuantity: { value: -3, unit: 'g' } }] });
+      });
+
+      test('a number matches the values it rounds from', async () => {
+        assert.deepEqual(await found('/Observation?value-quantity=5.4'), ['q-1']);
+        assert.deepEqual(await found('/Observation?value-quantity=5'), ['q-1', 'q-2']);
+        assert.deepEqual(await found('/Observation?value-quantity=5.46'), ['q-2']);
+        assert.deepEqual(await found('/Observation?value-quantity=1.2e2'), ['q-3']);
+      });
+
+      test('prefixes compare the value', async () => {
+        assert.deepEqual(await found('/Observation?value-quantity=gt5.4'), ['q-2', 'q-3']);
+        assert.deepEqual(await found('/Observation?value-quantity=le5.46'), ['q-1', 'q-2']);
+        assert.deepEqual(await found('/Observation?value-quantity=ap110'), ['q-3']);
+        assert.deepEqual(await found('/Observation?component-value-quantity=lt0'), ['q-4']);
+      });
+
+      test('a Range (Condition onset as an age range) is compared as an interval, open ends reaching forever', async () => {
+        await put({ resourceType: 'Condition', id: 'q-c1', subject: { reference: 'Patient/q' }, onsetRange: { low: { value: 10, unit: 'a' }, high: { value: 20, unit: 'a' } } });
+        await put({ resourceType: 'Condition', id: 'q-c2', subject: { reference: 'Patient/q' }, onsetRange: { low: { value: 30, unit: 'a' } } });
+        assert.deepEqual(await found('/Condition?onset-age=gt18&patient=q'), ['q-c1', 'q-c2']);
+        assert.deepEqual(await found('/Condition?onset-age=lt12&patient=q'), ['q-c1']);
+        assert.deepEqual(await found('/Condition?onset-age=gt1000&patient=q'), ['q-c2']);
+        assert.deepEqual(await found('/Condition?onset-age=15&patient=q'), []);
+      });
+
+      test('system and code narrow by unit; the code also matches the unit as written', async () => {
+        assert.deepEqual(await found('/Observation?value-quantity=gt0|http://unitsofmeasure.org|mg'), ['q-1', 'q-2']);
+        assert.deepEqual(await found('/Observation?value-quantity=gt0||mmHg'), ['q-3']);
+        assert.deepEqual(await found('/Observation?value-quantity=gt0||milligram'), ['q-2']);
+      });
+    });
+
     describe('combining', () => {
       before(async () => {
         for (let i = 1; i <= 7; i++) {
@@ -294,7 +333,7 @@ for (const engine of engines()) {
         await refused('/Observation?nonsense=1', 'not-supported', /Unsupported search parameter "nonsense" for Observation; supported: _id, _lastUpdated.*code.*subject.*_count/);
         await refused('/Observation?subject.name=x', 'not-supported', /Unsupported search parameter "subject.name"/);
         await refused('/Patient?phonetic=smith', 'not-supported', /Unsupported/);
-        await refused('/Observation?value-quantity=5', 'not-supported', /Unsupported/);
+        await refused('/Observation?code-value-quantity=x$5', 'not-supported', /Unsupported/); // composite
       });
 
       test('an unsupported modifier is refused', async () => {
@@ -315,6 +354,8 @@ for (const engine of engines()) {
         await refused('/Observation?subject=Patient/bad%20id', 'value', /is not a reference/);
         await refused('/Patient?_id=bad%20id', 'value', /is not an id/);
         await refused('/Patient?family:missing=maybe', 'value', /:missing takes true or false/);
+        await refused('/Observation?value-quantity=five', 'value', /is not a quantity/);
+        await refused('/Observation?value-quantity=5|mg', 'value', /is not a quantity/);
       });
     });
 
@@ -328,14 +369,15 @@ for (const engine of engines()) {
       assert.equal(observation.subject, 'reference');
       assert.equal(observation['value-string'], 'string');
       assert.equal(observation._lastUpdated, 'date');
-      assert.equal(observation['value-quantity'], undefined);
+      assert.equal(observation['value-quantity'], 'quantity');
+      assert.equal(observation['code-value-quantity'], undefined);
       assert.equal(params('Patient').phonetic, undefined);
       assert.equal(params('Patient').family, 'string');
       assert.deepEqual(Object.keys(params('Client')), ['_id', '_lastUpdated', '_profile', '_security', '_source', '_tag']);
       // Each listed parameter is accepted by the search it describes.
       for (const resource of resources.filter((r) => ['Observation', 'Patient', 'DocumentReference'].includes(r.type))) {
         for (const param of resource.searchParam) {
-          const value = { string: 'x', token: 'x', reference: 'x', date: '2020', uri: 'http://x' }[param.type];
+          const value = { string: 'x', token: 'x', reference: 'x', date: '2020', uri: 'http://x', quantity: '5' }[param.type];
           const response = await server.request('GET', `/${resource.type}?${param.name}=${encodeURIComponent(value!)}&_count=0`);
           assert.equal(response.status, 200, `${resource.type}?${param.name}: ${response.text}`);
         }
