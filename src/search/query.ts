@@ -61,6 +61,7 @@ function stringCondition(ctx: Context, value: string): Condition {
   if (value === '') throw invalid(ctx, 'a string value must not be empty');
   if (ctx.modifier === 'exact') return (bind) => `s.raw = ${bind(value)}`;
   const normalized = normalizeString(value);
+  if (normalized === '') throw invalid(ctx, 'a string value must have more than accents');
   if (ctx.modifier === 'contains') return (bind) => `strpos(s.value, ${bind(normalized)}) > 0`;
   // LIKE with a constant prefix can use the text_pattern_ops index; the value's own % _ \ are escaped.
   const prefix = `${normalized.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;

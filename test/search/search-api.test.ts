@@ -351,6 +351,7 @@ for (const engine of engines()) {
         await refused('/Observation?code=', 'value', /must not be empty/);
         await refused('/Observation?code=a,', 'value', /must not be empty/);
         await refused('/Patient?family=', 'value', /must not be empty/);
+        await refused(`/Patient?family=${encodeURIComponent('\u0301')}`, 'value', /more than accents/);
         await refused('/Observation?subject=Patient/bad%20id', 'value', /is not a reference/);
         await refused('/Patient?_id=bad%20id', 'value', /is not an id/);
         await refused('/Patient?family:missing=maybe', 'value', /:missing takes true or false/);
