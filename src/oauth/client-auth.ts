@@ -64,15 +64,12 @@ export class ClientAuthenticator {
       if (error instanceof FhirError) throw invalidClient(error.message);
       throw error;
     }
-    for (const [id, secret] of basicCandidates(credentials.id, credentials.secret)) {
-      const client = await this.secrets.verifyClient(id, secret, address);
-      if (!client) continue;
-      if (params.client_id !== undefined && params.client_id !== client.id) {
-        throw invalidRequest('client_id in the body differs from the client authenticated by Basic');
-      }
-      return this.usable(client, 'client_secret_basic');
+    const client = await this.secrets.verifyClientReadings(basicCandidates(credentials.id, credentials.secret), address);
+    if (!client) throw invalidClient(FAILED);
+    if (params.client_id !== undefined && params.client_id !== client.id) {
+      throw invalidRequest('client_id in the body differs from the client authenticated by Basic');
     }
-    throw invalidClient(FAILED);
+    return this.usable(client, 'client_secret_basic');
   }
 
   private async secretPost(params: Params, address: string): Promise<AuthenticatedClient> {
