@@ -19,11 +19,13 @@ const CLIENT = { id: 'bench', secret: 'bench-secret' };
 const BASIC = `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('base64')}`;
 const FORM = { 'content-type': 'application/x-www-form-urlencoded', authorization: BASIC };
 
+type Load = autocannon.Request & { path: string };
+
 interface Peer {
   name: string;
   start(port: number): Promise<{ child: ChildProcess; cleanup?: () => Promise<void> }>;
   /** Ready to be measured: returns the two requests to load it with. */
-  prepare(url: string): Promise<{ token: autocannon.Request & { path: string }; read: autocannon.Request & { path: string } }>;
+  prepare(url: string): Promise<{ token: Load; read: Load; bearer?: Load }>;
 }
 
 function freePort(): Promise<number> {
@@ -100,7 +102,10 @@ const warden: Peer = {
     await expectOk(await fetch(`${url}/Patient/p1`, { method: 'PUT', headers: { authorization: BASIC, 'content-type': 'application/json' }, body: JSON.stringify({ resourceType: 'Patient', id: 'p1', active: true }) }), 'create Patient');
     const token = { method: 'POST' as const, path: '/auth/token', headers: FORM, body: 'grant_type=client_credentials' };
     const read = { method: 'GET' as const, path: '/Patient/p1', headers: { authorization: BASIC } };
-    return { token, read };
+    const issued = await expectOk(await fetch(`${url}/auth/token`, { method: 'POST', headers: FORM, body: 'grant_type=client_credentials' }), 'Warden token');
+    // The same read with a Bearer JWT: what verifying the token and reading its Session on every request costs.
+    const bearer = { method: 'GET' as const, path: '/Patient/p1', headers: { authorization: `Bearer ${issued.access_token}` } };
+    return { token, read, bearer };
   },
 };
 
@@ -134,7 +139,7 @@ const bareFastify: Peer = {
   },
 };
 
-async function load(url: string, request: autocannon.Request & { path: string }, seconds: number): Promise<{ rps: number; errors: number; p99: number }> {
+async function load(url: string, request: Load, seconds: number): Promise<{ rps: number; errors: number; p99: number }> {
   const result = await autocannon({
     url: `${url}${request.path}`,
     method: request.method,
@@ -166,6 +171,11 @@ for (const peer of [warden, oidcProvider, bareFastify]) {
     await load(url, requests.read, 2);
     const read = await load(url, requests.read, duration);
     figures[peer.name] = { token: token.rps, read: read.rps, tokenErrors: token.errors, readErrors: read.errors, tokenP99: token.p99, readP99: read.p99 };
+    if (requests.bearer) {
+      await load(url, requests.bearer, 2);
+      const bearer = await load(url, requests.bearer, duration);
+      console.log(`${peer.name.padEnd(22)} Bearer JWT reads/s ${bearer.rps.toFixed(0)} (p99 ${bearer.p99} ms, non-2xx ${bearer.errors}): signature + Session, Client read per request`);
+    }
     console.log(`${peer.name.padEnd(22)} tokens/s ${token.rps.toFixed(0).padStart(7)} (p99 ${token.p99} ms, non-2xx ${token.errors})   Basic reads/s ${read.rps.toFixed(0).padStart(7)} (p99 ${read.p99} ms, non-2xx ${read.errors})`);
   } finally {
     await stop(child);
