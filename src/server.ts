@@ -4,11 +4,13 @@ import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { authorizer } from './access/authorize.ts';
 import { authenticator } from './authn/authenticate.ts';
+import { authServices } from './authn/services.ts';
 import type { AppContext } from './context.ts';
 import { healthRoutes } from './health.ts';
 import { registerBodyParsers } from './http/body-parsers.ts';
 import { frameworkErrorHandler, registerErrorHandlers } from './http/errors.ts';
 import { loggerOptions, requestId } from './log.ts';
+import { oauthRoutes } from './oauth/routes.ts';
 import { resourceRoutes } from './resources/routes.ts';
 
 export const VERSION = '0.1.0';
@@ -43,6 +45,9 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   app.addHook('preHandler', authorizer(ctx));
 
   healthRoutes(app, ctx);
+  // The signing keys are loaded (or made, on a new database) before the server takes any request.
+  await authServices(ctx).ready;
+  await app.register(oauthRoutes, { ctx });
   resourceRoutes(app, ctx, VERSION);
   return app;
 }
