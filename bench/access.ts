@@ -3,12 +3,15 @@
 //   npx tsx bench/access.ts                 (embedded store)
 //   DATABASE_URL=postgres://... npx tsx bench/access.ts   (PostgreSQL; a fresh database per server)
 // The two servers run side by side and are measured in alternating rounds, so drift on a shared machine
-// lands on both; each figure is the median of its rounds.
+// lands on both; each figure is the median of its rounds. The time of the decision alone is printed too.
 import autocannon from 'autocannon';
+import { decide } from '../src/access/decide.ts';
+import { sqlRunner } from '../src/access/sql-runner.ts';
+import { buildRequestObject } from '../src/access/request-object.ts';
 import { basic, engines, startTestServer, type TestServer } from '../test/helpers/server.ts';
 
-const ROUNDS = 3;
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONNECTIONS = 10;
 const client = { id: 'bench', secret: 'bench-secret' };
 
@@ -65,6 +68,26 @@ async function measure(server: TestServer): Promise<number> {
   return result.requests.average;
 }
 
+/** The decision alone, in this process: microseconds per request, without HTTP or the store. */
+async function decisionMicros(server: TestServer): Promise<number> {
+  const stored = await server.app.ctx.resources.read('Client', client.id);
+  const request = buildRequestObject({
+    method: 'GET',
+    url: '/Patient/bench',
+    headers: { host: '127.0.0.1', 'user-agent': 'autocannon', authorization: 'Basic x' },
+    route: '/:type/:id',
+    routeParams: { type: 'Patient', id: 'bench' },
+    identity: { method: 'basic', client: stored!.resource },
+  });
+  const runner = sqlRunner(server.app.ctx.db);
+  const set = server.app.ctx.policies.current;
+  const n = 20_000;
+  for (let i = 0; i < n; i++) await decide(set, request, runner); // warm-up
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) await decide(set, request, runner);
+  return Number(process.hrtime.bigint() - start) / n / 1000;
+}
+
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 const engine = process.env.DATABASE_URL ? 'postgres' : 'pglite';
@@ -82,10 +105,13 @@ try {
   const withMany = median(manyRuns);
   const withSingle = median(singleRuns);
   const ratio = withMany / withSingle;
+  const microsMany = await decisionMicros(many);
+  const microsSingle = await decisionMicros(single);
   console.log(`access bench (${engine}, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS}s, median req/s)`);
   console.log(`  GET /Patient/{id}, 100 policies in store : ${withMany.toFixed(0)} req/s  (rounds: ${manyRuns.map((r) => r.toFixed(0)).join(', ')})`);
   console.log(`  GET /Patient/{id}, single allow policy   : ${withSingle.toFixed(0)} req/s  (rounds: ${singleRuns.map((r) => r.toFixed(0)).join(', ')})`);
   console.log(`  ratio 100 / 1: ${ratio.toFixed(3)} (target >= 0.9) ${ratio >= 0.9 ? 'PASS' : 'FAIL'}`);
+  console.log(`  the decision alone: ${microsMany.toFixed(1)} us with 100 policies, ${microsSingle.toFixed(1)} us with one`);
 } finally {
   await many.close();
   await single.close();
