@@ -24,6 +24,8 @@ export interface Config {
   logLevel: string;
   /** How many scrypt computations may run at once, so they never take the whole libuv threadpool. */
   hashConcurrency: number;
+  /** How long a login on Warden's own pages lasts, in seconds. */
+  browserSessionSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -71,5 +73,6 @@ export function loadConfig(env: Env = process.env): Config {
     maxBodyDepth: integer(env, 'WARDEN_MAX_BODY_DEPTH', 64, 2, 1000),
     logLevel: env.LOG_LEVEL || 'info',
     hashConcurrency: integer(env, 'WARDEN_HASH_CONCURRENCY', 2, 1, 64),
+    browserSessionSeconds: integer(env, 'WARDEN_BROWSER_SESSION_SECONDS', 8 * 3600, 60, 30 * 24 * 3600),
   };
 }

@@ -9,6 +9,7 @@ import { healthRoutes } from './health.ts';
 import { registerBodyParsers } from './http/body-parsers.ts';
 import { registerErrorHandlers } from './http/errors.ts';
 import { loggerOptions, requestId } from './log.ts';
+import { browserRoutes } from './pages/routes.ts';
 import { resourceRoutes } from './resources/routes.ts';
 
 export const VERSION = '0.1.0';
@@ -43,5 +44,6 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
 
   healthRoutes(app, ctx);
   resourceRoutes(app, ctx, VERSION);
+  await browserRoutes(app, ctx);
   return app;
 }
