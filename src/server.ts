@@ -4,6 +4,7 @@ import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { authorizer } from './access/authorize.ts';
 import { authenticator } from './authn/authenticate.ts';
+import { authServices } from './authn/services.ts';
 import type { AppContext } from './context.ts';
 import { healthRoutes } from './health.ts';
 import { registerBodyParsers } from './http/body-parsers.ts';
@@ -44,6 +45,8 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   app.addHook('preHandler', authorizer(ctx));
 
   healthRoutes(app, ctx);
+  // The signing keys are loaded (or made, on a new database) before the server takes any request.
+  await authServices(ctx).ready;
   await app.register(oauthRoutes, { ctx });
   resourceRoutes(app, ctx, VERSION);
   await browserRoutes(app, ctx);
