@@ -11,6 +11,7 @@ import { healthRoutes } from './health.ts';
 import { registerBodyParsers } from './http/body-parsers.ts';
 import { frameworkErrorHandler, registerErrorHandlers } from './http/errors.ts';
 import { loggerOptions, requestId } from './log.ts';
+import { browserRoutes } from './pages/routes.ts';
 import { oauthRoutes } from './oauth/routes.ts';
 import { resourceRoutes } from './resources/routes.ts';
 
@@ -52,5 +53,6 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   await authServices(ctx).ready;
   await app.register(oauthRoutes, { ctx });
   resourceRoutes(app, ctx, VERSION);
+  await browserRoutes(app, ctx);
   return app;
 }
