@@ -24,6 +24,17 @@ export interface Config {
   logLevel: string;
   /** How many scrypt computations may run at once, so they never take the whole libuv threadpool. */
   hashConcurrency: number;
+  /** Trust in tokens issued by other identity providers, configured by TokenIntrospector resources. */
+  externalTokens: ExternalTokensConfig;
+}
+
+export interface ExternalTokensConfig {
+  /** Longest wait for a JWKS or introspection endpoint; past it the token is refused with 401. */
+  timeoutMs: number;
+  /** Clock difference tolerated on `exp`, `nbf` and `iat` of external tokens. */
+  clockSkewSeconds: number;
+  /** An unknown `kid` refetches a JWKS at most once per this interval, so random kids cannot flood the provider. */
+  jwksRefetchIntervalSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -71,5 +82,10 @@ export function loadConfig(env: Env = process.env): Config {
     maxBodyDepth: integer(env, 'WARDEN_MAX_BODY_DEPTH', 64, 2, 1000),
     logLevel: env.LOG_LEVEL || 'info',
     hashConcurrency: integer(env, 'WARDEN_HASH_CONCURRENCY', 2, 1, 64),
+    externalTokens: {
+      timeoutMs: integer(env, 'WARDEN_EXTERNAL_TOKEN_TIMEOUT_MS', 2000, 100, 30_000),
+      clockSkewSeconds: integer(env, 'WARDEN_EXTERNAL_TOKEN_CLOCK_SKEW', 30, 0, 300),
+      jwksRefetchIntervalSeconds: integer(env, 'WARDEN_JWKS_REFETCH_INTERVAL', 30, 0, 3600),
+    },
   };
 }

@@ -3,10 +3,12 @@ import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { unauthorized } from '../resources/outcome.ts';
 import { BASIC_CHALLENGE, BasicAuthenticator } from './basic.ts';
+import { externalBearer } from './external/bearer-hook.ts';
 import './identity.ts';
 
 export function authenticator(ctx: AppContext) {
   const basic = new BasicAuthenticator(ctx.resources);
+  const bearer = externalBearer(ctx);
   return async function authenticate(request: FastifyRequest): Promise<void> {
     request.identity = null;
     if (request.routeOptions.config.public) return;
@@ -17,6 +19,10 @@ export function authenticator(ctx: AppContext) {
       request.identity = await basic.authenticate(credentials);
       return;
     }
-    throw unauthorized(`Unsupported authorization scheme "${scheme.slice(0, 20)}": use Basic`, BASIC_CHALLENGE);
+    if (/^bearer$/i.test(scheme)) {
+      request.identity = await bearer(credentials, request.log);
+      return;
+    }
+    throw unauthorized(`Unsupported authorization scheme "${scheme.slice(0, 20)}": use Basic or Bearer`, `${BASIC_CHALLENGE}, Bearer realm="warden"`);
   };
 }
