@@ -35,7 +35,6 @@ const nonEmpty = { type: 'string', minLength: 1 };
 const validateShape = compileResourceSchema({
   type: 'object',
   additionalProperties: false,
-  required: ['type'],
   properties: {
     resourceType: { const: 'TokenIntrospector' },
     id: { type: 'string' },
@@ -49,7 +48,7 @@ const validateShape = compileResourceSchema({
       properties: {
         iss: nonEmpty,
         aud: { anyOf: [nonEmpty, { type: 'array', minItems: 1, items: nonEmpty }] },
-        keys: { type: 'array', minItems: 1, items: { type: 'object', required: ['kty'] } },
+        keys: { type: 'array', minItems: 1, items: { type: 'object', required: ['kty'], properties: { kty: { type: 'string' } } } },
         secret: nonEmpty,
       },
     },
@@ -142,6 +141,7 @@ function checkOpaque(introspector: TokenIntrospector): void {
 }
 
 export async function prepareTokenIntrospector(resource: Resource): Promise<Resource> {
+  if (resource.type === undefined) throw invalid('type', 'is required: "jwt" or "opaque"');
   validateShape(resource);
   const introspector = resource as TokenIntrospector;
   if (introspector.type === 'jwt') await checkJwt(introspector);

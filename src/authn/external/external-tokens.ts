@@ -24,6 +24,15 @@ export function claimedIssuer(token: string): string | null {
   }
 }
 
+const built = new WeakMap<AppContext, ExternalTokens>();
+
+/** The one ExternalTokens of an app, shared by the Bearer hook and the write hook that invalidates it. */
+export function externalTokens(ctx: AppContext): ExternalTokens {
+  let tokens = built.get(ctx);
+  if (!tokens) built.set(ctx, (tokens = new ExternalTokens(ctx)));
+  return tokens;
+}
+
 export class ExternalTokens {
   readonly introspectors: Introspectors;
   private readonly mapper: ExternalIdentityMapper;

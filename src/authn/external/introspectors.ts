@@ -54,7 +54,8 @@ export class Introspectors {
     return undefined;
   }
 
-  private invalidate() {
+  /** Forgets the compiled set; the next token loads the introspectors again. */
+  invalidate() {
     this.generation++;
     this.loaded = null;
   }
