@@ -2,6 +2,7 @@
 // A change anywhere (this process, another one, plain SQL) arrives as a NOTIFY on warden_token_introspector
 // (migration 0007) and drops the compiled set; the next token loads it again. Verifiers of unchanged
 // introspectors are kept across reloads, with their cached keys and answers.
+import { createHash } from 'node:crypto';
 import type { ExternalTokensConfig } from '../../config.ts';
 import type { TokenIntrospector } from '../../iam/token-introspector.ts';
 import type { Database } from '../../store/database.ts';
@@ -70,15 +71,16 @@ export class Introspectors {
   }
 
   private async load(): Promise<IntrospectorSet> {
-    const rows = await this.db.query<{ resource: string; version_id: string | number }>(
-      `select resource::text as resource, version_id from resource
+    const rows = await this.db.query<{ resource: string }>(
+      `select resource::text as resource from resource
        where type = 'TokenIntrospector' and not deleted order by id`,
     );
     const compiled = new Map<string, Compiled>();
     const set: IntrospectorSet = { byIssuer: new Map(), opaque: [] };
     for (const row of rows) {
       const introspector = JSON.parse(row.resource) as TokenIntrospector;
-      const key = `${introspector.id}@${row.version_id}`;
+      // Keyed by content, not version: a change made by hand leaves the version as it was.
+      const key = `${introspector.id}@${createHash('sha256').update(row.resource).digest('base64url')}`;
       const verifier = this.compiled.get(key) ?? this.compile(introspector);
       if (!verifier) continue;
       compiled.set(key, verifier);
