@@ -11,6 +11,7 @@ import { healthRoutes } from './health.ts';
 import { registerBodyParsers } from './http/body-parsers.ts';
 import { registerErrorHandlers } from './http/errors.ts';
 import { loggerOptions, requestId } from './log.ts';
+import { oauthRoutes } from './oauth/routes.ts';
 import { resourceRoutes } from './resources/routes.ts';
 
 export const VERSION = '0.1.0';
@@ -47,6 +48,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
 
   healthRoutes(app, ctx);
   explainRoutes(app, ctx);
+  await app.register(oauthRoutes, { ctx });
   resourceRoutes(app, ctx, VERSION);
   return app;
 }

@@ -2,13 +2,16 @@
 import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { unauthorized } from '../resources/outcome.ts';
-import { BASIC_CHALLENGE, BasicAuthenticator } from './basic.ts';
-import { externalBearer } from './external/bearer-hook.ts';
+import { BASIC_CHALLENGE } from './basic.ts';
+import { BEARER_CHALLENGE } from './bearer.ts';
+import { withExternalTokens } from './external/bearer-hook.ts';
 import './identity.ts';
+import { authServices } from './services.ts';
 
 export function authenticator(ctx: AppContext) {
-  const basic = new BasicAuthenticator(ctx.resources);
-  const bearer = externalBearer(ctx);
+  const { basic, bearer: own, accessTokens } = authServices(ctx);
+  // Warden's own tokens first; a token Warden did not issue is tried against the TokenIntrospectors.
+  const bearer = withExternalTokens(ctx, own, accessTokens);
   return async function authenticate(request: FastifyRequest): Promise<void> {
     request.identity = null;
     if (request.routeOptions.config.public) return;
@@ -16,13 +19,13 @@ export function authenticator(ctx: AppContext) {
     if (header === undefined) return;
     const [scheme, credentials = ''] = header.trim().split(/\s+/, 2);
     if (/^basic$/i.test(scheme)) {
-      request.identity = await basic.authenticate(credentials);
+      request.identity = await basic.authenticate(credentials, request.ip);
       return;
     }
     if (/^bearer$/i.test(scheme)) {
-      request.identity = await bearer(credentials, request.log);
+      request.identity = await bearer.authenticate(credentials, request.log);
       return;
     }
-    throw unauthorized(`Unsupported authorization scheme "${scheme.slice(0, 20)}": use Basic or Bearer`, `${BASIC_CHALLENGE}, Bearer realm="warden"`);
+    throw unauthorized(`Unsupported authorization scheme "${scheme.slice(0, 20)}": use Basic or Bearer`, `${BASIC_CHALLENGE}, ${BEARER_CHALLENGE}`);
   };
 }

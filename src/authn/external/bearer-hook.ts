@@ -1,22 +1,40 @@
-// Bearer authentication with external tokens only, until Warden issues tokens of its own: a token that no
-// TokenIntrospector is meant for is refused as unknown.
+// Where external tokens join Bearer authentication. Warden's own tokens keep their own path and errors:
+//   - a JWT whose `iss` is Warden's base URL is Warden's, whatever TokenIntrospectors say;
+//   - a JWT of any other issuer goes to the TokenIntrospectors only;
+//   - an opaque token is Warden's if its store knows it; only one it does not know goes to the opaque
+//     introspectors, so Warden's own (even revoked) tokens are never sent to another provider.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.ts';
+import { FhirError } from '../../resources/outcome.ts';
+import type { AccessTokens } from '../../tokens/access-token.ts';
+import type { BearerAuthenticator } from '../bearer.ts';
 import type { Identity } from '../identity.ts';
 import { invalidToken } from './errors.ts';
-import { externalTokens } from './external-tokens.ts';
+import { claimedIssuer, externalTokens } from './external-tokens.ts';
 import type { OperatorLog } from './jwt-verifier.ts';
 
-/** RFC 6750 §2.1: b64token syntax. */
-const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
-
-export function externalBearer(ctx: AppContext) {
+export function withExternalTokens(ctx: AppContext, own: BearerAuthenticator, accessTokens: AccessTokens) {
   const external = externalTokens(ctx);
-  return async function authenticateBearer(token: string, log?: OperatorLog): Promise<Identity> {
-    if (!B64TOKEN.test(token)) throw invalidToken('The access token is malformed');
-    const identity = await external.authenticate(token, log);
-    if (!identity) throw invalidToken('The access token was not issued by a trusted issuer');
-    return identity;
+  const ownIssuer = ctx.config.baseUrl;
+  return {
+    async authenticate(token: string, log?: OperatorLog): Promise<Identity> {
+      const issuer = claimedIssuer(token);
+      if (issuer === ownIssuer) return own.authenticate(token);
+      if (issuer !== null) {
+        const identity = await external.authenticate(token, log);
+        if (!identity) throw invalidToken('The access token was not issued by a trusted issuer');
+        return identity;
+      }
+      try {
+        return await own.authenticate(token);
+      } catch (refusal) {
+        if (!(refusal instanceof FhirError) || refusal.status !== 401) throw refusal;
+        if (await accessTokens.read(token)) throw refusal;
+        const identity = await external.authenticate(token, log);
+        if (!identity) throw refusal;
+        return identity;
+      }
+    },
   };
 }
 

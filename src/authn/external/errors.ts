@@ -1,14 +1,7 @@
-// The one way an external token is refused: 401 with an RFC 6750 §3 challenge naming the reason.
+// The one way an external token is refused: 401 with the same RFC 6750 §3 challenge as Warden's own tokens.
 import { unauthorized } from '../../resources/outcome.ts';
-
-/** RFC 6750 §3: the description is a quoted-string, so quotes and backslashes cannot appear in it. */
-function quoted(text: string): string {
-  return text.replace(/["\\\r\n]/g, "'");
-}
+import { bearerChallenge } from '../bearer.ts';
 
 export function invalidToken(description: string) {
-  return unauthorized(
-    description,
-    `Bearer realm="warden", error="invalid_token", error_description="${quoted(description)}"`,
-  );
+  return unauthorized(description, bearerChallenge('invalid_token', description));
 }
