@@ -6,6 +6,7 @@ import { authorizer, refreshAfterWrite } from './access/authorize.ts';
 import { explainRoutes } from './access/explain.ts';
 import { authenticator } from './authn/authenticate.ts';
 import { invalidateIntrospectorsAfterWrite } from './authn/external/bearer-hook.ts';
+import { authServices } from './authn/services.ts';
 import type { AppContext } from './context.ts';
 import { healthRoutes } from './health.ts';
 import { registerBodyParsers } from './http/body-parsers.ts';
@@ -48,6 +49,8 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
 
   healthRoutes(app, ctx);
   explainRoutes(app, ctx);
+  // The signing keys are loaded (or made, on a new database) before the server takes any request.
+  await authServices(ctx).ready;
   await app.register(oauthRoutes, { ctx });
   resourceRoutes(app, ctx, VERSION);
   return app;
