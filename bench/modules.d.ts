@@ -29,5 +29,7 @@ declare module 'oidc-provider' {
   export default class Provider {
     constructor(issuer: string, configuration: Record<string, unknown>);
     listen(port: number, host: string, callback: () => void): unknown;
+    /** The request handler, to serve the provider from a node:http server (test/external, bench/external). */
+    callback(): (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void;
   }
 }
