@@ -125,6 +125,10 @@ try {
   }
 
   console.log(`Warden reads of /Patient/p1, ${connections} connections, ${duration} s each, ${database ? 'PostgreSQL' : 'embedded store'}`);
+  // Warm-up of both paths (JIT, caches, connections), not measured.
+  for (const token of [own.access_token, external]) {
+    await autocannon({ url: `${url}/Patient/p1`, headers: { authorization: `Bearer ${token}` }, connections, duration: 2 });
+  }
   const wardenJwt = await measure(url, 'Warden-issued JWT', own.access_token);
   const externalJwt = await measure(url, 'external JWT (oidc-provider, JWKS)', external);
   for (const row of [wardenJwt, externalJwt]) {
