@@ -53,7 +53,9 @@ export interface StubServer {
   close(): Promise<void>;
 }
 
-export async function stubServer(respond: ((req: IncomingMessage) => { status: number; body: unknown }) | 'hang'): Promise<StubServer> {
+export async function stubServer(
+  respond: ((req: IncomingMessage, body: string) => { status: number; body: unknown }) | 'hang',
+): Promise<StubServer> {
   const port = await freePort();
   let waiters: (() => void)[] = [];
   const state = { url: `http://127.0.0.1:${port}`, hits: 0, open: 0 };
@@ -64,8 +66,12 @@ export async function stubServer(respond: ((req: IncomingMessage) => { status: n
     for (const wake of waiters) wake();
     waiters = [];
     if (respond === 'hang') return;
-    const { status, body } = respond(req);
-    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const { status, body } = respond(req, Buffer.concat(chunks).toString('utf8'));
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    });
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return Object.assign(state, {
