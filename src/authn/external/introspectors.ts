@@ -49,12 +49,6 @@ export class Introspectors {
     return loading;
   }
 
-  /** The compiled introspector of this id, if loaded; for operators and tests. */
-  get(id: string): Compiled | undefined {
-    for (const [key, value] of this.compiled) if (key.startsWith(`${id}@`)) return value;
-    return undefined;
-  }
-
   /** Forgets the compiled set; the next token loads the introspectors again. */
   invalidate() {
     this.generation++;

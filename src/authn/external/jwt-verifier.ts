@@ -66,8 +66,6 @@ async function verifyWithAnyKey(token: string, getKey: JWTVerifyGetKey | Key, op
 export class JwtVerifier {
   private readonly key: JWTVerifyGetKey | Key;
   private readonly options: JWTVerifyOptions;
-  /** Present when keys come from jwks_uri. */
-  readonly remote?: RemoteJwks;
 
   constructor(
     readonly introspector: TokenIntrospector,
@@ -76,12 +74,12 @@ export class JwtVerifier {
     const jwt = introspector.jwt!;
     const secret = jwt.secret !== undefined;
     if (introspector.jwks_uri) {
-      this.remote = new RemoteJwks(introspector.jwks_uri, {
+      const remote = new RemoteJwks(introspector.jwks_uri, {
         ttlSeconds: introspector.cache_ttl ?? DEFAULT_CACHE_TTL,
         timeoutMs: settings.timeoutMs,
         refetchIntervalSeconds: settings.jwksRefetchIntervalSeconds,
       });
-      this.key = this.remote.getKey;
+      this.key = remote.getKey;
     } else if (secret) {
       this.key = createSecretKey(Buffer.from(jwt.secret!, 'utf8'));
     } else {

@@ -27,8 +27,6 @@ export class OpaqueIntrospector {
   private readonly cache = new Map<string, { answer: IntrospectionAnswer; until: number }>();
   private readonly pending = new Map<string, Promise<IntrospectionAnswer>>();
   private readonly now: () => number;
-  /** How many calls went to the endpoint; for operators and tests. */
-  calls = 0;
 
   constructor(
     readonly introspector: TokenIntrospector,
@@ -81,7 +79,6 @@ export class OpaqueIntrospector {
 
   private async call(token: string): Promise<IntrospectionAnswer> {
     const endpoint = this.introspector.introspection_endpoint!;
-    this.calls++;
     const headers: Record<string, string> = {
       'content-type': 'application/x-www-form-urlencoded',
       accept: 'application/json',

@@ -34,9 +34,6 @@ export class RemoteJwks {
     this.now = options.now ?? Date.now;
   }
 
-  /** How many times the JWKS was fetched; for operators and tests. */
-  fetches = 0;
-
   /** A jose key resolver: picks among the provider's keys by the token's alg and kid, never from its other headers. */
   readonly getKey: JWTVerifyGetKey = async (header, token) => {
     const fresh = this.keySet && this.now() - this.fetchedAt < this.options.ttlSeconds * 1000;
@@ -58,7 +55,6 @@ export class RemoteJwks {
   private load(): Promise<JWTVerifyGetKey> {
     this.pending ??= (async () => {
       try {
-        this.fetches++;
         const body = await fetchJson(this.url, { headers: { accept: 'application/json' } }, {
           timeoutMs: this.options.timeoutMs,
           maxBytes: MAX_JWKS_BYTES,
