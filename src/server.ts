@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { authorizer, refreshAfterWrite } from './access/authorize.ts';
 import { explainRoutes } from './access/explain.ts';
 import { authenticator } from './authn/authenticate.ts';
+import { invalidateIntrospectorsAfterWrite } from './authn/external/bearer-hook.ts';
 import { authServices } from './authn/services.ts';
 import type { AppContext } from './context.ts';
 import { healthRoutes } from './health.ts';
@@ -46,6 +47,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   app.addHook('onRequest', authenticator(ctx));
   app.addHook('preHandler', authorizer(ctx));
   app.addHook('onSend', refreshAfterWrite(ctx));
+  app.addHook('onSend', invalidateIntrospectorsAfterWrite(ctx));
 
   healthRoutes(app, ctx);
   explainRoutes(app, ctx);
