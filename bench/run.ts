@@ -4,6 +4,7 @@ const benchmarks: { name: string; load: () => Promise<{ run: () => Promise<void>
   { name: 'store-api', load: () => import('./store-api.ts') },
   { name: 'tokens', load: () => import('./tokens.ts') },
   { name: 'access', load: () => import('./access.ts') },
+  { name: 'external', load: () => import('./external.ts') },
 ];
 
 // `npm run bench -- tokens access` runs only the named ones.
