@@ -48,7 +48,7 @@ for (const engine of engines()) {
     });
 
     test('_id with an invalid id answers 400', async () => {
-      assertOutcome(await server.request('GET', '/Device?_id=bad%20id'), 400, /Invalid id "bad id"/);
+      assertOutcome(await server.request('GET', '/Device?_id=bad%20id'), 400, /_id: "bad id" is not an id/);
     });
 
     test('_count and _page page through the results with self, first, previous, next and last links', async () => {
