@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import { setHashConcurrency } from './iam/password-hash.ts';
+import { ensureConsoleClient } from './console/console-client.ts';
 import { ensureRootClient } from './iam/root-client.ts';
 import { buildServer } from './server.ts';
 import { openDatabase } from './store/database.ts';
@@ -23,6 +24,7 @@ export async function startApp(config: Config, options: { logger?: boolean } = {
     await migrate(db);
     const resources = new ResourceStore(db);
     if (config.rootClient) await ensureRootClient(resources, config.rootClient);
+    await ensureConsoleClient(resources, config.baseUrl);
     const ctx: AppContext = { config, db, resources };
     const server = await buildServer(ctx, options);
     return {

@@ -6,6 +6,7 @@ import { authorizer } from './access/authorize.ts';
 import { authenticator } from './authn/authenticate.ts';
 import type { AppContext } from './context.ts';
 import { healthRoutes } from './health.ts';
+import { consoleRoutes } from './console/routes.ts';
 import { registerBodyParsers } from './http/body-parsers.ts';
 import { registerErrorHandlers } from './http/errors.ts';
 import { loggerOptions, requestId } from './log.ts';
@@ -42,6 +43,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   app.addHook('preHandler', authorizer(ctx));
 
   healthRoutes(app, ctx);
+  await consoleRoutes(app, ctx);
   resourceRoutes(app, ctx, VERSION);
   return app;
 }
