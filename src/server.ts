@@ -10,6 +10,7 @@ import { consoleRoutes } from './console/routes.ts';
 import { registerBodyParsers } from './http/body-parsers.ts';
 import { registerErrorHandlers } from './http/errors.ts';
 import { loggerOptions, requestId } from './log.ts';
+import { oauthRoutes } from './oauth/routes.ts';
 import { resourceRoutes } from './resources/routes.ts';
 
 export const VERSION = '0.1.0';
@@ -43,6 +44,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   app.addHook('preHandler', authorizer(ctx));
 
   healthRoutes(app, ctx);
+  await app.register(oauthRoutes, { ctx });
   await consoleRoutes(app, ctx);
   resourceRoutes(app, ctx, VERSION);
   return app;
