@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import { setHashConcurrency } from './iam/password-hash.ts';
+import { ensureConsoleAccess } from './console/console-admin.ts';
 import { ensureConsoleClient } from './console/console-client.ts';
 import { ensureRootClient } from './iam/root-client.ts';
 import { buildServer } from './server.ts';
@@ -25,6 +26,7 @@ export async function startApp(config: Config, options: { logger?: boolean } = {
     const resources = new ResourceStore(db);
     if (config.rootClient) await ensureRootClient(resources, config.rootClient);
     await ensureConsoleClient(resources, config.baseUrl);
+    await ensureConsoleAccess(resources, config);
     const ctx: AppContext = { config, db, resources };
     const server = await buildServer(ctx, options);
     return {
