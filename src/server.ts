@@ -10,6 +10,7 @@ import { consoleRoutes } from './console/routes.ts';
 import { registerBodyParsers } from './http/body-parsers.ts';
 import { registerErrorHandlers } from './http/errors.ts';
 import { loggerOptions, requestId } from './log.ts';
+import { browserRoutes } from './pages/routes.ts';
 import { oauthRoutes } from './oauth/routes.ts';
 import { resourceRoutes } from './resources/routes.ts';
 
@@ -47,5 +48,6 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   await app.register(oauthRoutes, { ctx });
   await consoleRoutes(app, ctx);
   resourceRoutes(app, ctx, VERSION);
+  await browserRoutes(app, ctx);
   return app;
 }
