@@ -2,7 +2,8 @@
 //   parse (content-type parsers) → authenticate (onRequest) → authorize (preHandler) → handle (routes) → store
 import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { authorizer } from './access/authorize.ts';
+import { authorizer, refreshAfterWrite } from './access/authorize.ts';
+import { explainRoutes } from './access/explain.ts';
 import { authenticator } from './authn/authenticate.ts';
 import type { AppContext } from './context.ts';
 import { healthRoutes } from './health.ts';
@@ -43,8 +44,10 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   registerErrorHandlers(app, config.bodyLimit);
   app.addHook('onRequest', authenticator(ctx));
   app.addHook('preHandler', authorizer(ctx));
+  app.addHook('onSend', refreshAfterWrite(ctx));
 
   healthRoutes(app, ctx);
+  explainRoutes(app, ctx);
   await app.register(oauthRoutes, { ctx });
   await consoleRoutes(app, ctx);
   resourceRoutes(app, ctx, VERSION);
