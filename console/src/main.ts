@@ -65,11 +65,11 @@ async function start(): Promise<void> {
 
   const login = session();
   if (!login) {
-    const path = window.location.pathname === '/console/' ? '/console/clients' : window.location.pathname;
-    await beginLogin(settings, path);
+    const here = window.location.pathname + window.location.search;
+    await beginLogin(settings, window.location.pathname === '/console/' ? '/console/clients' : here);
     return;
   }
-  whenUnauthenticated(() => void beginLogin(settings, window.location.pathname));
+  whenUnauthenticated(() => void beginLogin(settings, window.location.pathname + window.location.search));
 
   const frame = shell(displayName(login), () => {
     forget();

@@ -1,5 +1,5 @@
 // Who may use the console. The console has no powers of its own: its calls are authorized by AccessPolicy
-// like anyone's. At start Warden makes one policy that lets Users holding the Role `admin` do anything, but
+// like anyone's. At start Warden makes two policies that let Users holding the Role `admin` do anything, but
 // only through the console's client; with WARDEN_ADMIN_PASSWORD set it also makes the first such User.
 import type { Config } from '../config.ts';
 import { verifySecret } from '../iam/password-hash.ts';
@@ -9,16 +9,26 @@ import { CONSOLE_CLIENT_ID } from './console-client.ts';
 
 export const ADMIN_ROLE = 'admin';
 export const ADMIN_USER_ID = 'admin';
-export const CONSOLE_POLICY_ID = 'warden-console-admin';
 
-export const consoleAdminPolicy: Resource = {
-  resourceType: 'AccessPolicy',
-  id: CONSOLE_POLICY_ID,
-  description: `Users with the Role "${ADMIN_ROLE}" may do anything through the admin console (Client ${CONSOLE_CLIENT_ID}).`,
-  engine: 'matcho',
-  roleName: ADMIN_ROLE,
-  matcho: { client: { id: CONSOLE_CLIENT_ID } },
-};
+export const consoleAdminPolicies: Resource[] = [
+  {
+    resourceType: 'AccessPolicy',
+    id: 'warden-console-admin',
+    description: `Users with the Role "${ADMIN_ROLE}" may do anything through the admin console (Client ${CONSOLE_CLIENT_ID}).`,
+    engine: 'matcho',
+    roleName: ADMIN_ROLE,
+    matcho: { client: { id: CONSOLE_CLIENT_ID } },
+  },
+  {
+    // Writes of IAM types need a policy that names them (src/access/decide.ts): a blanket one never grants them.
+    resourceType: 'AccessPolicy',
+    id: 'warden-console-admin-iam',
+    description: `Users with the Role "${ADMIN_ROLE}" may manage Clients, Users, Roles and AccessPolicies through the admin console.`,
+    engine: 'matcho',
+    roleName: ADMIN_ROLE,
+    matcho: { client: { id: CONSOLE_CLIENT_ID }, params: { 'resource/type': { $enum: ['AccessPolicy', 'Client', 'User', 'Role'] } } },
+  },
+];
 
 /** Writes `resource` unless a version of it ever existed: what an operator changed or deleted stays so. */
 async function createOnce(resources: ResourceStore, resource: Resource): Promise<boolean> {
@@ -34,7 +44,7 @@ async function createOnce(resources: ResourceStore, resource: Resource): Promise
 }
 
 export async function ensureConsoleAccess(resources: ResourceStore, config: Config): Promise<void> {
-  await createOnce(resources, consoleAdminPolicy);
+  for (const policy of consoleAdminPolicies) await createOnce(resources, policy);
   const password = config.adminPassword;
   if (!password) return;
   const current = await resources.read('User', ADMIN_USER_ID);
