@@ -33,18 +33,27 @@ function parse(text: string, format: Format): { value: unknown; problems: Proble
       const message = error instanceof Error ? error.message : String(error);
       const lineMatch = /line (\d+)/.exec(message);
       const positionMatch = /position (\d+)/.exec(message);
-      const line = lineMatch ? Number(lineMatch[1]) : positionMatch ? lineAt(text, Number(positionMatch[1])) : undefined;
+      // V8 names the position in some versions only; YAML (a superset of JSON) can always say where.
+      const line = lineMatch ? Number(lineMatch[1]) : positionMatch ? lineAt(text, Number(positionMatch[1])) : yamlErrorLine(text);
       return { value: null, problems: [{ message: `JSON: ${message.replace(/^JSON\.parse: /, '')}`, line }] };
     }
   }
-  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const document = parseDocument(text, { uniqueKeys: true });
   if (document.errors.length) {
     return {
       value: null,
-      problems: document.errors.map((error) => ({ message: `YAML: ${error.message.split('\n')[0]}`, line: error.linePos?.[0]?.line })),
+      problems: document.errors.map((error) => ({
+        message: `YAML: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
+        line: error.linePos?.[0]?.line ?? lineAt(text, error.pos[0]),
+      })),
     };
   }
   return { value: document.toJS(), problems: [] };
+}
+
+function yamlErrorLine(text: string): number | undefined {
+  const error = parseDocument(text).errors[0];
+  return error ? (error.linePos?.[0]?.line ?? lineAt(text, error.pos[0])) : undefined;
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => Boolean(value) && typeof value === 'object' && !Array.isArray(value);
