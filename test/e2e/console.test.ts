@@ -49,6 +49,7 @@ for (const engine of engines()) {
     const shot = async (name: string) => {
       if (!SCREENSHOTS || engine !== 'pglite') return;
       mkdirSync(SCREENSHOTS, { recursive: true });
+      await page.evaluate(() => document.getElementById('toasts')?.replaceChildren());
       await page.screenshot({ path: join(SCREENSHOTS, `console-${name}.png`), fullPage: true });
     };
     const heading = () => page.locator('main h1').first();

@@ -6,7 +6,7 @@ import { confirmDialog } from '../ui/dialog.ts';
 import { h, icon, replace } from '../ui/dom.ts';
 import { alertBox, errorMessage, toast } from '../ui/feedback.ts';
 import { checkbox, formValues, selectField, textArea, textField } from '../ui/fields.ts';
-import { badge, formatDate, table } from '../ui/table.ts';
+import { badge, dateCell, table } from '../ui/table.ts';
 import { FLOWS, flowById, flowOf, toClient, valuesOf, type FieldName, type Flow } from './client-flows.ts';
 import { generateSecret, showSecretOnce } from './secret.ts';
 
@@ -25,7 +25,7 @@ export async function clientsPage({ main }: PageContext): Promise<void> {
       { title: 'Flow', cell: (client) => badge(flowOf(client).title, 'blue') },
       { title: 'Grant types', cell: (client) => h('div', { class: 'chips' }, ((client.grant_types as string[] | undefined) ?? []).map((grant) => badge(grant))) },
       { title: 'Secret', cell: (client) => (client.secret ? badge('confidential', 'green') : badge('public', 'amber')) },
-      { title: 'Updated', cell: (client) => h('span', { class: 'muted' }, formatDate(client.meta?.lastUpdated)) },
+      { title: 'Updated', cell: (client) => dateCell(client.meta?.lastUpdated) },
     ], [h('strong', {}, 'No clients yet.'), ' Register one for each application that calls Warden.']),
   );
   draw();
@@ -149,7 +149,7 @@ function clientForm(flow: Flow, existing: Resource | null, navigate: (path: stri
 
   const kind = h('div', { class: 'flow-banner' }, badge(flow.title, 'blue'), h('span', {}, flow.summary), h('span', { class: 'muted' }, flow.spec));
   return h('div', {},
-    pageHeader(existing ? `Client ${existing.id}` : `Register a ${flow.title.toLowerCase()} client`,
+    pageHeader(existing ? `Client ${existing.id}` : `New client · ${flow.title}`,
       existing ? 'Change how this application authenticates. Settings of other flows it uses are kept.' : 'Only the fields this flow uses are shown.',
       existing ? null : h('a', { href: '/console/clients/new', class: 'btn btn-ghost' }, 'Choose another flow')),
     kind,

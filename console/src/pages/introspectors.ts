@@ -4,7 +4,7 @@ import { pageHeader } from '../layout.ts';
 import type { PageContext } from '../router.ts';
 import { h, icon, replace } from '../ui/dom.ts';
 import { formValues, selectField, textField } from '../ui/fields.ts';
-import { badge, formatDate, table } from '../ui/table.ts';
+import { badge, dateCell, table } from '../ui/table.ts';
 import { deleteButton, formActions, onSave, text } from './resource-actions.ts';
 
 type Settings = Record<string, unknown>;
@@ -18,8 +18,8 @@ export async function introspectorsPage({ main }: PageContext): Promise<void> {
       { title: 'Introspector', cell: (item) => h('a', { href: `/console/introspectors/${encodeURIComponent(item.id!)}`, class: 'mono' }, item.id) },
       { title: 'Type', cell: (item) => badge(text(item.type) || '?', item.type === 'jwt' ? 'blue' : 'amber') },
       { title: 'Issuer / endpoint', cell: (item) => h('span', { class: 'mono' }, text((item.jwt as Settings | undefined)?.iss) || text((item.introspection_endpoint as Settings | undefined)?.url) || '—') },
-      { title: 'Keys', cell: (item) => text(item.jwks_uri) || ((item.jwt as Settings | undefined)?.secret ? 'shared secret' : '—') },
-      { title: 'Updated', cell: (item) => h('span', { class: 'muted' }, formatDate(item.meta?.lastUpdated)) },
+      { title: 'Keys', cell: (item) => (item.jwks_uri ? h('span', { class: 'mono' }, text(item.jwks_uri)) : (item.jwt as Settings | undefined)?.secret ? badge('shared secret') : '—') },
+      { title: 'Updated', cell: (item) => dateCell(item.meta?.lastUpdated) },
     ], [h('strong', {}, 'No introspectors.'), ' Add one to accept tokens from an external identity provider.']),
   );
 }

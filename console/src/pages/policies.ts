@@ -7,7 +7,7 @@ import type { PageContext } from '../router.ts';
 import { h, icon, replace } from '../ui/dom.ts';
 import { alertBox, errorMessage, toast } from '../ui/feedback.ts';
 import { selectField, textArea, textField } from '../ui/fields.ts';
-import { badge, formatDate, table } from '../ui/table.ts';
+import { badge, dateCell, table } from '../ui/table.ts';
 import { checkPolicy, detectFormat, type Format } from './policy-check.ts';
 import { deleteButton } from './resource-actions.ts';
 
@@ -30,7 +30,7 @@ export async function policiesPage({ main }: PageContext): Promise<void> {
         const targets = [...linksOf(policy).map((link) => badge(link)), typeof policy.roleName === 'string' ? badge(`role: ${policy.roleName}`, 'green') : null].filter(Boolean);
         return targets.length ? h('div', { class: 'chips' }, targets) : badge('every request', 'amber');
       } },
-      { title: 'Updated', cell: (policy) => h('span', { class: 'muted' }, formatDate(policy.meta?.lastUpdated)) },
+      { title: 'Updated', cell: (policy) => dateCell(policy.meta?.lastUpdated) },
     ], [h('strong', {}, 'No policies.'), ' Without one, every caller but the root client is denied.']),
   );
 }

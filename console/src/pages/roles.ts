@@ -4,7 +4,7 @@ import { pageHeader } from '../layout.ts';
 import type { PageContext } from '../router.ts';
 import { h, icon, replace } from '../ui/dom.ts';
 import { formValues, selectField, textField } from '../ui/fields.ts';
-import { badge, formatDate, table } from '../ui/table.ts';
+import { badge, dateCell, table } from '../ui/table.ts';
 import { deleteButton, formActions, onSave, text } from './resource-actions.ts';
 
 const userOf = (role: Resource) => {
@@ -21,8 +21,7 @@ export async function rolesPage({ main }: PageContext): Promise<void> {
       { title: 'Role', cell: (role) => h('a', { href: `/console/roles/${encodeURIComponent(role.id!)}` }, badge(text(role.name) || '(unnamed)', 'blue')) },
       { title: 'User', cell: (role) => (userOf(role) ? h('a', { href: `/console/users/${encodeURIComponent(userOf(role))}`, class: 'mono' }, userOf(role)) : '—') },
       { title: 'Description', cell: (role) => text(role.description) || '—' },
-      { title: 'Id', cell: (role) => h('span', { class: 'mono muted' }, role.id) },
-      { title: 'Updated', cell: (role) => h('span', { class: 'muted' }, formatDate(role.meta?.lastUpdated)) },
+      { title: 'Updated', cell: (role) => dateCell(role.meta?.lastUpdated) },
     ], [h('strong', {}, 'No roles assigned.'), ' Give a user a role, then write policies for the role rather than for each user.']),
   );
 }

@@ -5,7 +5,7 @@ import type { PageContext } from '../router.ts';
 import { confirmDialog } from '../ui/dialog.ts';
 import { h } from '../ui/dom.ts';
 import { errorMessage, toast } from '../ui/feedback.ts';
-import { badge, formatDate, table } from '../ui/table.ts';
+import { badge, dateCell, table } from '../ui/table.ts';
 
 /** A reference in any of the shapes Aidbox uses: {id}, {reference: "Type/id"}, or a bare id. */
 function refId(value: unknown): string {
@@ -47,12 +47,12 @@ function replace(main: HTMLElement, sessions: Resource[], end: (session: Resourc
   main.replaceChildren(
     pageHeader('Sessions', 'Logins and token grants in progress. End one to sign its user out everywhere it was used.'),
     table(sessions, [
-      { title: 'Session', cell: (session) => h('span', { class: 'mono' }, session.id) },
-      { title: 'User', cell: (session) => (refId(session.user) ? h('a', { href: `/console/users/${encodeURIComponent(refId(session.user))}`, class: 'mono' }, refId(session.user)) : h('span', { class: 'muted' }, 'none (client only)')) },
-      { title: 'Client', cell: (session) => (refId(session.client) ? h('a', { href: `/console/clients/${encodeURIComponent(refId(session.client))}`, class: 'mono' }, refId(session.client)) : '—') },
+      { title: 'Session', cell: (session) => h('span', { class: 'mono', title: session.id }, `${session.id!.slice(0, 8)}…`) },
+      { title: 'User', cell: (session) => (refId(session.user) ? h('a', { href: `/console/users/${encodeURIComponent(refId(session.user))}`, class: 'mono' }, refId(session.user)) : h('span', { class: 'muted nowrap' }, 'client only')) },
+      { title: 'Client', cell: (session) => (refId(session.client) ? h('a', { href: `/console/clients/${encodeURIComponent(refId(session.client))}`, class: 'mono nowrap' }, refId(session.client)) : '—') },
       { title: 'Kind', cell: (session) => badge(String(session.type ?? session.grant_type ?? session.audience ?? 'token'), 'blue') },
-      { title: 'Started', cell: (session) => h('span', { class: 'muted' }, formatDate(session.created ?? session.meta?.lastUpdated)) },
-      { title: 'Expires', cell: (session) => h('span', { class: 'muted' }, formatDate(expiry(session))) },
+      { title: 'Started', cell: (session) => dateCell(session.created ?? session.meta?.lastUpdated) },
+      { title: 'Expires', cell: (session) => dateCell(expiry(session)) },
       { title: 'Status', cell: status },
       { title: '', className: 'actions', cell: (session) => h('button', { type: 'button', class: 'btn btn-small btn-danger-outline', onclick: () => end(session) }, 'End') },
     ], [h('strong', {}, 'No sessions.'), ' They appear when users log in or clients get tokens.']),

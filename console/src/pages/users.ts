@@ -4,7 +4,7 @@ import { pageHeader } from '../layout.ts';
 import type { PageContext } from '../router.ts';
 import { h, icon, replace } from '../ui/dom.ts';
 import { checkbox, formValues, textField } from '../ui/fields.ts';
-import { badge, formatDate, table } from '../ui/table.ts';
+import { badge, dateCell, table } from '../ui/table.ts';
 import { deleteButton, formActions, onSave, text } from './resource-actions.ts';
 
 const fullName = (user: Resource) => {
@@ -22,7 +22,7 @@ export async function usersPage({ main }: PageContext): Promise<void> {
       { title: 'Email', cell: (user) => text(user.email) || '—' },
       { title: 'Status', cell: (user) => (user.active === false ? badge('inactive', 'red') : badge('active', 'green')) },
       { title: 'Password', cell: (user) => (user.password ? badge('set', 'neutral') : badge('none', 'amber')) },
-      { title: 'Updated', cell: (user) => h('span', { class: 'muted' }, formatDate(user.meta?.lastUpdated)) },
+      { title: 'Updated', cell: (user) => dateCell(user.meta?.lastUpdated) },
     ], [h('strong', {}, 'No users yet.'), ' Create one so people can log in to apps.']),
   );
 }

@@ -21,9 +21,14 @@ export function badge(text: string, tone: 'neutral' | 'blue' | 'green' | 'amber'
   return h('span', { class: `badge badge-${tone}` }, text);
 }
 
+/** A date for a table cell: short, on one line, the full timestamp on hover. */
+export function dateCell(value: unknown): HTMLElement {
+  return h('span', { class: 'muted nowrap', title: typeof value === 'string' ? value : null }, formatDate(value));
+}
+
 export function formatDate(value: unknown): string {
   if (typeof value !== 'string' && typeof value !== 'number') return '—';
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) return String(value);
-  return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return date.toLocaleString(undefined, { month: 'short', day: 'numeric', year: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false });
 }
