@@ -1,12 +1,8 @@
 // The console's only way to the server: the normal REST API, with the Bearer token of the person logged in.
 import { accessToken, forget } from './auth.ts';
+import type { Resource } from './resource.ts';
 
-export interface Resource {
-  resourceType: string;
-  id?: string;
-  meta?: { versionId?: string; lastUpdated?: string };
-  [field: string]: unknown;
-}
+export type { Resource };
 
 interface Bundle {
   total?: number;

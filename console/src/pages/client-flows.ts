@@ -1,7 +1,7 @@
 // The kinds of Client an administrator registers, one per flow, and the fields each one uses.
 // A form shows only its flow's fields; `toClient` turns them into the Client resource Warden stores,
 // in Aidbox's shape (grant_types plus per-grant settings under `auth.<grant>`).
-import type { Resource } from '../api.ts';
+import type { Resource } from '../resource.ts';
 
 export type FlowId = 'basic' | 'client_credentials' | 'web' | 'spa' | 'password' | 'implicit' | 'smart';
 
