@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { authorizer, refreshAfterWrite } from './access/authorize.ts';
 import { explainRoutes } from './access/explain.ts';
 import { authenticator } from './authn/authenticate.ts';
+import { authServices } from './authn/services.ts';
 import type { AppContext } from './context.ts';
 import { healthRoutes } from './health.ts';
 import { consoleRoutes } from './console/routes.ts';
@@ -48,6 +49,8 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
 
   healthRoutes(app, ctx);
   explainRoutes(app, ctx);
+  // The signing keys are loaded (or made, on a new database) before the server takes any request.
+  await authServices(ctx).ready;
   await app.register(oauthRoutes, { ctx });
   await consoleRoutes(app, ctx);
   resourceRoutes(app, ctx, VERSION);
