@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { basic, engines, request, startTestServer, type TestServer } from '../helpers/server.ts';
-import { launchChromium } from './console-chromium.ts';
+import { launchChromium } from './browser-harness.ts';
 
 const ADMIN_PASSWORD = 'console-admin-password-42';
 const SCREENSHOTS = process.env.WARDEN_CONSOLE_SCREENSHOTS;
