@@ -15,7 +15,7 @@ const baseUrl = () => window.location.origin;
 
 export async function clientsPage({ main }: PageContext): Promise<void> {
   const clients = await list('Client');
-  const draw = () => replace(main,
+  replace(main,
     pageHeader('Clients', 'Applications allowed to call Warden, and how each one proves who it is.',
       h('a', { href: '/console/clients/new', class: 'btn btn-primary' }, icon('plus'), 'Register client')),
     table(clients, [
@@ -28,7 +28,6 @@ export async function clientsPage({ main }: PageContext): Promise<void> {
       { title: 'Updated', cell: (client) => dateCell(client.meta?.lastUpdated) },
     ], [h('strong', {}, 'No clients yet.'), ' Register one for each application that calls Warden.']),
   );
-  draw();
 }
 
 export async function clientNewPage({ main, navigate }: PageContext): Promise<void> {

@@ -40,10 +40,10 @@ export async function sessionsPage({ main, navigate }: PageContext): Promise<voi
       toast(`Could not end the session: ${errorMessage(error)}`, 'error');
     }
   };
-  replace(main, sessions, end);
+  drawSessions(main, sessions, end);
 }
 
-function replace(main: HTMLElement, sessions: Resource[], end: (session: Resource) => void): void {
+function drawSessions(main: HTMLElement, sessions: Resource[], end: (session: Resource) => void): void {
   main.replaceChildren(
     pageHeader('Sessions', 'Logins and token grants in progress. End one to sign its user out everywhere it was used.'),
     table(sessions, [
