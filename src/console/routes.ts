@@ -42,7 +42,8 @@ export async function consoleRoutes(app: FastifyInstance, ctx: AppContext): Prom
   const built = existsSync(`${CONSOLE_BUILD_DIR}index.html`);
 
   await app.register(async (scope) => {
-    await scope.register(fastifyStatic, { root: CONSOLE_BUILD_DIR, serve: false, index: false });
+    // Our own cache-control headers below, not the plugin's default.
+    await scope.register(fastifyStatic, { root: CONSOLE_BUILD_DIR, serve: false, index: false, cacheControl: false });
     const open = { config: { public: true } };
 
     const sendIndex = (reply: FastifyReply) => {

@@ -97,6 +97,9 @@ for (const engine of engines()) {
       assert.match(csp, /frame-ancestors 'none'/);
       assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
       assert.equal(response.headers.get('referrer-policy'), 'no-referrer');
+      assert.equal(response.headers.get('cache-control'), 'no-store', 'the shell is never cached, so a new build shows at once');
+      const missing = await fetch(`${server.url}/console/assets/missing.js`);
+      assert.equal(missing.status, 404);
     });
 
     test('opening the console sends the browser to Warden\'s login page with PKCE, and back logged in', async () => {
