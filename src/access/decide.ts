@@ -8,7 +8,9 @@ import type { PolicySet } from './policy-store.ts';
 import type { RequestObject } from './request-object.ts';
 
 /** IAM types whose writes need a policy that names them: a blanket policy never grants them. */
-export const PROTECTED_TYPES = new Set(['AccessPolicy', 'Client', 'User', 'Role']);
+export const PROTECTED_TYPES = new Set(['AccessPolicy', 'Client', 'User', 'Role', 'TokenIntrospector', 'Session', 'Grant']);
+/** Types that hold credentials (secret hashes, HMAC keys): even reading them needs a policy that names them. */
+const CREDENTIAL_TYPES = new Set(['Client', 'User', 'TokenIntrospector']);
 const WRITE_METHODS = new Set(['post', 'put', 'patch', 'delete']);
 /** A type no policy can mean: a policy that allows it too allows any type, so it does not name the one asked. */
 const PROBE_TYPE = 'WardenProbeType';
@@ -56,9 +58,10 @@ export function selectPolicies(set: PolicySet, request: RequestObject): Candidat
   return chosen.sort((a, b) => set.rank.get(a.policy)! - set.rank.get(b.policy)!);
 }
 
-export function isProtectedWrite(request: RequestObject): boolean {
+export function isProtectedRequest(request: RequestObject): boolean {
   const type = request.params['resource/type'];
-  return WRITE_METHODS.has(request['request-method']) && typeof type === 'string' && PROTECTED_TYPES.has(type);
+  if (typeof type !== 'string') return false;
+  return CREDENTIAL_TYPES.has(type) || (WRITE_METHODS.has(request['request-method']) && PROTECTED_TYPES.has(type));
 }
 
 /** The same request aimed at a type that does not exist. */
@@ -99,19 +102,19 @@ export async function decide(
 ): Promise<Decision> {
   const explain = options.trace === true;
   const input = evaluation(request, db, explain);
-  const protectedWrite = isProtectedWrite(request);
+  const protectedRequest = isProtectedRequest(request);
   let probe: Evaluation | undefined;
   const results: CandidateResult[] = [];
   let winner: string | undefined;
   for (const { policy, via } of selectPolicies(set, request)) {
     let outcome = await policy.rule.evaluate(input);
-    if (outcome.allowed && protectedWrite) {
+    if (outcome.allowed && protectedRequest) {
       probe ??= evaluation(probeOf(request), db, false);
       const probed = await policy.rule.evaluate(probe);
       if (probed.allowed) {
         outcome = {
           allowed: false,
-          reason: `allows writes of any resource type, so it does not grant writing ${request.params['resource/type'] as string}: a policy must name the type`,
+          reason: `allows this on any resource type, so it does not grant it on ${request.params['resource/type'] as string}: a policy must name the type`,
           sql: outcome.sql,
           parts: outcome.parts,
         };

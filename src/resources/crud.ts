@@ -8,7 +8,7 @@ import { sendResource } from '../http/reply-format.ts';
 import { VersionConflict, type Resource, type Version } from '../store/resource-store.ts';
 import { conflict, gone, notFound, preconditionFailed } from './outcome.ts';
 import { applyResourcePatch } from './patch.ts';
-import { checkId, checkResourceBody, checkResourceMediaType, checkType, ifMatchVersion } from './validate.ts';
+import { checkId, checkResourceBody, checkWritableType, checkResourceMediaType, checkType, ifMatchVersion } from './validate.ts';
 
 type InstanceParams = { type: string; id: string };
 const MAX_ATTEMPTS = 50;
@@ -70,7 +70,7 @@ function existing(current: Version | null, type: string, id: string): Version {
 export function crudHandlers(ctx: AppContext) {
   return {
     async create(request: FastifyRequest<{ Params: { type: string } }>, reply: FastifyReply) {
-      const type = checkType(request.params.type);
+      const type = checkWritableType(request.params.type);
       checkResourceMediaType(request.headers['content-type']);
       const resource = await applyWriteRules(checkResourceBody(request.body, type), ctx.db);
       const { version } = await commit(ctx, type, resource.id, undefined, async (current) => {
@@ -88,7 +88,7 @@ export function crudHandlers(ctx: AppContext) {
     },
 
     async update(request: FastifyRequest<{ Params: InstanceParams }>, reply: FastifyReply) {
-      const type = checkType(request.params.type);
+      const type = checkWritableType(request.params.type);
       const id = checkId(request.params.id);
       checkResourceMediaType(request.headers['content-type']);
       const resource = await applyWriteRules(checkResourceBody(request.body, type, id), ctx.db);
@@ -98,7 +98,7 @@ export function crudHandlers(ctx: AppContext) {
     },
 
     async patch(request: FastifyRequest<{ Params: InstanceParams }>, reply: FastifyReply) {
-      const type = checkType(request.params.type);
+      const type = checkWritableType(request.params.type);
       const id = checkId(request.params.id);
       const ifMatch = ifMatchVersion(request.headers['if-match']);
       checkResourceMediaType(request.headers['content-type']);

@@ -1,10 +1,19 @@
 // Checks on the parts of a resource request the server relies on: type, id, body shape, version preconditions.
 import { randomUUID } from 'node:crypto';
 import type { Resource } from '../store/resource-store.ts';
-import { badRequest, notFound, unsupportedMediaType } from './outcome.ts';
+import { badRequest, notAllowed, notFound, unsupportedMediaType } from './outcome.ts';
 import { RESOURCE_TYPES } from './resource-types.ts';
 
 const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
+
+/**
+ * Sessions are made only by the token service: writing one through the API could bring a revoked session,
+ * and with it its tokens, back to life. They can be read and ended (DELETE).
+ */
+export function checkWritableType(type: string): string {
+  if (type === 'Session') throw notAllowed('Sessions are made by the token service; end one with DELETE /Session/{id}');
+  return checkType(type);
+}
 
 export function checkType(type: string): string {
   if (!RESOURCE_TYPES.has(type)) throw notFound(`Unknown resource type "${type.slice(0, 64)}"`);

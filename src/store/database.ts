@@ -1,5 +1,6 @@
 // The store contract: one SQL dialect (PostgreSQL's) spoken by two engines.
 import type { Config } from '../config.ts';
+import { badRequest } from '../resources/outcome.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -18,6 +19,16 @@ export interface Database extends Queryable {
   listen(channel: string, onMessage: (payload: string) => void): Promise<void>;
   notify(channel: string, payload: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * PostgreSQL text cannot hold a NUL character; a parameter carrying one (from a query string, a form, a
+ * credential) is the caller's mistake, so it is answered 400 here, whatever path brought it.
+ */
+export function checkStorableParams(params: unknown[]): void {
+  for (const param of params) {
+    if (typeof param === 'string' && param.includes('\u0000')) throw badRequest('Text may not contain the NUL character (U+0000)', 'value');
+  }
 }
 
 export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<Database> {

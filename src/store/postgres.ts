@@ -1,6 +1,6 @@
 // The production engine: a PostgreSQL server reached through the `postgres` client.
 import postgres from 'postgres';
-import type { Database, Queryable, Row } from './database.ts';
+import { checkStorableParams, type Database, type Queryable, type Row } from './database.ts';
 
 type Client = Pick<postgres.Sql, 'unsafe'>;
 
@@ -10,6 +10,7 @@ export async function openPostgres(url: string): Promise<Database> {
 
   const queryable = (client: Client): Queryable => ({
     async query<T extends Row>(text: string, params: unknown[] = []) {
+      checkStorableParams(params);
       return (await client.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as T[];
     },
     async exec(script: string) {
