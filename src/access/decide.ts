@@ -103,6 +103,7 @@ export async function decide(
   const explain = options.trace === true;
   const input = evaluation(request, db, explain);
   const protectedRequest = isProtectedRequest(request);
+  const action = WRITE_METHODS.has(request['request-method']) ? 'writing' : 'reading';
   let probe: Evaluation | undefined;
   const results: CandidateResult[] = [];
   let winner: string | undefined;
@@ -114,7 +115,7 @@ export async function decide(
       if (probed.allowed) {
         outcome = {
           allowed: false,
-          reason: `allows this on any resource type, so it does not grant it on ${request.params['resource/type'] as string}: a policy must name the type`,
+          reason: `allows ${action} any resource type, so it does not grant ${action} ${request.params['resource/type'] as string}: a policy must name the type`,
           sql: outcome.sql,
           parts: outcome.parts,
         };
