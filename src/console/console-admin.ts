@@ -1,6 +1,7 @@
 // Who may use the console. The console has no powers of its own: its calls are authorized by AccessPolicy
 // like anyone's. At start Warden makes two policies that let Users holding the Role `admin` do anything, but
 // only through the console's client; with WARDEN_ADMIN_PASSWORD set it also makes the first such User.
+import { PROTECTED_TYPES } from '../access/decide.ts';
 import type { Config } from '../config.ts';
 import { verifySecret } from '../iam/password-hash.ts';
 import { applyWriteRules } from '../iam/write-rules.ts';
@@ -23,10 +24,10 @@ export const consoleAdminPolicies: Resource[] = [
     // Writes of IAM types need a policy that names them (src/access/decide.ts): a blanket one never grants them.
     resourceType: 'AccessPolicy',
     id: 'warden-console-admin-iam',
-    description: `Users with the Role "${ADMIN_ROLE}" may manage Clients, Users, Roles and AccessPolicies through the admin console.`,
+    description: `Users with the Role "${ADMIN_ROLE}" may manage the IAM resources through the admin console.`,
     engine: 'matcho',
     roleName: ADMIN_ROLE,
-    matcho: { client: { id: CONSOLE_CLIENT_ID }, params: { 'resource/type': { $enum: ['AccessPolicy', 'Client', 'User', 'Role'] } } },
+    matcho: { client: { id: CONSOLE_CLIENT_ID }, params: { 'resource/type': { $enum: [...PROTECTED_TYPES] } } },
   },
 ];
 
