@@ -10,6 +10,8 @@ import { registerBodyParsers } from './http/body-parsers.ts';
 import { registerErrorHandlers } from './http/errors.ts';
 import { loggerOptions, requestId } from './log.ts';
 import { resourceRoutes } from './resources/routes.ts';
+import { smartGate } from './smart/gate.ts';
+import { smartConfigurationRoutes } from './smart/smart-configuration.ts';
 
 export const VERSION = '0.1.0';
 
@@ -40,8 +42,10 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   registerErrorHandlers(app, config.bodyLimit);
   app.addHook('onRequest', authenticator(ctx));
   app.addHook('preHandler', authorizer(ctx));
+  app.addHook('preHandler', smartGate(ctx));
 
   healthRoutes(app, ctx);
+  smartConfigurationRoutes(app, ctx);
   resourceRoutes(app, ctx, VERSION);
   return app;
 }

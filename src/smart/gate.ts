@@ -1,0 +1,104 @@
+// SMART scopes checked on every request made with a token that carries resource scopes (patient/, user/,
+// system/). Runs in the authorize step before AccessPolicies: scopes can only take away, never grant more
+// than the policies do — except through a `smart-on-fhir` policy, which allows what the scopes allow.
+//
+// What it leaves on the request: `request.smart`, the decision, so the handlers that read and search can
+// confine what they return (a search adds the patient compartment and the scope's narrowing to its query).
+import type { FastifyRequest } from 'fastify';
+import type { Identity } from '../authn/identity.ts';
+import type { AppContext } from '../context.ts';
+import { FhirError, notFound } from '../resources/outcome.ts';
+import type { Resource } from '../store/resource-store.ts';
+import { visibleUnder } from './compartment.ts';
+import { decide, smartRequestOf, type SmartContext, type SmartRequest, type VisibilityFilter } from './enforce.ts';
+import { hasSmartResourceScopes, parseScopes, ScopeError, type Scope } from './scopes.ts';
+
+export interface SmartRequestState {
+  request: SmartRequest;
+  context: SmartContext;
+  /** null: the scopes confine nothing; otherwise what the caller may see must match one of these. */
+  filters: VisibilityFilter[] | null;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    smart?: SmartRequestState;
+  }
+}
+
+/** RFC 6750 §3.1: the token is valid but its scope is not enough. */
+export const insufficientScope = (message: string) =>
+  new FhirError(403, 'forbidden', message, {
+    'www-authenticate': `Bearer error="insufficient_scope", error_description="${message.replace(/["\\]/g, '')}"`,
+  });
+
+/** The parsed scopes of the token behind `identity`, or null when it is not a SMART token. */
+export function smartScopesOf(identity: Identity | null): Scope[] | null {
+  if (!identity?.scopes || identity.scopes.length === 0) return null;
+  let scopes: Scope[];
+  try {
+    scopes = parseScopes(identity.scopes.join(' '));
+  } catch (error) {
+    if (!(error instanceof ScopeError)) throw error;
+    // A token we issued with a scope we cannot read confines to nothing rather than to everything.
+    return [];
+  }
+  return hasSmartResourceScopes(scopes) ? scopes : null;
+}
+
+/** The launch context a token was issued in, from its claims or its Session. */
+export function smartContextOf(identity: Identity): SmartContext {
+  const claim = identity.jwt?.patient;
+  if (typeof claim === 'string' && claim) return { patient: claim };
+  const launch = (identity.session as { launch?: { patient?: unknown } } | undefined)?.launch;
+  if (typeof launch?.patient === 'string' && launch.patient) return { patient: launch.patient };
+  return {};
+}
+
+/** The SMART decision for a request, without side effects: used by the gate and by the smart-on-fhir engine. */
+export function smartDecisionFor(request: FastifyRequest) {
+  const scopes = smartScopesOf(request.identity);
+  if (scopes === null || !request.identity) return null;
+  const smartRequest = smartRequestOf(request.method, request.routeOptions.url, (request.params ?? {}) as Record<string, string>);
+  if (!smartRequest) return { smartRequest: null, scopes, context: smartContextOf(request.identity), decision: null };
+  const context = smartContextOf(request.identity);
+  return { smartRequest, scopes, context, decision: decide(scopes, smartRequest, context) };
+}
+
+function bodyResource(request: FastifyRequest): Resource | null {
+  const body = request.body as Resource | undefined;
+  return body && typeof body === 'object' && typeof body.resourceType === 'string' ? body : null;
+}
+
+export function smartGate(ctx: AppContext) {
+  return async function checkSmartScopes(request: FastifyRequest): Promise<void> {
+    const found = smartDecisionFor(request);
+    if (!found) return;
+    const { smartRequest, context, decision } = found;
+    // Not a FHIR interaction (an operation, a custom route): SMART scopes say nothing; AccessPolicies decide.
+    if (!smartRequest || !decision) return;
+    if (!decision.allow) throw insufficientScope(decision.reason);
+    request.smart = { request: smartRequest, context, filters: decision.filters };
+    if (decision.filters === null) return;
+    await checkInstance(ctx, request, smartRequest, decision.filters);
+  };
+}
+
+/**
+ * An instance interaction under a confining scope: the resource as stored must be visible (a resource
+ * outside the compartment is answered as if it did not exist), and what is written must stay visible.
+ */
+async function checkInstance(ctx: AppContext, request: FastifyRequest, smartRequest: SmartRequest, filters: VisibilityFilter[]) {
+  if (smartRequest.interaction === 'c' || smartRequest.interaction === 'u') {
+    const resource = bodyResource(request);
+    if (resource && !visibleUnder({ ...resource, id: smartRequest.id ?? resource.id }, filters)) {
+      throw insufficientScope(`The token's scopes do not allow writing this ${smartRequest.type} outside its patient's compartment or scope`);
+    }
+  }
+  if (smartRequest.id === undefined) return;
+  const current = await ctx.resources.read(smartRequest.type, smartRequest.id);
+  if (!current) return; // nothing to hide; the handler answers 404 (or creates, for an allowed update)
+  if (!visibleUnder(current.resource, filters)) {
+    throw notFound(`${smartRequest.type}/${smartRequest.id} not found`);
+  }
+}

@@ -1,0 +1,62 @@
+// GET /.well-known/smart-configuration (SMART App Launch 2.x §"Conformance"): how a SMART app finds the
+// endpoints and what this server supports. The FHIR base is the server root, so this one route serves both
+// `{server}/.well-known/...` and `{fhir base}/.well-known/...`. Open to any origin: browser apps read it first.
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../context.ts';
+
+/** Claims only what Warden does; each capability is backed by a test in test/smart/. */
+export const SMART_CAPABILITIES = [
+  'launch-ehr',
+  'launch-standalone',
+  'authorize-post',
+  'client-public',
+  'client-confidential-symmetric',
+  'client-confidential-asymmetric',
+  'sso-openid-connect',
+  'context-passthrough-banner',
+  'context-passthrough-style',
+  'context-ehr-patient',
+  'context-ehr-encounter',
+  'context-standalone-patient',
+  'permission-offline',
+  'permission-online',
+  'permission-patient',
+  'permission-user',
+  'permission-v1',
+  'permission-v2',
+] as const;
+
+export function smartConfiguration(baseUrl: string) {
+  return {
+    issuer: baseUrl,
+    jwks_uri: `${baseUrl}/.well-known/jwks.json`,
+    authorization_endpoint: `${baseUrl}/auth/authorize`,
+    token_endpoint: `${baseUrl}/auth/token`,
+    introspection_endpoint: `${baseUrl}/auth/introspect`,
+    revocation_endpoint: `${baseUrl}/auth/revoke`,
+    userinfo_endpoint: `${baseUrl}/auth/userinfo`,
+    grant_types_supported: ['authorization_code', 'client_credentials', 'refresh_token'],
+    response_types_supported: ['code'],
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    // Backend services (SMART §"Backend Services"): RS384 and ES384 must be accepted for client assertions.
+    token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384', 'RS256', 'ES256'],
+    scopes_supported: [
+      'openid', 'fhirUser', 'profile', 'launch', 'launch/patient', 'launch/encounter', 'offline_access', 'online_access',
+      'patient/*.rs', 'user/*.rs', 'user/*.cruds', 'patient/*.cruds', 'system/*.rs', 'system/*.cruds',
+      'patient/*.read', 'user/*.read', 'user/*.write', 'system/*.read',
+    ],
+    // RFC 7636: only S256; `plain` would let an intercepted code be redeemed.
+    code_challenge_methods_supported: ['S256'],
+    capabilities: [...SMART_CAPABILITIES],
+  };
+}
+
+export function smartConfigurationRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const body = JSON.stringify(smartConfiguration(ctx.config.baseUrl));
+  app.get('/.well-known/smart-configuration', { config: { public: true } }, async (_request, reply) => {
+    // Public metadata: any origin may read it, whatever WARDEN_CORS_ORIGINS says about the API.
+    reply.header('access-control-allow-origin', '*');
+    reply.header('cache-control', 'public, max-age=300');
+    return reply.type('application/json').send(body);
+  });
+}
