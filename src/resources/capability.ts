@@ -1,7 +1,7 @@
 // GET /metadata: a CapabilityStatement that claims exactly what this server does, no more.
 import type { AppContext } from '../context.ts';
 import { RESOURCE_TYPES } from './resource-types.ts';
-import { SEARCH_PARAMETERS } from './search.ts';
+import { searchParametersOf } from '../search/parameters.ts';
 
 const INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'create', 'search-type'];
 
@@ -32,10 +32,10 @@ export function capabilityStatement(ctx: AppContext, version: string) {
           conditionalCreate: false,
           conditionalUpdate: false,
           conditionalDelete: 'not-supported',
-          searchParam: SEARCH_PARAMETERS.map((name) => ({
-            name,
-            type: 'token',
-            definition: `http://hl7.org/fhir/SearchParameter/Resource${name.replace('_', '-')}`,
+          searchParam: [...searchParametersOf(type).values()].map(({ code, type: paramType, definition }) => ({
+            name: code,
+            type: paramType,
+            definition,
           })),
         })),
       },

@@ -1,14 +1,15 @@
-// GET /{type}: a searchset Bundle. Only the parameters listed here are understood; any other is refused,
-// rather than silently ignored and answered with more than the caller asked for.
+// GET /{type}: a searchset Bundle. Only the result parameters listed here and the type's search parameters
+// (src/search/parameters.ts) are understood; any other is refused, rather than silently ignored and answered
+// with more than the caller asked for.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { sendResource } from '../http/reply-format.ts';
+import { searchFilters } from '../search/query.ts';
 import type { SearchQuery } from '../store/resource-store.ts';
 import { searchBundle } from './bundle.ts';
 import { badRequest } from './outcome.ts';
-import { checkId, checkType } from './validate.ts';
+import { checkType } from './validate.ts';
 
-export const SEARCH_PARAMETERS = ['_id'] as const;
 export const RESULT_PARAMETERS = ['_count', '_page', '_sort', '_total', '_format'] as const;
 export const MAX_COUNT = 1000;
 export const DEFAULT_COUNT = 100;
@@ -32,13 +33,12 @@ export function pagingParameter(query: Query, name: '_count' | '_page', fallback
   return value;
 }
 
-function parseSearch(query: Query): SearchQuery & { page: number } {
-  const known = new Set<string>([...SEARCH_PARAMETERS, ...RESULT_PARAMETERS]);
-  for (const name of Object.keys(query)) {
-    if (!known.has(name)) {
-      throw badRequest(`Unsupported search parameter "${name.slice(0, 64)}"; supported: ${[...known].join(', ')}`, 'not-supported', [name]);
-    }
-  }
+function parseSearch(type: string, query: Query, baseUrl: string): SearchQuery & { page: number } {
+  const results = new Set<string>(RESULT_PARAMETERS);
+  const searchParams = Object.entries(query)
+    .filter(([name]) => !results.has(name))
+    .map(([name, value]): [string, string[]] => [name, [value ?? ''].flat()]);
+  const filters = searchFilters(type, searchParams, baseUrl, RESULT_PARAMETERS);
   const count = pagingParameter(query, '_count', DEFAULT_COUNT, 0, MAX_COUNT);
   const page = pagingParameter(query, '_page', 1, 1, 1_000_000);
   const sortParam = single(query, '_sort') ?? '_id';
@@ -48,15 +48,13 @@ function parseSearch(query: Query): SearchQuery & { page: number } {
   if (!['accurate', 'estimate', 'none'].includes(total)) {
     throw badRequest(`_total must be accurate, estimate or none, got "${total.slice(0, 40)}"`, 'value', ['_total']);
   }
-  const idParam = query._id;
-  const ids = idParam === undefined ? undefined : [idParam].flat().flatMap((value) => value.split(',')).map(checkId);
-  return { ids, count, page, offset: (page - 1) * count, sort, total: total !== 'none' };
+  return { filters, count, page, offset: (page - 1) * count, sort, total: total !== 'none' };
 }
 
 export function searchHandler(ctx: AppContext) {
   return async (request: FastifyRequest<{ Params: { type: string }; Querystring: Query }>, reply: FastifyReply) => {
     const type = checkType(request.params.type);
-    const search = parseSearch(request.query);
+    const search = parseSearch(type, request.query, ctx.config.baseUrl);
     // One row more than the page tells whether a next page exists without counting.
     const { resources, total } = await ctx.resources.search(type, { ...search, count: search.count + 1 });
     const hasNext = resources.length > search.count;

@@ -1,5 +1,6 @@
 // Resources as JSONB rows, each write a new version kept for history. Every write is conditional on the
 // version the writer read, so concurrent writers never overwrite each other unseen.
+import { writeSearchIndex } from '../search/index-writer.ts';
 import type { Database, Queryable } from './database.ts';
 
 export interface Resource {
@@ -29,7 +30,12 @@ export interface SearchQuery {
   offset: number;
   sort: 'lastUpdated' | '-lastUpdated' | 'id';
   total: boolean;
+  /** Conditions on the `resource` table, all of which a result meets (see src/search/query.ts). */
+  filters?: SearchFilter[];
 }
+
+/** An SQL condition on the `resource` table; `bind` adds a parameter and gives its placeholder (`$4`). */
+export type SearchFilter = (bind: (value: unknown) => string) => string;
 
 interface VersionRow {
   resource: string;
@@ -103,6 +109,8 @@ export class ResourceStore {
       params.push(JSON.stringify(query.ids));
       where += ` and id in (select jsonb_array_elements_text($${params.length}::text::jsonb))`;
     }
+    const bind = (value: unknown) => `$${params.push(value)}`;
+    for (const filter of query.filters ?? []) where += ` and (${filter(bind)})`;
     const rows = await this.db.query<{ resource: string }>(
       `select resource::text as resource from resource where ${where}
        order by ${ORDER[query.sort]} limit $${params.length + 1} offset $${params.length + 2}`,
@@ -146,6 +154,7 @@ export class ResourceStore {
        values ($1, $2, $3, $4, $5, $6::text::jsonb)`,
       values,
     );
+    await writeSearchIndex(tx, resource, deleted);
     return { resource, versionId, lastUpdated, deleted };
   }
 }

@@ -1,0 +1,155 @@
+// What a resource says for each of its search parameters, read with FHIRPath and turned into index rows:
+// normalized strings, tokens, references and date ranges.
+import fhirpath from 'fhirpath';
+import r4 from 'fhirpath/fhir-context/r4/index.js';
+import type { Resource } from '../store/resource-store.ts';
+import { parseDateRange, periodRange, type DateRange } from './date-range.ts';
+import { searchParametersOf, type SearchParameter, type SearchPath } from './parameters.ts';
+import { normalizeString, parseReference, truncateValue, type ParsedReference } from './values.ts';
+
+export interface StringRow { code: string; value: string; raw: string }
+export interface TokenRow { code: string; system: string | null; value: string }
+export interface ReferenceRow { code: string; target_type: string | null; target_id: string | null; url: string | null }
+export interface DateRow extends DateRange { code: string }
+
+export interface IndexRows {
+  string: StringRow[];
+  token: TokenRow[];
+  reference: ReferenceRow[];
+  date: DateRow[];
+}
+
+type Evaluator = (resource: unknown) => unknown[];
+const compiled = new Map<string, Evaluator>();
+
+/** Each value the path selects, with its FHIR type name (`dateTime`, `CodeableConcept`, `String`, ...). */
+function evaluate(resource: Resource, path: SearchPath): { type: string; value: unknown }[] {
+  let evaluator = compiled.get(path.expression);
+  if (!evaluator) {
+    evaluator = fhirpath.compile(path.expression, r4, { resolveInternalTypes: false }) as Evaluator;
+    compiled.set(path.expression, evaluator);
+  }
+  const nodes = evaluator(resource);
+  const types = fhirpath.types(nodes);
+  const values = fhirpath.resolveInternalTypes(nodes) as unknown[];
+  return values.map((value, index) => ({ type: types[index].replace(/^(FHIR|System)\./, ''), value }));
+}
+
+const STRING_TYPES = new Set(['string', 'String', 'markdown', 'code', 'id', 'uri', 'url', 'canonical', 'oid', 'uuid']);
+const DATE_TYPES = new Set(['date', 'dateTime', 'instant', 'Date', 'DateTime']);
+type Json = Record<string, unknown>;
+
+const text = (value: unknown): string[] => (typeof value === 'string' && value !== '' ? [value] : []);
+const texts = (value: unknown): string[] => (Array.isArray(value) ? value.flatMap(text) : text(value));
+
+function stringsOf(type: string, value: unknown): string[] {
+  if (STRING_TYPES.has(type)) return text(value);
+  const json = value as Json;
+  if (type === 'HumanName') return [json.family, json.given, json.prefix, json.suffix, json.text].flatMap(texts);
+  if (type === 'Address') {
+    return [json.line, json.city, json.district, json.state, json.postalCode, json.country, json.text].flatMap(texts);
+  }
+  return [];
+}
+
+function tokensOf(type: string, value: unknown): { system: string | null; value: string }[] {
+  const coding = (c: Json) => (typeof c.code === 'string' ? [{ system: typeof c.system === 'string' ? c.system : null, value: c.code }] : []);
+  const json = value as Json;
+  switch (type) {
+    case 'Coding':
+      return coding(json);
+    case 'CodeableConcept':
+      return Array.isArray(json.coding) ? (json.coding as Json[]).flatMap(coding) : [];
+    case 'Identifier':
+      return typeof json.value === 'string' ? [{ system: typeof json.system === 'string' ? json.system : null, value: json.value }] : [];
+    case 'ContactPoint':
+      return text(json.value).map((v) => ({ system: null, value: v }));
+    case 'boolean':
+    case 'Boolean':
+      return typeof value === 'boolean' ? [{ system: null, value: String(value) }] : [];
+    default:
+      return STRING_TYPES.has(type) ? text(value).map((v) => ({ system: null, value: v })) : [];
+  }
+}
+
+function datesOf(type: string, value: unknown): DateRange[] {
+  if (DATE_TYPES.has(type)) return typeof value === 'string' ? [parseDateRange(value)].filter((r) => r !== null) : [];
+  const json = value as Json;
+  if (type === 'Period') {
+    const start = typeof json.start === 'string' ? json.start : undefined;
+    const end = typeof json.end === 'string' ? json.end : undefined;
+    return [periodRange(start, end)].filter((r) => r !== null);
+  }
+  if (type === 'Timing') return texts(json.event).map(parseDateRange).filter((r) => r !== null);
+  return [];
+}
+
+function referencesOf(type: string, value: unknown): ParsedReference[] {
+  if (type === 'Reference') {
+    const reference = (value as Json).reference;
+    return typeof reference === 'string' ? [parseReference(reference)].filter((r) => r !== null) : [];
+  }
+  // canonical and uri values name a resource by URL only
+  if (STRING_TYPES.has(type) && typeof value === 'string' && value !== '') return [{ targetType: null, targetId: null, url: value }];
+  return [];
+}
+
+function addRows(rows: IndexRows, parameter: SearchParameter, path: SearchPath, found: { type: string; value: unknown }[]) {
+  const { code } = parameter;
+  for (const { type, value } of found) {
+    switch (parameter.type) {
+      case 'string':
+        for (const raw of stringsOf(type, value)) rows.string.push({ code, value: normalizeString(raw), raw });
+        break;
+      case 'token':
+        for (const token of tokensOf(type, value)) rows.token.push({ code, system: token.system, value: truncateValue(token.value) });
+        break;
+      case 'uri':
+        for (const uri of text(value)) rows.token.push({ code, system: null, value: truncateValue(uri) });
+        break;
+      case 'date':
+        for (const range of datesOf(type, value)) rows.date.push({ code, ...range });
+        break;
+      case 'reference':
+        for (const ref of referencesOf(type, value)) {
+          if (path.referenceType && ref.targetType !== path.referenceType) continue;
+          rows.reference.push({ code, target_type: ref.targetType, target_id: ref.targetId, url: ref.url && truncateValue(ref.url) });
+        }
+        break;
+    }
+  }
+}
+
+function unique<T>(rows: T[]): T[] {
+  const seen = new Set<string>();
+  return rows.filter((row) => {
+    const key = JSON.stringify(row);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** The index rows of `resource`, one per value of each of its type's search parameters. */
+export function extractIndexRows(resource: Resource): IndexRows {
+  // FHIRPath may annotate what it evaluates; the stored resource must stay as written.
+  const copy = structuredClone(resource);
+  const rows: IndexRows = { string: [], token: [], reference: [], date: [] };
+  for (const parameter of searchParametersOf(resource.resourceType).values()) {
+    for (const path of parameter.paths) addRows(rows, parameter, path, evaluate(copy, path));
+  }
+  return { string: unique(rows.string), token: unique(rows.token), reference: unique(rows.reference), date: unique(rows.date) };
+}
+
+/** The references `resource` makes through the search parameters named in `codes`. */
+export function referencesThrough(resource: Resource, codes: readonly string[]): ReferenceRow[] {
+  const parameters = searchParametersOf(resource.resourceType);
+  const copy = structuredClone(resource);
+  const rows: IndexRows = { string: [], token: [], reference: [], date: [] };
+  for (const code of codes) {
+    const parameter = parameters.get(code);
+    if (parameter?.type !== 'reference') continue;
+    for (const path of parameter.paths) addRows(rows, parameter, path, evaluate(copy, path));
+  }
+  return rows.reference;
+}

@@ -1,0 +1,234 @@
+// Search parameters of a request turned into SQL conditions on the `resource` table. Every value the caller
+// sent reaches the database as a bind parameter; only table and column names from this file are spliced in.
+// Repeating a parameter ANDs its occurrences, a comma inside one ORs its values (FHIR R4 §3.1.1.3, §3.1.1.5).
+import { badRequest } from '../resources/outcome.ts';
+import { RESOURCE_TYPES } from '../resources/resource-types.ts';
+import type { SearchFilter } from '../store/resource-store.ts';
+import { parseDateRange, type DateRange } from './date-range.ts';
+import { searchParametersOf, type SearchParameter } from './parameters.ts';
+import { normalizeString, truncateValue } from './values.ts';
+
+type Bind = (value: unknown) => string;
+/** One value of a parameter as an SQL condition, on the index row `s` or on the `resource` row. */
+type Condition = (bind: Bind) => string;
+
+const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
+const TABLES = { string: 'search_string', token: 'search_token', uri: 'search_token', reference: 'search_reference', date: 'search_date' } as const;
+const MODIFIERS: Record<SearchParameter['type'], string[]> = {
+  string: ['exact', 'contains', 'missing'],
+  token: ['not', 'missing'],
+  uri: ['missing'],
+  reference: ['missing'],
+  date: ['missing'],
+};
+
+interface Context {
+  name: string;
+  parameter: SearchParameter;
+  modifier: string | undefined;
+  baseUrl: string;
+}
+
+const invalid = (ctx: Context, message: string) => badRequest(`Search parameter ${ctx.name}: ${message}`, 'value', [ctx.name]);
+
+/** Splits at the separator unless escaped with `\`, then drops the escapes (`\,` `\|` `\$` `\\`). */
+function splitEscaped(value: string, separator: string): string[] {
+  const parts: string[] = [];
+  let current = '';
+  for (let i = 0; i < value.length; i++) {
+    const char = value[i];
+    if (char === '\\' && i + 1 < value.length) {
+      current += value[++i];
+    } else if (char === separator) {
+      parts.push(current);
+      current = '';
+    } else current += char;
+  }
+  parts.push(current);
+  return parts;
+}
+
+function splitOr(value: string): string[] {
+  // Keep the other escapes for the value's own parser: split on commas, unescape only `\,`.
+  return value.split(/(?<!\\),/).map((part) => part.replace(/\\,/g, ','));
+}
+
+function stringCondition(ctx: Context, value: string): Condition {
+  if (value === '') throw invalid(ctx, 'a string value must not be empty');
+  if (ctx.modifier === 'exact') return (bind) => `s.raw = ${bind(value)}`;
+  const normalized = normalizeString(value);
+  if (ctx.modifier === 'contains') return (bind) => `strpos(s.value, ${bind(normalized)}) > 0`;
+  return (bind) => `starts_with(s.value, ${bind(normalized)})`;
+}
+
+function tokenCondition(ctx: Context, value: string): Condition {
+  const parts = splitEscaped(value, '|');
+  if (parts.length > 2) throw invalid(ctx, `"${value.slice(0, 80)}" is not [system]|[code]: escape a "|" in a code as "\\|"`);
+  if (parts.length === 1) {
+    if (parts[0] === '') throw invalid(ctx, 'a token must not be empty');
+    const code = truncateValue(parts[0]);
+    return (bind) => `s.value = ${bind(code)}`;
+  }
+  const [system, code] = [parts[0], truncateValue(parts[1])];
+  if (system === '' && code === '') throw invalid(ctx, 'a token needs a system, a code or both');
+  if (system === '') return (bind) => `(s.system is null and s.value = ${bind(code)})`;
+  if (code === '') return (bind) => `s.system = ${bind(system)}`;
+  return (bind) => `(s.system = ${bind(system)} and s.value = ${bind(code)})`;
+}
+
+function uriCondition(ctx: Context, value: string): Condition {
+  if (value === '') throw invalid(ctx, 'a uri must not be empty');
+  const uri = truncateValue(value);
+  return (bind) => `s.value = ${bind(uri)}`;
+}
+
+function referenceCondition(ctx: Context, value: string): Condition {
+  const { parameter, baseUrl } = ctx;
+  if (value === '') throw invalid(ctx, 'a reference must not be empty');
+  let relative = value;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(value)) {
+    // An absolute URL on this server is the same reference as the relative one; any other matches as written.
+    if (!value.startsWith(`${baseUrl}/`)) {
+      const url = truncateValue(value);
+      return (bind) => `s.url = ${bind(url)}`;
+    }
+    relative = value.slice(baseUrl.length + 1);
+  }
+  const typed = /^([A-Za-z]+)\/([^/]+)(?:\/_history\/[^/]+)?$/.exec(relative);
+  const type = typed ? typed[1] : ctx.modifier;
+  const id = typed ? typed[2] : relative;
+  if (!ID_PATTERN.test(id)) throw invalid(ctx, `"${value.slice(0, 80)}" is not a reference: expected [type]/[id], [id] or a URL`);
+  if (type !== undefined) {
+    if (!RESOURCE_TYPES.has(type)) throw invalid(ctx, `unknown resource type "${type.slice(0, 64)}"`);
+    if (parameter.targets.length > 0 && !parameter.targets.includes(type)) {
+      throw invalid(ctx, `${type} is not a target of ${parameter.code}; it may point at ${parameter.targets.join(', ')}`);
+    }
+    if (ctx.modifier !== undefined && typed && typed[1] !== ctx.modifier) throw invalid(ctx, `the modifier :${ctx.modifier} and the type ${type} disagree`);
+    return (bind) =>
+      `(s.target_type = ${bind(type)} and s.target_id = ${bind(id)} and (s.url is null or s.url = ${bind(`${baseUrl}/${type}/${id}`)}))`;
+  }
+  // A bare id matches a reference to any of the parameter's target types (FHIR R4 §3.1.1.4.9).
+  const ownUrl = (bind: Bind) => `(s.url is null or s.url = ${bind(`${baseUrl}/`)} || s.target_type || '/' || s.target_id)`;
+  if (parameter.targets.length === 0) return (bind) => `(s.target_id = ${bind(id)} and s.target_type is not null and ${ownUrl(bind)})`;
+  return (bind) =>
+    `(s.target_id = ${bind(id)} and s.target_type in (${parameter.targets.map((target) => bind(target)).join(', ')}) and ${ownUrl(bind)})`;
+}
+
+const DATE_PREFIX = /^(eq|ne|gt|lt|ge|le|sa|eb|ap)?(.*)$/;
+
+/**
+ * A date value compared with a stored range [low, high) per FHIR R4 §3.1.1.4.2: `eq` the stored range lies
+ * within the value's, `gt` some of it lies after, `sa` all of it does, `ap` it overlaps the value widened
+ * by a tenth of its distance from `now`.
+ */
+export function dateComparison(prefix: string, range: DateRange, low: string, high: string, now = Date.now()): Condition {
+  const within = (bind: Bind) => `(${low} >= ${bind(range.low)}::timestamptz and ${high} <= ${bind(range.high)}::timestamptz)`;
+  switch (prefix) {
+    case 'eq':
+      return within;
+    case 'ne':
+      return (bind) => `not ${within(bind)}`;
+    case 'gt':
+      return (bind) => `${high} > ${bind(range.high)}::timestamptz`;
+    case 'lt':
+      return (bind) => `${low} < ${bind(range.low)}::timestamptz`;
+    case 'ge':
+      return (bind) => `(${high} > ${bind(range.high)}::timestamptz or ${within(bind)})`;
+    case 'le':
+      return (bind) => `(${low} < ${bind(range.low)}::timestamptz or ${within(bind)})`;
+    case 'sa':
+      return (bind) => `${low} >= ${bind(range.high)}::timestamptz`;
+    case 'eb':
+      return (bind) => `${high} <= ${bind(range.low)}::timestamptz`;
+    default: {
+      const widen = (bound: string, sign: number) => {
+        if (bound.endsWith('infinity')) return bound;
+        const ms = Date.parse(bound);
+        return new Date(ms + sign * Math.abs(now - ms) * 0.1).toISOString();
+      };
+      const wide = { low: widen(range.low, -1), high: widen(range.high, 1) };
+      return (bind) => `(${low} < ${bind(wide.high)}::timestamptz and ${high} > ${bind(wide.low)}::timestamptz)`;
+    }
+  }
+}
+
+function dateCondition(ctx: Context, value: string, low = 's.low', high = 's.high'): Condition {
+  const [, prefix = 'eq', date] = DATE_PREFIX.exec(value)!;
+  const range = parseDateRange(date);
+  if (!range) throw invalid(ctx, `"${value.slice(0, 80)}" is not a date: expected [prefix]YYYY[-MM[-DD[Thh:mm[:ss[.sss]][Z|±hh:mm]]]]`);
+  return dateComparison(prefix, range, low, high);
+}
+
+function idCondition(ctx: Context, value: string): Condition {
+  if (!ID_PATTERN.test(value)) throw invalid(ctx, `"${value.slice(0, 80)}" is not an id: 1 to 64 characters of A-Z, a-z, 0-9, "-" and "."`);
+  return (bind) => `resource.id = ${bind(value)}`;
+}
+
+const VALUE_CONDITIONS = { string: stringCondition, token: tokenCondition, uri: uriCondition, reference: referenceCondition, date: dateCondition };
+
+const or = (conditions: Condition[], bind: Bind) => conditions.map((condition) => condition(bind)).join(' or ');
+
+/** One occurrence of a parameter: its values, ORed, as one condition on the resource. */
+function occurrenceFilter(ctx: Context, value: string): SearchFilter {
+  const { parameter, modifier } = ctx;
+  if (parameter.column === 'id') {
+    const conditions = splitOr(value).map((v) => idCondition(ctx, v));
+    return (bind) => or(conditions, bind);
+  }
+  if (parameter.column === 'last_updated') {
+    const conditions = splitOr(value).map((v) => dateCondition(ctx, v, 'resource.last_updated', "(resource.last_updated + interval '1 millisecond')"));
+    return (bind) => or(conditions, bind);
+  }
+  const table = TABLES[parameter.type];
+  const rows = (bind: Bind, where: string) =>
+    `exists (select 1 from ${table} s where s.type = resource.type and s.id = resource.id and s.code = ${bind(parameter.code)}${where})`;
+  if (modifier === 'missing') {
+    if (value !== 'true' && value !== 'false') throw invalid(ctx, ':missing takes true or false');
+    return (bind) => (value === 'true' ? `not ${rows(bind, '')}` : rows(bind, ''));
+  }
+  const conditions = splitOr(value).map((v) => VALUE_CONDITIONS[parameter.type](ctx, v));
+  // :not keeps the resources with no matching value, including those with no value at all (FHIR R4 §3.1.1.5.5).
+  if (modifier === 'not') return (bind) => `not ${rows(bind, ` and (${or(conditions, bind)})`)}`;
+  return (bind) => rows(bind, ` and (${or(conditions, bind)})`);
+}
+
+function checkModifier(name: string, parameter: SearchParameter, modifier: string | undefined) {
+  if (modifier === undefined) return;
+  const allowed = parameter.column ? [] : [...MODIFIERS[parameter.type]];
+  const typeModifier = parameter.type === 'reference' && RESOURCE_TYPES.has(modifier) && (parameter.targets.length === 0 || parameter.targets.includes(modifier));
+  if (!allowed.includes(modifier) && !typeModifier) {
+    const listed = parameter.type === 'reference' && !parameter.column ? [...allowed, '[type]'] : allowed;
+    throw badRequest(
+      `Search parameter ${parameter.code} does not support the modifier :${modifier.slice(0, 40)}` +
+        (listed.length ? `; supported: ${listed.map((m) => `:${m}`).join(', ')}` : '; it takes no modifier'),
+      'not-supported',
+      [name],
+    );
+  }
+}
+
+/**
+ * The filters a search's parameters ask for. `params` are the request's search parameters, without the
+ * result parameters (`_count`, `_sort`, ...) whose names `resultParameters` lists for error messages.
+ */
+export function searchFilters(
+  type: string,
+  params: [name: string, values: string[]][],
+  baseUrl: string,
+  resultParameters: readonly string[],
+): SearchFilter[] {
+  const parameters = searchParametersOf(type);
+  const filters: SearchFilter[] = [];
+  for (const [name, values] of params) {
+    const [code, modifier, ...rest] = name.split(':');
+    const parameter = parameters.get(code);
+    if (!parameter || rest.length > 0) {
+      const supported = [...parameters.keys(), ...resultParameters].join(', ');
+      throw badRequest(`Unsupported search parameter "${name.slice(0, 64)}" for ${type}; supported: ${supported}`, 'not-supported', [name]);
+    }
+    checkModifier(name, parameter, modifier);
+    const ctx: Context = { name, parameter, modifier, baseUrl };
+    for (const value of values) filters.push(occurrenceFilter(ctx, value));
+  }
+  return filters;
+}
