@@ -1,90 +1,86 @@
-// Whether one resource is visible under a SMART visibility filter: in the patient's compartment (R4
-// CompartmentDefinition "Patient") and matching the scope's narrowing constraints (token search semantics).
-import type { Resource } from '../store/resource-store.ts';
+// Whether a resource is visible under a SMART visibility filter: in the patient's compartment (R4
+// CompartmentDefinition "Patient", from the search module) and matching the scope's narrowing, which is
+// written as search parameters (`patient/Observation.rs?category=...`) and so means what a search means.
+import { inPatientCompartment, patientCompartmentFilter } from '../search/compartment.ts';
+import { extractIndexRows } from '../search/extract.ts';
+import { searchFilters } from '../search/query.ts';
+import { searchParametersOf } from '../search/parameters.ts';
+import type { Resource, ResourceStore, SearchFilter } from '../store/resource-store.ts';
 import type { VisibilityFilter } from './enforce.ts';
 
-type Json = Record<string, unknown>;
+const NOTHING: SearchFilter = () => 'false';
 
-// The element paths behind the R4 Patient compartment parameters of the types SMART apps read.
-// TODO(search merge): replace with the search branch's compartment definition and FHIRPath extraction.
-const COMPARTMENT_PATHS: Record<string, string[][]> = {
-  Patient: [['link', 'other']],
-  Encounter: [['subject']],
-  Observation: [['subject'], ['performer']],
-  Condition: [['subject'], ['asserter']],
-  MedicationRequest: [['subject']],
-  AllergyIntolerance: [['patient'], ['recorder'], ['asserter']],
-  Procedure: [['subject'], ['performer', 'actor']],
-  Immunization: [['patient']],
-  DiagnosticReport: [['subject']],
-  DocumentReference: [['subject'], ['author']],
-};
-
-const TOKEN_PATHS: Record<string, string> = { category: 'category', code: 'code', status: 'status', 'clinical-status': 'clinicalStatus' };
-
-function select(value: unknown, path: readonly string[]): unknown[] {
-  let current: unknown[] = [value];
-  for (const step of path) {
-    current = current.flatMap((item) => {
-      const next = item && typeof item === 'object' ? (item as Json)[step] : undefined;
-      return Array.isArray(next) ? next : next === undefined ? [] : [next];
-    });
+/** One narrowing constraint as SQL; a constraint this server cannot search by hides everything (fail closed). */
+function constraintFilter(type: string, [name, value]: readonly [string, string], baseUrl: string): SearchFilter {
+  try {
+    return searchFilters(type, [[name, [value]]], baseUrl, [])[0] ?? NOTHING;
+  } catch {
+    return NOTHING;
   }
-  return current;
 }
 
-/** True when `resource` belongs to Patient/`patientId`'s compartment. */
-export function inPatientCompartment(resource: Resource, patientId: string): boolean {
-  if (resource.resourceType === 'Patient' && resource.id === patientId) return true;
-  const target = `Patient/${patientId}`;
-  const paths = COMPARTMENT_PATHS[resource.resourceType] ?? [];
-  return paths.some((path) =>
-    select(resource, path).some((ref) => {
-      const reference = (ref as Json | undefined)?.reference;
-      return typeof reference === 'string' && (reference === target || reference.endsWith(`/${target}`));
-    }),
-  );
+/** The SQL condition a search on `type` gets under these filters: a result must meet one of them. */
+export function visibilitySearchFilter(type: string, filters: readonly VisibilityFilter[], baseUrl: string): SearchFilter {
+  const alternatives = filters.map((filter) => [
+    ...(filter.patient === undefined ? [] : [patientCompartmentFilter(type, filter.patient, baseUrl)]),
+    ...filter.constraints.map((constraint) => constraintFilter(type, constraint, baseUrl)),
+  ]);
+  return (bind) =>
+    alternatives
+      .map((parts) => (parts.length === 0 ? 'true' : `(${parts.map((part) => `(${part(bind)})`).join(' and ')})`))
+      .join(' or ') || 'false';
 }
 
-/** The types that have a Patient compartment membership at all. */
-export function isPatientCompartmentType(type: string): boolean {
-  return type === 'Patient' || type in COMPARTMENT_PATHS;
-}
-
-function tokens(resource: Resource, name: string): { system: string | null; code: string }[] {
-  const path = TOKEN_PATHS[name];
-  if (!path) return [];
-  return select(resource, [path]).flatMap((value) => {
-    if (typeof value === 'string') return [{ system: null, code: value }];
-    const json = value as Json;
-    const codings = Array.isArray(json?.coding) ? (json.coding as Json[]) : [json];
-    return codings.filter((c) => typeof c?.code === 'string').map((c) => ({ system: typeof c.system === 'string' ? c.system : null, code: c.code as string }));
+/** Whether the stored, current, not deleted type/id is visible under these filters: the search's own test. */
+export async function storedVisible(
+  store: ResourceStore,
+  type: string,
+  id: string,
+  filters: readonly VisibilityFilter[],
+  baseUrl: string,
+): Promise<boolean> {
+  const { resources } = await store.search(type, {
+    count: 1,
+    offset: 0,
+    sort: 'id',
+    total: false,
+    filters: [(bind) => `resource.id = ${bind(id)}`, visibilitySearchFilter(type, filters, baseUrl)],
   });
+  return resources.length > 0;
 }
 
 /** FHIR token matching (R4 §3.1.1.4.11): `code`, `system|code`, `|code` (no system), `system|`. */
-function tokenMatches(search: string, token: { system: string | null; code: string }): boolean {
+function tokenMatches(search: string, token: { system: string | null; value: string }): boolean {
   const bar = search.indexOf('|');
-  if (bar < 0) return token.code === search;
+  if (bar < 0) return token.value === search;
   const system = search.slice(0, bar);
   const code = search.slice(bar + 1);
-  if (system === '') return token.system === null && token.code === code;
+  if (system === '') return token.system === null && token.value === code;
   if (code === '') return token.system === system;
-  return token.system === system && token.code === code;
+  return token.system === system && token.value === code;
 }
 
-/** Every constraint holds; an unknown parameter never holds, so a scope we cannot check grants nothing. */
+/**
+ * Every constraint holds for a resource not yet stored (the body of a create or update). Token parameters
+ * are checked; any other kind of narrowing refuses the write rather than guess.
+ */
 export function matchesConstraints(resource: Resource, constraints: VisibilityFilter['constraints']): boolean {
+  if (constraints.length === 0) return true;
+  const parameters = searchParametersOf(resource.resourceType);
+  const tokens = extractIndexRows(resource).token;
   return constraints.every(([name, value]) => {
+    if (parameters.get(name)?.type !== 'token') return false;
     const alternatives = value.split(',');
-    return tokens(resource, name).some((token) => alternatives.some((alt) => tokenMatches(alt, token)));
+    return tokens.some((token) => token.code === name && alternatives.some((alt) => tokenMatches(alt, token)));
   });
 }
 
-export function visibleUnder(resource: Resource, filters: readonly VisibilityFilter[] | null): boolean {
+/** Whether a resource body is visible under the filters (null: no confinement). */
+export function visibleUnder(resource: Resource, filters: readonly VisibilityFilter[] | null, baseUrl: string): boolean {
   if (filters === null) return true;
   return filters.some(
     (filter) =>
-      (filter.patient === undefined || inPatientCompartment(resource, filter.patient)) && matchesConstraints(resource, filter.constraints),
+      (filter.patient === undefined || inPatientCompartment(resource, filter.patient, baseUrl)) &&
+      matchesConstraints(resource, filter.constraints),
   );
 }

@@ -8,8 +8,8 @@ import type { FastifyRequest } from 'fastify';
 import type { Identity } from '../authn/identity.ts';
 import type { AppContext } from '../context.ts';
 import { FhirError, notFound } from '../resources/outcome.ts';
-import type { Resource } from '../store/resource-store.ts';
-import { visibleUnder } from './compartment.ts';
+import type { Resource, SearchFilter } from '../store/resource-store.ts';
+import { storedVisible, visibilitySearchFilter, visibleUnder } from './compartment.ts';
 import { decide, smartRequestOf, type SmartContext, type SmartRequest, type VisibilityFilter } from './enforce.ts';
 import { hasSmartResourceScopes, parseScopes, ScopeError, type Scope } from './scopes.ts';
 
@@ -89,16 +89,24 @@ export function smartGate(ctx: AppContext) {
  * outside the compartment is answered as if it did not exist), and what is written must stay visible.
  */
 async function checkInstance(ctx: AppContext, request: FastifyRequest, smartRequest: SmartRequest, filters: VisibilityFilter[]) {
+  const baseUrl = ctx.config.baseUrl;
   if (smartRequest.interaction === 'c' || smartRequest.interaction === 'u') {
     const resource = bodyResource(request);
-    if (resource && !visibleUnder({ ...resource, id: smartRequest.id ?? resource.id }, filters)) {
+    if (resource && !visibleUnder({ ...resource, id: smartRequest.id ?? resource.id }, filters, baseUrl)) {
       throw insufficientScope(`The token's scopes do not allow writing this ${smartRequest.type} outside its patient's compartment or scope`);
     }
   }
   if (smartRequest.id === undefined) return;
   const current = await ctx.resources.read(smartRequest.type, smartRequest.id);
-  if (!current) return; // nothing to hide; the handler answers 404 (or creates, for an allowed update)
-  if (!visibleUnder(current.resource, filters)) {
+  // Nothing stored, or deleted: nothing to hide; the handler answers 404 or 410 (or creates, for an update).
+  if (!current || current.deleted) return;
+  if (!(await storedVisible(ctx.resources, smartRequest.type, smartRequest.id, filters, baseUrl))) {
     throw notFound(`${smartRequest.type}/${smartRequest.id} not found`);
   }
+}
+
+/** The condition a search adds under the request's SMART confinement; none when the scopes confine nothing. */
+export function smartSearchFilters(request: FastifyRequest, type: string, baseUrl: string): SearchFilter[] {
+  const filters = request.smart?.filters;
+  return filters ? [visibilitySearchFilter(type, filters, baseUrl)] : [];
 }

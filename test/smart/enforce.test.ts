@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { inPatientCompartment, visibleUnder } from '../../src/smart/compartment.ts';
+import { inPatientCompartment } from '../../src/search/compartment.ts';
+import { visibleUnder } from '../../src/smart/compartment.ts';
 import { decide, smartRequestOf } from '../../src/smart/enforce.ts';
 import { parseScopes } from '../../src/smart/scopes.ts';
 
+const BASE = 'http://warden.test';
 const LAB = 'http://terminology.hl7.org/CodeSystem/observation-category';
 const observation = (patient: string, category = 'laboratory') => ({
   resourceType: 'Observation',
@@ -50,27 +52,27 @@ describe('SMART enforcement decision', () => {
 
 describe('patient compartment visibility', () => {
   test('a patient sees themself and resources that reference them through a compartment parameter', () => {
-    assert.ok(inPatientCompartment({ resourceType: 'Patient', id: 'p1' }, 'p1'));
-    assert.ok(!inPatientCompartment({ resourceType: 'Patient', id: 'p2' }, 'p1'));
-    assert.ok(inPatientCompartment(observation('p1'), 'p1'));
-    assert.ok(!inPatientCompartment(observation('p2'), 'p1'));
+    assert.ok(inPatientCompartment({ resourceType: 'Patient', id: 'p1' }, 'p1', BASE));
+    assert.ok(!inPatientCompartment({ resourceType: 'Patient', id: 'p2' }, 'p1', BASE));
+    assert.ok(inPatientCompartment(observation('p1'), 'p1', BASE));
+    assert.ok(!inPatientCompartment(observation('p2'), 'p1', BASE));
   });
 
   test('a reference outside a compartment parameter does not count', () => {
     const focus = { resourceType: 'Observation', id: 'o', subject: { reference: 'Patient/p2' }, focus: [{ reference: 'Patient/p1' }] };
-    assert.ok(!inPatientCompartment(focus, 'p1'));
+    assert.ok(!inPatientCompartment(focus, 'p1', BASE));
   });
 
   test('narrowing by category follows token semantics', () => {
     const filters = [{ patient: 'p1', constraints: [['category', `${LAB}|laboratory`]] as [string, string][] }];
-    assert.ok(visibleUnder(observation('p1', 'laboratory'), filters));
-    assert.ok(!visibleUnder(observation('p1', 'vital-signs'), filters));
-    assert.ok(visibleUnder(observation('p1', 'vital-signs'), [{ constraints: [['category', 'vital-signs']] }]));
-    assert.ok(!visibleUnder(observation('p1', 'vital-signs'), [{ constraints: [['category', 'other|vital-signs']] }]));
+    assert.ok(visibleUnder(observation('p1', 'laboratory'), filters, BASE));
+    assert.ok(!visibleUnder(observation('p1', 'vital-signs'), filters, BASE));
+    assert.ok(visibleUnder(observation('p1', 'vital-signs'), [{ constraints: [['category', 'vital-signs']] }], BASE));
+    assert.ok(!visibleUnder(observation('p1', 'vital-signs'), [{ constraints: [['category', 'other|vital-signs']] }], BASE));
   });
 
   test('an unknown narrowing parameter hides everything rather than nothing', () => {
-    assert.ok(!visibleUnder(observation('p1'), [{ constraints: [['no-such-param', 'x']] }]));
+    assert.ok(!visibleUnder(observation('p1'), [{ constraints: [['no-such-param', 'x']] }], BASE));
   });
 
   test("another patient's Observation is never visible under a patient scope (property)", () => {
@@ -80,8 +82,8 @@ describe('patient compartment visibility', () => {
         fc.pre(mine !== theirs);
         const decision = decide(parseScopes('patient/*.read'), { interaction: 's', type: 'Observation' }, { patient: mine });
         assert.ok(decision.allow);
-        assert.equal(visibleUnder(observation(theirs), decision.filters), false);
-        assert.equal(visibleUnder(observation(mine), decision.filters), true);
+        assert.equal(visibleUnder(observation(theirs), decision.filters, BASE), false);
+        assert.equal(visibleUnder(observation(mine), decision.filters, BASE), true);
       }),
     );
   });
