@@ -24,6 +24,10 @@ export interface Config {
   logLevel: string;
   /** How many scrypt computations may run at once, so they never take the whole libuv threadpool. */
   hashConcurrency: number;
+  /** Algorithm of the key that signs access tokens (RS256 or ES256). */
+  tokenSigningAlg: 'RS256' | 'ES256';
+  /** Failed authentications allowed per identity, and per address, in one throttle window. */
+  throttle: { identityLimit: number; addressLimit: number; windowSeconds: number };
 }
 
 type Env = Record<string, string | undefined>;
@@ -51,6 +55,12 @@ function corsOrigins(raw: string | undefined): string[] | true {
   return raw.split(',').map((origin) => origin.trim()).filter(Boolean);
 }
 
+function signingAlg(raw: string | undefined): 'RS256' | 'ES256' {
+  if (raw === undefined || raw === '') return 'RS256';
+  if (raw === 'RS256' || raw === 'ES256') return raw;
+  throw new ConfigError(`WARDEN_TOKEN_SIGNING_ALG must be RS256 or ES256, got "${raw}"`);
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, 'PORT', 8080, 0, 65535);
   const baseUrl = (env.WARDEN_BASE_URL || `http://localhost:${port}`).replace(/\/+$/, '');
@@ -71,5 +81,11 @@ export function loadConfig(env: Env = process.env): Config {
     maxBodyDepth: integer(env, 'WARDEN_MAX_BODY_DEPTH', 64, 2, 1000),
     logLevel: env.LOG_LEVEL || 'info',
     hashConcurrency: integer(env, 'WARDEN_HASH_CONCURRENCY', 2, 1, 64),
+    tokenSigningAlg: signingAlg(env.WARDEN_TOKEN_SIGNING_ALG),
+    throttle: {
+      identityLimit: integer(env, 'WARDEN_AUTH_FAILURES_PER_IDENTITY', 10, 1, 1_000_000),
+      addressLimit: integer(env, 'WARDEN_AUTH_FAILURES_PER_ADDRESS', 100, 1, 1_000_000),
+      windowSeconds: integer(env, 'WARDEN_AUTH_FAILURE_WINDOW', 900, 1, 86_400),
+    },
   };
 }

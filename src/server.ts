@@ -9,6 +9,7 @@ import { healthRoutes } from './health.ts';
 import { registerBodyParsers } from './http/body-parsers.ts';
 import { registerErrorHandlers } from './http/errors.ts';
 import { loggerOptions, requestId } from './log.ts';
+import { oauthRoutes } from './oauth/routes.ts';
 import { resourceRoutes } from './resources/routes.ts';
 import { smartGate } from './smart/gate.ts';
 import { smartConfigurationRoutes } from './smart/smart-configuration.ts';
@@ -46,6 +47,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
 
   healthRoutes(app, ctx);
   smartConfigurationRoutes(app, ctx);
+  await app.register(oauthRoutes, { ctx });
   resourceRoutes(app, ctx, VERSION);
   return app;
 }

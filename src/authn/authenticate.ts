@@ -2,11 +2,13 @@
 import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { unauthorized } from '../resources/outcome.ts';
-import { BASIC_CHALLENGE, BasicAuthenticator } from './basic.ts';
+import { BASIC_CHALLENGE } from './basic.ts';
+import { BEARER_CHALLENGE } from './bearer.ts';
 import './identity.ts';
+import { authServices } from './services.ts';
 
 export function authenticator(ctx: AppContext) {
-  const basic = new BasicAuthenticator(ctx.resources);
+  const { basic, bearer } = authServices(ctx);
   return async function authenticate(request: FastifyRequest): Promise<void> {
     request.identity = null;
     if (request.routeOptions.config.public) return;
@@ -14,9 +16,13 @@ export function authenticator(ctx: AppContext) {
     if (header === undefined) return;
     const [scheme, credentials = ''] = header.trim().split(/\s+/, 2);
     if (/^basic$/i.test(scheme)) {
-      request.identity = await basic.authenticate(credentials);
+      request.identity = await basic.authenticate(credentials, request.ip);
       return;
     }
-    throw unauthorized(`Unsupported authorization scheme "${scheme.slice(0, 20)}": use Basic`, BASIC_CHALLENGE);
+    if (/^bearer$/i.test(scheme)) {
+      request.identity = await bearer.authenticate(credentials);
+      return;
+    }
+    throw unauthorized(`Unsupported authorization scheme "${scheme.slice(0, 20)}": use Basic or Bearer`, `${BASIC_CHALLENGE}, ${BEARER_CHALLENGE}`);
   };
 }

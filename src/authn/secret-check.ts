@@ -1,0 +1,71 @@
+// Checks a presented secret (a Client's secret, a User's password) against its stored scrypt hash, the same
+// way for every caller: throttled before the KDF runs, the same work for an unknown id as for a wrong secret,
+// and, for client secrets, a cache so the KDF runs once per secret rather than once per request.
+import { createHmac, randomBytes } from 'node:crypto';
+import { hashSecret, verifySecret } from '../iam/password-hash.ts';
+import type { Resource, ResourceStore } from '../store/resource-store.ts';
+import type { FailureThrottle } from './throttle.ts';
+
+const CACHE_LIMIT = 10_000;
+
+export class SecretChecker {
+  /**
+   * Secrets already verified. Keyed by an HMAC of id and secret under a key that never leaves this process
+   * (so the map holds nothing an attacker could test guesses against); the value is the stored hash they
+   * matched. A changed secret changes the stored hash, so it misses at once; a deleted or changed Client is
+   * seen because every check reads the current Client from the store first, in every process.
+   */
+  private readonly verified = new Map<string, string>();
+  private readonly cacheKey = randomBytes(32);
+  /** Made at start, so the first unknown id does not pay for making it (a timing difference). */
+  private readonly dummyHash: Promise<string> = hashSecret(randomBytes(16).toString('hex'));
+
+  constructor(
+    private readonly resources: ResourceStore,
+    readonly throttle: FailureThrottle,
+  ) {}
+
+  /** The current, not deleted, Client whose secret is `secret`; null otherwise. Throws Throttled. */
+  async verifyClient(clientId: string, secret: string, address: string): Promise<Resource | null> {
+    const client = await this.readLive('Client', clientId);
+    const hash = typeof client?.secret === 'string' ? client.secret : null;
+    const key = createHmac('sha256', this.cacheKey).update(clientId).update('\0').update(secret).digest('base64');
+    if (hash !== null && this.verified.get(key) === hash) return client;
+    const ok = await this.verifyHashed(`Client/${clientId}`, hash, secret, address);
+    if (!ok) return null;
+    this.remember(key, hash!);
+    return client;
+  }
+
+  /** Runs the KDF for a User's password (never cached: logins are rare, and a password is not a client secret). */
+  async verifyUserPassword(user: Resource | null, login: string, password: string, address: string): Promise<boolean> {
+    const hash = typeof user?.password === 'string' ? user.password : null;
+    return this.verifyHashed(`User/${login}`, hash, password, address);
+  }
+
+  /**
+   * The throttled KDF check. `identity` is what the caller presented, so an unknown id is counted, throttled
+   * and timed exactly like a known one.
+   */
+  private async verifyHashed(identity: string, hash: string | null, secret: string, address: string): Promise<boolean> {
+    await this.throttle.check(identity, address);
+    const ok = await verifySecret(secret, hash ?? (await this.dummyHash));
+    if (ok && hash !== null) {
+      await this.throttle.recordSuccess(identity);
+      return true;
+    }
+    await this.throttle.recordFailure(identity, address);
+    return false;
+  }
+
+  async readLive(type: string, id: string): Promise<Resource | null> {
+    const current = await this.resources.read(type, id);
+    return current && !current.deleted ? current.resource : null;
+  }
+
+  private remember(key: string, hash: string) {
+    this.verified.delete(key);
+    this.verified.set(key, hash);
+    if (this.verified.size > CACHE_LIMIT) this.verified.delete(this.verified.keys().next().value!);
+  }
+}

@@ -1,0 +1,43 @@
+// RFC 6749 §6: the refresh_token grant, with rotation: every use gives a new refresh token and spends the old
+// one; an old one used again is taken as stolen and ends the whole session (RFC 9700 §4.14.2).
+import { invalidGrant, unauthorizedClient } from '../errors.ts';
+import { clientGrantTypes, grantSettings } from '../grant-settings.ts';
+import { required } from '../params.ts';
+import { narrowedScope } from '../scope.ts';
+import { issueInSession } from '../token-response.ts';
+import { seconds } from '../../tokens/access-token.ts';
+import type { GrantHandler } from './grant.ts';
+
+export const refreshTokenGrant: GrantHandler = async ({ services, client, params }) => {
+  const token = required(params, 'refresh_token');
+  // Checked before the token is spent, so a request with a bad scope does not burn the client's token.
+  const unspent = await services.refreshTokens.peek(token);
+  const scope = unspent && unspent.clientId === client.id ? narrowedScope(unspent.claims.scope, params.scope) : undefined;
+  const use = await services.refreshTokens.use(token, client.id);
+  if (use.outcome === 'reused') {
+    await services.sessions.end(use.sessionId);
+    throw invalidGrant('The refresh token was already used; its session has been ended');
+  }
+  if (use.outcome === 'invalid') throw invalidGrant('The refresh token is invalid, expired, revoked or issued to another client');
+  const { claims } = use;
+  const live = await services.sessions.live(use.sessionId, client.id, claims.sub, seconds(services.clock));
+  if (!live) throw invalidGrant('The session of this refresh token has ended');
+  const settings = grantSettings(client, claims.grant);
+  if (!clientGrantTypes(client).includes(claims.grant) || !settings.refreshToken) {
+    throw unauthorizedClient(`The client may no longer refresh tokens of its "${claims.grant}" grant`);
+  }
+  return issueInSession(
+    services,
+    {
+      grant: claims.grant,
+      client,
+      ...(live.user && { user: live.user }),
+      audience: claims.aud,
+      scope,
+      refreshScope: claims.scope,
+      settings,
+    },
+    use.sessionId,
+    use.expiresAt,
+  );
+};

@@ -1,0 +1,61 @@
+// POST /auth/introspect (RFC 7662): an authenticated client asks about a token issued to it or for it.
+// Anything else, however it fails, is exactly {"active": false} (§2.2), so the answer reveals nothing.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthServices } from '../authn/services.ts';
+import type { AccessClaims } from '../tokens/access-token.ts';
+import { looksLikeJwt } from '../tokens/opaque.ts';
+import { seconds } from '../tokens/access-token.ts';
+import type { ClientAuthenticator } from './client-auth.ts';
+import { required, readParams } from './params.ts';
+import { NO_STORE } from './token.ts';
+
+const INACTIVE = { active: false } as const;
+
+function audiences(aud: unknown): string[] {
+  return Array.isArray(aud) ? aud.map(String) : typeof aud === 'string' ? [aud] : [];
+}
+
+export function introspectHandler(services: AuthServices, clients: ClientAuthenticator, issuer: string) {
+  /** The caller may see a token issued to it, or one naming it in its audience (a resource server). */
+  const mayInspect = (callerId: string, clientId: string, aud: unknown) => callerId === clientId || audiences(aud).includes(callerId);
+
+  async function accessToken(token: string, callerId: string) {
+    const claims: AccessClaims | null = await services.accessTokens.read(token);
+    if (!claims || !mayInspect(callerId, claims.client_id, claims.aud)) return null;
+    const live = await services.sessions.live(claims.sid, claims.client_id, claims.sub, seconds(services.clock));
+    if (!live) return null;
+    const { iss, sub, aud, exp, iat, jti, client_id, sid, scope } = claims;
+    return { active: true, token_type: 'bearer', iss, sub, aud, exp, iat, jti, client_id, sid, ...(scope && { scope }) };
+  }
+
+  async function refreshToken(token: string, callerId: string) {
+    const found = await services.refreshTokens.peek(token);
+    if (!found || found.clientId !== callerId) return null;
+    const { claims } = found;
+    if (!(await services.sessions.live(found.sessionId, found.clientId, claims.sub, seconds(services.clock)))) return null;
+    return {
+      active: true,
+      token_type: 'refresh_token',
+      iss: issuer,
+      sub: claims.sub,
+      aud: claims.aud,
+      exp: found.expiresAt,
+      client_id: found.clientId,
+      sid: found.sessionId,
+      ...(claims.scope && { scope: claims.scope }),
+    };
+  }
+
+  return async function introspect(request: FastifyRequest, reply: FastifyReply) {
+    const params = readParams(request.body);
+    const { client } = await clients.authenticate(request, params);
+    const token = required(params, 'token');
+    // The hint only orders the lookups (§2.1); both kinds are tried.
+    const answer = looksLikeJwt(token)
+      ? await accessToken(token, client.id)
+      : params.token_type_hint === 'refresh_token'
+        ? ((await refreshToken(token, client.id)) ?? (await accessToken(token, client.id)))
+        : ((await accessToken(token, client.id)) ?? (await refreshToken(token, client.id)));
+    return reply.code(200).headers(NO_STORE).send(answer ?? INACTIVE);
+  };
+}

@@ -1,0 +1,63 @@
+// The /auth endpoints and the /.well-known documents, in their own Fastify scope: every error here, a
+// malformed body included, leaves as RFC 6749 JSON ({error, error_description}), never an OperationOutcome.
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { Throttled } from '../authn/throttle.ts';
+import { authServices } from '../authn/services.ts';
+import type { AppContext } from '../context.ts';
+import { FhirError } from '../resources/outcome.ts';
+import { ClientAuthenticator } from './client-auth.ts';
+import { discoveryHandler } from './discovery.ts';
+import { OAuthError, throttled } from './errors.ts';
+import { introspectHandler } from './introspect.ts';
+import { jwksHandler } from './jwks.ts';
+import { parseStrictForm } from './params.ts';
+import { revokeHandler } from './revoke.ts';
+import { NO_STORE, tokenHandler } from './token.ts';
+import { userinfoHandler } from './userinfo.ts';
+
+/** What any failure in this scope becomes. */
+function asOAuthError(error: FastifyError | Error): OAuthError | null {
+  if (error instanceof OAuthError) return error;
+  if (error instanceof Throttled) return throttled(error.retryAfter);
+  // Body parsing (malformed JSON or YAML, too deep, too large, unknown content type): the request is bad.
+  if (error instanceof FhirError && error.status < 500) return new OAuthError('invalid_request', error.message, error.status === 401 ? 400 : error.status);
+  const status = (error as FastifyError).statusCode;
+  if (status !== undefined && status >= 400 && status < 500) return new OAuthError('invalid_request', error.message, status);
+  return null;
+}
+
+export async function oauthRoutes(app: FastifyInstance, options: { ctx: AppContext }): Promise<void> {
+  const { ctx } = options;
+  const issuer = ctx.config.baseUrl;
+  const services = authServices(ctx);
+  await services.ready;
+  const clients = new ClientAuthenticator(services.secrets, ctx.db, issuer);
+
+  app.removeContentTypeParser('application/x-www-form-urlencoded');
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseStrictForm(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const known = asOAuthError(error);
+    if (known) return reply.code(known.status).headers({ ...NO_STORE, ...known.headers }).send(known.body);
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.code(500).headers(NO_STORE).send({ error: 'server_error', error_description: `Internal server error (request id ${request.id})` });
+  });
+
+  // Each endpoint checks its caller itself (client authentication or a Bearer token), so none goes
+  // through the API's authenticate and authorize hooks.
+  const open = { config: { public: true } };
+  app.post('/auth/token', open, tokenHandler(services, clients, issuer));
+  app.post('/auth/introspect', open, introspectHandler(services, clients, issuer));
+  app.post('/auth/revoke', open, revokeHandler(services, clients));
+  app.get('/auth/userinfo', open, userinfoHandler(services));
+  app.post('/auth/userinfo', open, userinfoHandler(services));
+  app.get('/.well-known/jwks.json', open, jwksHandler(services.keys));
+  app.get('/.well-known/openid-configuration', open, discoveryHandler(issuer));
+  app.get('/.well-known/oauth-authorization-server', open, discoveryHandler(issuer));
+}

@@ -1,0 +1,44 @@
+// POST /auth/token (RFC 6749 §3.2): the grant type, then the client, then the grant's own checks.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthServices } from '../authn/services.ts';
+import type { ClientAuthenticator } from './client-auth.ts';
+import { invalidRequest, unauthorizedClient, unsupportedGrantType } from './errors.ts';
+import { clientGrantTypes, grantSettings } from './grant-settings.ts';
+import { clientCredentialsGrant } from './grants/client-credentials.ts';
+import type { GrantHandler } from './grants/grant.ts';
+import { passwordGrant } from './grants/password.ts';
+import { refreshTokenGrant } from './grants/refresh-token.ts';
+import { readParams } from './params.ts';
+
+export const GRANTS: Record<string, GrantHandler> = {
+  client_credentials: clientCredentialsGrant,
+  password: passwordGrant,
+  refresh_token: refreshTokenGrant,
+};
+
+/** RFC 6749 §5.1: token responses, and errors, are never cached. */
+export const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
+
+export function tokenHandler(services: AuthServices, clients: ClientAuthenticator, issuer: string) {
+  return async function token(request: FastifyRequest, reply: FastifyReply) {
+    const params = readParams(request.body);
+    const grantType = params.grant_type;
+    if (grantType === undefined) throw invalidRequest('Missing required parameter "grant_type"');
+    const handler = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType] : undefined;
+    if (!handler) {
+      throw unsupportedGrantType(`Unsupported grant_type "${grantType.slice(0, 80)}": use ${Object.keys(GRANTS).join(', ')}`);
+    }
+    // A client without a secret may use the password and refresh grants when its settings say so
+    // (`secret_required: false`); client_credentials always needs a credential.
+    const { client, method } = await clients.authenticate(
+      request,
+      params,
+      (candidate) => grantType !== 'client_credentials' && !grantSettings(candidate, grantType === 'refresh_token' ? 'password' : grantType).secretRequired,
+    );
+    if (grantType !== 'refresh_token' && !clientGrantTypes(client).includes(grantType)) {
+      throw unauthorizedClient(`Client "${client.id}" may not use the ${grantType} grant: add it to the Client's grant_types`);
+    }
+    const response = await handler({ services, issuer, client, authMethod: method, params, request });
+    return reply.code(200).headers(NO_STORE).send(response);
+  };
+}

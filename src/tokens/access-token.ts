@@ -1,0 +1,117 @@
+// Access tokens in two formats with the same claims: a JWT in the shape of RFC 9068, signed with the current
+// key, or an opaque random string whose claims are kept in the store under the token's hash.
+import { randomUUID } from 'node:crypto';
+import { SignJWT, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import type { Database } from '../store/database.ts';
+import { SIGNING_ALGS, type KeyStore } from './keys.ts';
+import { looksLikeJwt, newOpaqueToken, tokenHash } from './opaque.ts';
+
+export type TokenFormat = 'jwt' | 'opaque';
+
+/** RFC 9068 §2.2 claims, plus `sid`, the Session the token belongs to. */
+export interface AccessClaims {
+  iss: string;
+  sub: string;
+  aud: string;
+  exp: number;
+  iat: number;
+  jti: string;
+  client_id: string;
+  sid: string;
+  scope?: string;
+  [claim: string]: unknown;
+}
+
+export interface AccessTokenRequest {
+  format: TokenFormat;
+  lifetimeSeconds: number;
+  sessionId: string;
+  clientId: string;
+  /** The user's id, or the client's when there is no user (RFC 9068 §2.2: sub is the client then). */
+  subject: string;
+  audience: string;
+  scope?: string;
+}
+
+export type Clock = () => number;
+export const seconds = (clock: Clock) => Math.floor(clock() / 1000);
+
+export class AccessTokens {
+  constructor(
+    private readonly db: Database,
+    private readonly keys: KeyStore,
+    private readonly issuer: string,
+    private readonly clock: Clock,
+  ) {}
+
+  async issue(request: AccessTokenRequest): Promise<{ token: string; claims: AccessClaims }> {
+    const iat = seconds(this.clock);
+    const claims: AccessClaims = {
+      iss: this.issuer,
+      sub: request.subject,
+      aud: request.audience,
+      exp: iat + request.lifetimeSeconds,
+      iat,
+      jti: randomUUID(),
+      client_id: request.clientId,
+      sid: request.sessionId,
+      ...(request.scope && { scope: request.scope }),
+    };
+    if (request.format === 'opaque') {
+      const token = newOpaqueToken();
+      await this.db.query(
+        `insert into oauth_token (hash, kind, session_id, client_id, claims, expires_at)
+         values ($1, 'access', $2, $3, $4::text::jsonb, to_timestamp($5))`,
+        [tokenHash(token), request.sessionId, request.clientId, JSON.stringify(claims), claims.exp],
+      );
+      return { token, claims };
+    }
+    const key = this.keys.current();
+    const token = await new SignJWT(claims as JWTPayload)
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
+      .sign(key.privateKey);
+    return { token, claims };
+  }
+
+  /**
+   * The claims of a token this server issued, if its signature (or stored hash) checks out and it has not
+   * expired; null for anything else. Whether its session still lives is the caller's next question.
+   */
+  async read(token: string): Promise<AccessClaims | null> {
+    return looksLikeJwt(token) ? this.readJwt(token) : this.readOpaque(token);
+  }
+
+  private async readJwt(token: string): Promise<AccessClaims | null> {
+    let kid: string | undefined;
+    try {
+      kid = decodeProtectedHeader(token).kid;
+    } catch {
+      return null;
+    }
+    const key = await this.keys.verificationKey(kid);
+    if (!key) return null;
+    try {
+      const { payload } = await jwtVerify(token, key.publicKey, {
+        issuer: this.issuer,
+        algorithms: SIGNING_ALGS,
+        typ: 'at+jwt',
+        requiredClaims: ['sub', 'aud', 'exp', 'iat', 'jti', 'client_id', 'sid'],
+        currentDate: new Date(this.clock()),
+      });
+      if (typeof payload.client_id !== 'string' || typeof payload.sid !== 'string') return null;
+      return payload as AccessClaims;
+    } catch {
+      return null;
+    }
+  }
+
+  private async readOpaque(token: string): Promise<AccessClaims | null> {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
+    const [row] = await this.db.query<{ claims: AccessClaims | string }>(
+      `select claims from oauth_token where hash = $1 and kind = 'access' and expires_at > to_timestamp($2)`,
+      [tokenHash(token), seconds(this.clock)],
+    );
+    if (!row) return null;
+    return typeof row.claims === 'string' ? (JSON.parse(row.claims) as AccessClaims) : row.claims;
+  }
+}

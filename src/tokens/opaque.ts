@@ -1,0 +1,16 @@
+// Opaque tokens: 256 random bits, handed out once and stored only as their SHA-256 hash, so a copy of the
+// database holds no usable token. (A fast hash is right here, unlike for passwords: the input has full entropy.)
+import { createHash, randomBytes } from 'node:crypto';
+
+export function newOpaqueToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
+/** A JWS compact serialization has exactly two dots; an opaque token (base64url) has none. */
+export function looksLikeJwt(token: string): boolean {
+  return token.split('.').length === 3;
+}

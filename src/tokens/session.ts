@@ -1,0 +1,84 @@
+// Every token belongs to a Session resource. A token is honoured only while its Session, its Client and (when
+// it has one) its User exist: ending the Session, by DELETE /Session/{id} or by revocation, ends all its tokens
+// at once, in every process, because each use of a token reads them from the store (one query).
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../store/database.ts';
+import { VersionConflict, type Resource, type ResourceStore } from '../store/resource-store.ts';
+
+export interface NewSession {
+  grant: string;
+  clientId: string;
+  userId?: string;
+  audience: string;
+  scope?: string;
+  /** Epoch seconds after which the session, and every token in it, ends. */
+  expiresAt: number;
+}
+
+export interface LiveSession {
+  session: Resource;
+  client: Resource;
+  user?: Resource;
+}
+
+const reference = (resourceType: string, id: string) => ({ resourceType, id });
+
+export class Sessions {
+  constructor(
+    readonly db: Database,
+    private readonly resources: ResourceStore,
+  ) {}
+
+  async create(fields: NewSession): Promise<Resource> {
+    const session: Resource = {
+      resourceType: 'Session',
+      id: randomUUID(),
+      type: fields.grant,
+      client: reference('Client', fields.clientId),
+      ...(fields.userId !== undefined && { user: reference('User', fields.userId) }),
+      audience: fields.audience,
+      ...(fields.scope && { scope: fields.scope }),
+      exp: fields.expiresAt,
+    };
+    return (await this.resources.write(session, null)).resource;
+  }
+
+  /**
+   * The session with its client and user when all of them are still there, the session has not expired and
+   * the token's client and subject are the session's; null otherwise. One round trip: this runs on every
+   * request that carries a token. `subject` is the user's id in a user's session, else the client's.
+   */
+  async live(sessionId: string, clientId: string, subject: string, nowSeconds: number): Promise<LiveSession | null> {
+    const rows = await this.db.query<{ type: string; resource: string }>(
+      `select type, resource::text as resource from resource where not deleted and (
+         (type = 'Session' and id = $1) or (type = 'Client' and id = $2) or (type = 'User' and id = $3))`,
+      [sessionId, clientId, subject],
+    );
+    const found: Record<string, Resource> = {};
+    for (const row of rows) found[row.type] = JSON.parse(row.resource) as Resource;
+    const { Session: session, Client: client } = found;
+    if (!session || !client) return null;
+    if ((session.client as { id?: string } | undefined)?.id !== clientId) return null;
+    const userId = (session.user as { id?: string } | undefined)?.id;
+    const user = userId !== undefined ? found.User : undefined;
+    if (userId !== undefined ? !user || userId !== subject : subject !== clientId) return null;
+    if (typeof session.exp === 'number' && session.exp <= nowSeconds) return null;
+    if (client.active === false || user?.active === false) return null;
+    return { session, client, ...(user && { user }) };
+  }
+
+  /** Ends a session and with it every token issued in it: the one call revocation, reuse and logout make. */
+  async end(sessionId: string): Promise<void> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const current = await this.resources.read('Session', sessionId);
+      if (!current || current.deleted) break;
+      try {
+        await this.resources.write(current.resource, current.versionId, true);
+        break;
+      } catch (error) {
+        if (!(error instanceof VersionConflict)) throw error;
+      }
+    }
+    await this.db.query('delete from oauth_token where session_id = $1', [sessionId]);
+  }
+}
