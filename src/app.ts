@@ -1,5 +1,6 @@
 // Opens the store, brings its schema up to date, makes the root client and builds the server.
 import type { FastifyInstance } from 'fastify';
+import { PolicyStore } from './access/policy-store.ts';
 import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import { setHashConcurrency } from './iam/password-hash.ts';
@@ -23,7 +24,8 @@ export async function startApp(config: Config, options: { logger?: boolean } = {
     await migrate(db);
     const resources = new ResourceStore(db);
     if (config.rootClient) await ensureRootClient(resources, config.rootClient);
-    const ctx: AppContext = { config, db, resources };
+    const policies = await PolicyStore.open(db);
+    const ctx: AppContext = { config, db, resources, policies };
     const server = await buildServer(ctx, options);
     return {
       ctx,

@@ -1,4 +1,5 @@
 // What every part of the server is built with: the settings and the store. Passed explicitly, never global.
+import type { PolicyStore } from './access/policy-store.ts';
 import type { Config } from './config.ts';
 import type { Database } from './store/database.ts';
 import type { ResourceStore } from './store/resource-store.ts';
@@ -7,4 +8,6 @@ export interface AppContext {
   config: Config;
   db: Database;
   resources: ResourceStore;
+  /** The AccessPolicies and Roles, compiled and kept current. */
+  policies: PolicyStore;
 }

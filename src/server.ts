@@ -2,7 +2,8 @@
 //   parse (content-type parsers) → authenticate (onRequest) → authorize (preHandler) → handle (routes) → store
 import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { authorizer } from './access/authorize.ts';
+import { authorizer, refreshAfterWrite } from './access/authorize.ts';
+import { explainRoutes } from './access/explain.ts';
 import { authenticator } from './authn/authenticate.ts';
 import type { AppContext } from './context.ts';
 import { healthRoutes } from './health.ts';
@@ -44,10 +45,12 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   app.addHook('onRequest', authenticator(ctx));
   app.addHook('preHandler', authorizer(ctx));
   app.addHook('preHandler', smartGate(ctx));
+  app.addHook('onSend', refreshAfterWrite(ctx));
 
   healthRoutes(app, ctx);
   smartConfigurationRoutes(app, ctx);
   await app.register(oauthRoutes, { ctx });
+  explainRoutes(app, ctx);
   resourceRoutes(app, ctx, VERSION);
   return app;
 }

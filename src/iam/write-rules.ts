@@ -1,16 +1,20 @@
 // What must happen to a resource of each IAM type before it is stored: validation and hashing.
+import { prepareAccessPolicy } from '../access/write-rule.ts';
+import type { Database } from '../store/database.ts';
 import type { Resource } from '../store/resource-store.ts';
 import { prepareClient } from './client.ts';
 import { prepareUser } from './user.ts';
 
-type WriteRule = (resource: Resource) => Promise<Resource>;
+/** `db`, when given, lets a rule check what only the database can (an AccessPolicy's SQL). */
+type WriteRule = (resource: Resource, db?: Database) => Promise<Resource>;
 
 const rules: Record<string, WriteRule> = {
   Client: prepareClient,
   User: prepareUser,
+  AccessPolicy: prepareAccessPolicy,
 };
 
-export async function applyWriteRules(resource: Resource): Promise<Resource> {
+export async function applyWriteRules(resource: Resource, db?: Database): Promise<Resource> {
   const rule = rules[resource.resourceType];
-  return rule ? rule(resource) : resource;
+  return rule ? rule(resource, db) : resource;
 }

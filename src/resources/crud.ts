@@ -71,7 +71,7 @@ export function crudHandlers(ctx: AppContext) {
   return {
     async create(request: FastifyRequest<{ Params: { type: string } }>, reply: FastifyReply) {
       const type = checkType(request.params.type);
-      const resource = await applyWriteRules(checkResourceBody(request.body, type));
+      const resource = await applyWriteRules(checkResourceBody(request.body, type), ctx.db);
       const { version } = await commit(ctx, type, resource.id, undefined, async (current) => {
         if (current && !current.deleted) throw conflict(`${type}/${resource.id} already exists; use PUT to update it`);
         return resource;
@@ -89,7 +89,7 @@ export function crudHandlers(ctx: AppContext) {
     async update(request: FastifyRequest<{ Params: InstanceParams }>, reply: FastifyReply) {
       const type = checkType(request.params.type);
       const id = checkId(request.params.id);
-      const resource = await applyWriteRules(checkResourceBody(request.body, type, id));
+      const resource = await applyWriteRules(checkResourceBody(request.body, type, id), ctx.db);
       const ifMatch = ifMatchVersion(request.headers['if-match']);
       const { version, created } = await commit(ctx, type, id, ifMatch, async () => resource);
       return sendVersion(ctx, request, reply, created ? 201 : 200, version);
@@ -103,7 +103,7 @@ export function crudHandlers(ctx: AppContext) {
       const { version } = await commit(ctx, type, id, ifMatch, async (current) => {
         const { meta: _meta, ...body } = existing(current, type, id).resource;
         const patched = applyResourcePatch(body as Resource, request.body, contentType);
-        return applyWriteRules(checkResourceBody(patched, type, id));
+        return applyWriteRules(checkResourceBody(patched, type, id), ctx.db);
       });
       return sendVersion(ctx, request, reply, 200, version);
     },

@@ -1,0 +1,121 @@
+// Which policies apply to a request, and what they decide. Applicable: global policies (no link, no role),
+// those linked to the request's Client, User or Operation, and those whose roleName is a Role of the user.
+// They are tried in id order; the first that allows wins; if none does, the request is denied.
+import type { CompiledPolicy } from './compile.ts';
+import { removeEmpty } from './engines/json-schema.ts';
+import type { Evaluation, RuleOutcome, SqlRunner } from './policy.ts';
+import type { PolicySet } from './policy-store.ts';
+import type { RequestObject } from './request-object.ts';
+
+/** IAM types whose writes need a policy that names them: a blanket policy never grants them. */
+export const PROTECTED_TYPES = new Set(['AccessPolicy', 'Client', 'User', 'Role']);
+const WRITE_METHODS = new Set(['post', 'put', 'patch', 'delete']);
+/** A type no policy can mean: a policy that allows it too allows any type, so it does not name the one asked. */
+const PROBE_TYPE = 'WardenProbeType';
+
+export interface Candidate {
+  policy: CompiledPolicy;
+  /** Why it applies: "global", "Client/x", "User/y", "Operation/FhirRead" or "role nurse". */
+  via: string;
+}
+
+export interface CandidateResult {
+  id: string;
+  engine: string;
+  via: string;
+  allowed: boolean;
+  reason?: string;
+  sql?: RuleOutcome['sql'];
+  parts?: RuleOutcome['parts'];
+}
+
+export interface Decision {
+  allowed: boolean;
+  /** The policy that allowed. */
+  policy?: string;
+  /** Every candidate evaluated, in order. */
+  results: CandidateResult[];
+}
+
+export function selectPolicies(set: PolicySet, request: RequestObject): Candidate[] {
+  const chosen = new Map<CompiledPolicy, string>();
+  const add = (policies: CompiledPolicy[] | undefined, via: string) => {
+    for (const policy of policies ?? []) if (!chosen.has(policy)) chosen.set(policy, via);
+  };
+  add(set.global, 'global');
+  const clientId = request.client?.id;
+  const userId = request.user?.id;
+  if (typeof clientId === 'string') add(set.byLink.get(`Client/${clientId}`), `Client/${clientId}`);
+  if (typeof userId === 'string') {
+    add(set.byLink.get(`User/${userId}`), `User/${userId}`);
+    for (const role of set.rolesByUser.get(userId) ?? []) add(set.byRole.get(role), `role ${role}`);
+  }
+  if (request.operation) add(set.byLink.get(`Operation/${request.operation.id}`), `Operation/${request.operation.id}`);
+  return [...chosen].map(([policy, via]) => ({ policy, via })).sort((a, b) => set.rank.get(a.policy)! - set.rank.get(b.policy)!);
+}
+
+export function isProtectedWrite(request: RequestObject): boolean {
+  const type = request.params['resource/type'];
+  return WRITE_METHODS.has(request['request-method']) && typeof type === 'string' && PROTECTED_TYPES.has(type);
+}
+
+/** The same request aimed at a type that does not exist. */
+function probeOf(request: RequestObject): RequestObject {
+  const type = request.params['resource/type'] as string;
+  const swap = (value: unknown) =>
+    value && typeof value === 'object' && !Array.isArray(value) && 'resourceType' in value
+      ? { ...value, resourceType: PROBE_TYPE }
+      : value;
+  return {
+    ...request,
+    uri: request.uri.replace(`/${type}`, `/${PROBE_TYPE}`),
+    params: { ...request.params, 'resource/type': PROBE_TYPE },
+    ...(request.body !== undefined && { body: swap(request.body) }),
+    ...(request.resource !== undefined && { resource: swap(request.resource) }),
+  };
+}
+
+function evaluation(request: RequestObject, db: SqlRunner): Evaluation {
+  let compact: { value: unknown } | undefined;
+  return {
+    request,
+    db,
+    compact() {
+      compact ??= { value: removeEmpty(request) };
+      return compact.value;
+    },
+  };
+}
+
+export async function decide(
+  set: PolicySet,
+  request: RequestObject,
+  db: SqlRunner,
+  options: { everyCandidate?: boolean } = {},
+): Promise<Decision> {
+  const input = evaluation(request, db);
+  const protectedWrite = isProtectedWrite(request);
+  let probe: Evaluation | undefined;
+  const results: CandidateResult[] = [];
+  let winner: string | undefined;
+  for (const { policy, via } of selectPolicies(set, request)) {
+    let outcome = await policy.rule.evaluate(input);
+    if (outcome.allowed && protectedWrite) {
+      probe ??= evaluation(probeOf(request), db);
+      const probed = await policy.rule.evaluate(probe);
+      if (probed.allowed) {
+        outcome = {
+          ...outcome,
+          allowed: false,
+          reason: `allows writes of any resource type, so it does not grant writing ${request.params['resource/type'] as string}: a policy must name the type`,
+        };
+      }
+    }
+    results.push({ id: policy.id, engine: policy.engine, via, ...outcome });
+    if (outcome.allowed && winner === undefined) {
+      winner = policy.id;
+      if (!options.everyCandidate) break;
+    }
+  }
+  return { allowed: winner !== undefined, policy: winner, results };
+}

@@ -1,0 +1,128 @@
+// engine: sql — a query whose single value decides: true allows, anything else denies.
+//   {{path}}  becomes a bind parameter holding the request's value at path, as text (cast it in SQL: {{jwt.exp}}::bigint)
+//   {{!path}} becomes that value as a quoted identifier (a table or column name)
+// The query is wrapped as a scalar subquery, `select (<query>)`: PostgreSQL itself then refuses several
+// statements, data-modifying statements, more than one column and more than one row. It runs in a read-only
+// transaction that is always rolled back, under a statement timeout (see sql-runner.ts).
+import { PolicyError, readPath, type Rule, type RuleOutcome, type SqlRunner } from '../policy.ts';
+import type { RequestObject } from '../request-object.ts';
+
+type Part = { text: string } | { param: string } | { identifier: string };
+
+const PLACEHOLDER = /\{\{(!?)\s*([^{}]*?)\s*\}\}/g;
+const PATH = /^[A-Za-z0-9_\-/]+(\.[A-Za-z0-9_\-/]+)*$/;
+
+/**
+ * Functions with effects a rolled-back read-only transaction does not undo (session locks and settings,
+ * notifications, files, other connections) or that only waste time. Checked at write time; a denylist is
+ * a second line: the read-only transaction and the timeout are the first.
+ */
+const FORBIDDEN_FUNCTIONS =
+  /(^|[^\w$])"?(pg_sleep\w*|pg_(try_)?advisory\w*|set_config|pg_notify|dblink\w*|lo_\w+|pg_read_\w+|pg_ls_\w+|pg_stat_file|pg_terminate_backend|pg_cancel_backend|pg_reload_conf|pg_switch_wal|pg_create_\w+|pg_drop_\w+|pg_logical_\w+|txid_current\w*|nextval|setval)"?\s*\(/i;
+
+/** Largest planner cost accepted at write time: a policy runs on every request it applies to. */
+export const MAX_PLAN_COST = 100_000;
+
+export interface SqlRule extends Rule {
+  readonly engine: 'sql';
+  readonly at: string;
+  render(request: RequestObject | null): { query: string; params: unknown[] };
+  hasIdentifiers: boolean;
+}
+
+function parseTemplate(sql: string, at: string): Part[] {
+  const parts: Part[] = [];
+  let last = 0;
+  for (const match of sql.matchAll(PLACEHOLDER)) {
+    const [whole, bang, path] = match;
+    if (!PATH.test(path)) throw new PolicyError(at, `invalid placeholder ${whole}: expected {{path.to.value}} or {{!path}}`);
+    parts.push({ text: sql.slice(last, match.index) });
+    parts.push(bang ? { identifier: path } : { param: path });
+    last = match.index! + whole.length;
+  }
+  parts.push({ text: sql.slice(last) });
+  const leftover = parts.find((part) => 'text' in part && /\{\{|\}\}/.test(part.text));
+  if (leftover) throw new PolicyError(at, 'unbalanced {{ }} in query');
+  return parts;
+}
+
+function asParameter(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+export const quoteIdentifier = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+export function compileSql(sql: unknown, at: string): SqlRule {
+  const query = typeof sql === 'string' ? sql : (sql as { query?: unknown } | null)?.query;
+  if (typeof query !== 'string' || query.trim() === '') throw new PolicyError(at, 'must be a SQL query (sql.query)');
+  const body = query.trim().replace(/;\s*$/, '');
+  const forbidden = FORBIDDEN_FUNCTIONS.exec(body);
+  if (forbidden) throw new PolicyError(at, `function ${forbidden[2]}() is not allowed in a policy query`);
+  const parts = parseTemplate(body, at);
+  const hasIdentifiers = parts.some((part) => 'identifier' in part);
+
+  function render(request: RequestObject | null) {
+    const params: unknown[] = [];
+    let text = '';
+    for (const part of parts) {
+      if ('text' in part) text += part.text;
+      else if ('param' in part) {
+        params.push(request ? asParameter(readPath(request, part.param)) : null);
+        text += `$${params.length}`;
+      } else {
+        const value = request ? readPath(request, part.identifier) : 'warden_policy_check';
+        if (typeof value !== 'string' || value === '' || value.includes('\0')) {
+          throw new PolicyError(at, `{{!${part.identifier}}} is ${JSON.stringify(value) ?? 'absent'}, not a name`);
+        }
+        text += quoteIdentifier(value);
+      }
+    }
+    // The newline ends a trailing -- comment, which would otherwise swallow the closing parenthesis.
+    return { query: `select (\n${text}\n) as allowed`, params };
+  }
+
+  return {
+    engine: 'sql',
+    at,
+    hasIdentifiers,
+    render,
+    async evaluate(input): Promise<RuleOutcome> {
+      let rendered;
+      try {
+        rendered = render(input.request);
+      } catch (error) {
+        if (error instanceof PolicyError) return { allowed: false, reason: error.message };
+        throw error;
+      }
+      try {
+        const value = await input.db.run(rendered.query, rendered.params);
+        return value === true
+          ? { allowed: true, sql: rendered }
+          : { allowed: false, reason: `query returned ${JSON.stringify(value) ?? 'no row'}, not true`, sql: rendered };
+      } catch (error) {
+        return { allowed: false, reason: `query failed: ${(error as Error).message}`, sql: rendered };
+      }
+    },
+  };
+}
+
+/** Checks at write time that the query parses, plans, reads only and is not too costly, with all values null. */
+export async function verifySql(rule: SqlRule, runner: SqlRunner): Promise<void> {
+  const { query, params } = rule.render(null);
+  let plan: unknown;
+  try {
+    plan = await runner.run(`explain (format json) ${query}`, params);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    // With {{!name}} the table or column is only known per request.
+    if (rule.hasIdentifiers && (code === '42P01' || code === '42703')) return;
+    throw new PolicyError(rule.at, `invalid SQL: ${(error as Error).message}`);
+  }
+  const parsed = typeof plan === 'string' ? JSON.parse(plan) : plan;
+  const cost = Number((parsed as { Plan?: { 'Total Cost'?: number } }[])?.[0]?.Plan?.['Total Cost']);
+  if (Number.isFinite(cost) && cost > MAX_PLAN_COST) {
+    throw new PolicyError(rule.at, `query is too costly to run on every request (planner cost ${Math.round(cost)} > ${MAX_PLAN_COST})`);
+  }
+}
