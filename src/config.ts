@@ -24,6 +24,8 @@ export interface Config {
   logLevel: string;
   /** How many scrypt computations may run at once, so they never take the whole libuv threadpool. */
   hashConcurrency: number;
+  /** How long a login on Warden's own pages lasts, in seconds. */
+  browserSessionSeconds: number;
   /** Algorithm of the key that signs access tokens (RS256 or ES256). */
   tokenSigningAlg: 'RS256' | 'ES256';
   /** Failed authentications allowed per identity, and per address, in one throttle window. */
@@ -81,6 +83,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxBodyDepth: integer(env, 'WARDEN_MAX_BODY_DEPTH', 64, 2, 1000),
     logLevel: env.LOG_LEVEL || 'info',
     hashConcurrency: integer(env, 'WARDEN_HASH_CONCURRENCY', 2, 1, 64),
+    browserSessionSeconds: integer(env, 'WARDEN_BROWSER_SESSION_SECONDS', 8 * 3600, 60, 30 * 24 * 3600),
     tokenSigningAlg: signingAlg(env.WARDEN_TOKEN_SIGNING_ALG),
     throttle: {
       identityLimit: integer(env, 'WARDEN_AUTH_FAILURES_PER_IDENTITY', 10, 1, 1_000_000),

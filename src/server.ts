@@ -10,6 +10,7 @@ import { healthRoutes } from './health.ts';
 import { registerBodyParsers } from './http/body-parsers.ts';
 import { registerErrorHandlers } from './http/errors.ts';
 import { loggerOptions, requestId } from './log.ts';
+import { browserRoutes } from './pages/routes.ts';
 import { oauthRoutes } from './oauth/routes.ts';
 import { resourceRoutes } from './resources/routes.ts';
 import { smartGate } from './smart/gate.ts';
@@ -52,5 +53,6 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   await app.register(oauthRoutes, { ctx });
   explainRoutes(app, ctx);
   resourceRoutes(app, ctx, VERSION);
+  await browserRoutes(app, ctx);
   return app;
 }

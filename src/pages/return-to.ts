@@ -1,0 +1,15 @@
+// Where the login page may send the browser afterwards: only back into an authorization request on this server.
+// Anything else would make the login page an open redirector.
+
+const AUTHORIZE_PATH = /^\/auth\/authorize\?[^#\\]*$/;
+
+export function safeReturnTo(value: unknown): string {
+  return typeof value === 'string' && value.length <= 8192 && AUTHORIZE_PATH.test(value) ? value : '';
+}
+
+/** The authorization request as a URL to come back to after login, without what the login itself satisfies. */
+export function authorizeUrl(params: Record<string, string>, drop: string[] = []): string {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) if (!drop.includes(name)) query.set(name, value);
+  return `/auth/authorize?${query.toString()}`;
+}

@@ -1,0 +1,26 @@
+// The browser endpoints: /auth/authorize, /auth/login, /auth/logout and the pages' stylesheet. They are public
+// routes (no API credentials); who the user is comes from the browser session, read by each endpoint.
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../context.ts';
+import { authorizeEndpoint } from '../oauth/authorize/endpoint.ts';
+import { createBrowserFlows } from './browser-flows.ts';
+import { STYLESHEET, STYLESHEET_PATH } from './layout.ts';
+import { loginEndpoints } from './login-endpoint.ts';
+import { logoutEndpoints } from './logout-endpoint.ts';
+
+export async function browserRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const flows = await createBrowserFlows(ctx);
+  const config = { public: true };
+  const authorize = authorizeEndpoint(flows);
+  const login = loginEndpoints(flows);
+  const logout = logoutEndpoints(flows);
+  app.get('/auth/authorize', { config }, authorize);
+  app.post('/auth/authorize', { config }, authorize);
+  app.get('/auth/login', { config }, login.get);
+  app.post('/auth/login', { config }, login.post);
+  app.get('/auth/logout', { config }, logout.get);
+  app.post('/auth/logout', { config }, logout.post);
+  app.get(STYLESHEET_PATH, { config }, async (_request, reply) =>
+    reply.headers({ 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff' }).send(STYLESHEET),
+  );
+}
