@@ -58,6 +58,6 @@ export async function oauthRoutes(app: FastifyInstance, options: { ctx: AppConte
   app.get('/auth/userinfo', open, userinfoHandler(services));
   app.post('/auth/userinfo', open, userinfoHandler(services));
   app.get('/.well-known/jwks.json', open, jwksHandler(services.keys));
-  app.get('/.well-known/openid-configuration', open, discoveryHandler(issuer));
-  app.get('/.well-known/oauth-authorization-server', open, discoveryHandler(issuer));
+  app.get('/.well-known/openid-configuration', open, discoveryHandler(issuer, ctx.config.tokenSigningAlg));
+  app.get('/.well-known/oauth-authorization-server', open, discoveryHandler(issuer, ctx.config.tokenSigningAlg));
 }

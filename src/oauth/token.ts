@@ -4,6 +4,9 @@ import type { AuthServices } from '../authn/services.ts';
 import type { ClientAuthenticator } from './client-auth.ts';
 import { invalidRequest, unauthorizedClient, unsupportedGrantType } from './errors.ts';
 import { clientGrantTypes, grantSettings } from './grant-settings.ts';
+import { isPublicClient } from './authorize/check-pkce.ts';
+import { allowsResponseType } from './authorize/check-response-type.ts';
+import { authorizationCodeGrant } from './grants/authorization-code.ts';
 import { clientCredentialsGrant } from './grants/client-credentials.ts';
 import type { GrantHandler } from './grants/grant.ts';
 import { passwordGrant } from './grants/password.ts';
@@ -11,6 +14,7 @@ import { refreshTokenGrant } from './grants/refresh-token.ts';
 import { readParams } from './params.ts';
 
 export const GRANTS: Record<string, GrantHandler> = {
+  authorization_code: authorizationCodeGrant,
   client_credentials: clientCredentialsGrant,
   password: passwordGrant,
   refresh_token: refreshTokenGrant,
@@ -30,12 +34,16 @@ export function tokenHandler(services: AuthServices, clients: ClientAuthenticato
     }
     // A client without a secret may use the password and refresh grants when its settings say so
     // (`secret_required: false`); client_credentials always needs a credential.
-    const { client, method } = await clients.authenticate(
-      request,
-      params,
-      (candidate) => grantType !== 'client_credentials' && !grantSettings(candidate, grantType === 'refresh_token' ? 'password' : grantType).secretRequired,
+    // A public client (no secret) exchanges its code with PKCE alone; a confidential one must authenticate.
+    const { client, method } = await clients.authenticate(request, params, (candidate) =>
+      grantType === 'authorization_code'
+        ? isPublicClient(candidate) || !grantSettings(candidate, grantType).secretRequired
+        : grantType !== 'client_credentials' && !grantSettings(candidate, grantType === 'refresh_token' ? 'password' : grantType).secretRequired,
     );
-    if (grantType !== 'refresh_token' && !clientGrantTypes(client).includes(grantType)) {
+    if (grantType === 'authorization_code' && !allowsResponseType(client, 'code')) {
+      throw unauthorizedClient(`Client "${client.id}" may not use the authorization_code grant: add it to the Client's grant_types`);
+    }
+    if (grantType !== 'refresh_token' && grantType !== 'authorization_code' && !clientGrantTypes(client).includes(grantType)) {
       throw unauthorizedClient(`Client "${client.id}" may not use the ${grantType} grant: add it to the Client's grant_types`);
     }
     const response = await handler({ services, issuer, client, authMethod: method, params, request });

@@ -5,7 +5,8 @@ import type { BrowserFlows } from './browser-flows.ts';
 import { errorPage } from './error.ts';
 import { sendPage } from './layout.ts';
 import { loggedOutPage, logoutConfirmPage } from './logout.ts';
-import { endTokensOfBrowserSession } from './session-tokens.ts';
+import { authServices } from '../authn/services.ts';
+import { endTokensOfBrowserSession } from '../oauth/grants/user-session.ts';
 
 export function logoutEndpoints(flows: BrowserFlows) {
   const { ctx } = flows;
@@ -27,7 +28,7 @@ export function logoutEndpoints(flows: BrowserFlows) {
         );
       }
       const ended = await flows.sessions.end(request, reply);
-      if (ended) await endTokensOfBrowserSession(flows, ended.sid);
+      if (ended) await endTokensOfBrowserSession(authServices(ctx), ended.sid);
       return sendPage(reply, 200, loggedOutPage());
     },
   };

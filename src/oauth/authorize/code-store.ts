@@ -9,8 +9,10 @@ export const CODE_LIFETIME_SECONDS = 60;
 export interface CodeRecord {
   clientId: string;
   userId: string;
-  /** The redirect URI the code was sent to; null when the request left it out (it need not be repeated then). */
-  redirectUri: string | null;
+  /** The redirect URI the code was sent to. */
+  redirectUri: string;
+  /** The request named the redirect URI, so the exchange must name the same one (RFC 6749 §4.1.3). */
+  redirectUriRequired: boolean;
   scope: string;
   codeChallenge: string | null;
   nonce: string | null;
@@ -28,6 +30,7 @@ interface CodeRow {
   client_id: string;
   user_id: string;
   redirect_uri: string;
+  redirect_uri_required: boolean;
   scope: string;
   code_challenge: string | null;
   nonce: string | null;
@@ -40,8 +43,6 @@ interface CodeRow {
 }
 
 const hashCode = (code: string) => createHash('sha256').update(code).digest('base64url');
-/** The redirect URI column is not null; an empty string stands for "not given". */
-const NOT_GIVEN = '';
 
 export class AuthorizationCodes {
   constructor(private readonly db: Database) {}
@@ -49,10 +50,11 @@ export class AuthorizationCodes {
   async create(record: CodeRecord): Promise<string> {
     const code = randomBytes(32).toString('base64url');
     await this.db.query(
-      `insert into authorization_code (code_hash, client_id, user_id, redirect_uri, scope, code_challenge, nonce, sid, auth_time, expires_at)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(secs => $10))`,
+      `insert into authorization_code (code_hash, client_id, user_id, redirect_uri, redirect_uri_required, scope,
+         code_challenge, nonce, sid, auth_time, expires_at)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() + make_interval(secs => $11))`,
       [
-        hashCode(code), record.clientId, record.userId, record.redirectUri ?? NOT_GIVEN, record.scope,
+        hashCode(code), record.clientId, record.userId, record.redirectUri, record.redirectUriRequired, record.scope,
         record.codeChallenge, record.nonce, record.sid, record.authTime.toISOString(), CODE_LIFETIME_SECONDS,
       ],
     );
@@ -64,7 +66,7 @@ export class AuthorizationCodes {
   async find(code: string): Promise<StoredCode | null> {
     if (code.length > 200) return null;
     const [row] = await this.db.query<CodeRow>(
-      `select client_id, user_id, redirect_uri, scope, code_challenge, nonce, sid, auth_time, issued_session,
+      `select client_id, user_id, redirect_uri, redirect_uri_required, scope, code_challenge, nonce, sid, auth_time, issued_session,
               expires_at <= now() as expired, used_at is not null as used
        from authorization_code where code_hash = $1`,
       [hashCode(code)],
@@ -73,7 +75,8 @@ export class AuthorizationCodes {
     return {
       clientId: row.client_id,
       userId: row.user_id,
-      redirectUri: row.redirect_uri === NOT_GIVEN ? null : row.redirect_uri,
+      redirectUri: row.redirect_uri,
+      redirectUriRequired: row.redirect_uri_required,
       scope: row.scope,
       codeChallenge: row.code_challenge,
       nonce: row.nonce,

@@ -69,7 +69,8 @@ export function authorizeEndpoint(flows: BrowserFlows) {
       const code = await flows.codes.create({
         clientId: authz.client.id,
         userId: user.id,
-        redirectUri: authz.redirectUriGiven ? authz.redirectUri : null,
+        redirectUri: authz.redirectUri,
+        redirectUriRequired: authz.redirectUriGiven,
         scope: authz.scopes.join(' '),
         codeChallenge: authz.codeChallenge ?? null,
         nonce: authz.nonce ?? null,

@@ -16,6 +16,7 @@ create table authorization_code (
   client_id       text        not null,
   user_id         text        not null,
   redirect_uri    text        not null,
+  redirect_uri_required boolean not null,         -- the request named it, so the exchange must (RFC 6749 §4.1.3)
   scope           text        not null,
   code_challenge  text,                           -- S256 only; null when the client sent none
   nonce           text,

@@ -1,0 +1,73 @@
+// RFC 6749 §4.1.3: the authorization_code grant. A code is used once (a second use revokes what the first one
+// issued, §4.1.2), by the client it was issued to, with the redirect URI it was sent to, and with the PKCE
+// verifier of its challenge (RFC 7636 §4.6).
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { loadActiveUser } from '../../authn/user-login.ts';
+import { AuthorizationCodes } from '../authorize/code-store.ts';
+import { invalidGrant, invalidRequest } from '../errors.ts';
+import { grantSettings } from '../grant-settings.ts';
+import { required } from '../params.ts';
+import type { GrantHandler } from './grant.ts';
+import { issueUserTokens } from './user-session.ts';
+
+/** RFC 7636 §4.1: code-verifier = 43*128unreserved. */
+const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
+
+function pkceMatches(verifier: string, challenge: string): boolean {
+  const computed = Buffer.from(createHash('sha256').update(verifier, 'ascii').digest('base64url'));
+  const expected = Buffer.from(challenge);
+  return computed.length === expected.length && timingSafeEqual(computed, expected);
+}
+
+export const authorizationCodeGrant: GrantHandler = async ({ services, issuer, client, authMethod, params }) => {
+  const code = required(params, 'code');
+  const codes = new AuthorizationCodes(services.sessions.db);
+  const stored = await codes.find(code);
+  if (!stored || stored.expired) throw invalidGrant('The authorization code is invalid or expired');
+  if (stored.used) {
+    if (stored.issuedSession) await services.sessions.end(stored.issuedSession);
+    throw invalidGrant('The authorization code was already used; the tokens issued for it have been revoked');
+  }
+  if (stored.clientId !== client.id) throw invalidGrant('The authorization code was issued to another client');
+
+  const redirectUri = params.redirect_uri;
+  if (stored.redirectUriRequired && redirectUri === undefined) {
+    throw invalidRequest('redirect_uri is required: the authorization request named one');
+  }
+  if (redirectUri !== undefined && redirectUri !== stored.redirectUri) {
+    throw invalidGrant('redirect_uri does not match the one the authorization code was sent to');
+  }
+
+  const verifier = params.code_verifier;
+  if (stored.codeChallenge !== null) {
+    if (verifier === undefined) throw invalidGrant('code_verifier is required: the authorization request used PKCE');
+    if (!VERIFIER.test(verifier) || !pkceMatches(verifier, stored.codeChallenge)) throw invalidGrant('code_verifier does not match the code_challenge');
+  } else {
+    // RFC 9700 §2.1.1: a verifier for a code issued without a challenge is a PKCE downgrade attempt.
+    if (verifier !== undefined) throw invalidGrant('code_verifier was sent, but the authorization request had no code_challenge');
+    // A client that did not authenticate has only PKCE to prove the code is its own.
+    if (authMethod === 'none') throw invalidGrant('A client that does not authenticate must use PKCE');
+  }
+
+  // Two exchanges racing for one code: only one wins; the other is a replay.
+  if (!(await codes.consume(code))) {
+    const again = await codes.find(code);
+    if (again?.issuedSession) await services.sessions.end(again.issuedSession);
+    throw invalidGrant('The authorization code was already used or has expired');
+  }
+  const user = await loadActiveUser(services.sessions.db, stored.userId);
+  if (!user) throw invalidGrant('The user of this authorization code no longer exists or is inactive');
+
+  const { response, sessionId } = await issueUserTokens(services, {
+    grant: 'authorization_code',
+    issuer,
+    client,
+    user,
+    scope: stored.scope || undefined,
+    settings: grantSettings(client, 'authorization_code'),
+    browser: { sid: stored.sid, authTime: stored.authTime },
+    nonce: stored.nonce ?? undefined,
+  });
+  await codes.recordIssued(code, sessionId);
+  return response;
+};

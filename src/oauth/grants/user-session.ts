@@ -1,0 +1,73 @@
+// Tokens for a user who signed in through the browser (authorization code and implicit flows): a token Session
+// linked to the browser session, so logging out ends it, and an ID token when `openid` was granted.
+import type { AuthServices } from '../../authn/services.ts';
+import type { Database } from '../../store/database.ts';
+import type { Resource } from '../../store/resource-store.ts';
+import { seconds } from '../../tokens/access-token.ts';
+import { signIdToken } from '../../tokens/id-token.ts';
+import type { GrantSettings } from '../grant-settings.ts';
+import { issueInSession, type TokenResponse } from '../token-response.ts';
+
+export interface UserTokenRequest {
+  grant: 'authorization_code' | 'implicit';
+  issuer: string;
+  client: Resource;
+  user: Resource;
+  scope?: string;
+  settings: GrantSettings;
+  browser: { sid: string; authTime: Date };
+  nonce?: string;
+}
+
+export interface UserTokens {
+  response: TokenResponse & { id_token?: string };
+  sessionId: string;
+}
+
+export async function issueUserTokens(services: AuthServices, request: UserTokenRequest): Promise<UserTokens> {
+  const { settings, client, user } = request;
+  const now = seconds(services.clock);
+  const lifetime = settings.refreshToken ? settings.refreshTokenLifetime : settings.accessTokenLifetime;
+  const audience = settings.audience ?? request.issuer;
+  const session = await services.sessions.create({
+    grant: request.grant,
+    clientId: client.id,
+    userId: user.id,
+    audience,
+    scope: request.scope,
+    expiresAt: now + lifetime,
+  });
+  await linkToBrowserSession(services.sessions.db, request.browser.sid, session.id);
+  const response: UserTokens['response'] = await issueInSession(
+    services,
+    { grant: request.grant, client, user, audience, scope: request.scope, settings },
+    session.id,
+    now + lifetime,
+  );
+  if (request.scope?.split(' ').includes('openid')) {
+    response.id_token = await signIdToken(services.keys, services.clock, {
+      issuer: request.issuer,
+      clientId: client.id,
+      userId: user.id,
+      authTime: request.browser.authTime,
+      sid: request.browser.sid,
+      nonce: request.nonce,
+      accessToken: response.access_token,
+      lifetimeSeconds: response.expires_in,
+    });
+  }
+  return { response, sessionId: session.id };
+}
+
+async function linkToBrowserSession(db: Database, sid: string, sessionId: string): Promise<void> {
+  await db.query('insert into browser_session_token (sid, session_id) values ($1, $2) on conflict do nothing', [sid, sessionId]);
+}
+
+/** Logout: ends every token Session issued in the browser session. */
+export async function endTokensOfBrowserSession(services: AuthServices, sid: string): Promise<void> {
+  const rows = await services.sessions.db.query<{ session_id: string }>(
+    'delete from browser_session_token where sid = $1 returning session_id',
+    [sid],
+  );
+  for (const row of rows) await services.sessions.end(row.session_id);
+}
