@@ -229,3 +229,13 @@ export function requestedLaunchContexts(scopes: readonly Scope[]): Set<string> {
 }
 
 export const hasScope = (scopes: readonly Scope[], kind: Scope['kind']): boolean => scopes.some((scope) => scope.kind === kind);
+
+/**
+ * A request's scopes against the list a Client may have: SMART resource scopes are narrowed to what the list
+ * allows (patient/*.read asked, patient/Observation.rs allowed: patient/Observation.rs granted); a scope that
+ * overlaps nothing allowed, like any other scope the list does not name, is refused.
+ */
+export function narrowToAllowed(requested: readonly Scope[], allowed: readonly Scope[]): { granted: Scope[]; refused: Scope[] } {
+  const refused = requested.filter((scope) => intersectScopes([scope], allowed).length === 0);
+  return { granted: intersectScopes(requested, allowed), refused };
+}

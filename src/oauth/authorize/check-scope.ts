@@ -1,5 +1,6 @@
 // scope (RFC 6749 §3.3): space-separated tokens of printable ASCII without `"` and `\`. When the client lists the
 // scopes it may have (`Client.scope`), asking for another one is invalid_scope.
+import { narrowToAllowed, parseScopes, ScopeError } from '../../smart/scopes.ts';
 import type { Resource } from '../../store/resource-store.ts';
 import { toClient } from './authorize-error.ts';
 import type { AuthorizeParams } from './params.ts';
@@ -15,9 +16,15 @@ export function checkScope(client: Resource, params: AuthorizeParams): string[] 
   const bad = scopes.find((scope) => !SCOPE_TOKEN.test(scope));
   if (bad !== undefined) throw toClient('invalid_scope', 'scope contains a character RFC 6749 §3.3 does not allow');
   const allowed = client.scope;
-  if (Array.isArray(allowed)) {
-    const extra = scopes.find((scope) => !allowed.includes(scope));
-    if (extra !== undefined) throw toClient('invalid_scope', `scope "${extra.slice(0, 80)}" is not allowed for this client`);
+  try {
+    const requested = parseScopes(scopes.join(' '));
+    if (!Array.isArray(allowed)) return scopes;
+    // SMART resource scopes are narrowed to what the Client allows (src/smart/scopes.ts); others must be listed.
+    const { granted, refused } = narrowToAllowed(requested, parseScopes(allowed.filter((s) => typeof s === 'string').join(' ')));
+    if (refused.length > 0) throw toClient('invalid_scope', `scope "${refused[0].raw.slice(0, 80)}" is not allowed for this client`);
+    return granted.map((scope) => scope.raw);
+  } catch (error) {
+    if (error instanceof ScopeError) throw toClient('invalid_scope', error.message);
+    throw error;
   }
-  return scopes;
 }
