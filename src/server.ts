@@ -13,7 +13,7 @@ import { loggerOptions, requestId } from './log.ts';
 import { browserRoutes } from './pages/routes.ts';
 import { oauthRoutes } from './oauth/routes.ts';
 import { resourceRoutes } from './resources/routes.ts';
-import { smartGate } from './smart/gate.ts';
+import { smartScopeGate, smartVisibilityGate } from './smart/gate.ts';
 import { smartConfigurationRoutes } from './smart/smart-configuration.ts';
 
 export const VERSION = '0.1.0';
@@ -44,8 +44,9 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   registerBodyParsers(app, config.maxBodyDepth);
   registerErrorHandlers(app, config.bodyLimit);
   app.addHook('onRequest', authenticator(ctx));
+  app.addHook('preHandler', smartScopeGate());
   app.addHook('preHandler', authorizer(ctx));
-  app.addHook('preHandler', smartGate(ctx));
+  app.addHook('preHandler', smartVisibilityGate(ctx));
   app.addHook('onSend', refreshAfterWrite(ctx));
 
   healthRoutes(app, ctx);

@@ -1,6 +1,6 @@
 // SMART scopes checked on every request made with a token that carries resource scopes (patient/, user/,
-// system/). Runs in the authorize step before AccessPolicies: scopes can only take away, never grant more
-// than the policies do — except through a `smart-on-fhir` policy, which allows what the scopes allow.
+// system/), in the authorize step, around AccessPolicies: scopes can only take away, never grant more than
+// the policies do — except through a `smart-on-fhir` policy, which allows what the scopes allow.
 //
 // What it leaves on the request: `request.smart`, the decision, so the handlers that read and search can
 // confine what they return (a search adds the patient compartment and the scope's narrowing to its query).
@@ -70,17 +70,27 @@ function bodyResource(request: FastifyRequest): Resource | null {
   return body && typeof body === 'object' && typeof body.resourceType === 'string' ? body : null;
 }
 
-export function smartGate(ctx: AppContext) {
+/**
+ * Before AccessPolicies: may the token's scopes do this at all (no I/O; RFC 6750 insufficient_scope when not).
+ * A request SMART scopes do not speak of (not a FHIR interaction) is left to AccessPolicies.
+ */
+export function smartScopeGate() {
   return async function checkSmartScopes(request: FastifyRequest): Promise<void> {
     const found = smartDecisionFor(request);
     if (!found) return;
     const { smartRequest, context, decision } = found;
-    // Not a FHIR interaction (an operation, a custom route): SMART scopes say nothing; AccessPolicies decide.
     if (!smartRequest || !decision) return;
     if (!decision.allow) throw insufficientScope(decision.reason);
     request.smart = { request: smartRequest, context, filters: decision.filters };
-    if (decision.filters === null) return;
-    await checkInstance(ctx, request, smartRequest, decision.filters);
+  };
+}
+
+/** After AccessPolicies: under a confining scope, the instance asked for must be visible to the token. */
+export function smartVisibilityGate(ctx: AppContext) {
+  return async function checkSmartVisibility(request: FastifyRequest): Promise<void> {
+    const state = request.smart;
+    if (!state || state.filters === null) return;
+    await checkInstance(ctx, request, state.request, state.filters);
   };
 }
 
