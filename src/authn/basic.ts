@@ -42,17 +42,16 @@ export class BasicAuthenticator {
 
   async authenticate(encoded: string, address: string): Promise<Identity> {
     const { id, secret } = decodeBasic(encoded);
+    let client;
     try {
-      for (const [clientId, clientSecret] of basicCandidates(id, secret)) {
-        const client = await this.secrets.verifyClient(clientId, clientSecret, address);
-        // A wrong grant answers exactly like a wrong secret: the caller learns nothing about the Client.
-        const grants = client?.grant_types;
-        if (client && Array.isArray(grants) && grants.includes('basic')) return { method: 'basic', client };
-      }
+      client = await this.secrets.verifyClientReadings(basicCandidates(id, secret), address);
     } catch (error) {
       if (error instanceof Throttled) throw tooManyRequests('Too many failed authentications; try again later', error.retryAfter);
       throw error;
     }
+    // A Client without the basic grant answers exactly like a wrong secret: the caller learns nothing about it.
+    const grants = client?.grant_types;
+    if (client && Array.isArray(grants) && grants.includes('basic')) return { method: 'basic', client };
     throw fail('Invalid client credentials');
   }
 }

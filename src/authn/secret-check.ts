@@ -27,14 +27,36 @@ export class SecretChecker {
 
   /** The current, not deleted, Client whose secret is `secret`; null otherwise. Throws Throttled. */
   async verifyClient(clientId: string, secret: string, address: string): Promise<Resource | null> {
-    const client = await this.readLive('Client', clientId);
-    const hash = typeof client?.secret === 'string' ? client.secret : null;
-    const key = createHmac('sha256', this.cacheKey).update(clientId).update('\0').update(secret).digest('base64');
-    if (hash !== null && this.verified.get(key) === hash) return client;
-    const ok = await this.verifyHashed(`Client/${clientId}`, hash, secret, address);
-    if (!ok) return null;
-    this.remember(key, hash!);
-    return client;
+    return this.verifyClientReadings([[clientId, secret]], address);
+  }
+
+  /**
+   * Like verifyClient, for a credential that may be read more than one way (Basic credentials as sent or
+   * form-decoded): every reading is looked up in the cache before any KDF runs, so a client whose credential
+   * is cached under its second reading never pays for the first; a failure is counted once.
+   */
+  async verifyClientReadings(readings: [string, string][], address: string): Promise<Resource | null> {
+    const candidates = await Promise.all(
+      readings.map(async ([clientId, secret]) => {
+        const client = await this.readLive('Client', clientId);
+        const hash = typeof client?.secret === 'string' ? client.secret : null;
+        const key = createHmac('sha256', this.cacheKey).update(clientId).update('\0').update(secret).digest('base64');
+        return { clientId, secret, client, hash, key };
+      }),
+    );
+    for (const { client, hash, key } of candidates) if (hash !== null && this.verified.get(key) === hash) return client;
+    const identity = `Client/${candidates[0].clientId}`;
+    await this.throttle.check(identity, address);
+    for (const { client, hash, secret, key } of candidates) {
+      if (await verifySecret(secret, hash ?? (await this.dummyHash))) {
+        if (hash === null) continue;
+        this.remember(key, hash);
+        await this.throttle.recordSuccess(identity);
+        return client;
+      }
+    }
+    await this.throttle.recordFailure(identity, address);
+    return null;
   }
 
   /** Runs the KDF for a User's password (never cached: logins are rare, and a password is not a client secret). */

@@ -39,7 +39,7 @@ export class ClientAuthenticator {
   async authenticate(request: FastifyRequest, params: Params, allowPublic: PublicClientRule = () => false): Promise<AuthenticatedClient> {
     const header = request.headers.authorization;
     const basic = header !== undefined && /^basic\s/i.test(header.trim());
-    if (header !== undefined && !basic) throw invalidClient('Client authentication at this endpoint uses Basic, client_secret in the body, or a client assertion');
+    if (header !== undefined && !basic) throw invalidClient('Client authentication at this endpoint uses Basic, client_secret in the body, or a client assertion', true);
     const post = params.client_secret !== undefined;
     const assertion = params.client_assertion !== undefined || params.client_assertion_type !== undefined;
     if (Number(basic) + Number(post) + Number(assertion) > 1) {
@@ -61,18 +61,15 @@ export class ClientAuthenticator {
     try {
       credentials = decodeBasic(encoded);
     } catch (error) {
-      if (error instanceof FhirError) throw invalidClient(error.message);
+      if (error instanceof FhirError) throw invalidClient(error.message, true);
       throw error;
     }
-    for (const [id, secret] of basicCandidates(credentials.id, credentials.secret)) {
-      const client = await this.secrets.verifyClient(id, secret, address);
-      if (!client) continue;
-      if (params.client_id !== undefined && params.client_id !== client.id) {
-        throw invalidRequest('client_id in the body differs from the client authenticated by Basic');
-      }
-      return this.usable(client, 'client_secret_basic');
+    const client = await this.secrets.verifyClientReadings(basicCandidates(credentials.id, credentials.secret), address);
+    if (!client) throw invalidClient(FAILED, true);
+    if (params.client_id !== undefined && params.client_id !== client.id) {
+      throw invalidRequest('client_id in the body differs from the client authenticated by Basic');
     }
-    throw invalidClient(FAILED);
+    return this.usable(client, 'client_secret_basic');
   }
 
   private async secretPost(params: Params, address: string): Promise<AuthenticatedClient> {

@@ -29,12 +29,15 @@ export class OAuthError extends Error {
   }
 }
 
-/** RFC 6749 §5.2: a failed client authentication is 401 with a challenge for the scheme the client may use. */
 export const CLIENT_CHALLENGE = 'Basic realm="warden", charset="UTF-8"';
 
 export const invalidRequest = (description: string) => new OAuthError('invalid_request', description);
-export const invalidClient = (description: string) =>
-  new OAuthError('invalid_client', description, 401, { 'www-authenticate': CLIENT_CHALLENGE });
+/**
+ * RFC 6749 §5.2: a failed client authentication is 401; when the client used the Authorization header the
+ * answer MUST carry a challenge for it (and only then: clients authenticating in the body get none).
+ */
+export const invalidClient = (description: string, usedAuthorizationHeader = false) =>
+  new OAuthError('invalid_client', description, 401, usedAuthorizationHeader ? { 'www-authenticate': CLIENT_CHALLENGE } : {});
 export const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
 export const unauthorizedClient = (description: string) => new OAuthError('unauthorized_client', description);
 export const unsupportedGrantType = (description: string) => new OAuthError('unsupported_grant_type', description);

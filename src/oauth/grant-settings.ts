@@ -43,6 +43,7 @@ export function tokenAudience(settings: GrantSettings, requested: string | undef
   if (settings.audience !== undefined && requested !== settings.audience) {
     throw fail(`This client's tokens are for audience "${settings.audience}" only`);
   }
-  if (!URL.canParse(requested)) throw fail('audience must be an absolute URI');
+  // RFC 8693 §2.1: an audience is a logical name (a URI, or a client id of a resource server), not free text.
+  if (!/^[\x21-\x7e]{1,2000}$/.test(requested)) throw fail('audience must be a URI or a name without spaces');
   return requested;
 }
