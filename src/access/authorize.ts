@@ -26,7 +26,8 @@ export function authorizer(ctx: AppContext) {
       if (!(await mayDebug(ctx, set, identity, runner))) throw forbidden('Not allowed to debug access policies: no policy allows POST /auth/test-policy');
       // A debugged request is a dry run: it answers with the trace and is not carried out.
       const decision = await decide(set, object, runner, { everyCandidate: true });
-      return reply.code(200).header('cache-control', 'no-store').send(traceOf(set, object, decision));
+      const trace = traceOf(set, object, decision, isRoot(ctx, identity));
+      return reply.code(200).header('cache-control', 'no-store').send(trace);
     }
 
     const decision = await decide(set, object, runner);
