@@ -30,6 +30,6 @@ ${Object.entries(view.request).map(([name, value]) => html`<input type="hidden" 
 <button type="submit" name="decision" value="allow" class="primary">Allow</button>
 </div>
 </form>
-<p class="muted">You can take this access back later by signing out or asking your administrator.</p>`,
+<p class="muted">Signing out of Warden ends the access you give here.</p>`,
   );
 }
