@@ -29,7 +29,14 @@ function evaluate(resource: Resource, path: SearchPath): { type: string; value: 
     evaluator = fhirpath.compile(path.expression, r4, { resolveInternalTypes: false }) as Evaluator;
     compiled.set(path.expression, evaluator);
   }
-  const nodes = evaluator(resource);
+  let nodes: unknown[];
+  try {
+    nodes = evaluator(resource);
+  } catch {
+    // Resources are stored without schema validation: content FHIRPath cannot read is left out of the
+    // index rather than failing the write.
+    return [];
+  }
   const types = fhirpath.types(nodes);
   const values = fhirpath.resolveInternalTypes(nodes) as unknown[];
   return values.map((value, index) => ({ type: types[index].replace(/^(FHIR|System)\./, ''), value }));

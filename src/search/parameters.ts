@@ -99,8 +99,8 @@ function definitionsFile(): Definition[] {
   return bundle.entry.map((entry) => entry.resource);
 }
 
-function toParameter(definition: Definition, type: string, base: string): SearchParameter | null {
-  if (!SUPPORTED_TYPES.has(definition.type) || EXCLUDED.has(`${type}.${definition.code}`)) return null;
+function toParameter(definition: Definition, base: string): SearchParameter | null {
+  if (!SUPPORTED_TYPES.has(definition.type) || EXCLUDED.has(`${base}.${definition.code}`)) return null;
   const column = definition.code === '_id' ? 'id' : definition.code === '_lastUpdated' ? 'last_updated' : undefined;
   const paths = column ? [] : pathsFor(definition.expression ?? '', base);
   if (!column && paths.length === 0) return null;
@@ -129,13 +129,13 @@ function load() {
       if (base === 'Resource') {
         if (!RESOURCE_PARAMETERS.includes(definition.code)) continue;
         // Resource.meta.tag reads the same on every type: one parameter object serves them all.
-        const parameter = toParameter(definition, 'Resource', 'Resource');
+        const parameter = toParameter(definition, 'Resource');
         if (parameter) common.set(definition.code, parameter);
         continue;
       }
       const wanted = clinical.has(base) || compartment.get(base)?.includes(definition.code);
       if (!wanted) continue;
-      const parameter = toParameter(definition, base, base);
+      const parameter = toParameter(definition, base);
       if (!parameter) continue;
       if (!byType.has(base)) byType.set(base, new Map());
       byType.get(base)!.set(definition.code, parameter);
