@@ -14,6 +14,7 @@ import { browserRoutes } from './pages/routes.ts';
 import { oauthRoutes } from './oauth/routes.ts';
 import { resourceRoutes } from './resources/routes.ts';
 import { smartScopeGate, smartVisibilityGate } from './smart/gate.ts';
+import { launchRoutes } from './smart/launch.ts';
 import { smartConfigurationRoutes } from './smart/smart-configuration.ts';
 
 export const VERSION = '0.1.0';
@@ -51,6 +52,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
 
   healthRoutes(app, ctx);
   smartConfigurationRoutes(app, ctx);
+  launchRoutes(app, ctx);
   await app.register(oauthRoutes, { ctx });
   explainRoutes(app, ctx);
   resourceRoutes(app, ctx, VERSION);

@@ -46,12 +46,12 @@ export function smartScopesOf(identity: Identity | null): Scope[] | null {
   return hasSmartResourceScopes(scopes) ? scopes : null;
 }
 
-/** The launch context a token was issued in, from its claims or its Session. */
-export function smartContextOf(identity: Identity): SmartContext {
+/** The launch context a token was issued in: its Session's (kept across refreshes), or a `patient` claim. */
+export function smartContextOf(identity: { jwt?: Record<string, unknown>; session?: Record<string, unknown> }): SmartContext {
+  const launch = identity.session?.launch as { patient?: unknown } | undefined;
+  if (typeof launch?.patient === 'string' && launch.patient) return { patient: launch.patient };
   const claim = identity.jwt?.patient;
   if (typeof claim === 'string' && claim) return { patient: claim };
-  const launch = (identity.session as { launch?: { patient?: unknown } } | undefined)?.launch;
-  if (typeof launch?.patient === 'string' && launch.patient) return { patient: launch.patient };
   return {};
 }
 

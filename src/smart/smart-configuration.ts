@@ -51,7 +51,27 @@ export function smartConfiguration(baseUrl: string) {
   };
 }
 
+/** SMART styling (App Launch 2.x §"Styling"): what `smart_style_url` points at unless an EHR launch names its own. */
+export const SMART_STYLE = {
+  color_background: '#f6f7f9',
+  color_error: '#b42318',
+  color_highlight: '#1d4ed8',
+  color_modal_backdrop: 'rgba(15, 23, 42, 0.5)',
+  color_success: '#067647',
+  color_text: '#111827',
+  dim_border_radius: '8px',
+  dim_font_size: '16px',
+  dim_spacing_size: '16px',
+  font_family_body: 'system-ui, sans-serif',
+  font_family_heading: 'system-ui, sans-serif',
+};
+
 export function smartConfigurationRoutes(app: FastifyInstance, ctx: AppContext): void {
+  app.get('/smart-style.json', { config: { public: true } }, async (_request, reply) => {
+    reply.header('access-control-allow-origin', '*');
+    reply.header('cache-control', 'public, max-age=3600');
+    return reply.send(SMART_STYLE);
+  });
   const body = JSON.stringify(smartConfiguration(ctx.config.baseUrl));
   app.get('/.well-known/smart-configuration', { config: { public: true } }, async (_request, reply) => {
     // Public metadata: any origin may read it, whatever WARDEN_CORS_ORIGINS says about the API.

@@ -2,6 +2,7 @@
 // (as Aidbox's engine of that name). Linked to a SMART app's Client, it lets the app's scopes decide; the
 // SMART gate (src/smart/gate.ts) then confines what a patient/ token sees to its patient's compartment.
 import { decide, type SmartRequest } from '../../smart/enforce.ts';
+import { smartContextOf } from '../../smart/gate.ts';
 import type { Interaction } from '../../smart/scopes.ts';
 import { hasSmartResourceScopes, parseScopes, ScopeError } from '../../smart/scopes.ts';
 import type { RequestObject } from '../request-object.ts';
@@ -37,8 +38,7 @@ export function evaluateSmart(request: RequestObject): RuleOutcome {
   if (!hasSmartResourceScopes(scopes)) return { allowed: false, reason: 'the request carries no SMART resource scope' };
   const smartRequest = smartRequestOf(request);
   if (!smartRequest) return { allowed: false, reason: 'not a FHIR interaction SMART scopes can allow' };
-  const patient = request.jwt?.patient;
-  const decision = decide(scopes, smartRequest, typeof patient === 'string' ? { patient } : {});
+  const decision = decide(scopes, smartRequest, smartContextOf(request));
   return decision.allow ? { allowed: true } : { allowed: false, reason: decision.reason };
 }
 
