@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { authorizer, refreshAfterWrite } from './access/authorize.ts';
 import { explainRoutes } from './access/explain.ts';
 import { authenticator } from './authn/authenticate.ts';
+import { authServices } from './authn/services.ts';
 import type { AppContext } from './context.ts';
 import { healthRoutes } from './health.ts';
 import { registerBodyParsers } from './http/body-parsers.ts';
@@ -53,6 +54,8 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   healthRoutes(app, ctx);
   smartConfigurationRoutes(app, ctx);
   launchRoutes(app, ctx);
+  // The signing keys are loaded (or made, on a new database) before the server takes any request.
+  await authServices(ctx).ready;
   await app.register(oauthRoutes, { ctx });
   explainRoutes(app, ctx);
   resourceRoutes(app, ctx, VERSION);

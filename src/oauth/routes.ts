@@ -30,7 +30,6 @@ export async function oauthRoutes(app: FastifyInstance, options: { ctx: AppConte
   const { ctx } = options;
   const issuer = ctx.config.baseUrl;
   const services = authServices(ctx);
-  await services.ready;
   const clients = new ClientAuthenticator(services.secrets, ctx.db, issuer);
 
   app.removeContentTypeParser('application/x-www-form-urlencoded');

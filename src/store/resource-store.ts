@@ -123,6 +123,33 @@ export class ResourceStore {
   }
 
   /**
+   * Creates several new resources (their first versions) in one transaction and two statements: for writes
+   * made in bulk, such as the Session of every token issued. Throws VersionConflict, writing nothing, if any
+   * of them exists already.
+   */
+  async createMany(resources: Resource[]): Promise<Version[]> {
+    if (resources.length === 0) return [];
+    const lastUpdated = new Date().toISOString();
+    const stamped = resources.map((resource) => ({ ...resource, meta: { ...resource.meta, versionId: '1', lastUpdated } }));
+    const payload = JSON.stringify(stamped);
+    const columns = `r->>'resourceType', r->>'id', 1, $2::timestamptz, false, r`;
+    await this.db.transaction(async (tx) => {
+      const written = await tx.query(
+        `insert into resource (type, id, version_id, last_updated, deleted, resource)
+         select ${columns} from jsonb_array_elements($1::text::jsonb) r on conflict (type, id) do nothing returning id`,
+        [payload, lastUpdated],
+      );
+      if (written.length !== stamped.length) throw new VersionConflict(stamped[0].resourceType, 'one of a batch');
+      await tx.query(
+        `insert into resource_history (type, id, version_id, last_updated, deleted, resource)
+         select ${columns} from jsonb_array_elements($1::text::jsonb) r`,
+        [payload, lastUpdated],
+      );
+    });
+    return stamped.map((resource) => ({ resource, versionId: '1', lastUpdated, deleted: false }));
+  }
+
+  /**
    * Writes `resource` as the next version, if the current version is still `expectedVersionId`
    * (null: the resource must not exist yet). Throws VersionConflict otherwise; nothing is written then.
    * A `deleted` version keeps the last content, so history shows what was deleted.

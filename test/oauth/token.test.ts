@@ -141,6 +141,16 @@ for (const engine of engines()) {
         assert.ok(stored.every((row) => row.hash !== response.body.access_token), 'only the hash is stored');
       });
 
+      test('concurrent requests each get their own stored Session (sessions are written in batches)', async () => {
+        const responses = await Promise.all(Array.from({ length: 20 }, () => postForm(server, '/auth/token', { grant_type: 'client_credentials' }, CC)));
+        assert.ok(responses.every((response) => response.status === 200));
+        const sids = responses.map((response) => decodeJwtPayload(response.body.access_token).sid);
+        assert.equal(new Set(sids).size, 20);
+        for (const sid of sids) assert.equal((await server.request('GET', `/Session/${sid}`)).body.client.id, 'cc');
+        const history = await server.request('GET', `/Session/${sids[0]}/_history`);
+        assert.equal(history.body.total, 1);
+      });
+
       test('JSON bodies are accepted', async () => {
         const response = await server.request('POST', '/auth/token', { body: { grant_type: 'client_credentials', client_id: CC.id, client_secret: CC.secret }, auth: null });
         assert.equal(response.status, 200);

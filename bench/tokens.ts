@@ -1,0 +1,195 @@
+// Benchmark for issue 3: client_credentials tokens per second and Basic-auth reads per second, Warden side by
+// side with oidc-provider (same client, same JWT access tokens, same signing algorithm) and with a bare
+// Fastify that only does the work itself. Each server runs alone in its own process while autocannon loads it.
+//
+//   npx tsx bench/tokens.ts                 (Warden on the embedded store)
+//   DATABASE_URL=postgres://... npx tsx bench/tokens.ts   (Warden on a fresh PostgreSQL database)
+//   BENCH_ALG=ES256 BENCH_DURATION=10 BENCH_CONNECTIONS=16 npx tsx bench/tokens.ts
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import postgres from 'postgres';
+
+const repo = fileURLToPath(new URL('../', import.meta.url));
+const alg = process.env.BENCH_ALG === 'ES256' ? 'ES256' : 'RS256';
+const duration = Number(process.env.BENCH_DURATION ?? 10);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const CLIENT = { id: 'bench', secret: 'bench-secret' };
+const BASIC = `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('base64')}`;
+const FORM = { 'content-type': 'application/x-www-form-urlencoded', authorization: BASIC };
+
+type Load = autocannon.Request & { path: string };
+
+interface Peer {
+  name: string;
+  start(port: number): Promise<{ child: ChildProcess; cleanup?: () => Promise<void> }>;
+  /** Ready to be measured: returns the two requests to load it with. */
+  prepare(url: string): Promise<{ token: Load; read: Load; bearer?: Load }>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function spawnNode(script: string, env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: repo,
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return child;
+}
+
+async function waitFor(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${url}: server exited with ${child.exitCode}`);
+    if (await fetch(url).then(() => true, () => false)) return;
+    if (Date.now() > deadline) throw new Error(`${url}: not up in time`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function freshDatabase(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `warden_bench_${process.pid}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`drop database if exists ${name} with (force)`);
+  await admin.unsafe(`create database ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const again = postgres(adminUrl, { max: 1, onnotice: () => {} });
+      await again.unsafe(`drop database if exists ${name} with (force)`);
+      await again.end();
+    },
+  };
+}
+
+async function expectOk(response: Response, what: string): Promise<any> {
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${what}: ${response.status} ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+const warden: Peer = {
+  name: 'Warden',
+  async start(port) {
+    const database = process.env.DATABASE_URL ? await freshDatabase(process.env.DATABASE_URL) : undefined;
+    const child = spawnNode('src/main.ts', {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      WARDEN_ROOT_CLIENT_ID: CLIENT.id,
+      WARDEN_ROOT_CLIENT_SECRET: CLIENT.secret,
+      WARDEN_TOKEN_SIGNING_ALG: alg,
+      ...(database ? { DATABASE_URL: database.url } : { WARDEN_DATA_DIR: 'memory://' }),
+    });
+    await waitFor(`http://127.0.0.1:${port}/health`, child);
+    return { child, cleanup: database?.drop };
+  },
+  async prepare(url) {
+    await expectOk(await fetch(`${url}/Patient/p1`, { method: 'PUT', headers: { authorization: BASIC, 'content-type': 'application/json' }, body: JSON.stringify({ resourceType: 'Patient', id: 'p1', active: true }) }), 'create Patient');
+    const token = { method: 'POST' as const, path: '/auth/token', headers: FORM, body: 'grant_type=client_credentials' };
+    const read = { method: 'GET' as const, path: '/Patient/p1', headers: { authorization: BASIC } };
+    const issued = await expectOk(await fetch(`${url}/auth/token`, { method: 'POST', headers: FORM, body: 'grant_type=client_credentials' }), 'Warden token');
+    // The same read with a Bearer JWT: what verifying the token and reading its Session on every request costs.
+    const bearer = { method: 'GET' as const, path: '/Patient/p1', headers: { authorization: `Bearer ${issued.access_token}` } };
+    return { token, read, bearer };
+  },
+};
+
+const oidcProvider: Peer = {
+  name: 'oidc-provider',
+  async start(port) {
+    const child = spawnNode('bench/peers/oidc-provider.ts', { PORT: String(port), BENCH_ALG: alg });
+    await waitFor(`http://127.0.0.1:${port}/.well-known/openid-configuration`, child);
+    return { child };
+  },
+  async prepare(url) {
+    const issued = await expectOk(await fetch(`${url}/token`, { method: 'POST', headers: FORM, body: 'grant_type=client_credentials' }), 'oidc-provider token');
+    if (issued.access_token.split('.').length !== 3) throw new Error('oidc-provider did not issue a JWT access token');
+    const token = { method: 'POST' as const, path: '/token', headers: FORM, body: 'grant_type=client_credentials' };
+    const read = { method: 'POST' as const, path: '/token/introspection', headers: FORM, body: `token=${issued.access_token}` };
+    return { token, read };
+  },
+};
+
+const bareFastify: Peer = {
+  name: 'bare Fastify + jose',
+  async start(port) {
+    const child = spawnNode('bench/peers/bare-fastify.ts', { PORT: String(port), BENCH_ALG: alg });
+    await waitFor(`http://127.0.0.1:${port}/read`, child);
+    return { child };
+  },
+  async prepare() {
+    const token = { method: 'POST' as const, path: '/token', headers: FORM, body: 'grant_type=client_credentials' };
+    const read = { method: 'GET' as const, path: '/read', headers: { authorization: BASIC } };
+    return { token, read };
+  },
+};
+
+async function load(url: string, request: Load, seconds: number): Promise<{ rps: number; errors: number; p99: number }> {
+  const result = await autocannon({
+    url: `${url}${request.path}`,
+    method: request.method,
+    headers: request.headers,
+    body: request.body as string | undefined,
+    connections,
+    duration: seconds,
+  });
+  return { rps: result.requests.average, errors: result.non2xx + result.errors + result.timeouts, p99: result.latency.p99 };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+const figures: Record<string, { token: number; read: number; tokenErrors: number; readErrors: number; tokenP99: number; readP99: number }> = {};
+for (const peer of [warden, oidcProvider, bareFastify]) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const { child, cleanup } = await peer.start(port);
+  try {
+    const requests = await peer.prepare(url);
+    await load(url, requests.token, 2); // warm-up: JIT, caches, connection pools
+    const token = await load(url, requests.token, duration);
+    await load(url, requests.read, 2);
+    const read = await load(url, requests.read, duration);
+    figures[peer.name] = { token: token.rps, read: read.rps, tokenErrors: token.errors, readErrors: read.errors, tokenP99: token.p99, readP99: read.p99 };
+    if (requests.bearer) {
+      await load(url, requests.bearer, 2);
+      const bearer = await load(url, requests.bearer, duration);
+      console.log(`${peer.name.padEnd(22)} Bearer JWT reads/s ${bearer.rps.toFixed(0)} (p99 ${bearer.p99} ms, non-2xx ${bearer.errors}): signature + Session, Client read per request`);
+    }
+    console.log(`${peer.name.padEnd(22)} tokens/s ${token.rps.toFixed(0).padStart(7)} (p99 ${token.p99} ms, non-2xx ${token.errors})   Basic reads/s ${read.rps.toFixed(0).padStart(7)} (p99 ${read.p99} ms, non-2xx ${read.errors})`);
+  } finally {
+    await stop(child);
+    await cleanup?.();
+  }
+}
+
+const w = figures.Warden;
+const o = figures['oidc-provider'];
+const b = figures['bare Fastify + jose'];
+const store = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite (embedded)';
+console.log(`\nWarden on ${store}; ${alg} JWT access tokens; ${connections} connections, ${duration} s per figure`);
+console.log('oidc-provider\'s Basic read is its introspection endpoint (client_secret_basic); Warden\'s is GET /Patient/p1; bare Fastify\'s checks the secret and sends JSON');
+const verdict = (ratio: number, target: number) => `${ratio.toFixed(2)}× (target ≥ ${target}×: ${ratio >= target ? 'met' : 'MISSED'})`;
+console.log(`client_credentials  Warden / oidc-provider = ${verdict(w.token / o.token, 2)}   Warden / bare Fastify = ${verdict(w.token / b.token, 0.7)}`);
+console.log(`Basic-auth reads    Warden / oidc-provider = ${verdict(w.read / o.read, 2)}   Warden / bare Fastify = ${verdict(w.read / b.read, 0.7)}`);
+if ([w, o, b].some((figure) => figure.tokenErrors + figure.readErrors > 0)) console.log('WARNING: some responses were not 2xx; the figures above count them');
