@@ -25,7 +25,7 @@ export function authorizer(ctx: AppContext) {
     if (debug) {
       if (!(await mayDebug(ctx, set, identity, runner))) throw forbidden('Not allowed to debug access policies: no policy allows POST /auth/test-policy');
       // A debugged request is a dry run: it answers with the trace and is not carried out.
-      const decision = await decide(set, object, runner, { everyCandidate: true });
+      const decision = await decide(set, object, runner, { trace: true });
       const trace = traceOf(set, object, decision, isRoot(ctx, identity));
       return reply.code(200).header('cache-control', 'no-store').send(trace);
     }

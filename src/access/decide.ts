@@ -33,14 +33,16 @@ export interface Decision {
   allowed: boolean;
   /** The policy that allowed. */
   policy?: string;
-  /** Every candidate evaluated, in order. */
+  /** With `trace`: every candidate, in order, with its outcome. */
   results: CandidateResult[];
 }
 
 export function selectPolicies(set: PolicySet, request: RequestObject): Candidate[] {
-  const chosen = new Map<CompiledPolicy, string>();
+  const chosen: Candidate[] = [];
+  // A handful of candidates at most: a linear scan dedupes them faster than a Map would.
   const add = (policies: CompiledPolicy[] | undefined, via: string) => {
-    for (const policy of policies ?? []) if (!chosen.has(policy)) chosen.set(policy, via);
+    if (!policies) return;
+    for (const policy of policies) if (!chosen.some((c) => c.policy === policy)) chosen.push({ policy, via });
   };
   add(set.global, 'global');
   const clientId = request.client?.id;
@@ -51,7 +53,7 @@ export function selectPolicies(set: PolicySet, request: RequestObject): Candidat
     for (const role of set.rolesByUser.get(userId) ?? []) add(set.byRole.get(role), `role ${role}`);
   }
   if (request.operation) add(set.byLink.get(`Operation/${request.operation.id}`), `Operation/${request.operation.id}`);
-  return [...chosen].map(([policy, via]) => ({ policy, via })).sort((a, b) => set.rank.get(a.policy)! - set.rank.get(b.policy)!);
+  return chosen.sort((a, b) => set.rank.get(a.policy)! - set.rank.get(b.policy)!);
 }
 
 export function isProtectedWrite(request: RequestObject): boolean {
@@ -75,11 +77,12 @@ function probeOf(request: RequestObject): RequestObject {
   };
 }
 
-function evaluation(request: RequestObject, db: SqlRunner): Evaluation {
+function evaluation(request: RequestObject, db: SqlRunner, explain: boolean): Evaluation {
   let compact: { value: unknown } | undefined;
   return {
     request,
     db,
+    explain,
     compact() {
       compact ??= { value: removeEmpty(request) };
       return compact.value;
@@ -91,9 +94,11 @@ export async function decide(
   set: PolicySet,
   request: RequestObject,
   db: SqlRunner,
-  options: { everyCandidate?: boolean } = {},
+  /** trace: evaluate every candidate and record why each allowed or not (for explain and debug). */
+  options: { trace?: boolean } = {},
 ): Promise<Decision> {
-  const input = evaluation(request, db);
+  const explain = options.trace === true;
+  const input = evaluation(request, db, explain);
   const protectedWrite = isProtectedWrite(request);
   let probe: Evaluation | undefined;
   const results: CandidateResult[] = [];
@@ -101,20 +106,21 @@ export async function decide(
   for (const { policy, via } of selectPolicies(set, request)) {
     let outcome = await policy.rule.evaluate(input);
     if (outcome.allowed && protectedWrite) {
-      probe ??= evaluation(probeOf(request), db);
+      probe ??= evaluation(probeOf(request), db, false);
       const probed = await policy.rule.evaluate(probe);
       if (probed.allowed) {
         outcome = {
-          ...outcome,
           allowed: false,
           reason: `allows writes of any resource type, so it does not grant writing ${request.params['resource/type'] as string}: a policy must name the type`,
+          sql: outcome.sql,
+          parts: outcome.parts,
         };
       }
     }
-    results.push({ id: policy.id, engine: policy.engine, via, ...outcome });
+    if (explain) results.push({ id: policy.id, engine: policy.engine, via, ...outcome });
     if (outcome.allowed && winner === undefined) {
       winner = policy.id;
-      if (!options.everyCandidate) break;
+      if (!options.trace) break;
     }
   }
   return { allowed: winner !== undefined, policy: winner, results };

@@ -87,7 +87,7 @@ export function explainRoutes(app: FastifyInstance, ctx: AppContext): void {
         identity,
         roles: rolesOf(set, identity),
       });
-      const decision = await decide(set, object, runner, { everyCandidate: true });
+      const decision = await decide(set, object, runner, { trace: true });
       return reply.header('cache-control', 'no-store').send(traceOf(set, object, decision));
     } catch (error) {
       if (error instanceof ExplainError || error instanceof PolicyError) {

@@ -19,6 +19,8 @@ export interface RuleOutcome {
 /** What a rule is evaluated with. */
 export interface Evaluation {
   request: RequestObject;
+  /** Whether to put reasons into words: only when someone will read them (explain, debug). */
+  explain: boolean;
   /** The request without its empty values (json-schema's view), computed at most once per request. */
   compact(): unknown;
   /** Where sql rules run. */

@@ -75,7 +75,9 @@ const SECRET_FIELDS = new Set(['secret', 'password']);
 
 function withoutSecrets(resource: Resource | undefined): Record<string, unknown> | undefined {
   if (!resource) return undefined;
-  return Object.fromEntries(Object.entries(resource).filter(([key]) => !SECRET_FIELDS.has(key)));
+  const copy: Record<string, unknown> = {};
+  for (const key in resource) if (Object.hasOwn(resource, key) && !SECRET_FIELDS.has(key)) copy[key] = resource[key];
+  return copy;
 }
 
 function queryParams(queryString: string): Record<string, string | string[]> {

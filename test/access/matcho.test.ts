@@ -15,7 +15,7 @@ const request: RequestObject = {
   user: { id: 'u1', data: { patient: 'p1' } },
 };
 
-const matches = (pattern: unknown, value: unknown, on: RequestObject = request) => compileMatcho(pattern, 'AccessPolicy.matcho')(value, on) === null;
+const matches = (pattern: unknown, value: unknown, on: RequestObject = request) => compileMatcho(pattern, 'AccessPolicy.matcho')(value, on, false) === null;
 
 describe('matcho', () => {
   test('a map matches a map containing its keys, extra keys allowed', () => {
@@ -134,7 +134,7 @@ describe('matcho', () => {
   });
 
   test('the reason names where the request differs', () => {
-    const failure = compileMatcho({ 'request-method': 'post' }, 'AccessPolicy.matcho')(request, request);
+    const failure = compileMatcho({ 'request-method': 'post' }, 'AccessPolicy.matcho')(request, request, true);
     assert.equal(failure, 'request.request-method is "get", expected "post"');
   });
 
@@ -175,6 +175,20 @@ describe('matcho', () => {
       fc.property(json.filter(literal), json, (pattern, value) => {
         assert.equal(matches({ $not: pattern }, value), !matches(pattern, value));
         assert.equal(matches({ $enum: [pattern] }, value), deepEqual(pattern, value));
+      }),
+    );
+  });
+
+  test('property: explaining a decision never changes it', () => {
+    fc.assert(
+      fc.property(json, json, (pattern, value) => {
+        let matcher;
+        try {
+          matcher = compileMatcho(pattern, 'AccessPolicy.matcho');
+        } catch {
+          return; // not a valid pattern (an unknown $operator)
+        }
+        assert.equal(matcher(value, request, true) === null, matcher(value, request, false) === null);
       }),
     );
   });

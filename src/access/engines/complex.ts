@@ -25,7 +25,9 @@ export function compileComplex(policy: Record<string, unknown>, at: string, dept
       for (const rule of and ?? []) {
         const outcome = await rule.evaluate(input);
         parts.push(outcome);
-        if (!outcome.allowed) return { allowed: false, reason: `and: rule ${parts.length} denied: ${outcome.reason ?? ''}`, parts };
+        if (!outcome.allowed) {
+          return { allowed: false, reason: input.explain ? `and: rule ${parts.length} denied: ${outcome.reason ?? ''}` : undefined, parts };
+        }
       }
       if (!or) return { allowed: true, parts };
       for (const rule of or) {

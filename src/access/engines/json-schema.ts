@@ -30,20 +30,28 @@ export function normalizeSchema(schema: unknown): unknown {
   return out;
 }
 
-/** Removes null, "", [] and {} recursively, as Aidbox does before matching. */
+/** Removes null, "", [] and {} recursively, as Aidbox does before matching. Runs on every request: plain loops. */
 export function removeEmpty(value: unknown): unknown {
+  if (value === null || value === '') return undefined;
+  if (typeof value !== 'object') return value;
   if (Array.isArray(value)) {
-    const items = value.map(removeEmpty).filter((item) => item !== undefined);
+    const items: unknown[] = [];
+    for (const item of value) {
+      const kept = removeEmpty(item);
+      if (kept !== undefined) items.push(kept);
+    }
     return items.length === 0 ? undefined : items;
   }
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value)
-      .map(([key, item]) => [key, removeEmpty(item)] as const)
-      .filter(([, item]) => item !== undefined);
-    return entries.length === 0 ? undefined : Object.fromEntries(entries);
+  const out: Record<string, unknown> = {};
+  let empty = true;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const kept = removeEmpty((value as Record<string, unknown>)[key]);
+    if (kept === undefined) continue;
+    out[key] = kept;
+    empty = false;
   }
-  if (value === null || value === '') return undefined;
-  return value;
+  return empty ? undefined : out;
 }
 
 function describe(error: ErrorObject): string {
@@ -68,7 +76,7 @@ export function compileJsonSchema(schema: unknown, path: string): Rule {
     evaluate(input) {
       const compact = input.compact() ?? {};
       if (validate(compact)) return { allowed: true };
-      return { allowed: false, reason: describe(validate.errors![0]) };
+      return { allowed: false, reason: input.explain ? describe(validate.errors![0]) : undefined };
     },
   };
 }

@@ -8,8 +8,11 @@ import { compileRegex, RegexError } from '../regex.ts';
 import { PolicyError, readPath, type Rule } from '../policy.ts';
 import type { RequestObject } from '../request-object.ts';
 
-/** Returns null on a match, or why not. */
-export type Matcher = (value: unknown, request: RequestObject) => string | null;
+/**
+ * Returns null on a match; otherwise why not, in words when `explain` is set and as '' when it is not, so a
+ * request that is only decided never pays for the words.
+ */
+export type Matcher = (value: unknown, request: RequestObject, explain: boolean) => string | null;
 
 const OPERATORS = ['$enum', '$one-of', '$contains', '$every', '$not', '$reference'];
 
@@ -41,11 +44,11 @@ export function parseReference(value: unknown): { resourceType: string; id: stri
 }
 
 function compileString(pattern: string, at: string, where: string): Matcher {
-  if (pattern === 'present?') return (value) => (value == null ? `${where} is absent` : null);
-  if (pattern === 'nil?') return (value) => (value == null ? null : `${where} is ${show(value)}, expected absent`);
+  if (pattern === 'present?') return (value, _request, explain) => (value == null ? (explain ? `${where} is absent` : '') : null);
+  if (pattern === 'nil?') return (value, _request, explain) => (value == null ? null : (explain ? `${where} is ${show(value)}, expected absent` : ''));
   if (pattern === 'not-blank?') {
-    return (value) =>
-      value == null || (typeof value === 'string' && value.trim() === '') ? `${where} is blank` : null;
+    return (value, _request, explain) =>
+      value == null || (typeof value === 'string' && value.trim() === '') ? (explain ? `${where} is blank` : '') : null;
   }
   if (pattern.startsWith('#')) {
     let regex;
@@ -55,57 +58,57 @@ function compileString(pattern: string, at: string, where: string): Matcher {
       if (error instanceof RegexError) throw new PolicyError(at, error.message);
       throw error;
     }
-    return (value) =>
+    return (value, _request, explain) =>
       (typeof value === 'string' || typeof value === 'number') && regex.test(String(value))
         ? null
-        : `${where} is ${show(value)}, does not match ${pattern}`;
+        : (explain ? `${where} is ${show(value)}, does not match ${pattern}` : '');
   }
   if (pattern.startsWith('.') && pattern.length > 1) {
     const path = pattern.slice(1);
     // An absent reference never matches, or ".user.id" would match anything absent when there is no user.
-    return (value, request) => {
+    return (value, request, explain) => {
       const expected = readPath(request, path);
       return expected !== undefined && deepEqual(value, expected)
         ? null
-        : `${where} is ${show(value)}, expected ${pattern} = ${show(expected)}`;
+        : (explain ? `${where} is ${show(value)}, expected ${pattern} = ${show(expected)}` : '');
     };
   }
-  return (value) => (value === pattern ? null : `${where} is ${show(value)}, expected ${show(pattern)}`);
+  return (value, _request, explain) => (value === pattern ? null : (explain ? `${where} is ${show(value)}, expected ${show(pattern)}` : ''));
 }
 
 function compileOperator(operator: string, argument: unknown, at: string, where: string): Matcher {
   switch (operator) {
     case '$enum': {
       if (!Array.isArray(argument)) throw new PolicyError(at, '$enum takes an array of values');
-      return (value) =>
-        argument.some((item) => deepEqual(item, value)) ? null : `${where} is ${show(value)}, expected one of ${show(argument)}`;
+      return (value, _request, explain) =>
+        argument.some((item) => deepEqual(item, value)) ? null : (explain ? `${where} is ${show(value)}, expected one of ${show(argument)}` : '');
     }
     case '$one-of': {
       if (!Array.isArray(argument) || argument.length === 0) throw new PolicyError(at, '$one-of takes a non-empty array of patterns');
       const options = argument.map((item, i) => compileMatcho(item, `${at}[${i}]`, where));
-      return (value, request) => {
+      return (value, request, explain) => {
         const failures: string[] = [];
         for (const option of options) {
-          const failure = option(value, request);
+          const failure = option(value, request, explain);
           if (failure === null) return null;
           failures.push(failure);
         }
-        return `none of $one-of matched: ${failures.join('; ')}`;
+        return explain ? `none of $one-of matched: ${failures.join('; ')}` : '';
       };
     }
     case '$contains': {
       const item = compileMatcho(argument, at, `${where}[*]`);
-      return (value, request) =>
-        Array.isArray(value) && value.some((element) => item(element, request) === null)
+      return (value, request, explain) =>
+        Array.isArray(value) && value.some((element) => item(element, request, explain) === null)
           ? null
-          : `${where} has no element matching ${show(argument)}`;
+          : (explain ? `${where} has no element matching ${show(argument)}` : '');
     }
     case '$every': {
       const item = compileMatcho(argument, at, `${where}[*]`);
-      return (value, request) => {
-        if (!Array.isArray(value)) return `${where} is ${show(value)}, expected an array`;
+      return (value, request, explain) => {
+        if (!Array.isArray(value)) return (explain ? `${where} is ${show(value)}, expected an array` : '');
         for (const element of value) {
-          const failure = item(element, request);
+          const failure = item(element, request, explain);
           if (failure !== null) return failure;
         }
         return null;
@@ -113,13 +116,13 @@ function compileOperator(operator: string, argument: unknown, at: string, where:
     }
     case '$not': {
       const inner = compileMatcho(argument, at, where);
-      return (value, request) => (inner(value, request) === null ? `${where} matches ${show(argument)}, which $not forbids` : null);
+      return (value, request, explain) => (inner(value, request, false) === null ? (explain ? `${where} matches ${show(argument)}, which $not forbids` : '') : null);
     }
     case '$reference': {
       const inner = compileMatcho(argument, at, `${where} (as reference)`);
-      return (value, request) => {
+      return (value, request, explain) => {
         const parsed = parseReference(value);
-        return parsed ? inner(parsed, request) : `${where} is ${show(value)}, not a reference`;
+        return parsed ? inner(parsed, request, explain) : (explain ? `${where} is ${show(value)}, not a reference` : '');
       };
     }
     default:
@@ -136,12 +139,12 @@ export function compileMatcho(pattern: unknown, at: string, where = 'request'): 
   if (pattern === null) return compileString('nil?', at, where);
   if (Array.isArray(pattern)) {
     const items = pattern.map((item, i) => compileMatcho(item, `${at}[${i}]`, `${where}[${i}]`));
-    return (value, request) => {
+    return (value, request, explain) => {
       if (!Array.isArray(value) || value.length < items.length) {
-        return `${where} is ${show(value)}, expected an array starting with ${items.length} matching element(s)`;
+        return (explain ? `${where} is ${show(value)}, expected an array starting with ${items.length} matching element(s)` : '');
       }
       for (let i = 0; i < items.length; i++) {
-        const failure = items[i](value[i], request);
+        const failure = items[i](value[i], request, explain);
         if (failure !== null) return failure;
       }
       return null;
@@ -154,23 +157,23 @@ export function compileMatcho(pattern: unknown, at: string, where = 'request'): 
       if (key.startsWith('$')) checks.push(compileOperator(key, sub, `${at}.${key}`, where));
       else fields.push([key, compileMatcho(sub, `${at}.${key}`, `${where}.${key}`)]);
     }
-    return (value, request) => {
+    return (value, request, explain) => {
       if (fields.length > 0) {
-        if (!isMap(value)) return `${where} is ${show(value)}, expected a map`;
+        if (!isMap(value)) return (explain ? `${where} is ${show(value)}, expected a map` : '');
         for (const [key, field] of fields) {
-          const failure = field(Object.hasOwn(value, key) ? value[key] : undefined, request);
+          const failure = field(Object.hasOwn(value, key) ? value[key] : undefined, request, explain);
           if (failure !== null) return failure;
         }
       }
       for (const check of checks) {
-        const failure = check(value, request);
+        const failure = check(value, request, explain);
         if (failure !== null) return failure;
       }
       return null;
     };
   }
   if (typeof pattern === 'number' || typeof pattern === 'boolean') {
-    return (value) => (value === pattern ? null : `${where} is ${show(value)}, expected ${show(pattern)}`);
+    return (value, _request, explain) => (value === pattern ? null : (explain ? `${where} is ${show(value)}, expected ${show(pattern)}` : ''));
   }
   throw new PolicyError(at, `unsupported pattern ${show(pattern)}`);
 }
@@ -181,8 +184,8 @@ export function compileMatchoRule(pattern: unknown, at: string): Rule {
   return {
     engine: 'matcho',
     evaluate(input) {
-      const failure = matcher(input.request, input.request);
-      return failure === null ? { allowed: true } : { allowed: false, reason: failure };
+      const failure = matcher(input.request, input.request, input.explain);
+      return failure === null ? { allowed: true } : { allowed: false, reason: failure || undefined };
     },
   };
 }
