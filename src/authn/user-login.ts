@@ -1,12 +1,9 @@
 // A User proving who they are on the login page: by id or email, and password. An unknown user, an inactive
-// one, one without a password and a wrong password all take the same time and give the same answer.
-import { randomBytes } from 'node:crypto';
-import { hashSecret, verifySecret } from '../iam/password-hash.ts';
+// one, one without a password and a wrong password all take the same time and give the same answer; failures
+// are throttled per login and per address by the same counters as the token endpoint's (throws Throttled).
 import type { Database } from '../store/database.ts';
 import type { Resource } from '../store/resource-store.ts';
-
-let dummyHash: Promise<string> | undefined;
-const dummy = () => (dummyHash ??= hashSecret(randomBytes(16).toString('hex')));
+import type { SecretChecker } from './secret-check.ts';
 
 async function findUser(db: Database, login: string): Promise<Resource | null> {
   // An exact id wins over an email, so a user cannot take over another's id by choosing it as their email.
@@ -19,11 +16,17 @@ async function findUser(db: Database, login: string): Promise<Resource | null> {
   return row ? (JSON.parse(row.resource) as Resource) : null;
 }
 
-export async function verifyUserLogin(db: Database, login: string, password: string): Promise<Resource | null> {
-  const user = login.length > 0 && login.length <= 320 ? await findUser(db, login) : null;
-  const hash = user && user.active !== false && typeof user.password === 'string' ? user.password : null;
-  const ok = await verifySecret(password, hash ?? (await dummy()));
-  return ok && hash ? user : null;
+export async function verifyUserLogin(
+  db: Database,
+  secrets: SecretChecker,
+  attempt: { login: string; password: string; address: string },
+): Promise<Resource | null> {
+  const { login, password, address } = attempt;
+  const found = login.length > 0 && login.length <= 320 ? await findUser(db, login) : null;
+  // An inactive user is checked like an unknown one: same work, same answer.
+  const user = found && found.active !== false ? found : null;
+  const ok = await secrets.verifyUserPassword(user, login.toLowerCase(), password, address);
+  return ok ? user : null;
 }
 
 /** The User a session belongs to, if it still exists and is active. */

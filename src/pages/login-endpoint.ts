@@ -1,5 +1,7 @@
 // GET|POST /auth/login: the login page and its form.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { authServices } from '../authn/services.ts';
+import { Throttled } from '../authn/throttle.ts';
 import { verifyUserLogin } from '../authn/user-login.ts';
 import type { BrowserFlows } from './browser-flows.ts';
 import { html } from './html.ts';
@@ -10,6 +12,8 @@ import { safeReturnTo } from './return-to.ts';
 /** One message for every failure, so the page never tells whether an account exists. */
 const LOGIN_FAILED = 'Incorrect email, user id or password.';
 const FORM_EXPIRED = 'This sign-in form has expired. Please try again.';
+const throttledMessage = (seconds: number) =>
+  `Too many failed sign-in attempts. Please wait ${seconds < 120 ? `${seconds} seconds` : `${Math.ceil(seconds / 60)} minutes`} and try again.`;
 
 export function loginEndpoints(flows: BrowserFlows) {
   const { ctx } = flows;
@@ -45,7 +49,14 @@ export function loginEndpoints(flows: BrowserFlows) {
       const username = typeof form.username === 'string' ? form.username.trim() : '';
       const password = typeof form.password === 'string' ? form.password : '';
       if (!flows.csrf.verify(request, form.csrf_token)) return show(request, reply, 403, returnTo, { username, error: FORM_EXPIRED });
-      const user = await verifyUserLogin(ctx.db, username, password);
+      let user;
+      try {
+        user = await verifyUserLogin(ctx.db, authServices(ctx).secrets, { login: username, password, address: request.ip });
+      } catch (error) {
+        if (!(error instanceof Throttled)) throw error;
+        reply.header('retry-after', String(error.retryAfter));
+        return show(request, reply, 429, returnTo, { username, error: throttledMessage(error.retryAfter) });
+      }
       if (!user) {
         request.log.info({ event: 'login_failed' }, 'login failed');
         return show(request, reply, 401, returnTo, { username, error: LOGIN_FAILED });

@@ -12,10 +12,13 @@ import { launchChromium, startClientApp, type ClientApp } from './browser-harnes
 const SCREENSHOTS = new URL('../../docs/screenshots/', import.meta.url);
 const { verifier, challenge } = pkcePair();
 
+/** `WARDEN_SCREENSHOTS=1 npm test` refreshes docs/screenshots; a plain test run leaves the files alone. */
+const TAKE_SCREENSHOTS = process.env.WARDEN_SCREENSHOTS === '1';
+
 for (const [index, engine] of engines().entries()) {
   // Screenshots once, from the first engine: the pages are the same on both.
   const screenshot = async (page: Page, name: string) => {
-    if (index !== 0) return;
+    if (index !== 0 || !TAKE_SCREENSHOTS) return;
     mkdirSync(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: new URL(`${name}.png`, SCREENSHOTS).pathname, fullPage: true });
   };

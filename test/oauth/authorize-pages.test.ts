@@ -226,6 +226,27 @@ for (const engine of engines()) {
     });
   });
 
+  describe(`login throttling (${engine})`, () => {
+    test('after too many failures for one login the page answers 429 with Retry-After, even to the right password', async () => {
+      const server = await startTestServer(engine, { throttle: { identityLimit: 3, addressLimit: 1000, windowSeconds: 600 } });
+      try {
+        await seed(server);
+        for (let attempt = 0; attempt < 3; attempt++) {
+          const failed = await signIn(new CookieBrowser(server.url), portalRequest, ALICE.email, `wrong-${attempt}`);
+          assert.equal(failed.status, 401);
+        }
+        const browser = new CookieBrowser(server.url);
+        const blocked = await signIn(browser, portalRequest);
+        assert.equal(blocked.status, 429);
+        assert.ok(Number(blocked.headers.get('retry-after')) > 0);
+        assert.match(blocked.text, /Too many failed sign-in attempts/);
+        assert.equal(browser.cookies.has('warden_session'), false);
+      } finally {
+        await server.close();
+      }
+    });
+  });
+
   describe(`cookies on an https base URL (${engine})`, () => {
     test('are Secure and use the __Host- prefix', async () => {
       const server = await startTestServer(engine, { baseUrl: 'https://warden.example' });

@@ -122,8 +122,9 @@ export function authorizeEndpoint(flows: BrowserFlows) {
       throw error;
     }
 
-    // A decision comes from Warden's consent form; without a valid token it may be a forged cross-site POST.
-    if (request.method === 'POST' && authz.params.decision !== undefined && !flows.csrf.verify(request, authz.params.csrf_token)) {
+    // A decision comes from Warden's consent form (a POST); without a valid token it may be a forged cross-site one.
+    const deciding = request.method === 'POST' && authz.params.decision !== undefined;
+    if (deciding && !flows.csrf.verify(request, authz.params.csrf_token)) {
       return showError(reply, 403, 'invalid_request', 'This form has expired or did not come from this page. Go back to the application and try again.');
     }
 
@@ -131,7 +132,7 @@ export function authorizeEndpoint(flows: BrowserFlows) {
     const user = session ? await loadActiveUser(ctx.db, session.userId) : null;
     const ageSeconds = session ? (Date.now() - session.authTime.getTime()) / 1000 : Infinity;
     const mustLogin =
-      !session || !user || (authz.prompt.has('login') && authz.params.decision === undefined) || (authz.maxAge !== undefined && ageSeconds > authz.maxAge);
+      !session || !user || (authz.prompt.has('login') && !deciding) || (authz.maxAge !== undefined && ageSeconds > authz.maxAge);
     if (mustLogin) {
       const target: ErrorTarget = { redirectUri: authz.redirectUri, responseMode: authz.responseMode, state: authz.state };
       if (authz.prompt.has('none')) return redirectError(reply, toClient('login_required', 'The user is not signed in'), target);
