@@ -15,9 +15,9 @@ export const POSITIVE_INFINITY = 'infinity';
 const DATE_PATTERN =
   /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
 
-// PostgreSQL's timestamptz reaches further, but FHIR years are 0001-9999: instants outside are open ends.
+// FHIR years are 0001-9999. An instant a zone offset puts before year 1 is an open end: ISO 8601 writes
+// year 0 and earlier in a form PostgreSQL does not read. The end of 9999 is year 10000, which it reads.
 const EARLIEST = utc(1, 1, 1);
-const LATEST = utc(10000, 1, 1);
 
 function utc(year: number, month: number, day: number, hour = 0, minute = 0, second = 0, ms = 0): number {
   const date = new Date(Date.UTC(2000, month - 1, day, hour, minute, second, ms));
@@ -29,10 +29,17 @@ function daysInMonth(year: number, month: number): number {
   return new Date(utc(year, month + 1, 1) - 86_400_000).getUTCDate();
 }
 
-function toBound(ms: number): string {
-  if (ms <= EARLIEST) return NEGATIVE_INFINITY;
-  if (ms >= LATEST) return POSITIVE_INFINITY;
-  return new Date(ms).toISOString();
+/** The instant a range bound stands for, in milliseconds since the epoch; ±Infinity for open ends. */
+export function boundToMs(bound: string): number {
+  if (bound === NEGATIVE_INFINITY) return -Infinity;
+  if (bound === POSITIVE_INFINITY) return Infinity;
+  return Date.parse(/^\d{5}-/.test(bound) ? `+0${bound}` : bound);
+}
+
+export function toBound(ms: number): string {
+  if (ms === Infinity) return POSITIVE_INFINITY;
+  if (ms < EARLIEST) return NEGATIVE_INFINITY;
+  return new Date(ms).toISOString().replace(/^\+0*/, ''); // +010000-01-01T... → 10000-01-01T...
 }
 
 /**
@@ -67,7 +74,7 @@ export function parseDateRange(text: string): DateRange | null {
   else if (s === undefined) end = start + 60_000;
   else if (fraction === undefined) end = start + 1000;
   else end = start + 10 ** Math.max(0, 3 - fraction.length); // finer than a millisecond: one millisecond
-  return { low: toBound(start), high: toBound(end) };
+  return { low: toBound(start), high: toBound(Math.max(end, EARLIEST)) };
 }
 
 /** A Period: from the start of its start to the end of its end; a missing end is open. */

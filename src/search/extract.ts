@@ -11,12 +11,15 @@ export interface StringRow { code: string; value: string; raw: string }
 export interface TokenRow { code: string; system: string | null; value: string }
 export interface ReferenceRow { code: string; target_type: string | null; target_id: string | null; url: string | null }
 export interface DateRow extends DateRange { code: string }
+/** `low` and `high` are decimal strings, or ±Infinity for an open end of a Range. */
+export interface QuantityRow { code: string; system: string | null; unit_code: string | null; unit: string | null; low: string; high: string }
 
 export interface IndexRows {
   string: StringRow[];
   token: TokenRow[];
   reference: ReferenceRow[];
   date: DateRow[];
+  quantity: QuantityRow[];
 }
 
 type Evaluator = (resource: unknown) => unknown[];
@@ -91,6 +94,29 @@ function datesOf(type: string, value: unknown): DateRange[] {
   return [];
 }
 
+const QUANTITY_TYPES = new Set(['Quantity', 'Age', 'Duration', 'Count', 'Distance', 'SimpleQuantity', 'MoneyQuantity']);
+
+function quantitiesOf(type: string, value: unknown): Omit<QuantityRow, 'code'>[] {
+  const json = value as Json;
+  const unitOf = (q: Json) => ({
+    system: typeof q.system === 'string' ? q.system : null,
+    unit_code: typeof q.code === 'string' ? q.code : null,
+    unit: typeof q.unit === 'string' ? q.unit : null,
+  });
+  if (QUANTITY_TYPES.has(type)) {
+    if (typeof json.value !== 'number' || !Number.isFinite(json.value)) return [];
+    return [{ ...unitOf(json), low: String(json.value), high: String(json.value) }];
+  }
+  if (type === 'Range') {
+    const low = (json.low ?? {}) as Json;
+    const high = (json.high ?? {}) as Json;
+    const bound = (q: Json, open: string) => (typeof q.value === 'number' && Number.isFinite(q.value) ? String(q.value) : open);
+    if (bound(low, '') === '' && bound(high, '') === '') return [];
+    return [{ ...unitOf(json.low ? low : high), low: bound(low, '-Infinity'), high: bound(high, 'Infinity') }];
+  }
+  return [];
+}
+
 function referencesOf(type: string, value: unknown): ParsedReference[] {
   if (type === 'Reference') {
     const reference = (value as Json).reference;
@@ -117,6 +143,9 @@ function addRows(rows: IndexRows, parameter: SearchParameter, path: SearchPath, 
       case 'date':
         for (const range of datesOf(type, value)) rows.date.push({ code, ...range });
         break;
+      case 'quantity':
+        for (const quantity of quantitiesOf(type, value)) rows.quantity.push({ code, ...quantity });
+        break;
       case 'reference':
         for (const ref of referencesOf(type, value)) {
           if (path.referenceType && ref.targetType !== path.referenceType) continue;
@@ -141,18 +170,24 @@ function unique<T>(rows: T[]): T[] {
 export function extractIndexRows(resource: Resource): IndexRows {
   // FHIRPath may annotate what it evaluates; the stored resource must stay as written.
   const copy = structuredClone(resource);
-  const rows: IndexRows = { string: [], token: [], reference: [], date: [] };
+  const rows: IndexRows = { string: [], token: [], reference: [], date: [], quantity: [] };
   for (const parameter of searchParametersOf(resource.resourceType).values()) {
     for (const path of parameter.paths) addRows(rows, parameter, path, evaluate(copy, path));
   }
-  return { string: unique(rows.string), token: unique(rows.token), reference: unique(rows.reference), date: unique(rows.date) };
+  return {
+    string: unique(rows.string),
+    token: unique(rows.token),
+    reference: unique(rows.reference),
+    date: unique(rows.date),
+    quantity: unique(rows.quantity),
+  };
 }
 
 /** The references `resource` makes through the search parameters named in `codes`. */
 export function referencesThrough(resource: Resource, codes: readonly string[]): ReferenceRow[] {
   const parameters = searchParametersOf(resource.resourceType);
   const copy = structuredClone(resource);
-  const rows: IndexRows = { string: [], token: [], reference: [], date: [] };
+  const rows: IndexRows = { string: [], token: [], reference: [], date: [], quantity: [] };
   for (const code of codes) {
     const parameter = parameters.get(code);
     if (parameter?.type !== 'reference') continue;

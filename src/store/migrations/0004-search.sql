@@ -46,3 +46,18 @@ create table search_date (
 );
 create index search_date_resource on search_date (type, id);
 create index search_date_value on search_date (type, code, low, high);
+
+-- Quantities as numeric ranges [low, high]: a Quantity is one point, a Range may be open (±Infinity).
+-- `unit_code` is Quantity.code, `unit` the human-readable Quantity.unit; a search unit may match either.
+create table search_quantity (
+  type       text    not null,
+  id         text    not null,
+  code       text    not null,
+  system     text,
+  unit_code  text,
+  unit       text,
+  low        numeric not null,
+  high       numeric not null
+);
+create index search_quantity_resource on search_quantity (type, id);
+create index search_quantity_value on search_quantity (type, code, low, high);
