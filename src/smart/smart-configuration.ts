@@ -19,7 +19,6 @@ export const SMART_CAPABILITIES = [
   'context-ehr-encounter',
   'context-standalone-patient',
   'permission-offline',
-  'permission-online',
   'permission-patient',
   'permission-user',
   'permission-v1',
@@ -79,4 +78,22 @@ export function smartConfigurationRoutes(app: FastifyInstance, ctx: AppContext):
     reply.header('cache-control', 'public, max-age=300');
     return reply.type('application/json').send(body);
   });
+}
+
+/** The CapabilityStatement's SMART part (App Launch 2.x §"Capability Statement"), for clients that look there. */
+export function smartSecurity(baseUrl: string) {
+  return {
+    service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
+    extension: [
+      {
+        url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
+        extension: [
+          { url: 'authorize', valueUri: `${baseUrl}/auth/authorize` },
+          { url: 'token', valueUri: `${baseUrl}/auth/token` },
+          { url: 'introspect', valueUri: `${baseUrl}/auth/introspect` },
+          { url: 'revoke', valueUri: `${baseUrl}/auth/revoke` },
+        ],
+      },
+    ],
+  };
 }

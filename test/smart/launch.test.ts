@@ -40,7 +40,7 @@ for (const engine of engines()) {
         grant_types: ['authorization_code', 'refresh_token'],
         smart: { launch_uri: 'https://growth.example/launch' },
         auth: { authorization_code: { redirect_uri: CALLBACK, refresh_token: true } },
-        scope: ['launch', 'launch/patient', 'launch/encounter', 'openid', 'fhirUser', 'offline_access', 'patient/*.rs', 'user/*.rs'],
+        scope: ['launch', 'launch/patient', 'launch/encounter', 'openid', 'fhirUser', 'offline_access', 'patient/*.rs', 'patient/Observation.cruds', 'user/*.rs'],
       } as never);
       await smartPolicyFor(server, 'growth-chart');
     });
@@ -153,6 +153,23 @@ for (const engine of engines()) {
       const { body } = await exchange(code);
       const created = await bearer(server, body.access_token, 'POST', '/Observation', { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/pat-a' } });
       assert.equal(created.status, 403);
+    });
+
+    test("a patient-scoped write token writes in its patient's compartment and nowhere else", async () => {
+      const code = await codeFor({ scope: 'launch/patient patient/Observation.cruds' }, PRACTITIONER, 'pat-a');
+      const { body } = await exchange(code);
+      const token = body.access_token as string;
+      const mine = { resourceType: 'Observation', status: 'final', code: { text: 'weight' }, subject: { reference: 'Patient/pat-a' } };
+      const created = await bearer(server, token, 'POST', '/Observation', mine);
+      assert.equal(created.status, 201, created.text);
+      const theirs = await bearer(server, token, 'POST', '/Observation', { ...mine, subject: { reference: 'Patient/pat-b' } });
+      assert.equal(theirs.status, 403, theirs.text);
+      const moved = await bearer(server, token, 'PUT', `/Observation/${created.body.id}`, { ...mine, id: created.body.id, subject: { reference: 'Patient/pat-b' } });
+      assert.equal(moved.status, 403, 'an update may not move a resource out of the compartment');
+      assert.equal((await bearer(server, token, 'PUT', '/Observation/obs-b-lab', { ...mine, id: 'obs-b-lab' })).status, 404);
+      assert.equal((await bearer(server, token, 'DELETE', '/Observation/obs-b-lab')).status, 404);
+      assert.equal((await server.request('GET', '/Observation/obs-b-lab')).body.subject.reference, 'Patient/pat-b', 'untouched');
+      assert.equal((await bearer(server, token, 'DELETE', `/Observation/${created.body.id}`)).status, 200, 'its own may be deleted');
     });
 
     test('a patient user launches on their own record without a picker', async () => {

@@ -37,6 +37,14 @@ for (const engine of engines()) {
       assert.ok(body.token_endpoint_auth_signing_alg_values_supported.includes('ES384'));
     });
 
+    test('the CapabilityStatement names SMART-on-FHIR and the OAuth endpoints', async () => {
+      const { body } = await server.request('GET', '/metadata', { auth: null });
+      const security = body.rest[0].security;
+      assert.equal(security.service[0].coding[0].code, 'SMART-on-FHIR');
+      const uris = security.extension.find((e: { url: string }) => e.url.endsWith('/oauth-uris')).extension;
+      assert.deepEqual(uris.find((e: { url: string }) => e.url === 'token').valueUri, `${server.url}/auth/token`);
+    });
+
     test('any origin may read it (CORS)', async () => {
       const response = await server.request('GET', '/.well-known/smart-configuration', { auth: null, headers: { origin: 'https://app.example' } });
       assert.equal(response.headers.get('access-control-allow-origin'), '*');
