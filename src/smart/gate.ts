@@ -8,6 +8,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Identity } from '../authn/identity.ts';
 import type { AppContext } from '../context.ts';
 import { FhirError, notFound } from '../resources/outcome.ts';
+import { applyResourcePatch } from '../resources/patch.ts';
 import type { Resource, SearchFilter } from '../store/resource-store.ts';
 import { storedVisible, visibilitySearchFilter, visibleUnder } from './compartment.ts';
 import { decide, smartRequestOf, type SmartContext, type SmartRequest, type VisibilityFilter } from './enforce.ts';
@@ -112,6 +113,20 @@ async function checkInstance(ctx: AppContext, request: FastifyRequest, smartRequ
   if (!current || current.deleted) return;
   if (!(await storedVisible(ctx.resources, smartRequest.type, smartRequest.id, filters, baseUrl))) {
     throw notFound(`${smartRequest.type}/${smartRequest.id} not found`);
+  }
+  if (request.method === 'PATCH') {
+    // A patch may move a resource out of the compartment: what it would make must stay visible too. A patch
+    // that does not apply is left for the handler to refuse with its own message.
+    let patched: unknown;
+    try {
+      patched = applyResourcePatch(current.resource, request.body, String(request.headers['content-type'] ?? ''));
+    } catch {
+      return;
+    }
+    const resource = patched as Resource;
+    if (resource && typeof resource === 'object' && !visibleUnder({ ...resource, id: smartRequest.id }, filters, baseUrl)) {
+      throw insufficientScope(`The token's scopes do not allow moving this ${smartRequest.type} outside its patient's compartment or scope`);
+    }
   }
 }
 

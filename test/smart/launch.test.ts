@@ -166,6 +166,13 @@ for (const engine of engines()) {
       assert.equal(theirs.status, 403, theirs.text);
       const moved = await bearer(server, token, 'PUT', `/Observation/${created.body.id}`, { ...mine, id: created.body.id, subject: { reference: 'Patient/pat-b' } });
       assert.equal(moved.status, 403, 'an update may not move a resource out of the compartment');
+      const patched = await server.request('PATCH', `/Observation/${created.body.id}`, {
+        auth: null,
+        headers: { authorization: `Bearer ${token}` },
+        raw: JSON.stringify([{ op: 'replace', path: '/subject/reference', value: 'Patient/pat-b' }]),
+        contentType: 'application/json-patch+json',
+      });
+      assert.equal(patched.status, 403, 'nor may a patch');
       assert.equal((await bearer(server, token, 'PUT', '/Observation/obs-b-lab', { ...mine, id: 'obs-b-lab' })).status, 404);
       assert.equal((await bearer(server, token, 'DELETE', '/Observation/obs-b-lab')).status, 404);
       assert.equal((await server.request('GET', '/Observation/obs-b-lab')).body.subject.reference, 'Patient/pat-b', 'untouched');
