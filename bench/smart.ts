@@ -6,6 +6,7 @@
 // patient token adds the SMART work: its Session's launch context, the scope decision, and the compartment
 // condition on the query. Measured in alternating rounds (ABBA); figures are medians of the rounds.
 import { randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { startTestServer, type TestServer } from '../test/helpers/server.ts';
@@ -109,33 +110,38 @@ async function measure(server: TestServer, token: string): Promise<number> {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-const engine = process.env.DATABASE_URL ? 'postgres' : 'pglite';
-const server = await startTestServer(engine);
-try {
-  await seed(server);
-  const system = await systemToken(server);
-  const patient = await patientToken(server);
-  await check(server, system);
-  await check(server, patient);
-  await measure(server, patient); // warm-up, both
-  await measure(server, system);
-  const patientRuns: number[] = [];
-  const systemRuns: number[] = [];
-  const ratios: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    if (round % 2 === 0) {
-      patientRuns.push(await measure(server, patient));
-      systemRuns.push(await measure(server, system));
-    } else {
-      systemRuns.push(await measure(server, system));
-      patientRuns.push(await measure(server, patient));
+/** Prints both figures and their ratio; exported for bench/run.ts, and run when this file is run alone. */
+export async function run(): Promise<void> {
+  const engine = process.env.DATABASE_URL ? 'postgres' : 'pglite';
+  const server = await startTestServer(engine);
+  try {
+    await seed(server);
+    const system = await systemToken(server);
+    const patient = await patientToken(server);
+    await check(server, system);
+    await check(server, patient);
+    await measure(server, patient); // warm-up, both
+    await measure(server, system);
+    const patientRuns: number[] = [];
+    const systemRuns: number[] = [];
+    const ratios: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      if (round % 2 === 0) {
+        patientRuns.push(await measure(server, patient));
+        systemRuns.push(await measure(server, system));
+      } else {
+        systemRuns.push(await measure(server, system));
+        patientRuns.push(await measure(server, patient));
+      }
+      ratios.push(patientRuns[round] / systemRuns[round]);
     }
-    ratios.push(patientRuns[round] / systemRuns[round]);
+    console.log(`smart bench (${engine}, ${PATIENTS} patients x ${OBSERVATIONS_EACH} Observations, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS}s, median req/s)`);
+    console.log(`  GET ${SEARCH}, patient/*.read token : ${median(patientRuns).toFixed(0)} req/s  (rounds: ${patientRuns.map((r) => r.toFixed(0)).join(', ')})`);
+    console.log(`  GET ${SEARCH}, system/*.read token  : ${median(systemRuns).toFixed(0)} req/s  (rounds: ${systemRuns.map((r) => r.toFixed(0)).join(', ')})`);
+    console.log(`  ratio patient / system (median of rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')}): ${median(ratios).toFixed(3)}`);
+  } finally {
+    await server.close();
   }
-  console.log(`smart bench (${engine}, ${PATIENTS} patients x ${OBSERVATIONS_EACH} Observations, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS}s, median req/s)`);
-  console.log(`  GET ${SEARCH}, patient/*.read token : ${median(patientRuns).toFixed(0)} req/s  (rounds: ${patientRuns.map((r) => r.toFixed(0)).join(', ')})`);
-  console.log(`  GET ${SEARCH}, system/*.read token  : ${median(systemRuns).toFixed(0)} req/s  (rounds: ${systemRuns.map((r) => r.toFixed(0)).join(', ')})`);
-  console.log(`  ratio patient / system (median of rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')}): ${median(ratios).toFixed(3)}`);
-} finally {
-  await server.close();
 }
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) await run();
