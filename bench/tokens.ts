@@ -7,7 +7,7 @@
 //   BENCH_ALG=ES256 BENCH_DURATION=10 BENCH_CONNECTIONS=16 npx tsx bench/tokens.ts
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import postgres from 'postgres';
 
@@ -19,7 +19,12 @@ const CLIENT = { id: 'bench', secret: 'bench-secret' };
 const BASIC = `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('base64')}`;
 const FORM = { 'content-type': 'application/x-www-form-urlencoded', authorization: BASIC };
 
-type Load = autocannon.Request & { path: string };
+interface Load {
+  method: 'GET' | 'POST';
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
 
 interface Peer {
   name: string;
@@ -144,7 +149,7 @@ async function load(url: string, request: Load, seconds: number): Promise<{ rps:
     url: `${url}${request.path}`,
     method: request.method,
     headers: request.headers,
-    body: request.body as string | undefined,
+    body: request.body,
     connections,
     duration: seconds,
   });
@@ -159,37 +164,42 @@ async function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-const figures: Record<string, { token: number; read: number; tokenErrors: number; readErrors: number; tokenP99: number; readP99: number }> = {};
-for (const peer of [warden, oidcProvider, bareFastify]) {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const { child, cleanup } = await peer.start(port);
-  try {
-    const requests = await peer.prepare(url);
-    await load(url, requests.token, 2); // warm-up: JIT, caches, connection pools
-    const token = await load(url, requests.token, duration);
-    await load(url, requests.read, 2);
-    const read = await load(url, requests.read, duration);
-    figures[peer.name] = { token: token.rps, read: read.rps, tokenErrors: token.errors, readErrors: read.errors, tokenP99: token.p99, readP99: read.p99 };
-    if (requests.bearer) {
-      await load(url, requests.bearer, 2);
-      const bearer = await load(url, requests.bearer, duration);
-      console.log(`${peer.name.padEnd(22)} Bearer JWT reads/s ${bearer.rps.toFixed(0)} (p99 ${bearer.p99} ms, non-2xx ${bearer.errors}): signature + Session, Client read per request`);
+/** Measures the three servers one after the other and prints the figures and ratios (`npm run bench` calls this). */
+export async function run(): Promise<void> {
+  const figures: Record<string, { token: number; read: number; tokenErrors: number; readErrors: number; tokenP99: number; readP99: number }> = {};
+  for (const peer of [warden, oidcProvider, bareFastify]) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const { child, cleanup } = await peer.start(port);
+    try {
+      const requests = await peer.prepare(url);
+      await load(url, requests.token, 2); // warm-up: JIT, caches, connection pools
+      const token = await load(url, requests.token, duration);
+      await load(url, requests.read, 2);
+      const read = await load(url, requests.read, duration);
+      figures[peer.name] = { token: token.rps, read: read.rps, tokenErrors: token.errors, readErrors: read.errors, tokenP99: token.p99, readP99: read.p99 };
+      if (requests.bearer) {
+        await load(url, requests.bearer, 2);
+        const bearer = await load(url, requests.bearer, duration);
+        console.log(`${peer.name.padEnd(22)} Bearer JWT reads/s ${bearer.rps.toFixed(0)} (p99 ${bearer.p99} ms, non-2xx ${bearer.errors}): signature + Session, Client read per request`);
+      }
+      console.log(`${peer.name.padEnd(22)} tokens/s ${token.rps.toFixed(0).padStart(7)} (p99 ${token.p99} ms, non-2xx ${token.errors})   Basic reads/s ${read.rps.toFixed(0).padStart(7)} (p99 ${read.p99} ms, non-2xx ${read.errors})`);
+    } finally {
+      await stop(child);
+      await cleanup?.();
     }
-    console.log(`${peer.name.padEnd(22)} tokens/s ${token.rps.toFixed(0).padStart(7)} (p99 ${token.p99} ms, non-2xx ${token.errors})   Basic reads/s ${read.rps.toFixed(0).padStart(7)} (p99 ${read.p99} ms, non-2xx ${read.errors})`);
-  } finally {
-    await stop(child);
-    await cleanup?.();
   }
+
+  const w = figures.Warden;
+  const o = figures['oidc-provider'];
+  const b = figures['bare Fastify + jose'];
+  const store = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite (embedded)';
+  console.log(`\nWarden on ${store}; ${alg} JWT access tokens; ${connections} connections, ${duration} s per figure`);
+  console.log('oidc-provider\'s Basic read is its introspection endpoint (client_secret_basic); Warden\'s is GET /Patient/p1; bare Fastify\'s checks the secret and sends JSON');
+  const verdict = (ratio: number, target: number) => `${ratio.toFixed(2)}× (target ≥ ${target}×: ${ratio >= target ? 'met' : 'MISSED'})`;
+  console.log(`client_credentials  Warden / oidc-provider = ${verdict(w.token / o.token, 2)}   Warden / bare Fastify = ${verdict(w.token / b.token, 0.7)}`);
+  console.log(`Basic-auth reads    Warden / oidc-provider = ${verdict(w.read / o.read, 2)}   Warden / bare Fastify = ${verdict(w.read / b.read, 0.7)}`);
+  if ([w, o, b].some((figure) => figure.tokenErrors + figure.readErrors > 0)) console.log('WARNING: some responses were not 2xx; the figures above count them');
 }
 
-const w = figures.Warden;
-const o = figures['oidc-provider'];
-const b = figures['bare Fastify + jose'];
-const store = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite (embedded)';
-console.log(`\nWarden on ${store}; ${alg} JWT access tokens; ${connections} connections, ${duration} s per figure`);
-console.log('oidc-provider\'s Basic read is its introspection endpoint (client_secret_basic); Warden\'s is GET /Patient/p1; bare Fastify\'s checks the secret and sends JSON');
-const verdict = (ratio: number, target: number) => `${ratio.toFixed(2)}× (target ≥ ${target}×: ${ratio >= target ? 'met' : 'MISSED'})`;
-console.log(`client_credentials  Warden / oidc-provider = ${verdict(w.token / o.token, 2)}   Warden / bare Fastify = ${verdict(w.token / b.token, 0.7)}`);
-console.log(`Basic-auth reads    Warden / oidc-provider = ${verdict(w.read / o.read, 2)}   Warden / bare Fastify = ${verdict(w.read / b.read, 0.7)}`);
-if ([w, o, b].some((figure) => figure.tokenErrors + figure.readErrors > 0)) console.log('WARNING: some responses were not 2xx; the figures above count them');
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await run();
