@@ -4,6 +4,7 @@
 //   DATABASE_URL=postgres://... npx tsx bench/access.ts   (PostgreSQL; a fresh database per server)
 // The two servers run side by side and are measured in alternating rounds, so drift on a shared machine
 // lands on both; each figure is the median of its rounds, the ratio the median of the rounds' ratios. The time of the decision alone is printed too.
+import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import { decide } from '../src/access/decide.ts';
 import { sqlRunner } from '../src/access/sql-runner.ts';
@@ -90,38 +91,43 @@ async function decisionMicros(server: TestServer): Promise<number> {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-const engine = process.env.DATABASE_URL ? 'postgres' : 'pglite';
-const many = await setUp(engine, hundredPolicies());
-const single = await setUp(engine, [{ id: 'allow-bench', engine: 'allow', link: [{ resourceType: 'Client', id: client.id }] }]);
-try {
-  await measure(many); // warm-up, both
-  await measure(single);
-  const manyRuns: number[] = [];
-  const singleRuns: number[] = [];
-  const ratios: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    // ABBA order: whichever goes second in a round gains from a load that is falling, so they take turns.
-    if (round % 2 === 0) {
-      manyRuns.push(await measure(many));
-      singleRuns.push(await measure(single));
-    } else {
-      singleRuns.push(await measure(single));
-      manyRuns.push(await measure(many));
+/** `npm run bench` calls this (add it to bench/run.ts); `npx tsx bench/access.ts` runs it alone. */
+export async function run(): Promise<void> {
+  const engine = process.env.DATABASE_URL ? 'postgres' : 'pglite';
+  const many = await setUp(engine, hundredPolicies());
+  const single = await setUp(engine, [{ id: 'allow-bench', engine: 'allow', link: [{ resourceType: 'Client', id: client.id }] }]);
+  try {
+    await measure(many); // warm-up, both
+    await measure(single);
+    const manyRuns: number[] = [];
+    const singleRuns: number[] = [];
+    const ratios: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      // ABBA order: whichever goes second in a round gains from a load that is falling, so they take turns.
+      if (round % 2 === 0) {
+        manyRuns.push(await measure(many));
+        singleRuns.push(await measure(single));
+      } else {
+        singleRuns.push(await measure(single));
+        manyRuns.push(await measure(many));
+      }
+      ratios.push(manyRuns[round] / singleRuns[round]);
     }
-    ratios.push(manyRuns[round] / singleRuns[round]);
+    const withMany = median(manyRuns);
+    const withSingle = median(singleRuns);
+    // The median of the rounds' own ratios: each compares two runs made seconds apart, under the same load.
+    const ratio = median(ratios);
+    const microsMany = await decisionMicros(many);
+    const microsSingle = await decisionMicros(single);
+    console.log(`access bench (${engine}, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS}s, median req/s)`);
+    console.log(`  GET /Patient/{id}, 100 policies in store : ${withMany.toFixed(0)} req/s  (rounds: ${manyRuns.map((r) => r.toFixed(0)).join(', ')})`);
+    console.log(`  GET /Patient/{id}, single allow policy   : ${withSingle.toFixed(0)} req/s  (rounds: ${singleRuns.map((r) => r.toFixed(0)).join(', ')})`);
+    console.log(`  ratio 100 / 1 (median of rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')}): ${ratio.toFixed(3)} (target >= 0.9) ${ratio >= 0.9 ? 'PASS' : 'FAIL'}`);
+    console.log(`  the decision alone: ${microsMany.toFixed(1)} us with 100 policies, ${microsSingle.toFixed(1)} us with one`);
+  } finally {
+    await many.close();
+    await single.close();
   }
-  const withMany = median(manyRuns);
-  const withSingle = median(singleRuns);
-  // The median of the rounds' own ratios: each compares two runs made seconds apart, under the same load.
-  const ratio = median(ratios);
-  const microsMany = await decisionMicros(many);
-  const microsSingle = await decisionMicros(single);
-  console.log(`access bench (${engine}, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS}s, median req/s)`);
-  console.log(`  GET /Patient/{id}, 100 policies in store : ${withMany.toFixed(0)} req/s  (rounds: ${manyRuns.map((r) => r.toFixed(0)).join(', ')})`);
-  console.log(`  GET /Patient/{id}, single allow policy   : ${withSingle.toFixed(0)} req/s  (rounds: ${singleRuns.map((r) => r.toFixed(0)).join(', ')})`);
-  console.log(`  ratio 100 / 1 (median of rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')}): ${ratio.toFixed(3)} (target >= 0.9) ${ratio >= 0.9 ? 'PASS' : 'FAIL'}`);
-  console.log(`  the decision alone: ${microsMany.toFixed(1)} us with 100 policies, ${microsSingle.toFixed(1)} us with one`);
-} finally {
-  await many.close();
-  await single.close();
 }
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await run();
