@@ -162,6 +162,22 @@ for (const engine of engines()) {
       await errorAtClient(q({ ...base, scope: 'openid "quoted"', redirect_uri: 'https://spa.example/callback' }), 'https://spa.example/callback', 'invalid_scope');
     });
 
+    test('a client with a scope list: another scope is invalid_scope, no scope means the whole list', async () => {
+      const put = await server.request('PUT', '/Client/limited', {
+        body: { resourceType: 'Client', id: 'limited', secret: 's', grant_types: ['authorization_code'], scope: ['openid', 'profile'], redirect_uri: 'https://limited.example/cb' },
+      });
+      assert.ok(put.status < 300, put.text);
+      const request = { client_id: 'limited', response_type: 'code', state: 's', redirect_uri: 'https://limited.example/cb' };
+      const params = await errorAtClient(q({ ...request, scope: 'openid email' }), 'https://limited.example/cb', 'invalid_scope');
+      assert.match(params.get('error_description')!, /"email" is not allowed/);
+      const browser = new CookieBrowser(server.url);
+      const login = await signIn(browser, q(request));
+      const consent = await browser.get(login.location!);
+      assert.equal(consent.status, 200);
+      assert.match(consent.text, /<code>openid<\/code>/);
+      assert.match(consent.text, /<code>profile<\/code>/);
+    });
+
     test('prompt=none without a signed-in user is login_required', async () => {
       await errorAtClient(q({ ...base, prompt: 'none', redirect_uri: 'https://spa.example/callback' }), 'https://spa.example/callback', 'login_required');
     });
