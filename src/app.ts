@@ -6,7 +6,7 @@ import type { AppContext } from './context.ts';
 import { setHashConcurrency } from './iam/password-hash.ts';
 import { ensureRootClient } from './iam/root-client.ts';
 import { buildServer } from './server.ts';
-import { openDatabase } from './store/database.ts';
+import { openDatabase, type Database } from './store/database.ts';
 import { migrate } from './store/migrations.ts';
 import { ResourceStore } from './store/resource-store.ts';
 
@@ -17,9 +17,10 @@ export interface App {
   close(): Promise<void>;
 }
 
-export async function startApp(config: Config, options: { logger?: boolean } = {}): Promise<App> {
+/** `options.database` is an already opened store to use instead of the one the config names (tests). */
+export async function startApp(config: Config, options: { logger?: boolean; database?: Database } = {}): Promise<App> {
   setHashConcurrency(config.hashConcurrency);
-  const db = await openDatabase(config);
+  const db = options.database ?? (await openDatabase(config));
   try {
     await migrate(db);
     const resources = new ResourceStore(db);

@@ -30,6 +30,17 @@ export interface Config {
   tokenSigningAlg: 'RS256' | 'ES256';
   /** Failed authentications allowed per identity, and per address, in one throttle window. */
   throttle: { identityLimit: number; addressLimit: number; windowSeconds: number };
+  /** Trust in tokens issued by other identity providers, configured by TokenIntrospector resources. */
+  externalTokens: ExternalTokensConfig;
+}
+
+export interface ExternalTokensConfig {
+  /** Longest wait for a JWKS or introspection endpoint; past it the token is refused with 401. */
+  timeoutMs: number;
+  /** Clock difference tolerated on `exp`, `nbf` and `iat` of external tokens. */
+  clockSkewSeconds: number;
+  /** An unknown `kid` refetches a JWKS at most once per this interval, so random kids cannot flood the provider. */
+  jwksRefetchIntervalSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -39,8 +50,9 @@ export class ConfigError extends Error {}
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
+  // Decimal digits only: Number() would also take " " (as 0), "0x50" and "1e3".
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
     throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
   }
   return value;
@@ -89,6 +101,11 @@ export function loadConfig(env: Env = process.env): Config {
       identityLimit: integer(env, 'WARDEN_AUTH_FAILURES_PER_IDENTITY', 10, 1, 1_000_000),
       addressLimit: integer(env, 'WARDEN_AUTH_FAILURES_PER_ADDRESS', 100, 1, 1_000_000),
       windowSeconds: integer(env, 'WARDEN_AUTH_FAILURE_WINDOW', 900, 1, 86_400),
+    },
+    externalTokens: {
+      timeoutMs: integer(env, 'WARDEN_EXTERNAL_TOKEN_TIMEOUT_MS', 2000, 100, 30_000),
+      clockSkewSeconds: integer(env, 'WARDEN_EXTERNAL_TOKEN_CLOCK_SKEW', 30, 0, 300),
+      jwksRefetchIntervalSeconds: integer(env, 'WARDEN_JWKS_REFETCH_INTERVAL', 30, 0, 3600),
     },
   };
 }

@@ -5,11 +5,12 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { authorizer, refreshAfterWrite } from './access/authorize.ts';
 import { explainRoutes } from './access/explain.ts';
 import { authenticator } from './authn/authenticate.ts';
+import { invalidateIntrospectorsAfterWrite } from './authn/external/bearer-hook.ts';
 import { authServices } from './authn/services.ts';
 import type { AppContext } from './context.ts';
 import { healthRoutes } from './health.ts';
 import { registerBodyParsers } from './http/body-parsers.ts';
-import { registerErrorHandlers } from './http/errors.ts';
+import { frameworkErrorHandler, registerErrorHandlers } from './http/errors.ts';
 import { loggerOptions, requestId } from './log.ts';
 import { browserRoutes } from './pages/routes.ts';
 import { oauthRoutes } from './oauth/routes.ts';
@@ -28,6 +29,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
     genReqId: requestId,
     trustProxy: false,
     routerOptions: { maxParamLength: 200 },
+    frameworkErrors: frameworkErrorHandler(config.bodyLimit),
   });
   app.decorateRequest('identity', null);
   app.addHook('onSend', async (request, reply) => {
@@ -50,14 +52,15 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   app.addHook('preHandler', authorizer(ctx));
   app.addHook('preHandler', smartVisibilityGate(ctx));
   app.addHook('onSend', refreshAfterWrite(ctx));
+  app.addHook('onSend', invalidateIntrospectorsAfterWrite(ctx));
 
   healthRoutes(app, ctx);
   smartConfigurationRoutes(app, ctx);
   launchRoutes(app, ctx);
+  explainRoutes(app, ctx);
   // The signing keys are loaded (or made, on a new database) before the server takes any request.
   await authServices(ctx).ready;
   await app.register(oauthRoutes, { ctx });
-  explainRoutes(app, ctx);
   resourceRoutes(app, ctx, VERSION);
   await browserRoutes(app, ctx);
   return app;

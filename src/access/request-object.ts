@@ -19,6 +19,8 @@ export interface RequestObject {
   client?: Record<string, unknown>;
   session?: Record<string, unknown>;
   jwt?: Record<string, unknown>;
+  /** The RFC 7662 introspection answer for an external opaque token. */
+  token?: Record<string, unknown>;
   scopes?: string[];
   operation?: { id: string };
 }
@@ -146,6 +148,7 @@ export function buildRequestObject(described: RequestDescription): RequestObject
   if (identity?.client) object.client = withoutSecrets(identity.client);
   if (identity?.session) object.session = withoutSecrets(identity.session);
   if (identity?.jwt) object.jwt = identity.jwt;
+  if (identity?.introspection) object.token = identity.introspection;
   if (identity?.scopes) object.scopes = identity.scopes;
   const operation = operationOf(described.method, route);
   if (operation) object.operation = operation;

@@ -4,11 +4,14 @@ import type { AppContext } from '../context.ts';
 import { unauthorized } from '../resources/outcome.ts';
 import { BASIC_CHALLENGE } from './basic.ts';
 import { BEARER_CHALLENGE } from './bearer.ts';
+import { withExternalTokens } from './external/bearer-hook.ts';
 import './identity.ts';
 import { authServices } from './services.ts';
 
 export function authenticator(ctx: AppContext) {
-  const { basic, bearer } = authServices(ctx);
+  const { basic, bearer: own, accessTokens } = authServices(ctx);
+  // Warden's own tokens first; a token Warden did not issue is tried against the TokenIntrospectors.
+  const bearer = withExternalTokens(ctx, own, accessTokens);
   return async function authenticate(request: FastifyRequest): Promise<void> {
     request.identity = null;
     if (request.routeOptions.config.public) return;
@@ -20,7 +23,7 @@ export function authenticator(ctx: AppContext) {
       return;
     }
     if (/^bearer$/i.test(scheme)) {
-      request.identity = await bearer.authenticate(credentials);
+      request.identity = await bearer.authenticate(credentials, request.log);
       return;
     }
     throw unauthorized(`Unsupported authorization scheme "${scheme.slice(0, 20)}": use Basic or Bearer`, `${BASIC_CHALLENGE}, ${BEARER_CHALLENGE}`);

@@ -12,6 +12,8 @@ export interface Identity {
   session?: Resource;
   /** Claims of the JWT used, Warden's own or an external provider's. */
   jwt?: Record<string, unknown>;
+  /** The RFC 7662 answer for an external opaque token; policies see it as `token`. */
+  introspection?: Record<string, unknown>;
   /** Scopes granted to the token used, when it was a token. */
   scopes?: string[];
 }

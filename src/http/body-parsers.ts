@@ -3,14 +3,27 @@ import type { FastifyInstance } from 'fastify';
 import { parse as parseYaml } from 'yaml';
 import { badRequest } from '../resources/outcome.ts';
 
-/** Throws if objects and arrays nest deeper than `limit`. Iterative, so hostile input cannot overflow the stack. */
+/** U+0000, or half of a surrogate pair without the other half: PostgreSQL's jsonb refuses both. */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const unstorable = () =>
+  badRequest('Request body has a U+0000 (NUL) character or an unpaired surrogate (\\uD800-\\uDFFF) in a string or key, which cannot be stored', 'value');
+
+/**
+ * Throws if objects and arrays nest deeper than `limit`, or if a string holds what PostgreSQL's jsonb
+ * refuses (which would otherwise surface as a 500 at write time). Iterative, so hostile input cannot
+ * overflow the stack.
+ */
 export function assertDepth(value: unknown, limit: number): void {
   const stack: [unknown, number][] = [[value, 1]];
   while (stack.length > 0) {
     const [node, depth] = stack.pop()!;
+    if (typeof node === 'string' && UNSTORABLE.test(node)) throw unstorable();
     if (node === null || typeof node !== 'object') continue;
     if (depth > limit) throw badRequest(`Request body nests deeper than ${limit} levels`, 'structure');
-    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+    for (const [key, child] of Object.entries(node)) {
+      if (UNSTORABLE.test(key)) throw unstorable();
+      stack.push([child, depth + 1]);
+    }
   }
 }
 
@@ -26,6 +39,10 @@ export function parseJsonBody(text: string, maxDepth: number): unknown {
   return value;
 }
 
+/** The yaml library composes recursively: a deep enough document overflows the stack before assertDepth runs. */
+const isStackOverflow = (error: unknown) =>
+  error instanceof RangeError || /maximum call stack size exceeded/i.test(String((error as Error)?.message));
+
 export function parseYamlBody(text: string, maxDepth: number): unknown {
   if (text.trim() === '') return undefined;
   let value: unknown;
@@ -33,8 +50,8 @@ export function parseYamlBody(text: string, maxDepth: number): unknown {
     // The core schema gives plain JSON values; anchors and aliases are bounded by the library (maxAliasCount).
     value = parseYaml(text, { schema: 'core', uniqueKeys: true, prettyErrors: false });
   } catch (error) {
-    const message = error instanceof RangeError ? 'document nests too deeply' : (error as Error).message.split('\n')[0];
-    throw badRequest(`Malformed YAML: ${message}`, 'structure');
+    if (isStackOverflow(error)) throw badRequest(`Request body nests deeper than ${maxDepth} levels`, 'structure');
+    throw badRequest(`Malformed YAML: ${(error as Error).message.split('\n')[0]}`, 'structure');
   }
   assertDepth(value, maxDepth);
   return value;
@@ -52,7 +69,8 @@ export const YAML_TYPES = ['text/yaml', 'application/yaml', 'application/x-yaml'
 export function registerBodyParsers(app: FastifyInstance, maxDepth: number): void {
   app.removeAllContentTypeParsers();
   const asText = { parseAs: 'string' as const };
-  app.addContentTypeParser(/^application\/([a-z0-9.+-]+\+)?json$/, asText, (_request, body, done) => {
+  // Fastify tests a RegExp against the whole header, parameters included ("application/fhir+json; charset=utf-8").
+  app.addContentTypeParser(/^application\/([a-z0-9.+-]+\+)?json(\s*;.*)?$/, asText, (_request, body, done) => {
     try {
       done(null, parseJsonBody(body as string, maxDepth));
     } catch (error) {

@@ -1,5 +1,5 @@
 // Every failure leaves as a FHIR OperationOutcome with a precise message; a 500 never carries internals.
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FhirError, badRequest, notFound, payloadTooLarge, unsupportedMediaType } from '../resources/outcome.ts';
 import { sendResource } from './reply-format.ts';
 
@@ -12,11 +12,26 @@ function fromFastify(error: FastifyError, bodyLimit: number): FhirError | null {
       return unsupportedMediaType('Unsupported Content-Type: send application/fhir+json, application/json, text/yaml or application/x-www-form-urlencoded');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return badRequest('Content-Length does not match the body', 'structure');
+    case 'FST_ERR_BAD_URL':
+      return badRequest('Malformed URL: a path segment is not valid percent-encoding', 'structure');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new FhirError(414, 'too-long', 'A path segment is too long');
   }
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
     return new FhirError(error.statusCode, 'invalid', error.message);
   }
   return null;
+}
+
+/**
+ * Errors the router raises before any route or error handler runs (a URL that does not decode, a path
+ * segment over maxParamLength). Passed to Fastify as `frameworkErrors`, so they too answer an OperationOutcome.
+ */
+export function frameworkErrorHandler(bodyLimit: number) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const known = fromFastify(error, bodyLimit) ?? badRequest('Malformed request', 'structure');
+    return sendResource(request, reply, known.status, known.outcome);
+  };
 }
 
 export function registerErrorHandlers(app: FastifyInstance, bodyLimit: number): void {

@@ -3,6 +3,7 @@ import { prepareAccessPolicy } from '../access/write-rule.ts';
 import type { Database } from '../store/database.ts';
 import type { Resource } from '../store/resource-store.ts';
 import { prepareClient } from './client.ts';
+import { prepareTokenIntrospector } from './token-introspector.ts';
 import { prepareUser } from './user.ts';
 
 /** `db`, when given, lets a rule check what only the database can (an AccessPolicy's SQL). */
@@ -12,6 +13,7 @@ const rules: Record<string, WriteRule> = {
   Client: prepareClient,
   User: prepareUser,
   AccessPolicy: prepareAccessPolicy,
+  TokenIntrospector: prepareTokenIntrospector,
 };
 
 export async function applyWriteRules(resource: Resource, db?: Database): Promise<Resource> {

@@ -8,7 +8,7 @@ import { sendResource } from '../http/reply-format.ts';
 import { VersionConflict, type Resource, type Version } from '../store/resource-store.ts';
 import { conflict, gone, notFound, preconditionFailed } from './outcome.ts';
 import { applyResourcePatch } from './patch.ts';
-import { checkId, checkResourceBody, checkType, ifMatchVersion } from './validate.ts';
+import { checkId, checkResourceBody, checkResourceMediaType, checkType, ifMatchVersion } from './validate.ts';
 
 type InstanceParams = { type: string; id: string };
 const MAX_ATTEMPTS = 50;
@@ -71,6 +71,7 @@ export function crudHandlers(ctx: AppContext) {
   return {
     async create(request: FastifyRequest<{ Params: { type: string } }>, reply: FastifyReply) {
       const type = checkType(request.params.type);
+      checkResourceMediaType(request.headers['content-type']);
       const resource = await applyWriteRules(checkResourceBody(request.body, type), ctx.db);
       const { version } = await commit(ctx, type, resource.id, undefined, async (current) => {
         if (current && !current.deleted) throw conflict(`${type}/${resource.id} already exists; use PUT to update it`);
@@ -89,6 +90,7 @@ export function crudHandlers(ctx: AppContext) {
     async update(request: FastifyRequest<{ Params: InstanceParams }>, reply: FastifyReply) {
       const type = checkType(request.params.type);
       const id = checkId(request.params.id);
+      checkResourceMediaType(request.headers['content-type']);
       const resource = await applyWriteRules(checkResourceBody(request.body, type, id), ctx.db);
       const ifMatch = ifMatchVersion(request.headers['if-match']);
       const { version, created } = await commit(ctx, type, id, ifMatch, async () => resource);
@@ -99,6 +101,7 @@ export function crudHandlers(ctx: AppContext) {
       const type = checkType(request.params.type);
       const id = checkId(request.params.id);
       const ifMatch = ifMatchVersion(request.headers['if-match']);
+      checkResourceMediaType(request.headers['content-type']);
       const contentType = String(request.headers['content-type'] ?? '');
       const { version } = await commit(ctx, type, id, ifMatch, async (current) => {
         const { meta: _meta, ...body } = existing(current, type, id).resource;

@@ -60,7 +60,8 @@ export function searchHandler(ctx: AppContext) {
     search.filters = [...(search.filters ?? []), ...smartSearchFilters(request, type, ctx.config.baseUrl)];
     // One row more than the page tells whether a next page exists without counting.
     const { resources, total } = await ctx.resources.search(type, { ...search, count: search.count + 1 });
-    const hasNext = resources.length > search.count;
+    // _count=0 asks only for the total: there is no next page of nothing.
+    const hasNext = search.count > 0 && resources.length > search.count;
     const params = new URLSearchParams();
     for (const [name, value] of Object.entries(request.query)) {
       if (name !== '_page' && name !== '_count') for (const item of [value ?? ''].flat()) params.append(name, item);

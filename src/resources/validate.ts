@@ -1,7 +1,7 @@
 // Checks on the parts of a resource request the server relies on: type, id, body shape, version preconditions.
 import { randomUUID } from 'node:crypto';
 import type { Resource } from '../store/resource-store.ts';
-import { badRequest, notFound } from './outcome.ts';
+import { badRequest, notFound, unsupportedMediaType } from './outcome.ts';
 import { RESOURCE_TYPES } from './resource-types.ts';
 
 const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
@@ -16,6 +16,16 @@ export function checkId(id: string): string {
     throw badRequest(`Invalid id "${id.slice(0, 80)}": an id is 1 to 64 characters of A-Z, a-z, 0-9, "-" and "."`, 'value', ['id']);
   }
   return id;
+}
+
+/**
+ * A resource is sent as JSON or YAML. The server also parses forms (for /auth/*), but a form's flat
+ * strings are never a resource, so one sent here is refused rather than stored.
+ */
+export function checkResourceMediaType(contentType: string | undefined): void {
+  if (contentType !== undefined && /^application\/x-www-form-urlencoded/i.test(contentType.trim())) {
+    throw unsupportedMediaType('A resource is sent as JSON (application/fhir+json) or YAML (text/yaml), not as a form');
+  }
 }
 
 /**

@@ -3,9 +3,10 @@ import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import type { Database, Queryable, Row } from './database.ts';
 
-export async function openPglite(dataDir: string): Promise<Database> {
+/** Opens the store in `dataDir`; an in-memory store may start as a copy of `seed`, a dump made by `dumpPglite`. */
+export async function openPglite(dataDir: string, seed?: Blob): Promise<Database> {
   if (dataDir !== 'memory://') mkdirSync(dataDir, { recursive: true });
-  const db = await PGlite.create(dataDir === 'memory://' ? undefined : dataDir);
+  const db = dataDir === 'memory://' ? await PGlite.create({ loadDataDir: seed }) : await PGlite.create(dataDir);
 
   const queryable = (q: Pick<PGlite, 'query' | 'exec'>): Queryable => ({
     async query<T extends Row>(text: string, params: unknown[] = []) {
@@ -16,7 +17,7 @@ export async function openPglite(dataDir: string): Promise<Database> {
     },
   });
 
-  return {
+  const database: Database = {
     engine: 'pglite',
     ...queryable(db),
     transaction: (work) => db.transaction((tx) => work(queryable(tx))),
@@ -28,4 +29,15 @@ export async function openPglite(dataDir: string): Promise<Database> {
     },
     close: () => db.close(),
   };
+  handles.set(database, db);
+  return database;
+}
+
+const handles = new WeakMap<Database, PGlite>();
+
+/** A copy of an embedded store's files, from which `openPglite` can start a new in-memory store quickly. */
+export async function dumpPglite(database: Database): Promise<Blob> {
+  const db = handles.get(database);
+  if (!db) throw new Error('not an embedded store');
+  return db.dumpDataDir('none');
 }

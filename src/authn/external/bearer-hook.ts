@@ -1,0 +1,56 @@
+// Where external tokens join Bearer authentication. Warden's own tokens keep their own path and errors:
+//   - a JWT whose `iss` is Warden's base URL is Warden's, whatever TokenIntrospectors say;
+//   - a JWT of any other issuer goes to the TokenIntrospectors only;
+//   - an opaque token is Warden's if its store knows it; only one it does not know goes to the opaque
+//     introspectors, so Warden's own (even revoked) tokens are never sent to another provider.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContext } from '../../context.ts';
+import { FhirError } from '../../resources/outcome.ts';
+import type { AccessTokens } from '../../tokens/access-token.ts';
+import type { BearerAuthenticator } from '../bearer.ts';
+import type { Identity } from '../identity.ts';
+import { invalidToken } from './errors.ts';
+import { claimedIssuer, externalTokens } from './external-tokens.ts';
+import type { OperatorLog } from './jwt-verifier.ts';
+
+export function withExternalTokens(ctx: AppContext, own: BearerAuthenticator, accessTokens: AccessTokens) {
+  const external = externalTokens(ctx);
+  const ownIssuer = ctx.config.baseUrl;
+  return {
+    async authenticate(token: string, log?: OperatorLog): Promise<Identity> {
+      const issuer = claimedIssuer(token);
+      if (issuer === ownIssuer) return own.authenticate(token);
+      if (issuer !== null) {
+        const identity = await external.authenticate(token, log);
+        if (!identity) throw invalidToken('The access token was not issued by a trusted issuer');
+        return identity;
+      }
+      try {
+        return await own.authenticate(token);
+      } catch (refusal) {
+        if (!(refusal instanceof FhirError) || refusal.status !== 401) throw refusal;
+        if (await accessTokens.read(token)) throw refusal;
+        const identity = await external.authenticate(token, log);
+        if (!identity) throw refusal;
+        return identity;
+      }
+    },
+  };
+}
+
+const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * After a successful write of a TokenIntrospector, this process forgets its introspectors before answering,
+ * so the writer's next request already meets the change; other processes learn of it by NOTIFY (0007).
+ */
+export function invalidateIntrospectorsAfterWrite(ctx: AppContext) {
+  const external = externalTokens(ctx);
+  return async function invalidate(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+    const type = (request.params as { type?: string } | undefined)?.type;
+    if (type === 'TokenIntrospector' && WRITES.has(request.method) && reply.statusCode < 300) {
+      external.introspectors.invalidate();
+    }
+    return payload;
+  };
+}

@@ -1,0 +1,119 @@
+// Verifies a JWT from another identity provider as strictly as the best resource servers do (RFC 8725):
+//   - the signature, with the introspector's own algorithms only: public-key ones for JWKS and inline keys,
+//     HMAC ones for a secret. `none` is never accepted, and an HMAC token never meets a public key, so the
+//     public key cannot be abused as an HMAC secret (algorithm confusion);
+//   - `kid` only selects among the configured keys; `jku`, `x5u`, `jwk` and `x5c` headers are ignored;
+//   - `exp` required, `exp`/`nbf`/`iat` with a small bounded clock skew; `iss` exact; `aud` when configured.
+import { createSecretKey } from 'node:crypto';
+import { createLocalJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
+import { ASYMMETRIC_ALGS, DEFAULT_CACHE_TTL, HMAC_ALGS, type TokenIntrospector } from '../../iam/token-introspector.ts';
+import { EndpointError } from './bounded-fetch.ts';
+import { invalidToken } from './errors.ts';
+import { RemoteJwks } from './remote-jwks.ts';
+
+export interface JwtVerifierSettings {
+  timeoutMs: number;
+  clockSkewSeconds: number;
+  jwksRefetchIntervalSeconds: number;
+}
+
+type Key = Parameters<typeof jwtVerify>[1];
+
+/** Where failures of the provider's endpoints are reported to operators (a request's pino logger). */
+export interface OperatorLog {
+  warn(details: object, message: string): void;
+}
+
+/** Why a token was refused, in words its holder can act on; no token content beyond claim names. */
+function describe(error: unknown, introspector: TokenIntrospector): string {
+  const name = `TokenIntrospector "${introspector.id}"`;
+  if (error instanceof errors.JWTExpired) return 'The token has expired';
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'nbf') return 'The token is not valid yet (nbf is in the future)';
+    if (error.claim === 'aud') return `The token's audience (aud) is not one accepted by ${name}`;
+    if (error.claim === 'iss') return `The token's issuer does not match ${name}`;
+    if (error.reason === 'missing') return `The token lacks the required "${error.claim}" claim`;
+    return `The token's "${error.claim}" claim is invalid`;
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) return `The token's signature algorithm is not accepted by ${name}`;
+  if (error instanceof errors.JWKSNoMatchingKey) return `No key of ${name} matches the token's kid and alg`;
+  if (error instanceof errors.JWSSignatureVerificationFailed) return `The token's signature does not verify with the keys of ${name}`;
+  if (error instanceof errors.JWTInvalid || error instanceof errors.JWSInvalid) return 'The token is not a well-formed JWT';
+  if (error instanceof errors.JOSENotSupported) return `The token uses a feature ${name} does not accept`;
+  return 'The token could not be verified';
+}
+
+/**
+ * When several configured keys fit the token's header (no kid, or a kid used twice), each is tried; the
+ * token is valid if one of them verifies it.
+ */
+async function verifyWithAnyKey(token: string, getKey: JWTVerifyGetKey | Key, options: JWTVerifyOptions) {
+  try {
+    return await jwtVerify(token, getKey as JWTVerifyGetKey, options);
+  } catch (error) {
+    if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error;
+    for await (const key of error) {
+      try {
+        return await jwtVerify(token, key, options);
+      } catch (inner) {
+        if (!(inner instanceof errors.JWSSignatureVerificationFailed)) throw inner;
+      }
+    }
+    throw new errors.JWSSignatureVerificationFailed();
+  }
+}
+
+export class JwtVerifier {
+  private readonly key: JWTVerifyGetKey | Key;
+  private readonly options: JWTVerifyOptions;
+
+  constructor(
+    readonly introspector: TokenIntrospector,
+    private readonly settings: JwtVerifierSettings,
+  ) {
+    const jwt = introspector.jwt!;
+    const secret = jwt.secret !== undefined;
+    if (introspector.jwks_uri) {
+      const remote = new RemoteJwks(introspector.jwks_uri, {
+        ttlSeconds: introspector.cache_ttl ?? DEFAULT_CACHE_TTL,
+        timeoutMs: settings.timeoutMs,
+        refetchIntervalSeconds: settings.jwksRefetchIntervalSeconds,
+      });
+      this.key = remote.getKey;
+    } else if (secret) {
+      this.key = createSecretKey(Buffer.from(jwt.secret!, 'utf8'));
+    } else {
+      this.key = createLocalJWKSet({ keys: jwt.keys! });
+    }
+    this.options = {
+      algorithms: secret ? HMAC_ALGS : ASYMMETRIC_ALGS,
+      issuer: jwt.iss,
+      ...(jwt.aud !== undefined && { audience: jwt.aud }),
+      clockTolerance: settings.clockSkewSeconds,
+      requiredClaims: ['exp'],
+    };
+  }
+
+  get issuer(): string {
+    return this.introspector.jwt!.iss;
+  }
+
+  /** The verified claims, or a 401 saying why not. */
+  async verify(token: string, log?: OperatorLog): Promise<JWTPayload> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await verifyWithAnyKey(token, this.key, this.options));
+    } catch (error) {
+      if (error instanceof EndpointError) {
+        log?.warn({ tokenIntrospector: this.introspector.id }, `jwks_uri ${error.message}`);
+        throw invalidToken(`The keys of TokenIntrospector "${this.introspector.id}" could not be fetched`);
+      }
+      throw invalidToken(describe(error, this.introspector));
+    }
+    // jose checks iat only against a maximum age; a token issued in the future is as suspect as an early nbf.
+    if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + this.settings.clockSkewSeconds) {
+      throw invalidToken('The token was issued in the future (iat)');
+    }
+    return payload;
+  }
+}

@@ -1,0 +1,150 @@
+// TokenIntrospector: trust in access tokens issued by another identity provider, in Aidbox's shape.
+//   type jwt:    tokens whose `iss` equals `jwt.iss`, verified with keys from `jwks_uri`, inline `jwt.keys`,
+//                or the HMAC secret `jwt.secret` (exactly one of the three);
+//   type opaque: tokens sent to `introspection_endpoint.url` (RFC 7662) with its `authorization` header.
+// A malformed introspector is refused at write time, so a bad one can never weaken verification later.
+import { importJWK, type JWK } from 'jose';
+import { unprocessable } from '../resources/outcome.ts';
+import type { Resource } from '../store/resource-store.ts';
+import { compileResourceSchema } from './schema.ts';
+
+/** Signature algorithms accepted with public keys (JWKS or inline keys). Never `none`, never HMAC. */
+export const ASYMMETRIC_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+/** Signature algorithms accepted with `jwt.secret`. Never a public-key algorithm. */
+export const HMAC_ALGS = ['HS256', 'HS384', 'HS512'];
+/** RFC 7518 §3.2: an HMAC key at least as long as the hash output; 32 bytes for HS256. */
+const MIN_SECRET_BYTES = 32;
+const MAX_CACHE_TTL = 86_400;
+export const DEFAULT_CACHE_TTL = 300;
+
+export interface TokenIntrospector extends Resource {
+  resourceType: 'TokenIntrospector';
+  type: 'jwt' | 'opaque';
+  jwks_uri?: string;
+  jwt?: { iss: string; aud?: string | string[]; keys?: JWK[]; secret?: string };
+  introspection_endpoint?: { url: string; authorization?: string };
+  /** Seconds that fetched keys and introspection answers are trusted. */
+  cache_ttl?: number;
+  /** Create the User named by `box_user`/`sub` when it does not exist yet (just-in-time provisioning). */
+  create_user?: boolean;
+  identity_provider?: { id?: string; resourceType?: string };
+}
+
+const nonEmpty = { type: 'string', minLength: 1 };
+
+const validateShape = compileResourceSchema({
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    resourceType: { const: 'TokenIntrospector' },
+    id: { type: 'string' },
+    meta: { type: 'object' },
+    description: { type: 'string' },
+    type: { enum: ['jwt', 'opaque'] },
+    jwks_uri: nonEmpty,
+    jwt: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        iss: nonEmpty,
+        aud: { anyOf: [nonEmpty, { type: 'array', minItems: 1, items: nonEmpty }] },
+        keys: { type: 'array', minItems: 1, items: { type: 'object', required: ['kty'], properties: { kty: { type: 'string' } } } },
+        secret: nonEmpty,
+      },
+    },
+    introspection_endpoint: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['url'],
+      properties: { url: nonEmpty, authorization: nonEmpty },
+    },
+    cache_ttl: { type: 'integer', minimum: 0, maximum: MAX_CACHE_TTL },
+    create_user: { type: 'boolean' },
+    identity_provider: {
+      type: 'object',
+      properties: { id: { type: 'string' }, resourceType: { type: 'string' } },
+    },
+  },
+});
+
+const invalid = (field: string, message: string) =>
+  unprocessable(`TokenIntrospector.${field} ${message}`, [`TokenIntrospector.${field}`]);
+
+/**
+ * Keys and tokens travel to these URLs, so they must be https; plain http is allowed only to this machine,
+ * for a provider running beside Warden (and for tests).
+ */
+export function checkEndpointUrl(field: string, raw: string): void {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw invalid(field, `must be an absolute URL, got "${raw.slice(0, 100)}"`);
+  }
+  if (url.username || url.password) throw invalid(field, 'must not carry credentials in the URL');
+  if (url.protocol === 'https:') return;
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol === 'http:' && loopback) return;
+  throw invalid(field, 'must be an https URL (plain http is allowed only to localhost)');
+}
+
+async function checkKey(jwk: JWK, index: number): Promise<void> {
+  const field = `jwt.keys.${index}`;
+  if (!['RSA', 'EC', 'OKP'].includes(String(jwk.kty))) {
+    throw invalid(`${field}.kty`, `must be RSA, EC or OKP (a public key); symmetric keys go in jwt.secret`);
+  }
+  if ('d' in jwk || 'p' in jwk || 'q' in jwk) throw invalid(field, 'is a private key: give only the public key');
+  if (jwk.use !== undefined && jwk.use !== 'sig') throw invalid(`${field}.use`, 'must be "sig"');
+  if (jwk.alg !== undefined && !ASYMMETRIC_ALGS.includes(jwk.alg)) {
+    throw invalid(`${field}.alg`, `must be one of ${ASYMMETRIC_ALGS.join(', ')}`);
+  }
+  try {
+    // The algorithm only tells jose which key type to expect; any asymmetric one of the right family will do.
+    const alg = jwk.alg ?? (jwk.kty === 'RSA' ? 'RS256' : jwk.kty === 'OKP' ? 'EdDSA' : { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' }[String(jwk.crv)] ?? 'ES256');
+    await importJWK(jwk, alg);
+  } catch (error) {
+    throw invalid(field, `is not a usable public key: ${(error as Error).message}`);
+  }
+}
+
+function checkJwt(introspector: TokenIntrospector): Promise<void> | void {
+  const { jwt, jwks_uri } = introspector;
+  if (introspector.introspection_endpoint) {
+    throw invalid('introspection_endpoint', 'belongs to type "opaque"; a "jwt" introspector verifies signatures itself');
+  }
+  if (!jwt?.iss) throw invalid('jwt.iss', 'is required for type "jwt": tokens are matched to introspectors by issuer');
+  const sources = [jwks_uri !== undefined && 'jwks_uri', jwt.keys !== undefined && 'jwt.keys', jwt.secret !== undefined && 'jwt.secret'].filter(Boolean);
+  if (sources.length !== 1) {
+    // One key source each, so an HMAC secret and public keys never meet (no HS/RS algorithm confusion).
+    throw invalid(
+      sources.length === 0 ? 'jwt' : String(sources[1]),
+      sources.length === 0 ? 'needs one key source: jwks_uri, jwt.keys or jwt.secret' : `cannot be combined with ${sources[0]}: give exactly one key source`,
+    );
+  }
+  if (jwks_uri !== undefined) return checkEndpointUrl('jwks_uri', jwks_uri);
+  if (jwt.secret !== undefined && Buffer.byteLength(jwt.secret, 'utf8') < MIN_SECRET_BYTES) {
+    throw invalid('jwt.secret', `must be at least ${MIN_SECRET_BYTES} bytes long (RFC 7518 §3.2)`);
+  }
+  if (jwt.keys) return Promise.all(jwt.keys.map(checkKey)).then(() => undefined);
+}
+
+function checkOpaque(introspector: TokenIntrospector): void {
+  for (const field of ['jwt', 'jwks_uri'] as const) {
+    if (introspector[field] !== undefined) throw invalid(field, 'belongs to type "jwt"; an "opaque" introspector asks its introspection_endpoint');
+  }
+  const endpoint = introspector.introspection_endpoint;
+  if (!endpoint) throw invalid('introspection_endpoint', 'is required for type "opaque"');
+  checkEndpointUrl('introspection_endpoint.url', endpoint.url);
+  if (endpoint.authorization !== undefined && /[\r\n]/.test(endpoint.authorization)) {
+    throw invalid('introspection_endpoint.authorization', 'must be a single header value');
+  }
+}
+
+export async function prepareTokenIntrospector(resource: Resource): Promise<Resource> {
+  if (resource.type === undefined) throw invalid('type', 'is required: "jwt" or "opaque"');
+  validateShape(resource);
+  const introspector = resource as TokenIntrospector;
+  if (introspector.type === 'jwt') await checkJwt(introspector);
+  else checkOpaque(introspector);
+  return resource;
+}
