@@ -56,14 +56,13 @@ export function smartContextOf(identity: { jwt?: Record<string, unknown>; sessio
   return {};
 }
 
-/** The SMART decision for a request, without side effects: used by the gate and by the smart-on-fhir engine. */
+/** The SMART decision for a request, without side effects; null for a request without SMART scopes. */
 export function smartDecisionFor(request: FastifyRequest) {
   const scopes = smartScopesOf(request.identity);
   if (scopes === null || !request.identity) return null;
   const smartRequest = smartRequestOf(request.method, request.routeOptions.url, (request.params ?? {}) as Record<string, string>);
-  if (!smartRequest) return { smartRequest: null, scopes, context: smartContextOf(request.identity), decision: null };
   const context = smartContextOf(request.identity);
-  return { smartRequest, scopes, context, decision: decide(scopes, smartRequest, context) };
+  return { smartRequest, scopes, context, decision: smartRequest && decide(scopes, smartRequest, context) };
 }
 
 function bodyResource(request: FastifyRequest): Resource | null {
