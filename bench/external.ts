@@ -8,10 +8,9 @@
 //   DATABASE_URL=postgres://... npx tsx bench/external.ts        (Warden on a fresh PostgreSQL database)
 //   BENCH_ROUNDS=6 BENCH_DURATION=5 BENCH_CONNECTIONS=16 npx tsx bench/external.ts
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
-import postgres from 'postgres';
+import { createTestDatabase, freePort } from '../test/helpers/server.ts';
 import { EXT_APP, RESOURCE, startExternalIdp } from './peers/external-idp.ts';
 
 const repo = fileURLToPath(new URL('../', import.meta.url));
@@ -22,34 +21,7 @@ const ROOT = { id: 'bench-root', secret: 'bench-root-secret' };
 const READER = { id: 'reader', secret: 'reader-secret' };
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
-async function freshDatabase(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `warden_bench_external_${process.pid}`;
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`drop database if exists ${name} with (force)`);
-  await admin.unsafe(`create database ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const again = postgres(adminUrl, { max: 1, onnotice: () => {} });
-      await again.unsafe(`drop database if exists ${name} with (force)`);
-      await again.end();
-    },
-  };
-}
 
 async function startWarden(port: number, databaseUrl?: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
@@ -97,7 +69,7 @@ async function measure(url: string, name: string, token: string): Promise<{ rps:
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 export async function run(): Promise<void> {
-  const database = process.env.DATABASE_URL ? await freshDatabase(process.env.DATABASE_URL) : undefined;
+  const database = process.env.DATABASE_URL ? await createTestDatabase() : undefined;
   const idp = await startExternalIdp(await freePort());
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;

@@ -6,10 +6,9 @@
 //   DATABASE_URL=postgres://... npx tsx bench/tokens.ts   (Warden on a fresh PostgreSQL database)
 //   BENCH_ALG=ES256 BENCH_DURATION=10 BENCH_CONNECTIONS=16 npx tsx bench/tokens.ts
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
-import postgres from 'postgres';
+import { createTestDatabase, freePort } from '../test/helpers/server.ts';
 
 const repo = fileURLToPath(new URL('../', import.meta.url));
 const alg = process.env.BENCH_ALG === 'ES256' ? 'ES256' : 'RS256';
@@ -33,16 +32,6 @@ interface Peer {
   prepare(url: string): Promise<{ token: Load; read: Load; bearer?: Load }>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 function spawnNode(script: string, env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
@@ -63,23 +52,6 @@ async function waitFor(url: string, child: ChildProcess): Promise<void> {
   }
 }
 
-async function freshDatabase(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `warden_bench_${process.pid}`;
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`drop database if exists ${name} with (force)`);
-  await admin.unsafe(`create database ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const again = postgres(adminUrl, { max: 1, onnotice: () => {} });
-      await again.unsafe(`drop database if exists ${name} with (force)`);
-      await again.end();
-    },
-  };
-}
 
 async function expectOk(response: Response, what: string): Promise<any> {
   const text = await response.text();
@@ -90,7 +62,7 @@ async function expectOk(response: Response, what: string): Promise<any> {
 const warden: Peer = {
   name: 'Warden',
   async start(port) {
-    const database = process.env.DATABASE_URL ? await freshDatabase(process.env.DATABASE_URL) : undefined;
+    const database = process.env.DATABASE_URL ? await createTestDatabase() : undefined;
     const child = spawnNode('src/main.ts', {
       PORT: String(port),
       HOST: '127.0.0.1',

@@ -4,6 +4,8 @@ import { PolicyStore } from './access/policy-store.ts';
 import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import { setHashConcurrency } from './iam/password-hash.ts';
+import { ensureConsoleAccess } from './console/console-admin.ts';
+import { ensureConsoleClient } from './console/console-client.ts';
 import { ensureRootClient } from './iam/root-client.ts';
 import { buildServer } from './server.ts';
 import { openDatabase, type Database } from './store/database.ts';
@@ -25,6 +27,8 @@ export async function startApp(config: Config, options: { logger?: boolean; data
     await migrate(db);
     const resources = new ResourceStore(db);
     if (config.rootClient) await ensureRootClient(resources, config.rootClient);
+    await ensureConsoleClient(resources, config.baseUrl);
+    await ensureConsoleAccess(resources, config);
     const policies = await PolicyStore.open(db);
     const ctx: AppContext = { config, db, resources, policies };
     const server = await buildServer(ctx, options);

@@ -15,6 +15,8 @@ export interface Config {
   /** Folder of the embedded store, or `memory://` for a store that lives only in memory. */
   dataDir: string;
   rootClient?: RootClientConfig;
+  /** Password of the console's first administrator, User `admin` with Role `admin`; none is made without it. */
+  adminPassword?: string;
   /** Origins allowed by CORS; `true` allows any origin (no credentials are ever allowed with it). */
   corsOrigins: string[] | true;
   /** Largest request body accepted, in bytes. */
@@ -90,6 +92,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.WARDEN_DATA_DIR || './data',
     rootClient: rootClient(env),
+    adminPassword: env.WARDEN_ADMIN_PASSWORD || env.BOX_ADMIN_PASSWORD || undefined,
     corsOrigins: corsOrigins(env.WARDEN_CORS_ORIGINS),
     bodyLimit: integer(env, 'WARDEN_BODY_LIMIT', 1024 * 1024, 1024, 100 * 1024 * 1024),
     maxBodyDepth: integer(env, 'WARDEN_MAX_BODY_DEPTH', 64, 2, 1000),

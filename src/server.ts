@@ -9,6 +9,7 @@ import { invalidateIntrospectorsAfterWrite } from './authn/external/bearer-hook.
 import { authServices } from './authn/services.ts';
 import type { AppContext } from './context.ts';
 import { healthRoutes } from './health.ts';
+import { consoleRoutes } from './console/routes.ts';
 import { registerBodyParsers } from './http/body-parsers.ts';
 import { frameworkErrorHandler, registerErrorHandlers } from './http/errors.ts';
 import { loggerOptions, requestId } from './log.ts';
@@ -61,6 +62,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   // The signing keys are loaded (or made, on a new database) before the server takes any request.
   await authServices(ctx).ready;
   await app.register(oauthRoutes, { ctx });
+  await consoleRoutes(app, ctx);
   resourceRoutes(app, ctx, VERSION);
   await browserRoutes(app, ctx);
   return app;

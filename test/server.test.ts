@@ -55,9 +55,10 @@ for (const engine of engines()) {
       assert.deepEqual(capability.patchFormat, ['application/json-patch+json', 'application/merge-patch+json']);
       const patient = capability.rest[0].resource.find((resource: any) => resource.type === 'Patient');
       assert.deepEqual(patient.interaction.map((i: any) => i.code).sort(), ['create', 'delete', 'history-instance', 'patch', 'read', 'search-type', 'update', 'vread']);
-      // The search module (branch search) lists every parameter it serves; _id and the R4 Patient ones among them.
-      const names = patient.searchParam.map((p: any) => p.name);
-      for (const name of ['_id', 'name', 'birthdate']) assert.ok(names.includes(name), name);
+      const patientParams = patient.searchParam.map((p: any) => p.name);
+      for (const name of ['_id', '_lastUpdated', 'name', 'birthdate', 'identifier']) assert.ok(patientParams.includes(name), name);
+      const client = capability.rest[0].resource.find((resource: any) => resource.type === 'Client');
+      assert.deepEqual(client.searchParam.map((p: any) => p.name).filter((name: string) => !name.startsWith('_')), []);
       assert.equal(patient.versioning, 'versioned-update');
       assert.ok(capability.rest[0].resource.some((resource: any) => resource.type === 'Client'));
       assert.equal(capability.implementation.url, server.url);

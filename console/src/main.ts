@@ -1,0 +1,116 @@
+// Starts the console: finish or begin the login, then draw the frame and route to the page asked for.
+import './styles.css';
+import { whenUnauthenticated } from './api.ts';
+import { beginLogin, completeLogin, displayName, forget, session } from './auth.ts';
+import { shell } from './layout.ts';
+import { interceptLinks, match, type Route } from './router.ts';
+import { loadSettings, type ConsoleSettings } from './settings.ts';
+import { h, replace } from './ui/dom.ts';
+import { alertBox, errorMessage } from './ui/feedback.ts';
+import { clientEditPage, clientNewPage, clientsPage } from './pages/clients.ts';
+import { introspectorEditPage, introspectorsPage } from './pages/introspectors.ts';
+import { policiesPage, policyEditPage } from './pages/policies.ts';
+import { roleEditPage, rolesPage } from './pages/roles.ts';
+import { sessionsPage } from './pages/sessions.ts';
+import { userEditPage, usersPage } from './pages/users.ts';
+
+const routes: Route[] = [
+  { pattern: '/console/clients', page: clientsPage, section: 'clients' },
+  { pattern: '/console/clients/new', page: clientNewPage, section: 'clients' },
+  { pattern: '/console/clients/:id', page: clientEditPage, section: 'clients' },
+  { pattern: '/console/users', page: usersPage, section: 'users' },
+  { pattern: '/console/users/new', page: userEditPage, section: 'users' },
+  { pattern: '/console/users/:id', page: userEditPage, section: 'users' },
+  { pattern: '/console/roles', page: rolesPage, section: 'roles' },
+  { pattern: '/console/roles/new', page: roleEditPage, section: 'roles' },
+  { pattern: '/console/roles/:id', page: roleEditPage, section: 'roles' },
+  { pattern: '/console/policies', page: policiesPage, section: 'policies' },
+  { pattern: '/console/policies/new', page: policyEditPage, section: 'policies' },
+  { pattern: '/console/policies/:id', page: policyEditPage, section: 'policies' },
+  { pattern: '/console/introspectors', page: introspectorsPage, section: 'introspectors' },
+  { pattern: '/console/introspectors/new', page: introspectorEditPage, section: 'introspectors' },
+  { pattern: '/console/introspectors/:id', page: introspectorEditPage, section: 'introspectors' },
+  { pattern: '/console/sessions', page: sessionsPage, section: 'sessions' },
+];
+
+const app = document.getElementById('app')!;
+
+function fatal(title: string, message: string, settings?: ConsoleSettings): void {
+  replace(app, h('div', { class: 'center-card' },
+    h('img', { src: '/console/favicon.svg', alt: '', width: 40, height: 40 }),
+    h('h1', {}, title),
+    alertBox(message),
+    settings ? h('button', { type: 'button', class: 'btn btn-primary', onclick: () => beginLogin(settings, '/console/clients') }, 'Log in again') : null,
+  ));
+}
+
+async function start(): Promise<void> {
+  let settings: ConsoleSettings;
+  try {
+    settings = await loadSettings();
+  } catch (error) {
+    return fatal('The console could not start', errorMessage(error));
+  }
+
+  if (window.location.pathname === '/console/callback') {
+    try {
+      const next = await completeLogin(settings, new URL(window.location.href));
+      // Drop code and state from the address bar and from history.
+      window.history.replaceState(null, '', next);
+    } catch (error) {
+      window.history.replaceState(null, '', '/console/');
+      return fatal('Login failed', errorMessage(error), settings);
+    }
+  }
+
+  const login = session();
+  if (!login) {
+    const here = window.location.pathname + window.location.search;
+    await beginLogin(settings, window.location.pathname === '/console/' ? '/console/clients' : here);
+    return;
+  }
+  whenUnauthenticated(() => void beginLogin(settings, window.location.pathname + window.location.search));
+
+  const frame = shell(displayName(login), () => {
+    forget();
+    // Warden's logout page asks for confirmation (a POST with a CSRF token) and ends the browser session.
+    window.location.assign(settings.logoutEndpoint);
+  });
+  replace(app, frame.root);
+
+  let generation = 0;
+  const render = async () => {
+    const mine = ++generation;
+    const path = window.location.pathname;
+    if (path === '/console/' || path === '/console') return navigate('/console/clients', true);
+    const found = match(routes, path);
+    frame.select(found?.route.section ?? '');
+    replace(frame.main, h('div', { class: 'loading', 'aria-busy': 'true' }, 'Loading…'));
+    if (!found) {
+      replace(frame.main, h('h1', {}, 'Page not found'), alertBox(`There is no console page at ${path}.`));
+      return;
+    }
+    const main = h('div', { class: 'page' });
+    try {
+      await found.route.page({ main, params: found.params, navigate });
+      if (mine !== generation) return;
+      replace(frame.main, main);
+    } catch (error) {
+      if (mine !== generation) return;
+      replace(frame.main, h('h1', {}, 'Something went wrong'), alertBox(errorMessage(error)));
+    }
+    frame.main.focus({ preventScroll: true });
+  };
+
+  function navigate(path: string, replaceEntry = false): void {
+    if (replaceEntry) window.history.replaceState(null, '', path);
+    else window.history.pushState(null, '', path);
+    void render();
+  }
+
+  interceptLinks(navigate);
+  window.addEventListener('popstate', () => void render());
+  await render();
+}
+
+void start();

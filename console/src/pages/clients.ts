@@ -1,0 +1,185 @@
+// Clients: the applications that call Warden. List, register one per flow, edit, rotate the secret, delete.
+import { create, list, read, remove, update, type Resource } from '../api.ts';
+import { pageHeader } from '../layout.ts';
+import type { PageContext } from '../router.ts';
+import { confirmDialog } from '../ui/dialog.ts';
+import { h, icon, replace } from '../ui/dom.ts';
+import { alertBox, errorMessage, toast } from '../ui/feedback.ts';
+import { checkbox, formValues, selectField, textArea, textField } from '../ui/fields.ts';
+import { badge, dateCell, table } from '../ui/table.ts';
+import { FLOWS, flowById, flowOf, toClient, valuesOf, type FieldName, type Flow } from './client-flows.ts';
+import { generateSecret, showSecretOnce } from './secret.ts';
+
+const ID_PATTERN = '[A-Za-z0-9\\-.]{1,64}';
+const baseUrl = () => window.location.origin;
+
+export async function clientsPage({ main }: PageContext): Promise<void> {
+  const clients = await list('Client');
+  replace(main,
+    pageHeader('Clients', 'Applications allowed to call Warden, and how each one proves who it is.',
+      h('a', { href: '/console/clients/new', class: 'btn btn-primary' }, icon('plus'), 'Register client')),
+    table(clients, [
+      { title: 'Client', cell: (client) => h('div', { class: 'cell-title' },
+        h('a', { href: `/console/clients/${encodeURIComponent(client.id!)}`, class: 'mono' }, client.id),
+        typeof client.name === 'string' ? h('span', { class: 'muted' }, client.name) : null) },
+      { title: 'Flow', cell: (client) => badge(flowOf(client).title, 'blue') },
+      { title: 'Grant types', cell: (client) => h('div', { class: 'chips' }, ((client.grant_types as string[] | undefined) ?? []).map((grant) => badge(grant))) },
+      { title: 'Secret', cell: (client) => (client.secret ? badge('confidential', 'green') : badge('public', 'amber')) },
+      { title: 'Updated', cell: (client) => dateCell(client.meta?.lastUpdated) },
+    ], [h('strong', {}, 'No clients yet.'), ' Register one for each application that calls Warden.']),
+  );
+}
+
+export async function clientNewPage({ main, navigate }: PageContext): Promise<void> {
+  const chosen = flowById(new URLSearchParams(window.location.search).get('flow') ?? '') ?? null;
+  if (!chosen) {
+    replace(main,
+      pageHeader('Register a client', 'Choose how the application will authenticate. The form then asks only for what that flow needs.'),
+      h('div', { class: 'flow-grid' }, FLOWS.map((flow) =>
+        h('a', { href: `/console/clients/new?flow=${flow.id}`, class: 'flow-card', 'data-flow': flow.id },
+          h('strong', {}, flow.title),
+          h('span', {}, flow.summary),
+          h('span', { class: 'flow-meta' }, badge(flow.grant, 'blue'), h('span', { class: 'muted' }, flow.spec)),
+        ))),
+    );
+    return;
+  }
+  replace(main, clientForm(chosen, null, navigate));
+}
+
+export async function clientEditPage({ main, params, navigate }: PageContext): Promise<void> {
+  const client = await read('Client', params.id!);
+  replace(main, clientForm(flowOf(client), client, navigate));
+}
+
+function fieldFor(name: FieldName, flow: Flow, values: Record<string, string>): HTMLElement {
+  switch (name) {
+    case 'redirect_uri':
+      return textArea('redirect_uri', {
+        label: 'Redirect URIs', required: true, rows: 2, value: values.redirect_uri,
+        placeholder: flow.id === 'spa' ? 'https://app.example.org/callback' : 'https://portal.example.org/auth/callback',
+        hint: 'One per line. Matched exactly, character for character (RFC 9700 §4.1).',
+      });
+    case 'access_token_expiration':
+      return textField('access_token_expiration', { label: 'Access token lifetime (seconds)', type: 'number', min: 1, value: values.access_token_expiration, placeholder: '3600' });
+    case 'token_format':
+      return selectField('token_format', { label: 'Access token format', value: values.token_format, choices: [['jwt', 'JWT (RFC 9068)'], ['opaque', 'Opaque (introspect to read)']] });
+    case 'refresh_token':
+      return checkbox('refresh_token', 'Issue refresh tokens', values.refresh_token === 'on', 'Rotated on every use; a reused one revokes the grant.');
+    case 'first_party':
+      return checkbox('first_party', 'First-party application', values.first_party === 'on', 'Users are not asked for consent.');
+    case 'allowed_origins':
+      return textArea('allowed_origins', { label: 'Allowed origins (CORS)', rows: 2, value: values.allowed_origins, placeholder: 'https://app.example.org', hint: 'Origins the browser app is served from, one per line.' });
+    case 'scope':
+      return textArea('scope', {
+        label: 'Scopes', rows: 2, value: values.scope,
+        placeholder: flow.id === 'smart' ? 'launch/patient openid fhirUser patient/*.rs offline_access' : 'openid profile',
+        hint: 'Separated by spaces or new lines.',
+      });
+    case 'launch_uri':
+      return textField('launch_uri', { label: 'Launch URL', type: 'url', value: values.launch_uri, placeholder: 'https://smart-app.example.org/launch', hint: 'Where an EHR launch opens the app.' });
+    case 'audience':
+      return textField('audience', { label: 'Audience', value: values.audience, placeholder: 'https://fhir.example.org', hint: 'The aud claim of the tokens issued, when not this server.' });
+  }
+}
+
+function clientForm(flow: Flow, existing: Resource | null, navigate: (path: string) => void): HTMLElement {
+  const values = existing ? valuesOf(existing, flow) : { token_format: 'jwt', first_party: '', pkce: 'on' };
+  const errors = h('div', { class: 'form-errors' });
+  const secretPanel = (() => {
+    if (flow.secret === 'none') {
+      return h('p', { class: 'hint' }, 'A public client has no secret: it could not keep one.');
+    }
+    const note = existing
+      ? h('p', { class: 'hint' }, existing.secret ? 'The secret is stored hashed and cannot be shown. Rotate it to get a new one.' : 'This client has no secret.')
+      : h('p', { class: 'hint' }, 'A strong secret is generated in your browser when you save, and shown once.');
+    return [
+      flow.secret === 'optional' ? checkbox('confidential', 'Confidential client (has a secret)', values.confidential === 'on', 'Leave unticked for apps that cannot keep a secret.') : null,
+      note,
+      existing && existing.secret ? h('button', { type: 'button', class: 'btn', 'data-testid': 'rotate-secret', onclick: () => rotateSecret(existing, flow, navigate) }, icon('key'), 'Rotate secret') : null,
+    ];
+  })();
+
+  const form = h('form', { class: 'card form', novalidate: false, 'data-flow': flow.id },
+    h('fieldset', {},
+      h('legend', {}, 'Identity'),
+      textField('id', {
+        label: 'Client id', required: true, value: values.id, readonly: Boolean(existing), pattern: ID_PATTERN,
+        placeholder: flow.id === 'basic' ? 'billing-service' : 'my-app',
+        hint: existing ? 'The id cannot change.' : 'Letters, digits, "-" and "."; at most 64. Sent as client_id.',
+      }),
+      h('div', { class: 'row' },
+        textField('name', { label: 'Name', value: values.name, placeholder: 'Billing service' }),
+        textField('description', { label: 'Description', value: values.description, placeholder: 'What the app does' }),
+      ),
+    ),
+    flow.fields.length ? h('fieldset', {}, h('legend', {}, 'Flow settings'), flow.fields.map((name) => fieldFor(name, flow, values)),
+      flow.id === 'web' ? checkbox('pkce', 'Require PKCE', values.pkce === 'on', 'Recommended for every client (RFC 9700 §2.1.1).') : null) : null,
+    h('fieldset', {}, h('legend', {}, 'Secret'), secretPanel),
+    errors,
+    h('div', { class: 'form-actions' },
+      h('a', { href: '/console/clients', class: 'btn btn-ghost' }, 'Cancel'),
+      existing ? h('button', { type: 'button', class: 'btn btn-danger-outline', onclick: () => deleteClient(existing, navigate) }, icon('trash'), 'Delete') : null,
+      h('button', { type: 'submit', class: 'btn btn-primary' }, existing ? 'Save changes' : 'Register client'),
+    ),
+  );
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    replace(errors);
+    const submit = form.querySelector<HTMLButtonElement>('button[type=submit]')!;
+    submit.disabled = true;
+    try {
+      const input = formValues(form);
+      const client = toClient(flow, input, existing);
+      const needsSecret = !existing && (flow.secret === 'required' || (flow.secret === 'optional' && input.confidential === 'on'));
+      const gainsSecret = existing && !existing.secret && flow.secret === 'optional' && input.confidential === 'on';
+      const secret = needsSecret || gainsSecret ? generateSecret() : null;
+      if (secret) client.secret = secret;
+      const saved = existing ? await update(client) : await create(client);
+      if (secret) await showSecretOnce(saved.id!, secret, flow.grant, baseUrl());
+      toast(existing ? `Client ${saved.id} saved` : `Client ${saved.id} registered`);
+      navigate(`/console/clients/${encodeURIComponent(saved.id!)}`);
+    } catch (error) {
+      replace(errors, alertBox(errorMessage(error)));
+      submit.disabled = false;
+    }
+  });
+
+  const kind = h('div', { class: 'flow-banner' }, badge(flow.title, 'blue'), h('span', {}, flow.summary), h('span', { class: 'muted' }, flow.spec));
+  return h('div', {},
+    pageHeader(existing ? `Client ${existing.id}` : `New client · ${flow.title}`,
+      existing ? 'Change how this application authenticates. Settings of other flows it uses are kept.' : 'Only the fields this flow uses are shown.',
+      existing ? null : h('a', { href: '/console/clients/new', class: 'btn btn-ghost' }, 'Choose another flow')),
+    kind,
+    form,
+  );
+}
+
+async function rotateSecret(client: Resource, flow: Flow, navigate: (path: string) => void): Promise<void> {
+  const ok = await confirmDialog('Rotate the secret?', `Client ${client.id} gets a new secret; the current one stops working at once.`, 'Rotate secret');
+  if (!ok) return;
+  try {
+    // Read again so the If-Match of the update is the version stored now.
+    const current = await read('Client', client.id!);
+    const secret = generateSecret();
+    await update({ ...current, secret });
+    await showSecretOnce(client.id!, secret, flow.grant, baseUrl());
+    toast(`Secret of ${client.id} rotated`);
+    navigate(`/console/clients/${encodeURIComponent(client.id!)}`);
+  } catch (error) {
+    toast(`Rotation failed: ${errorMessage(error)}`, 'error');
+  }
+}
+
+async function deleteClient(client: Resource, navigate: (path: string) => void): Promise<void> {
+  const ok = await confirmDialog('Delete this client?', `Client ${client.id} will no longer be able to authenticate.`, 'Delete client');
+  if (!ok) return;
+  try {
+    await remove('Client', client.id!);
+    toast(`Client ${client.id} deleted`);
+    navigate('/console/clients');
+  } catch (error) {
+    toast(`Delete failed: ${errorMessage(error)}`, 'error');
+  }
+}

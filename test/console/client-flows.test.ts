@@ -1,0 +1,62 @@
+// The console's client forms produce Clients the server accepts, and an edit form finds the flow it was made with.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { FLOWS, flowOf, toClient, valuesOf, type FlowId } from '../../console/src/pages/client-flows.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+/** What an administrator would type in each flow's form. */
+const FORM: Record<FlowId, Record<string, string>> = {
+  basic: { id: 'f-basic', name: 'Billing' },
+  client_credentials: { id: 'f-cc', access_token_expiration: '600', token_format: 'opaque', audience: 'https://fhir.example.org' },
+  web: { id: 'f-web', redirect_uri: 'https://portal.example.org/cb', refresh_token: 'on', first_party: 'on', scope: 'openid profile', pkce: 'on' },
+  spa: { id: 'f-spa', redirect_uri: 'https://app.example.org/cb\nhttps://app.example.org/cb2', allowed_origins: 'https://app.example.org', token_format: 'jwt' },
+  password: { id: 'f-password', confidential: 'on', refresh_token: 'on' },
+  implicit: { id: 'f-implicit', redirect_uri: 'https://legacy.example.org/cb', token_format: 'jwt' },
+  smart: { id: 'f-smart', name: 'Growth chart', launch_uri: 'https://smart.example.org/launch', redirect_uri: 'https://smart.example.org/cb', scope: 'launch/patient openid fhirUser patient/*.rs' },
+};
+
+describe('console client forms', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer('pglite');
+  });
+  after(() => server.close());
+
+  for (const flow of FLOWS) {
+    test(`the ${flow.title} form makes a Client the server accepts and reopens as ${flow.id}`, async () => {
+      const client = toClient(flow, FORM[flow.id], null);
+      const hasSecret = flow.secret === 'required' || (flow.secret === 'optional' && FORM[flow.id].confidential === 'on');
+      if (hasSecret) client.secret = 'a-secret-made-in-the-browser';
+      assert.ok((client.grant_types as string[]).includes(flow.grant));
+      const created = await server.request('POST', '/Client', { body: client });
+      assert.equal(created.status, 201, created.text);
+      assert.equal(flowOf(created.body).id, flow.id);
+      assert.equal(Boolean(created.body.secret), hasSecret);
+      const values = valuesOf(created.body, flow);
+      assert.equal(values.id, FORM[flow.id].id);
+      if (FORM[flow.id].redirect_uri) assert.equal(values.redirect_uri, FORM[flow.id].redirect_uri);
+    });
+  }
+
+  test('public authorization-code clients always require PKCE and no secret', () => {
+    const spa = toClient(FLOWS.find((flow) => flow.id === 'spa')!, FORM.spa, null);
+    const settings = (spa.auth as Record<string, Record<string, unknown>>).authorization_code!;
+    assert.equal(settings.pkce, true);
+    assert.equal(settings.secret_required, false);
+    assert.equal(spa.secret, undefined);
+  });
+
+  test('editing keeps what the form does not show: other grants, their settings and the stored secret hash', () => {
+    const existing = {
+      resourceType: 'Client', id: 'multi', secret: '$s0$f0801$abc$def', grant_types: ['basic', 'client_credentials'],
+      auth: { client_credentials: { access_token_expiration: 60 } }, meta: { versionId: '3' },
+    };
+    const basicFlow = FLOWS.find((flow) => flow.id === 'basic')!;
+    const edited = toClient(basicFlow, { id: 'ignored', name: 'Renamed' }, existing);
+    assert.equal(edited.id, 'multi');
+    assert.equal(edited.secret, existing.secret);
+    assert.deepEqual(edited.grant_types, ['basic', 'client_credentials']);
+    assert.deepEqual(edited.auth, existing.auth);
+    assert.equal(edited.name, 'Renamed');
+  });
+});
