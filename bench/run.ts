@@ -5,6 +5,7 @@ const benchmarks: { name: string; load: () => Promise<{ run: () => Promise<void>
   { name: 'tokens', load: () => import('./tokens.ts') },
   { name: 'access', load: () => import('./access.ts') },
   { name: 'external', load: () => import('./external.ts') },
+  { name: 'smart', load: () => import('./smart.ts') },
 ];
 
 // `npm run bench -- tokens access` runs only the named ones.

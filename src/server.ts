@@ -16,6 +16,9 @@ import { loggerOptions, requestId } from './log.ts';
 import { browserRoutes } from './pages/routes.ts';
 import { oauthRoutes } from './oauth/routes.ts';
 import { resourceRoutes } from './resources/routes.ts';
+import { smartScopeGate, smartVisibilityGate } from './smart/gate.ts';
+import { launchRoutes } from './smart/launch.ts';
+import { smartConfigurationRoutes } from './smart/smart-configuration.ts';
 
 export const VERSION = '0.1.0';
 
@@ -46,11 +49,15 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   registerBodyParsers(app, config.maxBodyDepth);
   registerErrorHandlers(app, config.bodyLimit);
   app.addHook('onRequest', authenticator(ctx));
+  app.addHook('preHandler', smartScopeGate());
   app.addHook('preHandler', authorizer(ctx));
+  app.addHook('preHandler', smartVisibilityGate(ctx));
   app.addHook('onSend', refreshAfterWrite(ctx));
   app.addHook('onSend', invalidateIntrospectorsAfterWrite(ctx));
 
   healthRoutes(app, ctx);
+  smartConfigurationRoutes(app, ctx);
+  launchRoutes(app, ctx);
   explainRoutes(app, ctx);
   // The signing keys are loaded (or made, on a new database) before the server takes any request.
   await authServices(ctx).ready;

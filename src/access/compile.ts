@@ -5,6 +5,7 @@ import { compileAllow } from './engines/allow.ts';
 import { compileComplex } from './engines/complex.ts';
 import { compileJsonSchema } from './engines/json-schema.ts';
 import { compileMatchoRule } from './engines/matcho.ts';
+import { compileSmartOnFhir } from './engines/smart-on-fhir.ts';
 import { compileSql, verifySql, type SqlRule } from './engines/sql.ts';
 import { ENGINES, PolicyError, type EngineName, type Rule, type SqlRunner } from './policy.ts';
 
@@ -57,6 +58,8 @@ export function compileRule(value: unknown, at: string, depth = 0): Rule {
       return compileSql(policy.sql, `${at}.sql`);
     case 'complex':
       return compileComplex(policy, at, depth, compileRule);
+    case 'smart-on-fhir':
+      return compileSmartOnFhir();
   }
 }
 

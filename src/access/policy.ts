@@ -3,7 +3,7 @@
 import type { Queryable } from '../store/database.ts';
 import type { RequestObject } from './request-object.ts';
 
-export const ENGINES = ['allow', 'json-schema', 'matcho', 'sql', 'complex'] as const;
+export const ENGINES = ['allow', 'json-schema', 'matcho', 'sql', 'complex', 'smart-on-fhir'] as const;
 export type EngineName = (typeof ENGINES)[number];
 
 export interface RuleOutcome {

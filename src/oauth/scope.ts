@@ -1,4 +1,5 @@
 // The scope of a token request (RFC 6749 §3.3): well formed, and within what the Client may ask for.
+import { narrowToAllowed, parseScopes, scopesBeyond, ScopeError, type Scope } from '../smart/scopes.ts';
 import type { Resource } from '../store/resource-store.ts';
 import { invalidScope } from './errors.ts';
 
@@ -13,21 +14,37 @@ export function grantedScope(client: Resource, requested: string | undefined): s
   const allowed = Array.isArray(client.scope) ? (client.scope as string[]) : undefined;
   if (requested === undefined) return allowed && allowed.length > 0 ? allowed.join(' ') : undefined;
   if (!SCOPE.test(requested)) throw invalidScope('The scope is malformed: scope tokens separated by single spaces');
-  const scopes = [...new Set(requested.split(' '))];
-  if (allowed) {
-    const refused = scopes.filter((scope) => !allowed.includes(scope));
-    if (refused.length > 0) throw invalidScope(`The client may not request scope ${refused.map((scope) => `"${scope.slice(0, 64)}"`).join(', ')}`);
+  const scopes = smartScopes(requested);
+  if (!allowed) return scopes.map((scope) => scope.raw).join(' ');
+  // SMART resource scopes are narrowed to what the Client allows; anything else must be listed.
+  const { granted, refused } = narrowToAllowed(scopes, smartScopes(allowed.join(' ')));
+  if (refused.length > 0) throw invalidScope(`The client may not request scope ${refused.map((scope) => `"${scope.raw.slice(0, 64)}"`).join(', ')}`);
+  return granted.map((scope) => scope.raw).join(' ');
+}
+
+function smartScopes(text: string): Scope[] {
+  try {
+    return parseScopes(text);
+  } catch (error) {
+    if (error instanceof ScopeError) throw invalidScope(error.message);
+    throw error;
   }
-  return scopes.join(' ');
+}
+
+/** SMART Backend Services: a client acting on its own behalf has no patient or user to scope to. */
+export function refuseUserContextScopes(scope: string | undefined): void {
+  const refused = smartScopes(scope ?? '').filter((s) => s.kind === 'resource' && s.context !== 'system');
+  if (refused.length > 0) {
+    throw invalidScope(`client_credentials tokens have no patient or user: use system/ scopes instead of ${refused.map((s) => `"${s.raw.slice(0, 64)}"`).join(', ')}`);
+  }
 }
 
 /** A refresh may narrow the scope, never widen it (RFC 6749 §6). */
 export function narrowedScope(original: string | undefined, requested: string | undefined): string | undefined {
   if (requested === undefined) return original;
   if (!SCOPE.test(requested)) throw invalidScope('The scope is malformed: scope tokens separated by single spaces');
-  const granted = new Set((original ?? '').split(' ').filter(Boolean));
-  const scopes = [...new Set(requested.split(' '))];
-  const wider = scopes.filter((scope) => !granted.has(scope));
-  if (wider.length > 0) throw invalidScope(`Scope ${wider.map((scope) => `"${scope.slice(0, 64)}"`).join(', ')} was not granted originally`);
-  return scopes.join(' ');
+  // Within the original grant: the same scopes, or SMART scopes narrower than granted ones (SMART App Launch).
+  const wider = scopesBeyond(smartScopes(requested), smartScopes(original ?? ''));
+  if (wider.length > 0) throw invalidScope(`Scope ${wider.map((scope) => `"${scope.raw.slice(0, 64)}"`).join(', ')} was not granted originally`);
+  return [...new Set(requested.split(' '))].join(' ');
 }

@@ -2,6 +2,7 @@
 // documents (RFC 6749 §7.1: case-insensitive); an access token in the Client's
 // format, a refresh token when the grant's settings ask for one, all in one Session.
 import type { AuthServices } from '../authn/services.ts';
+import { launchResponseFields, type LaunchContext } from '../smart/launch.ts';
 import type { Resource } from '../store/resource-store.ts';
 import { seconds } from '../tokens/access-token.ts';
 import type { GrantSettings } from './grant-settings.ts';
@@ -12,6 +13,8 @@ export interface TokenResponse {
   expires_in: number;
   scope?: string;
   refresh_token?: string;
+  /** SMART launch context: patient, encounter, need_patient_banner, smart_style_url, fhirContext. */
+  [launchField: string]: unknown;
 }
 
 export interface Grant {
@@ -24,6 +27,8 @@ export interface Grant {
   /** A refresh token keeps the scope first granted even when this access token's is narrower (RFC 6749 §6). */
   refreshScope?: string;
   settings: GrantSettings;
+  /** SMART launch context of the session, answered with every token issued in it. */
+  launch?: LaunchContext;
 }
 
 /** Starts a session and issues its first tokens. */
@@ -37,6 +42,7 @@ export async function startSession(services: AuthServices, grant: Grant): Promis
     audience: grant.audience,
     scope: grant.scope,
     expiresAt: now + lifetime,
+    ...(grant.launch && { launch: { ...grant.launch } }),
   });
   return issueInSession(services, grant, session.id, now + lifetime);
 }
@@ -60,6 +66,7 @@ export async function issueInSession(services: AuthServices, grant: Grant, sessi
     token_type: 'bearer',
     expires_in: lifetime,
     ...(grant.scope && { scope: grant.scope }),
+    ...launchResponseFields(grant.launch),
   };
   if (grant.settings.refreshToken) {
     response.refresh_token = await services.refreshTokens.issue(

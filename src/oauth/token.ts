@@ -38,7 +38,9 @@ export function tokenHandler(services: AuthServices, clients: ClientAuthenticato
     const { client, method } = await clients.authenticate(request, params, (candidate) =>
       grantType === 'authorization_code'
         ? isPublicClient(candidate) || !grantSettings(candidate, grantType).secretRequired
-        : grantType !== 'client_credentials' && !grantSettings(candidate, grantType === 'refresh_token' ? 'password' : grantType).secretRequired,
+        : // SMART public apps (no secret) refresh as they exchanged their code: by client id, with rotation.
+          (grantType === 'refresh_token' && isPublicClient(candidate)) ||
+          (grantType !== 'client_credentials' && !grantSettings(candidate, grantType === 'refresh_token' ? 'password' : grantType).secretRequired),
     );
     if (grantType === 'authorization_code' && !allowsResponseType(client, 'code')) {
       throw unauthorizedClient(`Client "${client.id}" may not use the authorization_code grant: add it to the Client's grant_types`);

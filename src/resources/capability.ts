@@ -2,6 +2,7 @@
 import type { AppContext } from '../context.ts';
 import { RESOURCE_TYPES } from './resource-types.ts';
 import { searchParametersOf } from '../search/parameters.ts';
+import { smartSecurity } from '../smart/smart-configuration.ts';
 
 const INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'create', 'search-type'];
 
@@ -21,6 +22,7 @@ export function capabilityStatement(ctx: AppContext, version: string) {
         mode: 'server',
         security: {
           cors: true,
+          ...smartSecurity(ctx.config.baseUrl),
           description: 'HTTP Basic authentication with a Client id and secret; access is denied unless allowed.',
         },
         resource: [...RESOURCE_TYPES].sort().map((type) => ({

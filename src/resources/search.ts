@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { sendResource } from '../http/reply-format.ts';
 import { searchFilters } from '../search/query.ts';
+import { smartSearchFilters } from '../smart/gate.ts';
 import type { SearchQuery } from '../store/resource-store.ts';
 import { searchBundle } from './bundle.ts';
 import { badRequest } from './outcome.ts';
@@ -55,6 +56,8 @@ export function searchHandler(ctx: AppContext) {
   return async (request: FastifyRequest<{ Params: { type: string }; Querystring: Query }>, reply: FastifyReply) => {
     const type = checkType(request.params.type);
     const search = parseSearch(type, request.query, ctx.config.baseUrl);
+    // SMART patient/ scopes and scope queries confine what a token may find.
+    search.filters = [...(search.filters ?? []), ...smartSearchFilters(request, type, ctx.config.baseUrl)];
     // One row more than the page tells whether a next page exists without counting.
     const { resources, total } = await ctx.resources.search(type, { ...search, count: search.count + 1 });
     // _count=0 asks only for the total: there is no next page of nothing.

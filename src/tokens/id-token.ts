@@ -18,6 +18,8 @@ export interface IdTokenRequest {
   /** The access token issued with it, for at_hash. */
   accessToken: string;
   lifetimeSeconds: number;
+  /** Further claims, such as SMART's fhirUser. */
+  claims?: Record<string, unknown>;
 }
 
 /**
@@ -33,6 +35,7 @@ export async function signIdToken(keys: KeyStore, clock: Clock, request: IdToken
   const key = keys.current();
   const iat = seconds(clock);
   return new SignJWT({
+    ...request.claims,
     auth_time: Math.floor(request.authTime.getTime() / 1000),
     sid: request.sid,
     at_hash: atHash(request.accessToken),

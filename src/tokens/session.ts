@@ -13,6 +13,8 @@ export interface NewSession {
   scope?: string;
   /** Epoch seconds after which the session, and every token in it, ends. */
   expiresAt: number;
+  /** SMART launch context (patient, encounter, ...), kept for every token of the session, refreshed ones too. */
+  launch?: Record<string, unknown>;
 }
 
 export interface LiveSession {
@@ -53,6 +55,7 @@ export class Sessions {
       ...(fields.userId !== undefined && { user: reference('User', fields.userId) }),
       audience: fields.audience,
       ...(fields.scope && { scope: fields.scope }),
+      ...(fields.launch && { launch: fields.launch }),
       exp: fields.expiresAt,
     };
     return new Promise((resolve, reject) => {

@@ -1,5 +1,7 @@
 // scope (RFC 6749 §3.3): space-separated tokens of printable ASCII without `"` and `\`. When the client lists the
 // scopes it may have (`Client.scope`), asking for another one is invalid_scope, and asking for none gets them all.
+// SMART resource scopes are narrowed to what the list allows rather than refused (src/smart/scopes.ts).
+import { narrowToAllowed, parseScopes, ScopeError } from '../../smart/scopes.ts';
 import type { Resource } from '../../store/resource-store.ts';
 import { toClient } from './authorize-error.ts';
 import type { AuthorizeParams } from './params.ts';
@@ -17,9 +19,15 @@ export function checkScope(client: Resource, params: AuthorizeParams): string[] 
   const allowed = client.scope;
   // RFC 6749 §3.3: no scope asked for means the server's default, here (as at the token endpoint) the Client's list.
   if (scopes.length === 0 && Array.isArray(allowed)) return allowed.filter((scope): scope is string => typeof scope === 'string');
-  if (Array.isArray(allowed)) {
-    const extra = scopes.find((scope) => !allowed.includes(scope));
-    if (extra !== undefined) throw toClient('invalid_scope', `scope "${extra.slice(0, 80)}" is not allowed for this client`);
+  try {
+    const requested = parseScopes(scopes.join(' '));
+    if (!Array.isArray(allowed)) return scopes;
+    // SMART resource scopes are narrowed to what the Client allows; others must be listed.
+    const { granted, refused } = narrowToAllowed(requested, parseScopes(allowed.filter((s) => typeof s === 'string').join(' ')));
+    if (refused.length > 0) throw toClient('invalid_scope', `scope "${refused[0].raw.slice(0, 80)}" is not allowed for this client`);
+    return granted.map((scope) => scope.raw);
+  } catch (error) {
+    if (error instanceof ScopeError) throw toClient('invalid_scope', error.message);
+    throw error;
   }
-  return scopes;
 }

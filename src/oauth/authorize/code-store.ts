@@ -1,6 +1,7 @@
 // Authorization codes (RFC 6749 §4.1.2): random, short-lived, single use, stored only as SHA-256 hashes, and
 // bound to the client, redirect URI, PKCE challenge and browser session they were issued for.
 import { createHash, randomBytes } from 'node:crypto';
+import type { LaunchContext } from '../../smart/launch.ts';
 import type { Database } from '../../store/database.ts';
 
 /** RFC 6749 §4.1.2 recommends at most 10 minutes; a real exchange takes a second. */
@@ -18,6 +19,8 @@ export interface CodeRecord {
   nonce: string | null;
   sid: string;
   authTime: Date;
+  /** SMART: the launch context (patient, encounter, ...) the token will carry. */
+  launchContext?: LaunchContext;
 }
 
 export interface StoredCode extends CodeRecord {
@@ -39,6 +42,7 @@ interface CodeRow {
   expired: boolean;
   used: boolean;
   issued_session: string | null;
+  launch_context: LaunchContext | string | null;
   [key: string]: unknown;
 }
 
@@ -51,11 +55,12 @@ export class AuthorizationCodes {
     const code = randomBytes(32).toString('base64url');
     await this.db.query(
       `insert into authorization_code (code_hash, client_id, user_id, redirect_uri, redirect_uri_required, scope,
-         code_challenge, nonce, sid, auth_time, expires_at)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() + make_interval(secs => $11))`,
+         code_challenge, nonce, sid, auth_time, expires_at, launch_context)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() + make_interval(secs => $11), $12::text::jsonb)`,
       [
         hashCode(code), record.clientId, record.userId, record.redirectUri, record.redirectUriRequired, record.scope,
         record.codeChallenge, record.nonce, record.sid, record.authTime.toISOString(), CODE_LIFETIME_SECONDS,
+        record.launchContext ? JSON.stringify(record.launchContext) : null,
       ],
     );
     // Expired codes are swept as new ones are made; a used code is kept until then, to recognise its replay.
@@ -67,7 +72,7 @@ export class AuthorizationCodes {
     if (code.length > 200) return null;
     const [row] = await this.db.query<CodeRow>(
       `select client_id, user_id, redirect_uri, redirect_uri_required, scope, code_challenge, nonce, sid, auth_time, issued_session,
-              expires_at <= now() as expired, used_at is not null as used
+              launch_context, expires_at <= now() as expired, used_at is not null as used
        from authorization_code where code_hash = $1`,
       [hashCode(code)],
     );
@@ -85,6 +90,9 @@ export class AuthorizationCodes {
       expired: row.expired,
       used: row.used,
       issuedSession: row.issued_session,
+      ...(row.launch_context && {
+        launchContext: typeof row.launch_context === 'string' ? (JSON.parse(row.launch_context) as LaunchContext) : row.launch_context,
+      }),
     };
   }
 

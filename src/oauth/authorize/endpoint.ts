@@ -9,6 +9,8 @@ import { errorPage } from '../../pages/error.ts';
 import { sendPage } from '../../pages/layout.ts';
 import { authorizeUrl } from '../../pages/return-to.ts';
 import { describeScope } from '../../pages/scope-descriptions.ts';
+import { checkAudience, PICKER_FIELDS, resolveLaunch } from '../../smart/authorize-launch.ts';
+import type { LaunchContext } from '../../smart/launch.ts';
 import type { Resource } from '../../store/resource-store.ts';
 import { AuthorizeError, toClient } from './authorize-error.ts';
 import { needsConsent, rememberGrant } from './consent.ts';
@@ -18,7 +20,7 @@ import { issueImplicitToken } from './issue-token.ts';
 import { RedirectableError, validateAuthorizationRequest, type AuthorizationRequest, type ErrorTarget } from './validate.ts';
 
 /** Form fields of Warden's own pages, never part of the authorization request. */
-const FORM_FIELDS = ['csrf_token', 'decision'];
+const FORM_FIELDS = ['csrf_token', 'decision', ...PICKER_FIELDS];
 
 export function authorizeEndpoint(flows: BrowserFlows) {
   const { ctx } = flows;
@@ -66,6 +68,16 @@ export function authorizeEndpoint(flows: BrowserFlows) {
     }
 
     if (authz.responseType === 'code') {
+      // SMART: the launch context (EHR launch value, or the patient chosen in the picker) rides with the code.
+      let launchContext: LaunchContext | undefined;
+      try {
+        const step = await resolveLaunch(flows, request, reply, authz, user);
+        if (step.done) return reply;
+        launchContext = step.context;
+      } catch (error) {
+        if (error instanceof AuthorizeError) return redirectError(reply, error, target);
+        throw error;
+      }
       const code = await flows.codes.create({
         clientId: authz.client.id,
         userId: user.id,
@@ -76,6 +88,7 @@ export function authorizeEndpoint(flows: BrowserFlows) {
         nonce: authz.nonce ?? null,
         sid: session.sid,
         authTime: session.authTime,
+        ...(launchContext && { launchContext }),
       });
       return redirect(reply, authorizationResponse(authz.redirectUri, authz.responseMode, issuer, { code, state: authz.state }));
     }
@@ -97,6 +110,12 @@ export function authorizeEndpoint(flows: BrowserFlows) {
     let authz: AuthorizationRequest;
     try {
       authz = await validateAuthorizationRequest(ctx.resources, params);
+      try {
+        checkAudience(authz, issuer);
+      } catch (error) {
+        if (error instanceof AuthorizeError) throw new RedirectableError(error, { redirectUri: authz.redirectUri, responseMode: authz.responseMode, state: authz.state });
+        throw error;
+      }
     } catch (error) {
       if (error instanceof RedirectableError) return redirectError(reply, error.error, error.target);
       if (error instanceof AuthorizeError) return showError(reply, 400, error.error, error.description);

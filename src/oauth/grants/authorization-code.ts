@@ -67,6 +67,7 @@ export const authorizationCodeGrant: GrantHandler = async ({ services, issuer, c
     settings: grantSettings(client, 'authorization_code'),
     browser: { sid: stored.sid, authTime: stored.authTime },
     nonce: stored.nonce ?? undefined,
+    launch: stored.launchContext,
   });
   await codes.recordIssued(code, sessionId);
   return response;

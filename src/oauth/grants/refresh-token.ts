@@ -4,7 +4,7 @@ import { invalidGrant, unauthorizedClient } from '../errors.ts';
 import { clientGrantTypes, grantSettings } from '../grant-settings.ts';
 import { required } from '../params.ts';
 import { narrowedScope } from '../scope.ts';
-import { issueInSession } from '../token-response.ts';
+import { issueInSession, type Grant } from '../token-response.ts';
 import { seconds } from '../../tokens/access-token.ts';
 import type { GrantHandler } from './grant.ts';
 
@@ -36,6 +36,8 @@ export const refreshTokenGrant: GrantHandler = async ({ services, client, params
       scope,
       refreshScope: claims.scope,
       settings,
+      // SMART: a refreshed token keeps its session's launch context (patient, encounter, ...).
+      launch: live.session.launch as Grant['launch'],
     },
     use.sessionId,
     use.expiresAt,

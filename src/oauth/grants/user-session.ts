@@ -7,6 +7,8 @@ import { seconds } from '../../tokens/access-token.ts';
 import { signIdToken } from '../../tokens/id-token.ts';
 import type { GrantSettings } from '../grant-settings.ts';
 import { issueInSession, type TokenResponse } from '../token-response.ts';
+import { fhirUserClaim } from '../../smart/authorize-launch.ts';
+import type { LaunchContext } from '../../smart/launch.ts';
 
 export interface UserTokenRequest {
   grant: 'authorization_code' | 'implicit';
@@ -17,6 +19,8 @@ export interface UserTokenRequest {
   settings: GrantSettings;
   browser: { sid: string; authTime: Date };
   nonce?: string;
+  /** SMART launch context chosen at authorization. */
+  launch?: LaunchContext;
 }
 
 export interface UserTokens {
@@ -36,11 +40,12 @@ export async function issueUserTokens(services: AuthServices, request: UserToken
     audience,
     scope: request.scope,
     expiresAt: now + lifetime,
+    ...(request.launch && { launch: { ...request.launch } }),
   });
   await linkToBrowserSession(services.sessions.db, request.browser.sid, session.id);
   const response: UserTokens['response'] = await issueInSession(
     services,
-    { grant: request.grant, client, user, audience, scope: request.scope, settings },
+    { grant: request.grant, client, user, audience, scope: request.scope, settings, launch: request.launch },
     session.id,
     now + lifetime,
   );
@@ -54,6 +59,7 @@ export async function issueUserTokens(services: AuthServices, request: UserToken
       nonce: request.nonce,
       accessToken: response.access_token,
       lifetimeSeconds: response.expires_in,
+      claims: fhirUserClaim(user, request.scope, request.issuer),
     });
   }
   return { response, sessionId: session.id };

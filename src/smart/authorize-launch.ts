@@ -1,0 +1,144 @@
+// The SMART part of /auth/authorize: the `aud` check, and the launch context the code will carry.
+//   EHR launch         `launch` scope and a `launch` value minted by POST /auth/launch
+//   standalone launch  `launch/patient`: the user's own Patient record, or the patient picker
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthorizationRequest } from '../oauth/authorize/validate.ts';
+import { toClient } from '../oauth/authorize/authorize-error.ts';
+import type { BrowserFlows } from '../pages/browser-flows.ts';
+import { sendPage } from '../pages/layout.ts';
+import { searchFilters } from '../search/query.ts';
+import type { Resource } from '../store/resource-store.ts';
+import { LaunchContexts, type LaunchContext } from './launch.ts';
+import { patientName, patientPickerPage } from './patient-picker.ts';
+import { isResourceScope, parseScopes, requestedLaunchContexts } from './scopes.ts';
+
+/** Fields of the patient picker's forms, never part of the authorization request itself. */
+export const PICKER_FIELDS = ['smart_patient', 'smart_patient_query'];
+const PICKER_SIZE = 50;
+const ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
+const sameUrl = (a: string, b: string) => a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+
+/**
+ * SMART App Launch 2.x: `aud` names the FHIR server the app means to use; a token for this server must not be
+ * issued to an app that was sent somewhere else (a phishing resource server), so a wrong `aud` is refused.
+ */
+export function checkAudience(authz: AuthorizationRequest, baseUrl: string): void {
+  const aud = authz.params.aud;
+  if (aud !== undefined && !sameUrl(aud, baseUrl)) {
+    throw toClient('invalid_request', `aud "${aud.slice(0, 200)}" is not this FHIR server (${baseUrl})`);
+  }
+}
+
+/** The Patient id a User stands for (`User.fhirUser` as `{resourceType, id}` or `{reference}`), if any. */
+export function fhirUserReference(user: Resource): string | undefined {
+  const value = user.fhirUser as { resourceType?: unknown; id?: unknown; reference?: unknown } | undefined;
+  if (!value || typeof value !== 'object') return undefined;
+  if (typeof value.reference === 'string') return value.reference;
+  if (typeof value.resourceType === 'string' && typeof value.id === 'string') return `${value.resourceType}/${value.id}`;
+  return undefined;
+}
+
+function ownPatient(user: Resource): string | undefined {
+  const reference = fhirUserReference(user);
+  return reference?.startsWith('Patient/') ? reference.slice('Patient/'.length) : undefined;
+}
+
+export type LaunchStep = { done: true } | { done: false; context: LaunchContext | undefined };
+
+/**
+ * The launch context for this authorization, or `{done: true}` when this step answered the browser itself (the
+ * patient picker). Throws a redirectable AuthorizeError for a launch that cannot be honoured.
+ */
+export async function resolveLaunch(
+  flows: BrowserFlows,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  authz: AuthorizationRequest,
+  user: Resource,
+): Promise<LaunchStep> {
+  const scopes = parseScopes(authz.scopes.join(' '));
+  const wanted = requestedLaunchContexts(scopes);
+  const ehrLaunch = scopes.some((scope) => scope.kind === 'launch' && !scope.context);
+  const launchValue = authz.params.launch;
+  let context: LaunchContext = {};
+
+  if (launchValue !== undefined) {
+    const found = await new LaunchContexts(flows.ctx.db).resolve(launchValue, authz.client.id);
+    if (!found) throw toClient('invalid_request', 'The launch value is unknown, expired, or for another client');
+    context = { need_patient_banner: false, ...found };
+  } else if (ehrLaunch) {
+    throw toClient('invalid_request', 'scope "launch" asks for an EHR launch context: send the launch value the EHR gave the app');
+  }
+
+  if (wanted.has('patient') && context.patient === undefined) {
+    const own = ownPatient(user);
+    if (own) {
+      context.patient = own;
+    } else {
+      const picked = await pickedPatient(flows, request, authz);
+      if (picked === null) {
+        await showPicker(flows, request, reply, authz);
+        return { done: true };
+      }
+      context.patient = picked;
+    }
+    context.need_patient_banner ??= true;
+  }
+  // A patient user with patient/ scopes works on their own record even without launch/patient.
+  if (context.patient === undefined && scopes.some((scope) => isResourceScope(scope) && scope.context === 'patient')) {
+    const own = ownPatient(user);
+    if (own) context = { ...context, patient: own, need_patient_banner: context.need_patient_banner ?? true };
+  }
+  // Only the contexts the app asked for (or all, for an EHR launch) go into the token response.
+  if (!ehrLaunch) {
+    if (!wanted.has('encounter')) delete context.encounter;
+  }
+  if (Object.keys(context).length === 0) return { done: false, context: undefined };
+  context.smart_style_url ??= `${flows.ctx.config.baseUrl}/smart-style.json`;
+  return { done: false, context };
+}
+
+/** The patient chosen in the picker's form, when it came back with a valid CSRF token and names a Patient. */
+async function pickedPatient(flows: BrowserFlows, request: FastifyRequest, authz: AuthorizationRequest): Promise<string | null> {
+  const chosen = authz.params.smart_patient;
+  if (request.method !== 'POST' || chosen === undefined) return null;
+  if (!flows.csrf.verify(request, authz.params.csrf_token)) throw toClient('invalid_request', 'The patient choice did not come from the picker page');
+  if (!ID.test(chosen)) throw toClient('invalid_request', 'The chosen patient id is malformed');
+  const stored = await flows.ctx.resources.read('Patient', chosen);
+  if (!stored || stored.deleted) throw toClient('invalid_request', `Patient/${chosen} does not exist`);
+  return chosen;
+}
+
+async function showPicker(flows: BrowserFlows, request: FastifyRequest, reply: FastifyReply, authz: AuthorizationRequest) {
+  const query = (authz.params.smart_patient_query ?? '').trim().slice(0, 100);
+  const { ctx } = flows;
+  const filters = query ? searchFilters('Patient', [['name', [query]]], ctx.config.baseUrl, []) : [];
+  const { resources } = await ctx.resources.search('Patient', { count: PICKER_SIZE, offset: 0, sort: 'id', total: false, filters });
+  const carried = Object.fromEntries(
+    Object.entries(authz.params).filter(([name]) => !['csrf_token', 'decision', ...PICKER_FIELDS].includes(name)),
+  );
+  return sendPage(
+    reply,
+    200,
+    patientPickerPage({
+      csrf: flows.csrf.issue(request, reply),
+      clientName: typeof authz.client.name === 'string' ? authz.client.name : authz.client.id,
+      patients: resources.map((patient) => ({
+        id: patient.id,
+        name: patientName(patient),
+        ...(typeof patient.birthDate === 'string' && { birthDate: patient.birthDate }),
+      })),
+      query,
+      request: carried,
+    }),
+  );
+}
+
+/** OpenID Connect with SMART's `fhirUser` scope: the id_token names the user's FHIR resource by absolute URL. */
+export function fhirUserClaim(user: Resource, scope: string | undefined, baseUrl: string): Record<string, unknown> {
+  const scopes = (scope ?? '').split(' ');
+  const reference = fhirUserReference(user);
+  if (!scopes.includes('fhirUser') || !reference) return {};
+  return { fhirUser: `${baseUrl}/${reference}` };
+}

@@ -1,0 +1,127 @@
+// SMART launch contexts (App Launch 2.x §"EHR Launch"): the EHR (any caller an AccessPolicy allows
+// `POST /auth/launch`, the root client always) mints a context — patient, encounter, banner and style hints —
+// and gets an opaque `launch` value to open the app with (`{launch_uri}?iss={base}&launch={value}`). The app
+// sends it back in its authorization request (`Client.smart.launch_uri` gives the URL to open); the context then rides with the code into the token's Session.
+import { createHash, randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContext } from '../context.ts';
+import { badRequest, unprocessable } from '../resources/outcome.ts';
+import type { Database } from '../store/database.ts';
+
+/** What a token learns about its launch; each field is sent back in the token response (SMART §"Launch context"). */
+export interface LaunchContext {
+  patient?: string;
+  encounter?: string;
+  need_patient_banner?: boolean;
+  smart_style_url?: string;
+  /** A FHIR resource the app should open with, e.g. a questionnaire or a list (SMART fhirContext). */
+  fhirContext?: { reference: string }[];
+}
+
+/** How long a minted `launch` value may be used: long enough to open an app and sign in. */
+export const LAUNCH_LIFETIME_SECONDS = 600;
+const ID = /^[A-Za-z0-9\-.]{1,64}$/;
+const REFERENCE = /^[A-Z][A-Za-z]{0,63}\/[A-Za-z0-9\-.]{1,64}$/;
+
+const hash = (launch: string) => createHash('sha256').update(launch).digest('base64url');
+
+export class LaunchContexts {
+  constructor(private readonly db: Database) {}
+
+  async create(context: LaunchContext, clientId: string | null, lifetimeSeconds = LAUNCH_LIFETIME_SECONDS): Promise<string> {
+    const launch = randomBytes(24).toString('base64url');
+    await this.db.query(
+      `insert into smart_launch (launch_hash, client_id, context, expires_at)
+       values ($1, $2, $3::text::jsonb, now() + make_interval(secs => $4))`,
+      [hash(launch), clientId, JSON.stringify(context), lifetimeSeconds],
+    );
+    await this.db.query(`delete from smart_launch where expires_at < now() - interval '1 hour'`);
+    return launch;
+  }
+
+  /** The context of a live launch value that the client may use; null for anything else. */
+  async resolve(launch: string, clientId: string): Promise<LaunchContext | null> {
+    if (launch.length > 200) return null;
+    const [row] = await this.db.query<{ client_id: string | null; context: LaunchContext | string }>(
+      'select client_id, context from smart_launch where launch_hash = $1 and expires_at > now()',
+      [hash(launch)],
+    );
+    if (!row || (row.client_id !== null && row.client_id !== clientId)) return null;
+    return typeof row.context === 'string' ? (JSON.parse(row.context) as LaunchContext) : row.context;
+  }
+}
+
+/** The body of POST /auth/launch, checked field by field, with the referenced resources required to exist. */
+async function readLaunchRequest(ctx: AppContext, body: unknown): Promise<{ context: LaunchContext; clientId: string | null }> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('Send a JSON object: {patient, encounter?, client?, ...}');
+  const input = body as Record<string, unknown>;
+  const known = new Set(['patient', 'encounter', 'client', 'need_patient_banner', 'smart_style_url', 'fhirContext']);
+  for (const key of Object.keys(input)) if (!known.has(key)) throw badRequest(`Unknown field "${key.slice(0, 40)}"; known: ${[...known].join(', ')}`, 'invalid', [key]);
+  const context: LaunchContext = {};
+  for (const [field, type] of [['patient', 'Patient'], ['encounter', 'Encounter']] as const) {
+    const value = input[field];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || !ID.test(value)) throw badRequest(`${field} must be a ${type} id`, 'value', [field]);
+    const stored = await ctx.resources.read(type, value);
+    if (!stored || stored.deleted) throw unprocessable(`${type}/${value} does not exist`, [field]);
+    context[field] = value;
+  }
+  if (input.need_patient_banner !== undefined) {
+    if (typeof input.need_patient_banner !== 'boolean') throw badRequest('need_patient_banner must be true or false', 'value', ['need_patient_banner']);
+    context.need_patient_banner = input.need_patient_banner;
+  }
+  if (input.smart_style_url !== undefined) {
+    if (typeof input.smart_style_url !== 'string' || !URL.canParse(input.smart_style_url)) throw badRequest('smart_style_url must be an absolute URL', 'value', ['smart_style_url']);
+    context.smart_style_url = input.smart_style_url;
+  }
+  if (input.fhirContext !== undefined) {
+    const list = input.fhirContext;
+    if (!Array.isArray(list) || !list.every((item) => typeof item === 'string' && REFERENCE.test(item))) {
+      throw badRequest('fhirContext must be a list of references such as "Questionnaire/q1"', 'value', ['fhirContext']);
+    }
+    context.fhirContext = (list as string[]).map((reference) => ({ reference }));
+  }
+  let clientId: string | null = null;
+  if (input.client !== undefined) {
+    if (typeof input.client !== 'string' || !ID.test(input.client)) throw badRequest('client must be a Client id', 'value', ['client']);
+    const client = await ctx.resources.read('Client', input.client);
+    if (!client || client.deleted) throw unprocessable(`Client/${input.client} does not exist`, ['client']);
+    clientId = input.client;
+  }
+  return { context, clientId };
+}
+
+export function launchRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const launches = new LaunchContexts(ctx.db);
+  // Not public: authenticate and authorize run first, so only a caller a policy allows may mint contexts.
+  app.post('/auth/launch', async (request: FastifyRequest, reply: FastifyReply) => {
+    const { context, clientId } = await readLaunchRequest(ctx, request.body);
+    const launch = await launches.create(context, clientId);
+    const client = clientId ? await ctx.resources.read('Client', clientId) : null;
+    // Aidbox keeps a SMART app's launch URI in Client.smart.launch_uri.
+    const smart = client?.resource.smart as { launch_uri?: unknown } | undefined;
+    const launchUri = typeof smart?.launch_uri === 'string' ? smart.launch_uri : undefined;
+    return reply
+      .code(201)
+      .header('cache-control', 'no-store')
+      .send({
+        launch,
+        expires_in: LAUNCH_LIFETIME_SECONDS,
+        iss: ctx.config.baseUrl,
+        ...context,
+        ...(launchUri && { launch_url: `${launchUri}${launchUri.includes('?') ? '&' : '?'}${new URLSearchParams({ iss: ctx.config.baseUrl, launch })}` }),
+      });
+  });
+}
+
+/** The launch context as token-response fields (SMART App Launch 2.x §"Launch context arrives with your access_token"). */
+export function launchResponseFields(launch: LaunchContext | undefined): Partial<LaunchContext> {
+  if (!launch) return {};
+  const fields: Partial<LaunchContext> = {};
+  if (launch.patient !== undefined) fields.patient = launch.patient;
+  if (launch.encounter !== undefined) fields.encounter = launch.encounter;
+  if (launch.need_patient_banner !== undefined) fields.need_patient_banner = launch.need_patient_banner;
+  if (launch.smart_style_url !== undefined) fields.smart_style_url = launch.smart_style_url;
+  if (launch.fhirContext !== undefined) fields.fhirContext = launch.fhirContext;
+  return fields;
+}
