@@ -33,6 +33,18 @@ export function inPatientCompartment(resource: Resource, patientId: string, base
   );
 }
 
+/** Whether the current version of type/id exists, is not deleted, and matches `filter`: the search's own test. */
+export async function storedMatches(store: ResourceStore, type: string, id: string, filter: SearchFilter): Promise<boolean> {
+  const { resources } = await store.search(type, {
+    count: 1,
+    offset: 0,
+    sort: 'id',
+    total: false,
+    filters: [(bind) => `resource.id = ${bind(id)}`, filter],
+  });
+  return resources.length > 0;
+}
+
 /** Whether the current version of type/id exists, is not deleted, and is in the compartment of Patient/`patientId`. */
 export async function storedInPatientCompartment(
   store: ResourceStore,
@@ -41,12 +53,5 @@ export async function storedInPatientCompartment(
   patientId: string,
   baseUrl: string,
 ): Promise<boolean> {
-  const { resources } = await store.search(type, {
-    count: 1,
-    offset: 0,
-    sort: 'id',
-    total: false,
-    filters: [(bind) => `resource.id = ${bind(id)}`, patientCompartmentFilter(type, patientId, baseUrl)],
-  });
-  return resources.length > 0;
+  return storedMatches(store, type, id, patientCompartmentFilter(type, patientId, baseUrl));
 }

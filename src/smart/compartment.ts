@@ -1,7 +1,7 @@
 // Whether a resource is visible under a SMART visibility filter: in the patient's compartment (R4
 // CompartmentDefinition "Patient", from the search module) and matching the scope's narrowing, which is
 // written as search parameters (`patient/Observation.rs?category=...`) and so means what a search means.
-import { inPatientCompartment, patientCompartmentFilter } from '../search/compartment.ts';
+import { inPatientCompartment, patientCompartmentFilter, storedMatches } from '../search/compartment.ts';
 import { extractIndexRows } from '../search/extract.ts';
 import { searchFilters } from '../search/query.ts';
 import { searchParametersOf } from '../search/parameters.ts';
@@ -39,14 +39,7 @@ export async function storedVisible(
   filters: readonly VisibilityFilter[],
   baseUrl: string,
 ): Promise<boolean> {
-  const { resources } = await store.search(type, {
-    count: 1,
-    offset: 0,
-    sort: 'id',
-    total: false,
-    filters: [(bind) => `resource.id = ${bind(id)}`, visibilitySearchFilter(type, filters, baseUrl)],
-  });
-  return resources.length > 0;
+  return storedMatches(store, type, id, visibilitySearchFilter(type, filters, baseUrl));
 }
 
 /** FHIR token matching (R4 §3.1.1.4.11): `code`, `system|code`, `|code` (no system), `system|`. */
