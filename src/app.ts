@@ -9,6 +9,7 @@ import { ensureConsoleClient } from './console/console-client.ts';
 import { ensureRootClient } from './iam/root-client.ts';
 import { buildServer } from './server.ts';
 import { openDatabase, type Database } from './store/database.ts';
+import { LiveCache } from './store/live-cache.ts';
 import { migrate } from './store/migrations.ts';
 import { ResourceStore } from './store/resource-store.ts';
 
@@ -30,7 +31,9 @@ export async function startApp(config: Config, options: { logger?: boolean; data
     await ensureConsoleClient(resources, config.baseUrl);
     await ensureConsoleAccess(resources, config);
     const policies = await PolicyStore.open(db);
-    const ctx: AppContext = { config, db, resources, policies };
+    const live = new LiveCache(db);
+    await live.start(resources);
+    const ctx: AppContext = { config, db, resources, policies, live };
     const server = await buildServer(ctx, options);
     return {
       ctx,

@@ -2,6 +2,7 @@
 import type { PolicyStore } from './access/policy-store.ts';
 import type { Config } from './config.ts';
 import type { Database } from './store/database.ts';
+import type { LiveCache } from './store/live-cache.ts';
 import type { ResourceStore } from './store/resource-store.ts';
 
 export interface AppContext {
@@ -10,4 +11,6 @@ export interface AppContext {
   resources: ResourceStore;
   /** The AccessPolicies and Roles, compiled and kept current. */
   policies: PolicyStore;
+  /** The current Clients, Users and Sessions, kept in memory and dropped when they change. */
+  live: LiveCache;
 }

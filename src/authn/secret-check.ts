@@ -3,7 +3,8 @@
 // and, for client secrets, a cache so the KDF runs once per secret rather than once per request.
 import { createHmac, randomBytes } from 'node:crypto';
 import { hashSecret, verifySecret } from '../iam/password-hash.ts';
-import type { Resource, ResourceStore } from '../store/resource-store.ts';
+import type { LiveCache } from '../store/live-cache.ts';
+import type { Resource } from '../store/resource-store.ts';
 import type { FailureThrottle } from './throttle.ts';
 
 const CACHE_LIMIT = 10_000;
@@ -13,7 +14,7 @@ export class SecretChecker {
    * Secrets already verified. Keyed by an HMAC of id and secret under a key that never leaves this process
    * (so the map holds nothing an attacker could test guesses against); the value is the stored hash they
    * matched. A changed secret changes the stored hash, so it misses at once; a deleted or changed Client is
-   * seen because every check reads the current Client from the store first, in every process.
+   * seen because every check reads the current Client first, from the LiveCache that drops it when it changes.
    */
   private readonly verified = new Map<string, string>();
   private readonly cacheKey = randomBytes(32);
@@ -21,7 +22,7 @@ export class SecretChecker {
   private readonly dummyHash: Promise<string> = hashSecret(randomBytes(16).toString('hex'));
 
   constructor(
-    private readonly resources: ResourceStore,
+    private readonly live: LiveCache,
     readonly throttle: FailureThrottle,
   ) {}
 
@@ -80,9 +81,8 @@ export class SecretChecker {
     return false;
   }
 
-  async readLive(type: string, id: string): Promise<Resource | null> {
-    const current = await this.resources.read(type, id);
-    return current && !current.deleted ? current.resource : null;
+  readLive(type: string, id: string): Promise<Resource | null> {
+    return this.live.get(type, id);
   }
 
   private remember(key: string, hash: string) {

@@ -28,10 +28,10 @@ const built = new WeakMap<AppContext, AuthServices>();
 export function authServices(ctx: AppContext, clock: Clock = Date.now): AuthServices {
   let services = built.get(ctx);
   if (services) return services;
-  const { db, resources, config } = ctx;
-  const secrets = new SecretChecker(resources, new FailureThrottle(db, config.throttle));
+  const { db, resources, live, config } = ctx;
+  const secrets = new SecretChecker(live, new FailureThrottle(db, config.throttle));
   const keys = new KeyStore(db, config.tokenSigningAlg);
-  const sessions = new Sessions(db, resources);
+  const sessions = new Sessions(db, resources, live);
   const accessTokens = new AccessTokens(db, keys, config.baseUrl, clock);
   services = {
     clock,

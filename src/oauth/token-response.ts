@@ -1,6 +1,7 @@
 // The successful token response (RFC 6749 §5.1), the same for every grant: `token_type` is "bearer" as in Aidbox's
 // documents (RFC 6749 §7.1: case-insensitive); an access token in the Client's
 // format, a refresh token when the grant's settings ask for one, all in one Session.
+import { randomUUID } from 'node:crypto';
 import type { AuthServices } from '../authn/services.ts';
 import { launchResponseFields, type LaunchContext } from '../smart/launch.ts';
 import type { Resource } from '../store/resource-store.ts';
@@ -35,16 +36,22 @@ export interface Grant {
 export async function startSession(services: AuthServices, grant: Grant): Promise<TokenResponse> {
   const now = seconds(services.clock);
   const lifetime = grant.settings.refreshToken ? grant.settings.refreshTokenLifetime : grant.settings.accessTokenLifetime;
-  const session = await services.sessions.create({
-    grant: grant.grant,
-    clientId: grant.client.id,
-    ...(grant.user && { userId: grant.user.id }),
-    audience: grant.audience,
-    scope: grant.scope,
-    expiresAt: now + lifetime,
-    ...(grant.launch && { launch: { ...grant.launch } }),
-  });
-  return issueInSession(services, grant, session.id, now + lifetime);
+  const sessionId = randomUUID();
+  // The tokens only name the session, so they are signed while it is written; none is answered before it is.
+  const [, response] = await Promise.all([
+    services.sessions.create({
+      id: sessionId,
+      grant: grant.grant,
+      clientId: grant.client.id,
+      ...(grant.user && { userId: grant.user.id }),
+      audience: grant.audience,
+      scope: grant.scope,
+      expiresAt: now + lifetime,
+      ...(grant.launch && { launch: { ...grant.launch } }),
+    }),
+    issueInSession(services, grant, sessionId, now + lifetime),
+  ]);
+  return response;
 }
 
 /** Issues an access token (and a refresh token when enabled) in an existing session ending at `sessionEnd`. */

@@ -15,8 +15,11 @@ export interface Database extends Queryable {
   readonly engine: 'pglite' | 'postgres';
   /** Runs `work` in one transaction: everything it wrote is committed together, or nothing is. */
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
-  /** Calls `onMessage` for each NOTIFY on `channel`, from this process or any other on the same database. */
-  listen(channel: string, onMessage: (payload: string) => void): Promise<void>;
+  /**
+   * Calls `onMessage` for each NOTIFY on `channel`, from this process or any other on the same database, and
+   * `onListen` each time listening (re)starts: what was announced while the connection was down is lost.
+   */
+  listen(channel: string, onMessage: (payload: string) => void, onListen?: () => void): Promise<void>;
   notify(channel: string, payload: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -22,8 +22,9 @@ export async function openPglite(dataDir: string, seed?: Blob): Promise<Database
     engine: 'pglite',
     ...queryable(db),
     transaction: (work) => db.transaction((tx) => work(queryable(tx))),
-    async listen(channel, onMessage) {
+    async listen(channel, onMessage, onListen) {
       await db.listen(channel, onMessage);
+      onListen?.();
     },
     async notify(channel, payload) {
       await db.query('select pg_notify($1, $2)', [channel, payload]);

@@ -22,8 +22,8 @@ export async function openPostgres(url: string): Promise<Database> {
     engine: 'postgres',
     ...queryable(sql),
     transaction: async (work) => (await sql.begin((tx) => work(queryable(tx)))) as Awaited<ReturnType<typeof work>>,
-    async listen(channel, onMessage) {
-      await sql.listen(channel, onMessage);
+    async listen(channel, onMessage, onListen) {
+      await sql.listen(channel, onMessage, onListen);
     },
     async notify(channel, payload) {
       await sql.notify(channel, payload);

@@ -62,8 +62,20 @@ const ORDER: Record<SearchQuery['sort'], string> = {
   id: 'id asc',
 };
 
+/** PostgreSQL's SQLSTATE for a duplicate key. */
+const UNIQUE_VIOLATION = '23505';
+
+export type WriteListener = (type: string, id: string) => void;
+
 export class ResourceStore {
+  private readonly writeListeners: WriteListener[] = [];
+
   constructor(readonly db: Database) {}
+
+  /** Calls `listener` after each committed write of an existing resource (update or delete), before it is answered. */
+  onWrite(listener: WriteListener): void {
+    this.writeListeners.push(listener);
+  }
 
   /** The current version of a resource, deleted or not; null if it never existed. */
   async read(type: string, id: string): Promise<Version | null> {
@@ -123,29 +135,28 @@ export class ResourceStore {
   }
 
   /**
-   * Creates several new resources (their first versions) in one transaction and two statements: for writes
-   * made in bulk, such as the Session of every token issued. Throws VersionConflict, writing nothing, if any
-   * of them exists already.
+   * Creates several new resources (their first versions) in one statement, so one round trip: for writes made
+   * in bulk, such as the Session of every token issued. Throws VersionConflict, writing nothing, if any of
+   * them exists already. Not search-indexed: meant for the IAM types, which have no search parameters.
    */
   async createMany(resources: Resource[]): Promise<Version[]> {
     if (resources.length === 0) return [];
     const lastUpdated = new Date().toISOString();
     const stamped = resources.map((resource) => ({ ...resource, meta: { ...resource.meta, versionId: '1', lastUpdated } }));
-    const payload = JSON.stringify(stamped);
-    const columns = `r->>'resourceType', r->>'id', 1, $2::timestamptz, false, r`;
-    await this.db.transaction(async (tx) => {
-      const written = await tx.query(
-        `insert into resource (type, id, version_id, last_updated, deleted, resource)
-         select ${columns} from jsonb_array_elements($1::text::jsonb) r on conflict (type, id) do nothing returning id`,
-        [payload, lastUpdated],
+    try {
+      await this.db.query(
+        `with created as (
+           insert into resource (type, id, version_id, last_updated, deleted, resource)
+           select r->>'resourceType', r->>'id', 1, $2::timestamptz, false, r from jsonb_array_elements($1::text::jsonb) r
+           returning type, id, version_id, last_updated, deleted, resource)
+         insert into resource_history (type, id, version_id, last_updated, deleted, resource) select * from created`,
+        [JSON.stringify(stamped), lastUpdated],
       );
-      if (written.length !== stamped.length) throw new VersionConflict(stamped[0].resourceType, 'one of a batch');
-      await tx.query(
-        `insert into resource_history (type, id, version_id, last_updated, deleted, resource)
-         select ${columns} from jsonb_array_elements($1::text::jsonb) r`,
-        [payload, lastUpdated],
-      );
-    });
+    } catch (error) {
+      // A statement is atomic: on a duplicate key nothing of the batch was written.
+      if ((error as { code?: string }).code === UNIQUE_VIOLATION) throw new VersionConflict(stamped[0].resourceType, 'one of a batch');
+      throw error;
+    }
     return stamped.map((resource) => ({ resource, versionId: '1', lastUpdated, deleted: false }));
   }
 
@@ -155,7 +166,9 @@ export class ResourceStore {
    * A `deleted` version keeps the last content, so history shows what was deleted.
    */
   async write(resource: Resource, expectedVersionId: string | null, deleted = false): Promise<Version> {
-    return this.db.transaction((tx) => this.writeVersion(tx, resource, expectedVersionId, deleted));
+    const version = await this.db.transaction((tx) => this.writeVersion(tx, resource, expectedVersionId, deleted));
+    if (expectedVersionId !== null) for (const listener of this.writeListeners) listener(resource.resourceType, resource.id);
+    return version;
   }
 
   private async writeVersion(tx: Queryable, body: Resource, expectedVersionId: string | null, deleted: boolean) {

@@ -1,11 +1,15 @@
 // Every token belongs to a Session resource. A token is honoured only while its Session, its Client and (when
 // it has one) its User exist: ending the Session, by DELETE /Session/{id} or by revocation, ends all its tokens
-// at once, in every process, because each use of a token reads them from the store (one query).
+// at once, in every process, because each use of a token reads them through the LiveCache, which drops a
+// Session, Client or User the moment it changes.
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../store/database.ts';
+import type { LiveCache } from '../store/live-cache.ts';
 import { VersionConflict, type Resource, type ResourceStore } from '../store/resource-store.ts';
 
 export interface NewSession {
+  /** Chosen by the caller when tokens naming the session are made while it is written; else made here. */
+  id?: string;
   grant: string;
   clientId: string;
   userId?: string;
@@ -36,6 +40,7 @@ export class Sessions {
   constructor(
     readonly db: Database,
     private readonly resources: ResourceStore,
+    private readonly cache: LiveCache,
   ) {}
 
   /** Sessions waiting for the write under way to finish; they are written together next (group commit). */
@@ -49,7 +54,7 @@ export class Sessions {
   create(fields: NewSession): Promise<Resource> {
     const session: Resource = {
       resourceType: 'Session',
-      id: randomUUID(),
+      id: fields.id ?? randomUUID(),
       type: fields.grant,
       client: reference('Client', fields.clientId),
       ...(fields.userId !== undefined && { user: reference('User', fields.userId) }),
@@ -83,22 +88,20 @@ export class Sessions {
 
   /**
    * The session with its client and user when all of them are still there, the session has not expired and
-   * the token's client and subject are the session's; null otherwise. One round trip: this runs on every
-   * request that carries a token. `subject` is the user's id in a user's session, else the client's.
+   * the token's client and subject are the session's; null otherwise. Usually one round trip or none (when
+   * all three are cached): this runs on every request that carries a token. `subject` is the user's id in a
+   * user's session, else the client's.
    */
   async live(sessionId: string, clientId: string, subject: string, nowSeconds: number): Promise<LiveSession | null> {
-    const rows = await this.db.query<{ type: string; resource: string }>(
-      `select type, resource::text as resource from resource where not deleted and (
-         (type = 'Session' and id = $1) or (type = 'Client' and id = $2) or (type = 'User' and id = $3))`,
-      [sessionId, clientId, subject],
-    );
-    const found: Record<string, Resource> = {};
-    for (const row of rows) found[row.type] = JSON.parse(row.resource) as Resource;
-    const { Session: session, Client: client } = found;
+    const wanted = [{ type: 'Session', id: sessionId }, { type: 'Client', id: clientId }];
+    if (subject !== clientId) wanted.push({ type: 'User', id: subject });
+    const found = await this.cache.read(wanted);
+    const session = found.get(`Session/${sessionId}`);
+    const client = found.get(`Client/${clientId}`);
     if (!session || !client) return null;
     if ((session.client as { id?: string } | undefined)?.id !== clientId) return null;
     const userId = (session.user as { id?: string } | undefined)?.id;
-    const user = userId !== undefined ? found.User : undefined;
+    const user = userId === undefined ? undefined : (found.get(`User/${userId}`) ?? (await this.cache.get('User', userId)) ?? undefined);
     if (userId !== undefined ? !user || userId !== subject : subject !== clientId) return null;
     if (typeof session.exp === 'number' && session.exp <= nowSeconds) return null;
     if (client.active === false || user?.active === false) return null;

@@ -1,0 +1,12 @@
+-- Every process keeps the Clients, Users and Sessions it has read in memory (src/store/live-cache.ts). Each
+-- update or delete of one, by any process or by hand, is announced on channel warden_live_changed so every
+-- process drops its copy at once. Inserts are not announced: a resource is cached only once it exists.
+create function warden_live_changed() returns trigger language plpgsql as $$
+begin
+  perform pg_notify('warden_live_changed', old.type || '/' || old.id);
+  return null;
+end
+$$;
+
+create trigger warden_live_changed after update or delete on resource
+  for each row when (old.type in ('Client', 'User', 'Session')) execute function warden_live_changed();

@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { openDatabase, type Database } from '../../src/store/database.ts';
+import { LIVE_CHANNEL, LiveCache } from '../../src/store/live-cache.ts';
+import { migrate } from '../../src/store/migrations.ts';
+import { ResourceStore, VersionConflict } from '../../src/store/resource-store.ts';
+import { createTestDatabase, engines } from '../helpers/server.ts';
+
+interface Process {
+  db: Database;
+  store: ResourceStore;
+  cache: LiveCache;
+}
+
+async function open(url: string | undefined): Promise<Process> {
+  const db = await openDatabase({ databaseUrl: url, dataDir: 'memory://' });
+  await migrate(db);
+  const store = new ResourceStore(db);
+  const cache = new LiveCache(db);
+  await cache.start(store);
+  return { db, store, cache };
+}
+
+/** Resolves at the next announcement of `key` on `db`: by then the process listening there has dropped it. */
+function announced(db: Database, key: string): Promise<void> {
+  return new Promise((resolve) => {
+    void db.listen(LIVE_CHANNEL, (payload) => {
+      if (payload === key) resolve();
+    });
+  });
+}
+
+/** Changes a stored resource behind the cache's back: no announcement. */
+async function changeSilently(db: Database, type: string, id: string, resource: object) {
+  await db.exec('alter table resource disable trigger warden_live_changed');
+  await db.query('update resource set resource = $3::text::jsonb where type = $1 and id = $2', [type, id, JSON.stringify(resource)]);
+  await db.exec('alter table resource enable trigger warden_live_changed');
+}
+
+for (const engine of engines()) {
+  describe(`LiveCache and createMany (${engine})`, () => {
+    let one: Process;
+    let drop: (() => Promise<void>) | undefined;
+    let url: string | undefined;
+    before(async () => {
+      const database = engine === 'postgres' ? await createTestDatabase() : undefined;
+      url = database?.url;
+      drop = database?.drop;
+      one = await open(url);
+    });
+    after(async () => {
+      await one.db.close();
+      await drop?.();
+    });
+
+    test('createMany writes every resource and its history in one go', async () => {
+      const versions = await one.store.createMany([
+        { resourceType: 'Session', id: 'm1', type: 'test' },
+        { resourceType: 'Session', id: 'm2', type: 'test' },
+      ]);
+      assert.deepEqual(versions.map((v) => v.versionId), ['1', '1']);
+      assert.equal((await one.store.read('Session', 'm2'))!.resource.type, 'test');
+      assert.equal((await one.store.history('Session', 'm1', 10, 0)).total, 1);
+    });
+
+    test('createMany with one id already taken is a VersionConflict and writes none of the batch', async () => {
+      await assert.rejects(
+        one.store.createMany([
+          { resourceType: 'Session', id: 'm3' },
+          { resourceType: 'Session', id: 'm1' },
+        ]),
+        VersionConflict,
+      );
+      assert.equal(await one.store.read('Session', 'm3'), null);
+      assert.equal((await one.store.history('Session', 'm1', 10, 0)).total, 1);
+    });
+
+    test('a cached resource is served from memory until it changes', async () => {
+      await one.store.write({ resourceType: 'Client', id: 'c1', secret: 'first' }, null);
+      assert.equal((await one.cache.get('Client', 'c1'))!.secret, 'first');
+      await changeSilently(one.db, 'Client', 'c1', { resourceType: 'Client', id: 'c1', secret: 'behind-the-back' });
+      assert.equal((await one.cache.get('Client', 'c1'))!.secret, 'first', 'served from the cache');
+    });
+
+    test('a write through the store drops the entry before the write returns', async () => {
+      const current = await one.store.read('Client', 'c1');
+      await one.store.write({ resourceType: 'Client', id: 'c1', secret: 'second' }, current!.versionId);
+      assert.equal((await one.cache.get('Client', 'c1'))!.secret, 'second');
+      await one.store.write({ resourceType: 'Client', id: 'c1', secret: 'second' }, String(Number(current!.versionId) + 1), true);
+      assert.equal(await one.cache.get('Client', 'c1'), null, 'a deleted resource is not live');
+    });
+
+    test('a change made by hand in SQL is announced and drops the entry', async () => {
+      await one.store.write({ resourceType: 'User', id: 'u1', active: true }, null);
+      assert.equal((await one.cache.get('User', 'u1'))!.active, true);
+      const dropped = announced(one.db, 'User/u1');
+      await one.db.query(`update resource set resource = resource || '{"active": false}' where type = 'User' and id = 'u1'`);
+      await dropped;
+      assert.equal((await one.cache.get('User', 'u1'))!.active, false);
+    });
+
+    test('read answers several at once and leaves out the missing and the deleted', async () => {
+      await one.store.write({ resourceType: 'Session', id: 's1' }, null);
+      const found = await one.cache.read([
+        { type: 'Session', id: 's1' },
+        { type: 'User', id: 'u1' },
+        { type: 'Client', id: 'c1' },
+        { type: 'Client', id: 'nobody' },
+      ]);
+      assert.deepEqual([...found.keys()].sort(), ['Session/s1', 'User/u1']);
+    });
+
+    if (engine === 'postgres') {
+      test('a change made by another process drops the entry here when it is announced', async () => {
+        const other = await open(url);
+        try {
+          await one.store.write({ resourceType: 'Client', id: 'shared', secret: 'v1' }, null);
+          assert.equal((await one.cache.get('Client', 'shared'))!.secret, 'v1');
+          const dropped = announced(one.db, 'Client/shared');
+          await other.store.write({ resourceType: 'Client', id: 'shared', secret: 'v2' }, '1');
+          await dropped;
+          assert.equal((await one.cache.get('Client', 'shared'))!.secret, 'v2');
+        } finally {
+          await other.db.close();
+        }
+      });
+    }
+  });
+}
