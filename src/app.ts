@@ -31,15 +31,17 @@ export async function startApp(config: Config, options: { logger?: boolean; data
     await ensureConsoleClient(resources, config.baseUrl);
     await ensureConsoleAccess(resources, config);
     const policies = await PolicyStore.open(db);
-    const live = new LiveCache(db);
+    let server: FastifyInstance | undefined;
+    const live = new LiveCache(db, (message) => server?.log.warn(message));
     await live.start(resources);
     const ctx: AppContext = { config, db, resources, policies, live };
-    const server = await buildServer(ctx, options);
+    server = await buildServer(ctx, options);
     return {
       ctx,
       server,
       async close() {
         await server.close();
+        await live.stop();
         await db.close();
       },
     };

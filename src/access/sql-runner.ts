@@ -17,7 +17,7 @@ export function sqlRunner(db: Database): SqlRunner {
         await db.transaction(async (tx) => {
           await tx.query('set transaction read only');
           if (db.engine === 'postgres') await tx.query(`set local statement_timeout = ${SQL_POLICY_TIMEOUT_MS}`);
-          const [row] = await tx.query(query, params);
+          const [row] = await tx.query(query, params, { prepare: false });
           value = row ? Object.values(row)[0] : null;
           throw new Rollback();
         });

@@ -4,9 +4,18 @@ import { badRequest } from '../resources/outcome.ts';
 
 export type Row = Record<string, unknown>;
 
+export interface QueryOptions {
+  /**
+   * PostgreSQL keeps a prepared statement per connection for each distinct text, so that a repeated query is
+   * one round trip with no parse. `false` for text that varies from call to call (search, policy SQL): each
+   * would be kept forever.
+   */
+  prepare?: boolean;
+}
+
 /** Runs SQL with `$1`-style parameters. */
 export interface Queryable {
-  query<T extends Row = Row>(text: string, params?: unknown[]): Promise<T[]>;
+  query<T extends Row = Row>(text: string, params?: unknown[], options?: QueryOptions): Promise<T[]>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(script: string): Promise<void>;
 }

@@ -1,6 +1,6 @@
 // The production engine: a PostgreSQL server reached through the `postgres` client.
 import postgres from 'postgres';
-import { checkStorableParams, type Database, type Queryable, type Row } from './database.ts';
+import { checkStorableParams, type Database, type Queryable, type QueryOptions, type Row } from './database.ts';
 
 type Client = Pick<postgres.Sql, 'unsafe'>;
 
@@ -9,9 +9,10 @@ export async function openPostgres(url: string): Promise<Database> {
   await sql`select 1`; // fail at start, not at the first request, when the server is unreachable
 
   const queryable = (client: Client): Queryable => ({
-    async query<T extends Row>(text: string, params: unknown[] = []) {
+    async query<T extends Row>(text: string, params: unknown[] = [], options: QueryOptions = {}) {
       checkStorableParams(params);
-      return (await client.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as T[];
+      const prepare = options.prepare ?? true;
+      return (await client.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare })) as unknown as T[];
     },
     async exec(script: string) {
       await client.unsafe(script);

@@ -65,14 +65,14 @@ const ORDER: Record<SearchQuery['sort'], string> = {
 /** PostgreSQL's SQLSTATE for a duplicate key. */
 const UNIQUE_VIOLATION = '23505';
 
-export type WriteListener = (type: string, id: string) => void;
+export type WriteListener = (type: string, id: string) => void | Promise<void>;
 
 export class ResourceStore {
   private readonly writeListeners: WriteListener[] = [];
 
   constructor(readonly db: Database) {}
 
-  /** Calls `listener` after each committed write of an existing resource (update or delete), before it is answered. */
+  /** Calls `listener` after each committed write of an existing resource (update or delete); the write waits for it. */
   onWrite(listener: WriteListener): void {
     this.writeListeners.push(listener);
   }
@@ -127,10 +127,11 @@ export class ResourceStore {
       `select resource::text as resource from resource where ${where}
        order by ${ORDER[query.sort]} limit $${params.length + 1} offset $${params.length + 2}`,
       [...params, query.count, query.offset],
+      { prepare: false },
     );
     const resources = rows.map((row) => JSON.parse(row.resource) as Resource);
     if (!query.total) return { resources };
-    const [counted] = await this.db.query<{ n: string | number }>(`select count(*) as n from resource where ${where}`, params);
+    const [counted] = await this.db.query<{ n: string | number }>(`select count(*) as n from resource where ${where}`, params, { prepare: false });
     return { resources, total: Number(counted.n) };
   }
 
@@ -167,7 +168,7 @@ export class ResourceStore {
    */
   async write(resource: Resource, expectedVersionId: string | null, deleted = false): Promise<Version> {
     const version = await this.db.transaction((tx) => this.writeVersion(tx, resource, expectedVersionId, deleted));
-    if (expectedVersionId !== null) for (const listener of this.writeListeners) listener(resource.resourceType, resource.id);
+    if (expectedVersionId !== null) await Promise.all(this.writeListeners.map((listener) => listener(resource.resourceType, resource.id)));
     return version;
   }
 

@@ -49,6 +49,7 @@ for (const engine of engines()) {
       one = await open(url);
     });
     after(async () => {
+      await one.cache.stop();
       await one.db.close();
       await drop?.();
     });
@@ -111,18 +112,29 @@ for (const engine of engines()) {
     });
 
     if (engine === 'postgres') {
-      test('a change made by another process drops the entry here when it is announced', async () => {
+      test('a write made by another process returns only once this process has dropped its copy', async () => {
         const other = await open(url);
         try {
           await one.store.write({ resourceType: 'Client', id: 'shared', secret: 'v1' }, null);
-          assert.equal((await one.cache.get('Client', 'shared'))!.secret, 'v1');
-          const dropped = announced(one.db, 'Client/shared');
-          await other.store.write({ resourceType: 'Client', id: 'shared', secret: 'v2' }, '1');
-          await dropped;
-          assert.equal((await one.cache.get('Client', 'shared'))!.secret, 'v2');
+          for (let round = 2; round <= 30; round++) {
+            assert.equal((await one.cache.get('Client', 'shared'))!.secret, `v${round - 1}`);
+            await other.store.write({ resourceType: 'Client', id: 'shared', secret: `v${round}` }, String(round - 1));
+            assert.equal((await one.cache.get('Client', 'shared'))!.secret, `v${round}`, `round ${round}`);
+          }
         } finally {
+          await other.cache.stop();
           await other.db.close();
         }
+      });
+
+      test('a process that stops leaves the set of processes a write waits for', async () => {
+        const count = async () => Number((await one.db.query<{ n: string }>('select count(*) as n from warden_process'))[0].n);
+        const before = await count();
+        const gone = await open(url);
+        assert.equal(await count(), before + 1);
+        await gone.cache.stop();
+        await gone.db.close();
+        assert.equal(await count(), before);
       });
     }
   });

@@ -10,3 +10,10 @@ $$;
 
 create trigger warden_live_changed after update or delete on resource
   for each row when (old.type in ('Client', 'User', 'Session')) execute function warden_live_changed();
+
+-- The server processes sharing this database, each with a heartbeat: a write of a Client, User or Session
+-- waits until every process seen in the last seconds has dropped its copy (the barrier in live-cache.ts).
+create table warden_process (
+  id      text        primary key,
+  seen_at timestamptz not null
+);
