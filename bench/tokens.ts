@@ -5,7 +5,9 @@
 //   npx tsx bench/tokens.ts                 (Warden on the embedded store)
 //   DATABASE_URL=postgres://... npx tsx bench/tokens.ts   (Warden on a fresh PostgreSQL database)
 //   BENCH_ALG=ES256 BENCH_DURATION=10 BENCH_CONNECTIONS=16 npx tsx bench/tokens.ts
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import postgres from 'postgres';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import { createTestDatabase, freePort } from '../test/helpers/server.ts';
@@ -25,9 +27,16 @@ interface Load {
   body?: string;
 }
 
+interface Started {
+  child: ChildProcess;
+  cleanup?: () => Promise<void>;
+  /** The server's PostgreSQL backends, whose CPU counts as the server's. */
+  database?: string;
+}
+
 interface Peer {
   name: string;
-  start(port: number): Promise<{ child: ChildProcess; cleanup?: () => Promise<void> }>;
+  start(port: number): Promise<Started>;
   /** Ready to be measured: returns the two requests to load it with. */
   prepare(url: string): Promise<{ token: Load; read: Load; bearer?: Load }>;
 }
@@ -73,7 +82,7 @@ const warden: Peer = {
       ...(database ? { DATABASE_URL: database.url } : { WARDEN_DATA_DIR: 'memory://' }),
     });
     await waitFor(`http://127.0.0.1:${port}/health`, child);
-    return { child, cleanup: database?.drop };
+    return { child, cleanup: database?.drop, database: database && new URL(database.url).pathname.slice(1) };
   },
   async prepare(url) {
     await expectOk(await fetch(`${url}/Patient/p1`, { method: 'PUT', headers: { authorization: BASIC, 'content-type': 'application/json' }, body: JSON.stringify({ resourceType: 'Patient', id: 'p1', active: true }) }), 'create Patient');
@@ -116,7 +125,45 @@ const bareFastify: Peer = {
   },
 };
 
-async function load(url: string, request: Load, seconds: number): Promise<{ rps: number; errors: number; p99: number }> {
+const TICKS_PER_SECOND = Number(execSync('getconf CLK_TCK').toString().trim()) || 100;
+
+/** CPU seconds used so far by these processes (user + system, all threads), from /proc. */
+function cpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+    } catch {
+      // a backend that has exited since it was listed
+    }
+  }
+  return ticks / TICKS_PER_SECOND;
+}
+
+async function backendPids(database: string | undefined): Promise<number[]> {
+  if (!database || !process.env.DATABASE_URL) return [];
+  const admin = postgres(process.env.DATABASE_URL, { max: 1, onnotice: () => {} });
+  try {
+    const rows = await admin<{ pid: number }[]>`select pid from pg_stat_activity where datname = ${database}`;
+    return rows.map((row) => row.pid);
+  } finally {
+    await admin.end();
+  }
+}
+
+interface Measured {
+  rps: number;
+  errors: number;
+  p99: number;
+  /** CPU microseconds the server (and its PostgreSQL backends) spent per request: steadier than rps on a shared machine. */
+  cpuPerRequest: number;
+}
+
+async function load(url: string, request: Load, seconds: number, server?: Started): Promise<Measured> {
+  const pids = server ? [server.child.pid!, ...(await backendPids(server.database))] : [];
+  const cpuBefore = cpuSeconds(pids);
   const result = await autocannon({
     url: `${url}${request.path}`,
     method: request.method,
@@ -125,7 +172,8 @@ async function load(url: string, request: Load, seconds: number): Promise<{ rps:
     connections,
     duration: seconds,
   });
-  return { rps: result.requests.average, errors: result.non2xx + result.errors + result.timeouts, p99: result.latency.p99 };
+  const cpuPerRequest = ((cpuSeconds(pids) - cpuBefore) * 1e6) / Math.max(1, result.requests.total);
+  return { rps: result.requests.average, errors: result.non2xx + result.errors + result.timeouts, p99: result.latency.p99, cpuPerRequest };
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -138,40 +186,44 @@ async function stop(child: ChildProcess): Promise<void> {
 
 /** Measures the three servers one after the other and prints the figures and ratios (`npm run bench` calls this). */
 export async function run(): Promise<void> {
-  const figures: Record<string, { token: number; read: number; tokenErrors: number; readErrors: number; tokenP99: number; readP99: number }> = {};
+  const figures: Record<string, { token: Measured; read: Measured }> = {};
+  const line = (name: string, what: string, m: Measured) =>
+    `${name.padEnd(22)} ${what.padEnd(18)} ${m.rps.toFixed(0).padStart(6)}/s  p99 ${String(m.p99).padStart(4)} ms  CPU ${m.cpuPerRequest.toFixed(0).padStart(5)} µs/request  non-2xx ${m.errors}`;
   for (const peer of [warden, oidcProvider, bareFastify]) {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const { child, cleanup } = await peer.start(port);
+    const server = await peer.start(port);
     try {
       const requests = await peer.prepare(url);
       await load(url, requests.token, 2); // warm-up: JIT, caches, connection pools
-      const token = await load(url, requests.token, duration);
+      const token = await load(url, requests.token, duration, server);
       await load(url, requests.read, 2);
-      const read = await load(url, requests.read, duration);
-      figures[peer.name] = { token: token.rps, read: read.rps, tokenErrors: token.errors, readErrors: read.errors, tokenP99: token.p99, readP99: read.p99 };
+      const read = await load(url, requests.read, duration, server);
+      figures[peer.name] = { token, read };
+      console.log(line(peer.name, 'tokens', token));
+      console.log(line(peer.name, 'Basic reads', read));
       if (requests.bearer) {
         await load(url, requests.bearer, 2);
-        const bearer = await load(url, requests.bearer, duration);
-        console.log(`${peer.name.padEnd(22)} Bearer JWT reads/s ${bearer.rps.toFixed(0)} (p99 ${bearer.p99} ms, non-2xx ${bearer.errors}): signature + Session, Client read per request`);
+        console.log(line(peer.name, 'Bearer JWT reads', await load(url, requests.bearer, duration, server)));
       }
-      console.log(`${peer.name.padEnd(22)} tokens/s ${token.rps.toFixed(0).padStart(7)} (p99 ${token.p99} ms, non-2xx ${token.errors})   Basic reads/s ${read.rps.toFixed(0).padStart(7)} (p99 ${read.p99} ms, non-2xx ${read.errors})`);
     } finally {
-      await stop(child);
-      await cleanup?.();
+      await stop(server.child);
+      await server.cleanup?.();
     }
   }
 
   const w = figures.Warden;
   const o = figures['oidc-provider'];
   const b = figures['bare Fastify + jose'];
-  const store = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite (embedded)';
+  const store = process.env.DATABASE_URL ? 'PostgreSQL (its backends\' CPU counted as Warden\'s)' : 'PGlite (embedded)';
   console.log(`\nWarden on ${store}; ${alg} JWT access tokens; ${connections} connections, ${duration} s per figure`);
   console.log('oidc-provider\'s Basic read is its introspection endpoint (client_secret_basic); Warden\'s is GET /Patient/p1; bare Fastify\'s checks the secret and sends JSON');
   const verdict = (ratio: number, target: number) => `${ratio.toFixed(2)}× (target ≥ ${target}×: ${ratio >= target ? 'met' : 'MISSED'})`;
-  console.log(`client_credentials  Warden / oidc-provider = ${verdict(w.token / o.token, 2)}   Warden / bare Fastify = ${verdict(w.token / b.token, 0.7)}`);
-  console.log(`Basic-auth reads    Warden / oidc-provider = ${verdict(w.read / o.read, 2)}   Warden / bare Fastify = ${verdict(w.read / b.read, 0.7)}`);
-  if ([w, o, b].some((figure) => figure.tokenErrors + figure.readErrors > 0)) console.log('WARNING: some responses were not 2xx; the figures above count them');
+  for (const [what, kind] of [['client_credentials', 'token'], ['Basic-auth reads  ', 'read']] as const) {
+    console.log(`${what}  throughput: Warden / oidc-provider = ${verdict(w[kind].rps / o[kind].rps, 2)}   Warden / bare Fastify = ${verdict(w[kind].rps / b[kind].rps, 0.7)}`);
+    console.log(`${what}  CPU per request, peer / Warden: oidc-provider ${(o[kind].cpuPerRequest / w[kind].cpuPerRequest).toFixed(2)}×   bare Fastify ${(b[kind].cpuPerRequest / w[kind].cpuPerRequest).toFixed(2)}×`);
+  }
+  if ([w, o, b].some((figure) => figure.token.errors + figure.read.errors > 0)) console.log('WARNING: some responses were not 2xx; the figures above count them');
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await run();
