@@ -17,3 +17,11 @@ create table warden_process (
   id      text        primary key,
   seen_at timestamptz not null
 );
+
+-- Migration 0007's trigger ran its function for every row written (a Session per token issued); a WHEN clause
+-- lets PostgreSQL skip the call for every other type. (A trigger on DELETE may not name NEW, hence two.)
+drop trigger token_introspector_changed on resource;
+create trigger token_introspector_changed after insert or update on resource
+  for each row when (new.type = 'TokenIntrospector') execute function warden_notify_token_introspector();
+create trigger token_introspector_deleted after delete on resource
+  for each row when (old.type = 'TokenIntrospector') execute function warden_notify_token_introspector();
