@@ -67,6 +67,7 @@ export async function issueUserTokens(services: AuthServices, request: UserToken
     { grant: request.grant, client, user, audience, scope: request.scope, settings, launch: request.launch },
     session.id,
     expiresAt,
+    now,
   );
   if (request.scope?.split(' ').includes('openid')) {
     response.id_token = await signIdToken(services.keys, services.clock, {
