@@ -175,6 +175,8 @@ async function chooseEncounter(
     filters: [patientCompartmentFilter('Encounter', patient, ctx.config.baseUrl)],
   });
   if (encounters.length <= 1) return encounters[0]?.id;
+  // OpenID Connect Core §3.1.2.1: prompt=none shows no page.
+  if (authz.prompt.has('none')) throw toClient('interaction_required', 'The user must choose one of the patient\'s encounters');
   const stored = await ctx.resources.read('Patient', patient);
   const carried = Object.fromEntries(
     Object.entries(authz.params).filter(([name]) => !['csrf_token', 'decision', 'smart_encounter', 'smart_patient_query'].includes(name)),

@@ -113,6 +113,19 @@ for (const engine of engines()) {
       assert.equal(new URL(forged.location!).searchParams.get('error'), 'invalid_request');
     });
 
+    test('prompt=none: an encounter that needs choosing is interaction_required, not a page', async () => {
+      const browser = new CookieBrowser(server.url);
+      const scope = 'launch/patient launch/encounter patient/*.rs';
+      codeOf(await authorizeInBrowser(browser, authorizePath(scope), CLINICIAN, { patient: 'pat-a' }), CALLBACK);
+      const page = await authorizeInBrowser(browser, `${authorizePath(scope)}&prompt=none`, CLINICIAN);
+      assert.match(page.text, /name="smart_patient"/, 'signed in and consented: the patient picker comes first');
+      const response = await browser.post('/auth/authorize', { ...postFormFields(page.text), smart_patient: 'pat-b' });
+      assert.equal(response.status, 303);
+      const redirect = new URL(response.location!);
+      assert.equal(redirect.searchParams.get('error'), 'interaction_required');
+      assert.equal(redirect.searchParams.get('code'), null);
+    });
+
     test('a patient without encounters gets a token without encounter', async () => {
       const browser = new CookieBrowser(server.url);
       const response = await authorizeInBrowser(browser, authorizePath('launch/patient launch/encounter patient/*.rs'), CLINICIAN, { patient: 'pat-c' });
