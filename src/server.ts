@@ -57,7 +57,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
 
   healthRoutes(app, ctx);
   smartConfigurationRoutes(app, ctx);
-  launchRoutes(app, ctx);
+  await app.register(launchRoutes, { ctx });
   explainRoutes(app, ctx);
   // The signing keys are loaded (or made, on a new database) before the server takes any request.
   await authServices(ctx).ready;

@@ -82,6 +82,19 @@ export class BrowserSessions {
   }
 }
 
+/**
+ * When the browser session `sid` ends (epoch seconds), or null when it has ended already (logout, a new
+ * sign-in, or its time ran out): the most a token tied to the sign-in may live.
+ */
+export async function browserSessionEnd(db: Database, sid: string): Promise<number | null> {
+  const [row] = await db.query<{ ends: number | string }>(
+    `select extract(epoch from expires_at)::bigint as ends from browser_session
+     where sid = $1 and ended_at is null and expires_at > now()`,
+    [sid],
+  );
+  return row ? Number(row.ends) : null;
+}
+
 function toSession(row: SessionRow): BrowserSession {
   return { sid: row.sid, userId: row.user_id, authTime: new Date(row.auth_time), expiresAt: new Date(row.expires_at) };
 }

@@ -49,14 +49,22 @@ export async function startSession(services: AuthServices, grant: Grant): Promis
       expiresAt: now + lifetime,
       ...(grant.launch && { launch: { ...grant.launch } }),
     }),
-    issueInSession(services, grant, sessionId, now + lifetime),
+    issueInSession(services, grant, sessionId, now + lifetime, now),
   ]);
   return response;
 }
 
-/** Issues an access token (and a refresh token when enabled) in an existing session ending at `sessionEnd`. */
-export async function issueInSession(services: AuthServices, grant: Grant, sessionId: string, sessionEnd: number): Promise<TokenResponse> {
-  const now = seconds(services.clock);
+/**
+ * Issues an access token (and a refresh token when enabled) in an existing session ending at `sessionEnd`.
+ * `now` is the caller's when it computed `sessionEnd`, so a second ticking by in between costs no second of lifetime.
+ */
+export async function issueInSession(
+  services: AuthServices,
+  grant: Grant,
+  sessionId: string,
+  sessionEnd: number,
+  now = seconds(services.clock),
+): Promise<TokenResponse> {
   // No token outlives its session.
   const lifetime = Math.max(1, Math.min(grant.settings.accessTokenLifetime, sessionEnd - now));
   const { token } = await services.accessTokens.issue({

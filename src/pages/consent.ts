@@ -30,6 +30,8 @@ ${Object.entries(view.request).map(([name, value]) => html`<input type="hidden" 
 <button type="submit" name="decision" value="allow" class="primary">Allow</button>
 </div>
 </form>
-<p class="muted">Signing out of Warden ends the access you give here.</p>`,
+<p class="muted">${view.scopes.some((item) => item.scope === 'offline_access')
+  ? 'This application keeps its access after you sign out of Warden, until you or an administrator revoke it.'
+  : 'Signing out of Warden ends the access you give here.'}</p>`,
   );
 }

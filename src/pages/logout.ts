@@ -8,7 +8,7 @@ export function logoutConfirmPage(view: { csrf: string; userName: string | null 
     html`<h1>Sign out</h1>
 ${view.userName
   ? html`<p class="lead">You are signed in as <strong>${view.userName}</strong>. Signing out also ends the access
-of the applications you signed in to here.</p>`
+of the applications you signed in to here, except those you allowed to keep access after you sign out.</p>`
   : html`<p class="lead">You are not signed in.</p>`}
 <form method="post" action="/auth/logout">
 <input type="hidden" name="csrf_token" value="${view.csrf}">
@@ -21,7 +21,8 @@ export function loggedOutPage() {
   return page(
     'Signed out',
     html`<h1>You are signed out</h1>
-<p class="lead">Your session has ended and the tokens issued in it no longer work.</p>
+<p class="lead">Your session has ended and the tokens issued in it no longer work, except those of applications
+you allowed to keep access after you sign out.</p>
 <p class="muted">You can close this window.</p>`,
   );
 }

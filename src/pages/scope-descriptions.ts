@@ -4,9 +4,13 @@ const KNOWN: Record<string, string> = {
   openid: 'Confirm who you are',
   profile: 'See your name and basic profile',
   email: 'See your email address',
-  offline_access: 'Keep access while you are not using it',
+  // SMART App Launch: offline access outlives the sign-in; online access ends with it.
+  offline_access: 'Keep access after you sign out, until you revoke it',
+  online_access: 'Keep access while you stay signed in',
   fhirUser: 'Know which FHIR record describes you',
+  launch: 'Know the patient, encounter and records open in your EHR',
   'launch/patient': 'Know which patient record is in use',
+  'launch/encounter': 'Know which encounter is in use',
 };
 
 const SMART = /^(patient|user|system)\/([A-Za-z*]+)\.(read|write|\*|[cruds]+)$/;

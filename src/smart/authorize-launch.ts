@@ -1,19 +1,22 @@
 // The SMART part of /auth/authorize: the `aud` check, and the launch context the code will carry.
 //   EHR launch         `launch` scope and a `launch` value minted by POST /auth/launch
-//   standalone launch  `launch/patient`: the user's own Patient record, or the patient picker
+//   standalone launch  `launch/patient`: the user's own Patient record, or the patient picker; then
+//                      `launch/encounter`: the patient's only Encounter, or the encounter picker
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthorizationRequest } from '../oauth/authorize/validate.ts';
 import { toClient } from '../oauth/authorize/authorize-error.ts';
 import type { BrowserFlows } from '../pages/browser-flows.ts';
 import { sendPage } from '../pages/layout.ts';
+import { patientCompartmentFilter, storedInPatientCompartment } from '../search/compartment.ts';
 import { searchFilters } from '../search/query.ts';
 import type { Resource } from '../store/resource-store.ts';
+import { encounterChoice, encounterPickerPage } from './encounter-picker.ts';
 import { LaunchContexts, type LaunchContext } from './launch.ts';
 import { patientName, patientPickerPage } from './patient-picker.ts';
 import { isResourceScope, parseScopes, requestedLaunchContexts } from './scopes.ts';
 
-/** Fields of the patient picker's forms, never part of the authorization request itself. */
-export const PICKER_FIELDS = ['smart_patient', 'smart_patient_query'];
+/** Fields of the pickers' forms, never part of the authorization request itself. */
+export const PICKER_FIELDS = ['smart_patient', 'smart_patient_query', 'smart_encounter'];
 const PICKER_SIZE = 50;
 const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
@@ -90,6 +93,11 @@ export async function resolveLaunch(
     const own = ownPatient(user);
     if (own) context = { ...context, patient: own, need_patient_banner: context.need_patient_banner ?? true };
   }
+  if (wanted.has('encounter') && context.encounter === undefined && context.patient !== undefined) {
+    const encounter = await chooseEncounter(flows, request, reply, authz, context.patient);
+    if (encounter === SHOWN) return { done: true };
+    if (encounter !== undefined) context.encounter = encounter;
+  }
   // Only the contexts the app asked for (or all, for an EHR launch) go into the token response.
   if (!ehrLaunch) {
     if (!wanted.has('encounter')) delete context.encounter;
@@ -133,6 +141,58 @@ async function showPicker(flows: BrowserFlows, request: FastifyRequest, reply: F
       request: carried,
     }),
   );
+}
+
+const SHOWN = Symbol('the picker page was sent');
+
+/**
+ * The Encounter of `patient` the app will work in: the one chosen in the picker, else the patient's only one;
+ * none when the patient has no Encounter (the token response then has no `encounter`). SHOWN when the
+ * picker page answered the browser. A choice outside the patient's compartment is refused.
+ */
+async function chooseEncounter(
+  flows: BrowserFlows,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  authz: AuthorizationRequest,
+  patient: string,
+): Promise<string | undefined | typeof SHOWN> {
+  const { ctx } = flows;
+  const chosen = authz.params.smart_encounter;
+  if (request.method === 'POST' && chosen !== undefined) {
+    if (!flows.csrf.verify(request, authz.params.csrf_token)) throw toClient('invalid_request', 'The encounter choice did not come from the picker page');
+    if (!ID.test(chosen)) throw toClient('invalid_request', 'The chosen encounter id is malformed');
+    if (!(await storedInPatientCompartment(ctx.resources, 'Encounter', chosen, patient, ctx.config.baseUrl))) {
+      throw toClient('invalid_request', `Encounter/${chosen} is not an encounter of Patient/${patient}`);
+    }
+    return chosen;
+  }
+  const { resources: encounters } = await ctx.resources.search('Encounter', {
+    count: PICKER_SIZE,
+    offset: 0,
+    sort: '-lastUpdated',
+    total: false,
+    filters: [patientCompartmentFilter('Encounter', patient, ctx.config.baseUrl)],
+  });
+  if (encounters.length <= 1) return encounters[0]?.id;
+  // OpenID Connect Core §3.1.2.1: prompt=none shows no page.
+  if (authz.prompt.has('none')) throw toClient('interaction_required', 'The user must choose one of the patient\'s encounters');
+  const stored = await ctx.resources.read('Patient', patient);
+  const carried = Object.fromEntries(
+    Object.entries(authz.params).filter(([name]) => !['csrf_token', 'decision', 'smart_encounter', 'smart_patient_query'].includes(name)),
+  );
+  await sendPage(
+    reply,
+    200,
+    encounterPickerPage({
+      csrf: flows.csrf.issue(request, reply),
+      clientName: typeof authz.client.name === 'string' ? authz.client.name : authz.client.id,
+      patientName: stored && !stored.deleted ? patientName(stored.resource) : patient,
+      encounters: encounters.map(encounterChoice),
+      request: carried,
+    }),
+  );
+  return SHOWN;
 }
 
 /** OpenID Connect with SMART's `fhirUser` scope: the id_token names the user's FHIR resource by absolute URL. */

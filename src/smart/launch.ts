@@ -3,10 +3,12 @@
 // and gets an opaque `launch` value to open the app with (`{launch_uri}?iss={base}&launch={value}`). The app
 // sends it back in its authorization request (`Client.smart.launch_uri` gives the URL to open); the context then rides with the code into the token's Session.
 import { createHash, randomBytes } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
-import { badRequest, unprocessable } from '../resources/outcome.ts';
+import { OAuthError, type OAuthErrorCode } from '../oauth/errors.ts';
+import { badRequest, FhirError, unprocessable } from '../resources/outcome.ts';
 import type { Database } from '../store/database.ts';
+import { FhirContextError, readFhirContext, type FhirContextItem } from './fhir-context.ts';
 
 /** What a token learns about its launch; each field is sent back in the token response (SMART §"Launch context"). */
 export interface LaunchContext {
@@ -14,14 +16,13 @@ export interface LaunchContext {
   encounter?: string;
   need_patient_banner?: boolean;
   smart_style_url?: string;
-  /** A FHIR resource the app should open with, e.g. a questionnaire or a list (SMART fhirContext). */
-  fhirContext?: { reference: string }[];
+  /** Other resources the app opens with, e.g. a questionnaire or an order (SMART 2.x fhirContext). */
+  fhirContext?: FhirContextItem[];
 }
 
 /** How long a minted `launch` value may be used: long enough to open an app and sign in. */
 export const LAUNCH_LIFETIME_SECONDS = 600;
 const ID = /^[A-Za-z0-9\-.]{1,64}$/;
-const REFERENCE = /^[A-Z][A-Za-z]{0,63}\/[A-Za-z0-9\-.]{1,64}$/;
 
 const hash = (launch: string) => createHash('sha256').update(launch).digest('base64url');
 
@@ -75,11 +76,18 @@ async function readLaunchRequest(ctx: AppContext, body: unknown): Promise<{ cont
     context.smart_style_url = input.smart_style_url;
   }
   if (input.fhirContext !== undefined) {
-    const list = input.fhirContext;
-    if (!Array.isArray(list) || !list.every((item) => typeof item === 'string' && REFERENCE.test(item))) {
-      throw badRequest('fhirContext must be a list of references such as "Questionnaire/q1"', 'value', ['fhirContext']);
+    try {
+      context.fhirContext = readFhirContext(input.fhirContext);
+    } catch (error) {
+      if (error instanceof FhirContextError) throw badRequest(error.message, 'value', [error.path]);
+      throw error;
     }
-    context.fhirContext = (list as string[]).map((reference) => ({ reference }));
+    for (const [index, item] of context.fhirContext.entries()) {
+      if (item.reference === undefined) continue;
+      const [type, id] = item.reference.split('/');
+      const stored = await ctx.resources.read(type, id);
+      if (!stored || stored.deleted) throw unprocessable(`fhirContext[${index}]: ${item.reference} does not exist`, [`fhirContext[${index}].reference`]);
+    }
   }
   let clientId: string | null = null;
   if (input.client !== undefined) {
@@ -91,8 +99,25 @@ async function readLaunchRequest(ctx: AppContext, body: unknown): Promise<{ cont
   return { context, clientId };
 }
 
-export function launchRoutes(app: FastifyInstance, ctx: AppContext): void {
+/** An error of /auth/launch as RFC 6749 JSON, like every /auth endpoint's: same status, an OAuth error code. */
+function asOAuthError(error: FastifyError | Error): OAuthError {
+  if (error instanceof OAuthError) return error;
+  const status = error instanceof FhirError ? error.status : ((error as FastifyError).statusCode ?? 500);
+  if (status >= 500) return new OAuthError('server_error', 'Internal server error', 500);
+  const code: OAuthErrorCode = status === 401 ? 'invalid_client' : status === 403 ? 'unauthorized_client' : 'invalid_request';
+  return new OAuthError(code, error.message, status, error instanceof FhirError ? error.headers : {});
+}
+
+/** POST /auth/launch, in a scope of its own so that its errors are RFC 6749 JSON; the API's authentication still runs. */
+export async function launchRoutes(app: FastifyInstance, options: { ctx: AppContext }): Promise<void> {
+  const { ctx } = options;
   const launches = new LaunchContexts(ctx.db);
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const known = asOAuthError(error);
+    if (known.status >= 500) request.log.error({ err: error }, 'unhandled error');
+    const description = known.status >= 500 ? `Internal server error (request id ${request.id})` : known.description;
+    return reply.code(known.status).headers({ 'cache-control': 'no-store', ...known.headers }).send({ error: known.error, error_description: description });
+  });
   // Not public: authenticate and authorize run first, so only a caller a policy allows may mint contexts.
   app.post('/auth/launch', async (request: FastifyRequest, reply: FastifyReply) => {
     const { context, clientId } = await readLaunchRequest(ctx, request.body);

@@ -30,7 +30,7 @@ for (const engine of engines()) {
 
     test('lists the capabilities SMART App Launch 2.x defines for what Warden does', async () => {
       const { body } = await server.request('GET', '/.well-known/smart-configuration', { auth: null });
-      for (const capability of ['launch-ehr', 'launch-standalone', 'client-public', 'client-confidential-symmetric', 'client-confidential-asymmetric', 'context-ehr-patient', 'context-standalone-patient', 'permission-v1', 'permission-v2', 'permission-patient', 'sso-openid-connect']) {
+      for (const capability of ['launch-ehr', 'launch-standalone', 'client-public', 'client-confidential-symmetric', 'client-confidential-asymmetric', 'context-ehr-patient', 'context-ehr-encounter', 'context-standalone-patient', 'context-standalone-encounter', 'permission-offline', 'permission-online', 'permission-v1', 'permission-v2', 'permission-patient', 'sso-openid-connect']) {
         assert.ok(body.capabilities.includes(capability), capability);
       }
       assert.ok(body.token_endpoint_auth_signing_alg_values_supported.includes('RS384'));

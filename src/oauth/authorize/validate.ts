@@ -1,6 +1,7 @@
 // The authorization request, checked in order. The first two checks decide whether errors may be redirected;
 // every later one reports to the client's redirect URI.
 import type { Resource, ResourceStore } from '../../store/resource-store.ts';
+import { withoutUnusableRefreshScopes } from '../refresh-access.ts';
 import { AuthorizeError } from './authorize-error.ts';
 import { checkClient } from './check-client.ts';
 import { checkNonce } from './check-nonce.ts';
@@ -67,7 +68,7 @@ export async function validateAuthorizationRequest(resources: ResourceStore, par
       responseType,
       responseMode: target.responseMode,
       state: checkState(responseType, params),
-      scopes: checkScope(client, params),
+      scopes: withoutUnusableRefreshScopes(client, responseType, checkScope(client, params)),
       nonce: checkNonce(params),
       codeChallenge: checkPkce(client, responseType, params),
       ...checkPrompt(params),

@@ -3,6 +3,7 @@
 import { invalidGrant, unauthorizedClient } from '../errors.ts';
 import { clientGrantTypes, grantSettings } from '../grant-settings.ts';
 import { required } from '../params.ts';
+import { refreshAccess } from '../refresh-access.ts';
 import { narrowedScope } from '../scope.ts';
 import { issueInSession, type Grant } from '../token-response.ts';
 import { seconds } from '../../tokens/access-token.ts';
@@ -22,10 +23,11 @@ export const refreshTokenGrant: GrantHandler = async ({ services, client, params
   const { claims } = use;
   const live = await services.sessions.live(use.sessionId, client.id, claims.sub, seconds(services.clock));
   if (!live) throw invalidGrant('The session of this refresh token has ended');
-  const settings = grantSettings(client, claims.grant);
-  if (!clientGrantTypes(client).includes(claims.grant) || !settings.refreshToken) {
+  // Asked again at every use: a Client whose refresh permission was taken away stops refreshing at once.
+  if (!clientGrantTypes(client).includes(claims.grant) || refreshAccess(client, claims.grant, claims.scope) === null) {
     throw unauthorizedClient(`The client may no longer refresh tokens of its "${claims.grant}" grant`);
   }
+  const settings = { ...grantSettings(client, claims.grant), refreshToken: true };
   return issueInSession(
     services,
     {

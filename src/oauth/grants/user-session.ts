@@ -1,11 +1,15 @@
 // Tokens for a user who signed in through the browser (authorization code and implicit flows): a token Session
-// linked to the browser session, so logging out ends it, and an ID token when `openid` was granted.
+// linked to the browser session, so logging out ends it (unless `offline_access` was granted, see
+// ../refresh-access.ts), and an ID token when `openid` was granted.
+import { browserSessionEnd } from '../../authn/browser-session.ts';
 import type { AuthServices } from '../../authn/services.ts';
 import type { Database } from '../../store/database.ts';
 import type { Resource } from '../../store/resource-store.ts';
 import { seconds } from '../../tokens/access-token.ts';
 import { signIdToken } from '../../tokens/id-token.ts';
+import { invalidGrant } from '../errors.ts';
 import type { GrantSettings } from '../grant-settings.ts';
+import { refreshAccess } from '../refresh-access.ts';
 import { issueInSession, type TokenResponse } from '../token-response.ts';
 import { fhirUserClaim } from '../../smart/authorize-launch.ts';
 import type { LaunchContext } from '../../smart/launch.ts';
@@ -29,9 +33,17 @@ export interface UserTokens {
 }
 
 export async function issueUserTokens(services: AuthServices, request: UserTokenRequest): Promise<UserTokens> {
-  const { settings, client, user } = request;
+  const { client, user } = request;
+  const refresh = request.grant === 'authorization_code' ? refreshAccess(client, request.grant, request.scope) : null;
+  const settings: GrantSettings = { ...request.settings, refreshToken: refresh !== null };
   const now = seconds(services.clock);
-  const lifetime = settings.refreshToken ? settings.refreshTokenLifetime : settings.accessTokenLifetime;
+  let expiresAt = now + (refresh ? settings.refreshTokenLifetime : settings.accessTokenLifetime);
+  if (refresh !== 'offline') {
+    // Tied to the sign-in: nothing issued may outlive it, and nothing is issued once it is over.
+    const signInEnd = await browserSessionEnd(services.sessions.db, request.browser.sid);
+    if (signInEnd === null) throw invalidGrant('The user signed out before the authorization code was exchanged');
+    expiresAt = Math.min(expiresAt, signInEnd);
+  }
   const audience = settings.audience ?? request.issuer;
   const session = await services.sessions.create({
     grant: request.grant,
@@ -39,15 +51,23 @@ export async function issueUserTokens(services: AuthServices, request: UserToken
     userId: user.id,
     audience,
     scope: request.scope,
-    expiresAt: now + lifetime,
+    expiresAt,
     ...(request.launch && { launch: { ...request.launch } }),
   });
-  await linkToBrowserSession(services.sessions.db, request.browser.sid, session.id);
+  if (refresh !== 'offline') {
+    await linkToBrowserSession(services.sessions.db, request.browser.sid, session.id);
+    // A logout between the check above and this link would have missed the new session: look once more.
+    if ((await browserSessionEnd(services.sessions.db, request.browser.sid)) === null) {
+      await services.sessions.end(session.id);
+      throw invalidGrant('The user signed out before the authorization code was exchanged');
+    }
+  }
   const response: UserTokens['response'] = await issueInSession(
     services,
     { grant: request.grant, client, user, audience, scope: request.scope, settings, launch: request.launch },
     session.id,
-    now + lifetime,
+    expiresAt,
+    now,
   );
   if (request.scope?.split(' ').includes('openid')) {
     response.id_token = await signIdToken(services.keys, services.clock, {
