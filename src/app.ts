@@ -24,16 +24,18 @@ export interface App {
 export async function startApp(config: Config, options: { logger?: boolean; database?: Database } = {}): Promise<App> {
   setHashConcurrency(config.hashConcurrency);
   const db = options.database ?? (await openDatabase(config));
+  let live: LiveCache | undefined;
   try {
     await migrate(db);
     const resources = new ResourceStore(db);
+    let server: FastifyInstance | undefined;
+    live = new LiveCache(db, (message) => server?.log.warn(message));
+    // Started first, so the start-up writes below reach the other processes' caches like any other.
+    await live.start(resources);
     if (config.rootClient) await ensureRootClient(resources, config.rootClient);
     await ensureConsoleClient(resources, config.baseUrl);
     await ensureConsoleAccess(resources, config);
     const policies = await PolicyStore.open(db);
-    let server: FastifyInstance | undefined;
-    const live = new LiveCache(db, (message) => server?.log.warn(message));
-    await live.start(resources);
     const ctx: AppContext = { config, db, resources, policies, live };
     server = await buildServer(ctx, options);
     return {
@@ -41,11 +43,12 @@ export async function startApp(config: Config, options: { logger?: boolean; data
       server,
       async close() {
         await server.close();
-        await live.stop();
+        await live!.stop();
         await db.close();
       },
     };
   } catch (error) {
+    await live?.stop();
     await db.close();
     throw error;
   }

@@ -127,6 +127,22 @@ for (const engine of engines()) {
         }
       });
 
+      test('a process whose LISTEN connection is cut does not serve what changed meanwhile', async () => {
+        const other = await open(url);
+        try {
+          await one.store.write({ resourceType: 'Client', id: 'cut', secret: 'v1' }, null);
+          assert.equal((await one.cache.get('Client', 'cut'))!.secret, 'v1');
+          // Every LISTEN connection of the database; the writer's own comes back at once, as does ours.
+          await other.db.query(`select pg_terminate_backend(pid) from pg_stat_activity
+            where datname = current_database() and pid <> pg_backend_pid() and query like 'listen%'`);
+          await other.store.write({ resourceType: 'Client', id: 'cut', secret: 'v2' }, '1');
+          assert.equal((await one.cache.get('Client', 'cut'))!.secret, 'v2');
+        } finally {
+          await other.cache.stop();
+          await other.db.close();
+        }
+      });
+
       test('a process that stops leaves the set of processes a write waits for', async () => {
         const count = async () => Number((await one.db.query<{ n: string }>('select count(*) as n from warden_process'))[0].n);
         const before = await count();
