@@ -3,6 +3,7 @@
 // 500, and never shows what it tried to read.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import postgres from 'postgres';
 import { engines, startTestServer, type TestServer } from '../helpers/server.ts';
 import { createClient, linkTo, putPolicy } from './fixtures.ts';
 
@@ -134,3 +135,44 @@ for (const engine of engines()) {
     });
   });
 }
+
+describe('SQL policies where the database user cannot confine them (PostgreSQL, not a superuser)', { skip: !process.env.DATABASE_URL }, () => {
+  const name = `warden_test_plain_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  let server: TestServer;
+  const admin = () => postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
+  before(async () => {
+    const sql = admin();
+    await sql.unsafe(`create role ${name} login nosuperuser nocreaterole`);
+    await sql.unsafe(`create database ${name} owner ${name}`);
+    await sql.end();
+    const url = new URL(process.env.DATABASE_URL!);
+    url.username = name;
+    url.pathname = `/${name}`;
+    // The 'pglite' engine makes no database of its own; databaseUrl points the server at the one made here.
+    server = await startTestServer('pglite', { databaseUrl: url.toString() });
+    await createClient(server, 'c');
+  });
+  after(async () => {
+    await server?.close();
+    const sql = admin();
+    await sql.unsafe(`drop database if exists ${name} with (force)`);
+    await sql.unsafe(`drop role if exists ${name}`);
+    await sql.end();
+  });
+
+  test('the server starts, refuses to store a SQL policy, says what to run, and other engines still work', async () => {
+    const refused = await server.request('PUT', '/AccessPolicy/sql', {
+      body: { resourceType: 'AccessPolicy', engine: 'sql', link: linkTo('Client', 'c'), sql: { query: 'select true' } },
+    });
+    assert.equal(refused.status, 422, refused.text);
+    assert.match(refused.text, /SQL policies are off on this server/);
+    assert.match(refused.text, /create role warden_policy nologin/);
+    await putPolicy(server, { id: 'reads', engine: 'matcho', link: linkTo('Client', 'c'), matcho: { 'request-method': 'get', uri: '/Patient' } });
+    assert.equal((await server.request('GET', '/Patient', { auth: { id: 'c', secret: 'c-secret' } })).status, 200);
+  });
+
+  test('a SQL policy stored by hand denies: it fails closed rather than running unconfined', async () => {
+    await storeUnchecked(server, { id: 'sql-open', engine: 'sql', link: linkTo('Client', 'c'), sql: { query: "select {{uri}} = '/Media'" } });
+    assert.equal((await server.request('GET', '/Media', { auth: { id: 'c', secret: 'c-secret' } })).status, 403);
+  });
+});
