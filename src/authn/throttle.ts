@@ -48,10 +48,10 @@ export class FailureThrottle {
     const known = rows.some((row) => row.known);
     let wait = 0;
     for (const row of rows) {
+      // A known address is not held back by the identity's count, only by its own failures for the identity.
+      if (known && row.key.startsWith('id:')) continue;
       const limit = row.key.startsWith('ip:') ? this.limits.addressLimit : this.limits.identityLimit;
-      // A known address answers to its own count for the identity, not to the identity's.
-      const applies = row.key.startsWith('id:') ? !known : row.key.startsWith('ip:') || known;
-      if (applies && row.failures >= limit) wait = Math.max(wait, Math.max(1, Number(row.remaining)));
+      if (row.failures >= limit) wait = Math.max(wait, Math.max(1, Number(row.remaining)));
     }
     if (wait > 0) throw new Throttled(wait);
   }
