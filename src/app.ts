@@ -1,6 +1,7 @@
 // Opens the store, brings its schema up to date, makes the root client and builds the server.
 import type { FastifyInstance } from 'fastify';
 import { PolicyStore } from './access/policy-store.ts';
+import { policyConfinementProblem } from './access/sql-runner.ts';
 import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import { setHashConcurrency } from './iam/password-hash.ts';
@@ -38,6 +39,8 @@ export async function startApp(config: Config, options: { logger?: boolean; data
     const policies = await PolicyStore.open(db);
     const ctx: AppContext = { config, db, resources, policies, live };
     server = await buildServer(ctx, options);
+    const policyProblem = await policyConfinementProblem(db);
+    if (policyProblem) server.log.warn(`SQL access policies are refused: ${policyProblem}`);
     return {
       ctx,
       server,

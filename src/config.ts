@@ -30,8 +30,11 @@ export interface Config {
   browserSessionSeconds: number;
   /** Algorithm of the key that signs access tokens (RS256 or ES256). */
   tokenSigningAlg: 'RS256' | 'ES256';
-  /** Failed authentications allowed per identity, and per address, in one throttle window. */
-  throttle: { identityLimit: number; addressLimit: number; windowSeconds: number };
+  /**
+   * Failed authentications allowed per identity, and per address, in one throttle window; an address an
+   * identity authenticated from in the last `knownAddressSeconds` is not held back by the identity's count.
+   */
+  throttle: { identityLimit: number; addressLimit: number; windowSeconds: number; knownAddressSeconds: number };
   /** Trust in tokens issued by other identity providers, configured by TokenIntrospector resources. */
   externalTokens: ExternalTokensConfig;
 }
@@ -104,6 +107,7 @@ export function loadConfig(env: Env = process.env): Config {
       identityLimit: integer(env, 'WARDEN_AUTH_FAILURES_PER_IDENTITY', 10, 1, 1_000_000),
       addressLimit: integer(env, 'WARDEN_AUTH_FAILURES_PER_ADDRESS', 100, 1, 1_000_000),
       windowSeconds: integer(env, 'WARDEN_AUTH_FAILURE_WINDOW', 900, 1, 86_400),
+      knownAddressSeconds: integer(env, 'WARDEN_AUTH_KNOWN_ADDRESS_SECONDS', 30 * 86_400, 0, 365 * 86_400),
     },
     externalTokens: {
       timeoutMs: integer(env, 'WARDEN_EXTERNAL_TOKEN_TIMEOUT_MS', 2000, 100, 30_000),

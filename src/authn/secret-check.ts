@@ -52,7 +52,7 @@ export class SecretChecker {
       if (await verifySecret(secret, hash ?? (await this.dummyHash))) {
         if (hash === null) continue;
         this.remember(key, hash);
-        await this.throttle.recordSuccess(identity);
+        await this.throttle.recordSuccess(identity, address);
         return client;
       }
     }
@@ -74,7 +74,7 @@ export class SecretChecker {
     await this.throttle.check(identity, address);
     const ok = await verifySecret(secret, hash ?? (await this.dummyHash));
     if (ok && hash !== null) {
-      await this.throttle.recordSuccess(identity);
+      await this.throttle.recordSuccess(identity, address);
       return true;
     }
     await this.throttle.recordFailure(identity, address);

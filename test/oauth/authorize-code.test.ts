@@ -87,11 +87,13 @@ for (const engine of engines()) {
       assert.equal((await userinfo(first.body.access_token)).status, 401, 'the first access token is revoked');
     });
 
-    test('PKCE: a wrong verifier is invalid_grant, and the code still works with the right one', async () => {
+    test('PKCE: a wrong verifier is invalid_grant, and spends the code: the right verifier comes too late', async () => {
       const { code } = await spaCode();
       const wrong = await exchange(code, { code_verifier: 'x'.repeat(43) });
       assert.equal(wrong.body.error, 'invalid_grant');
-      assert.equal((await exchange(code)).status, 200);
+      const late = await exchange(code);
+      assert.equal(late.status, 400);
+      assert.equal(late.body.error, 'invalid_grant');
     });
 
     test('PKCE: a code issued with a challenge cannot be exchanged without the verifier', async () => {
@@ -133,22 +135,30 @@ for (const engine of engines()) {
       assert.equal(ok.body.id_token, undefined, 'no openid scope, no ID token');
     });
 
-    test('the code is bound to the redirect URI it was sent to', async () => {
+    test('the code is bound to the redirect URI it was sent to, and a wrong one spends it', async () => {
       const { code } = await spaCode();
       const other = await exchange(code, { redirect_uri: 'https://spa.example/other' });
       assert.equal(other.body.error, 'invalid_grant');
+      assert.equal((await exchange(code)).body.error, 'invalid_grant', 'the right redirect URI comes too late');
+    });
+
+    test('an exchange without the redirect URI the request named is invalid_request, and spends the code', async () => {
+      const { code } = await spaCode();
       const { redirect_uri: _, ...rest } = { grant_type: 'authorization_code', code, client_id: 'spa', redirect_uri: '', code_verifier: verifier };
       const missing = await tokenRequest(rest);
       assert.equal(missing.body.error, 'invalid_request');
-      assert.equal((await exchange(code)).status, 200);
+      assert.equal((await exchange(code)).body.error, 'invalid_grant');
     });
 
-    test('the code is bound to the client it was issued to', async () => {
+    test('the code is bound to the client it was issued to, and another client\'s attempt spends it', async () => {
       const { code } = await spaCode();
       const stolen = await tokenRequest({ grant_type: 'authorization_code', code, client_id: 'native', redirect_uri: SPA_CALLBACK, code_verifier: verifier });
       assert.equal(stolen.body.error, 'invalid_grant');
-      const portal = await tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: SPA_CALLBACK, code_verifier: verifier }, { authorization: basic('portal', 'portal-secret') });
+      assert.equal((await exchange(code)).body.error, 'invalid_grant', 'the rightful client comes too late');
+      const { code: second } = await spaCode();
+      const portal = await tokenRequest({ grant_type: 'authorization_code', code: second, redirect_uri: SPA_CALLBACK, code_verifier: verifier }, { authorization: basic('portal', 'portal-secret') });
       assert.equal(portal.body.error, 'invalid_grant');
+      assert.equal((await exchange(second)).body.error, 'invalid_grant');
     });
 
     test('an unknown code is invalid_grant', async () => {

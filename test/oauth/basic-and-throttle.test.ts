@@ -1,7 +1,8 @@
 // Basic auth on the API (RFC 7617, RFC 6749 §2.3.1), its secret cache rules, and brute-force throttling.
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { createClient, postForm } from '../helpers/oauth.ts';
+import { createClient, createUser, postForm } from '../helpers/oauth.ts';
 import { basic, engines, startTestServer, type TestServer } from '../helpers/server.ts';
 
 const headersOf = (response: { headers: Headers }) => {
@@ -11,6 +12,29 @@ const headersOf = (response: { headers: Headers }) => {
   });
   return kept;
 };
+
+/** A form POST sent from `localAddress` (any of 127.0.0.0/8 reaches the server), so tests can be several callers. */
+function postFormFrom(server: TestServer, localAddress: string, path: string, form: Record<string, string>, auth: { id: string; secret: string }) {
+  const body = new URLSearchParams(form).toString();
+  return new Promise<{ status: number; retryAfter: string | undefined; text: string }>((resolve, reject) => {
+    const outgoing = httpRequest(
+      `${server.url}${path}`,
+      {
+        method: 'POST',
+        localAddress,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(auth.id, auth.secret) },
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => resolve({ status: response.statusCode!, retryAfter: response.headers['retry-after'], text }));
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(body);
+  });
+}
 
 for (const engine of engines()) {
   describe(`Basic auth (${engine})`, () => {
@@ -71,7 +95,7 @@ for (const engine of engines()) {
   describe(`brute-force throttling (${engine})`, () => {
     let server: TestServer;
     before(async () => {
-      server = await startTestServer(engine, { throttle: { identityLimit: 3, addressLimit: 7, windowSeconds: 600 } });
+      server = await startTestServer(engine, { throttle: { identityLimit: 3, addressLimit: 7, windowSeconds: 600, knownAddressSeconds: 86_400 } });
       await createClient(server, { id: 'target', secret: 'target-secret', grant_types: ['basic', 'client_credentials'] });
       await createClient(server, { id: 'bystander', secret: 'bystander-secret', grant_types: ['client_credentials'] });
     });
@@ -104,6 +128,56 @@ for (const engine of engines()) {
       await postForm(server, '/auth/token', { grant_type: 'client_credentials' }, { id: 'someone-else', secret: 'guess' });
       const response = await postForm(server, '/auth/token', { grant_type: 'client_credentials' }, { id: 'bystander', secret: 'bystander-secret' });
       assert.equal(response.status, 429);
+    });
+  });
+
+  describe(`throttling cannot lock the owner out (${engine})`, () => {
+    const OWNER = '127.0.0.2';
+    const ATTACKER = '127.0.0.3';
+    const STRANGER = '127.0.0.4';
+    const APP = { id: 'login-app', secret: 'login-app-secret' };
+    let server: TestServer;
+    before(async () => {
+      server = await startTestServer(engine, { throttle: { identityLimit: 3, addressLimit: 100, windowSeconds: 600, knownAddressSeconds: 86_400 } });
+      await createClient(server, { ...APP, grant_types: ['password'] });
+      await createUser(server, { id: 'carol', password: 'carol-password' });
+      await createUser(server, { id: 'dave', password: 'dave-password' });
+    });
+    after(() => server.close());
+
+    const signIn = (from: string, username: string, password: string) =>
+      postFormFrom(server, from, '/auth/token', { grant_type: 'password', username, password }, APP);
+
+    test('the owner\'s known address still gets in after an attacker used up the identity\'s failures', async () => {
+      assert.equal((await signIn(OWNER, 'carol', 'carol-password')).status, 200, 'the owner signs in: the address becomes known');
+      for (let i = 0; i < 3; i++) assert.equal((await signIn(ATTACKER, 'carol', `guess-${i}`)).status, 400);
+      const attacker = await signIn(ATTACKER, 'carol', 'carol-password');
+      assert.equal(attacker.status, 429, 'the attacker is throttled, even with the right password');
+      assert.ok(Number(attacker.retryAfter) > 0);
+      assert.equal((await signIn(OWNER, 'carol', 'carol-password')).status, 200, 'the owner is not locked out');
+    });
+
+    test('an address that never authenticated as the identity is throttled with 429 and Retry-After', async () => {
+      const stranger = await signIn(STRANGER, 'carol', 'carol-password');
+      assert.equal(stranger.status, 429);
+      assert.ok(Number(stranger.retryAfter) > 0);
+    });
+
+    test('a known address is still throttled by its own failures for the identity', async () => {
+      assert.equal((await signIn(OWNER, 'dave', 'dave-password')).status, 200);
+      for (let i = 0; i < 3; i++) assert.equal((await signIn(OWNER, 'dave', `typo-${i}`)).status, 400);
+      const blocked = await signIn(OWNER, 'dave', 'dave-password');
+      assert.equal(blocked.status, 429);
+      assert.ok(Number(blocked.retryAfter) > 0);
+    });
+
+    test('under the lock, an unknown user and a known one get the same answer from the attacker\'s address', async () => {
+      for (let i = 0; i < 3; i++) assert.equal((await signIn(ATTACKER, 'nobody', `guess-${i}`)).status, 400);
+      const unknown = await signIn(ATTACKER, 'nobody', 'carol-password');
+      const known = await signIn(ATTACKER, 'carol', 'carol-password');
+      assert.equal(unknown.status, 429);
+      assert.equal(known.status, unknown.status);
+      assert.equal(JSON.parse(known.text).error, JSON.parse(unknown.text).error);
     });
   });
 }

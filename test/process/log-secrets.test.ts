@@ -1,8 +1,13 @@
 // No secret, token or password in a log line, at the most verbose level.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import postgres from 'postgres';
+import { openPglite } from '../../src/store/pglite.ts';
 import { spawnServer } from '../helpers/process.ts';
-import { basic, request, ROOT } from '../helpers/server.ts';
+import { basic, createTestDatabase, request, ROOT } from '../helpers/server.ts';
 
 test('logs carry neither Basic credentials, a query access_token, nor a secret sent in a body', async () => {
   const server = await spawnServer({ WARDEN_DATA_DIR: 'memory://', LOG_LEVEL: 'trace' });
@@ -35,5 +40,59 @@ test('logs carry neither Basic credentials, a query access_token, nor a secret s
     Buffer.from(`${ROOT.id}:wrong-secret-NEVER-LOGGED`).toString('base64'),
   ]) {
     assert.equal(output.includes(secret), false, `"${secret}" appears in the logs`);
+  }
+});
+
+/** Constraints that make a write fail inside PostgreSQL with the written data in the error (detail, message). */
+const REFUSING_CONSTRAINTS = `
+  alter table resource add constraint warden_test_no_flag check (resource->>'flag' is null);
+  alter table resource add constraint warden_test_number check (resource->>'number' is null or (resource->>'number')::int > 0);`;
+
+async function assertDatabaseErrorsLogWithoutValues(server: Awaited<ReturnType<typeof spawnServer>>) {
+  const flag = 'flag-secret-NEVER-LOGGED';
+  const number = 'number-secret-NEVER-LOGGED';
+  try {
+    const refused = await request(server.url, 'PUT', '/Patient/flagged', { body: { resourceType: 'Patient', flag } });
+    assert.equal(refused.status, 500, refused.text);
+    const cast = await request(server.url, 'PUT', '/Patient/numbered', { body: { resourceType: 'Patient', number } });
+    assert.equal(cast.status, 500, cast.text);
+    await request(server.url, 'GET', '/health', { headers: { 'x-request-id': 'log-test-last' } });
+    await server.waitForLine(/"reqId":"log-test-last".*request completed/);
+  } finally {
+    server.child.kill('SIGTERM');
+    await server.exited;
+  }
+  const output = server.output();
+  assert.match(output, /"code":"23514"/, 'the check violation was logged, with its SQLSTATE');
+  assert.match(output, /"code":"22P02"/, 'the failed cast was logged, with its SQLSTATE');
+  assert.match(output, /"constraint(_name)?":"warden_test_no_flag"/, 'and with the constraint it broke');
+  for (const secret of [flag, number]) assert.equal(output.includes(secret), false, `"${secret}" appears in the logs`);
+}
+
+test('a database error is logged without the values bound to its statement (embedded store)', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'warden-log-'));
+  try {
+    const first = await spawnServer({ WARDEN_DATA_DIR: dataDir });
+    first.child.kill('SIGTERM');
+    await first.exited;
+    const db = await openPglite(dataDir);
+    await db.exec(REFUSING_CONSTRAINTS);
+    await db.close();
+    await assertDatabaseErrorsLogWithoutValues(await spawnServer({ WARDEN_DATA_DIR: dataDir, LOG_LEVEL: 'trace' }));
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a database error is logged without the values bound to its statement (PostgreSQL)', { skip: !process.env.DATABASE_URL }, async () => {
+  const database = await createTestDatabase();
+  try {
+    const server = await spawnServer({ DATABASE_URL: database.url, LOG_LEVEL: 'trace' });
+    const admin = postgres(database.url, { max: 1, onnotice: () => {} });
+    await admin.unsafe(REFUSING_CONSTRAINTS);
+    await admin.end();
+    await assertDatabaseErrorsLogWithoutValues(server);
+  } finally {
+    await database.drop();
   }
 });

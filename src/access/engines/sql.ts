@@ -3,9 +3,11 @@
 //   {{!path}} becomes that value as a quoted identifier (a table or column name)
 // The query is wrapped as a scalar subquery, `select (<query>)`: PostgreSQL itself then refuses several
 // statements, data-modifying statements, more than one column and more than one row. It runs in a read-only
-// transaction that is always rolled back, under a statement timeout (see sql-runner.ts).
+// transaction that is always rolled back, under a statement timeout, as a role that may read the resources
+// and nothing else (see sql-runner.ts).
 import { PolicyError, readPath, type Rule, type RuleOutcome, type SqlRunner } from '../policy.ts';
 import type { RequestObject } from '../request-object.ts';
+import { SqlPoliciesUnavailable } from '../sql-runner.ts';
 
 type Part = { text: string } | { param: string } | { identifier: string };
 
@@ -115,6 +117,7 @@ export async function verifySql(rule: SqlRule, runner: SqlRunner): Promise<void>
   try {
     plan = await runner.run(`explain (format json) ${query}`, params);
   } catch (error) {
+    if (error instanceof SqlPoliciesUnavailable) throw new PolicyError(rule.at, error.message);
     const code = (error as { code?: string }).code;
     // With {{!name}} the table or column is only known per request.
     if (rule.hasIdentifiers && (code === '42P01' || code === '42703')) return;

@@ -1,6 +1,6 @@
 // RFC 6749 §4.1.3: the authorization_code grant. A code is used once (a second use revokes what the first one
 // issued, §4.1.2), by the client it was issued to, with the redirect URI it was sent to, and with the PKCE
-// verifier of its challenge (RFC 7636 §4.6).
+// verifier of its challenge (RFC 7636 §4.6). The first exchange spends it, whether it succeeds or not.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { loadActiveUser } from '../../authn/user-login.ts';
 import { AuthorizationCodes } from '../authorize/code-store.ts';
@@ -28,6 +28,14 @@ export const authorizationCodeGrant: GrantHandler = async ({ services, issuer, c
     if (stored.issuedSession) await services.sessions.end(stored.issuedSession);
     throw invalidGrant('The authorization code was already used; the tokens issued for it have been revoked');
   }
+  // The code is spent before any check of the exchange: RFC 6749 §10.5 and RFC 9700 §2.1.1 make it single use,
+  // so a wrong client, redirect URI or PKCE verifier leaves it unusable, and no one may guess verifiers against
+  // it. Of two exchanges racing for one code only one wins; the other is a replay.
+  if (!(await codes.consume(code))) {
+    const again = await codes.find(code);
+    if (again?.issuedSession) await services.sessions.end(again.issuedSession);
+    throw invalidGrant('The authorization code was already used or has expired');
+  }
   if (stored.clientId !== client.id) throw invalidGrant('The authorization code was issued to another client');
 
   const redirectUri = params.redirect_uri;
@@ -49,12 +57,6 @@ export const authorizationCodeGrant: GrantHandler = async ({ services, issuer, c
     if (authMethod === 'none') throw invalidGrant('A client that does not authenticate must use PKCE');
   }
 
-  // Two exchanges racing for one code: only one wins; the other is a replay.
-  if (!(await codes.consume(code))) {
-    const again = await codes.find(code);
-    if (again?.issuedSession) await services.sessions.end(again.issuedSession);
-    throw invalidGrant('The authorization code was already used or has expired');
-  }
   const user = await loadActiveUser(services.sessions.db, stored.userId);
   if (!user) throw invalidGrant('The user of this authorization code no longer exists or is inactive');
 
