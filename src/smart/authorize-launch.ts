@@ -81,6 +81,8 @@ export async function resolveLaunch(
     } else {
       const picked = await pickedPatient(flows, request, authz);
       if (picked === null) {
+        // OpenID Connect Core §3.1.2.1: prompt=none shows no page.
+        if (authz.prompt.has('none')) throw toClient('interaction_required', 'The user must choose a patient');
         await showPicker(flows, request, reply, authz);
         return { done: true };
       }

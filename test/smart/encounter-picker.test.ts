@@ -10,6 +10,7 @@ import { bearer, put, seedClinicalData, smartPolicyFor, tokenRequest } from './f
 const { verifier, challenge } = pkcePair();
 const CALLBACK = 'https://ward.example/callback';
 const CLINICIAN = { id: 'dr-lee', email: 'lee@example.com', password: 'clinician password 1' };
+const PATIENT_B = { id: 'pat-b-user', email: 'b@example.com', password: 'patient password b1' };
 
 const encounter = (id: string, patient: string, type: string, start: string) => ({
   resourceType: 'Encounter',
@@ -49,6 +50,7 @@ for (const engine of engines()) {
       await put(server, encounter('enc-b-ortho', 'pat-b', 'Orthopaedics', '2024-03-05T14:30:00Z'));
       await put(server, { resourceType: 'Patient', id: 'pat-c', name: [{ family: 'Cole', given: ['Cy'] }] } as never);
       await put(server, { resourceType: 'User', ...CLINICIAN } as never);
+      await put(server, { resourceType: 'User', ...PATIENT_B, fhirUser: { reference: 'Patient/pat-b' } } as never);
       await put(server, {
         resourceType: 'Client',
         id: 'ward-app',
@@ -113,17 +115,22 @@ for (const engine of engines()) {
       assert.equal(new URL(forged.location!).searchParams.get('error'), 'invalid_request');
     });
 
-    test('prompt=none: an encounter that needs choosing is interaction_required, not a page', async () => {
-      const browser = new CookieBrowser(server.url);
+    test('prompt=none: a patient or an encounter that needs choosing is interaction_required, not a page', async () => {
       const scope = 'launch/patient launch/encounter patient/*.rs';
-      codeOf(await authorizeInBrowser(browser, authorizePath(scope), CLINICIAN, { patient: 'pat-a' }), CALLBACK);
-      const page = await authorizeInBrowser(browser, `${authorizePath(scope)}&prompt=none`, CLINICIAN);
-      assert.match(page.text, /name="smart_patient"/, 'signed in and consented: the patient picker comes first');
-      const response = await browser.post('/auth/authorize', { ...postFormFields(page.text), smart_patient: 'pat-b' });
-      assert.equal(response.status, 303);
-      const redirect = new URL(response.location!);
-      assert.equal(redirect.searchParams.get('error'), 'interaction_required');
-      assert.equal(redirect.searchParams.get('code'), null);
+      const expectInteractionRequired = (response: { status: number; location: string | null }) => {
+        assert.equal(response.status, 303);
+        const redirect = new URL(response.location!);
+        assert.equal(redirect.searchParams.get('error'), 'interaction_required');
+        assert.equal(redirect.searchParams.get('code'), null);
+      };
+      // A clinician, signed in and consented, has a patient to choose first.
+      const clinician = new CookieBrowser(server.url);
+      codeOf(await authorizeInBrowser(clinician, authorizePath(scope), CLINICIAN, { patient: 'pat-a' }), CALLBACK);
+      expectInteractionRequired(await authorizeInBrowser(clinician, `${authorizePath(scope)}&prompt=none`, CLINICIAN));
+      // pat-b's own user has no patient to choose, but two encounters.
+      const patient = new CookieBrowser(server.url);
+      codeOf(await authorizeInBrowser(patient, authorizePath(scope), PATIENT_B, { encounter: 'enc-b-flu' }), CALLBACK);
+      expectInteractionRequired(await authorizeInBrowser(patient, `${authorizePath(scope)}&prompt=none`, PATIENT_B));
     });
 
     test('a patient without encounters gets a token without encounter', async () => {
