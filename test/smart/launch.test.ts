@@ -6,6 +6,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { CookieBrowser, hiddenFields, pkcePair } from '../helpers/browser.ts';
 import { engines, startTestServer, type TestServer } from '../helpers/server.ts';
 import { bearer, ids, put, seedClinicalData, smartPolicyFor, tokenRequest } from './fixtures.ts';
+import { authorizeInBrowser } from './browser-launch.ts';
 
 const { verifier, challenge } = pkcePair();
 const CALLBACK = 'https://growth.example/callback';
@@ -47,29 +48,8 @@ for (const engine of engines()) {
     after(() => server.close());
 
     /** Signs in and answers consent (and the picker, choosing `patient`) until the redirect with the code. */
-    async function authorize(browser: CookieBrowser, params: Record<string, string>, login = PRACTITIONER, patient?: string) {
-      let response = await browser.get(authorizePath(params));
-      if (response.location?.startsWith('/auth/login')) {
-        const page = await browser.get(response.location);
-        response = await browser.post('/auth/login', { ...hiddenFields(page.text), username: login.email, password: login.password });
-      }
-      for (let step = 0; step < 4 && (response.status === 200 || response.location?.startsWith('/auth/authorize')); step++) {
-        if (response.status !== 200) {
-          response = await browser.get(response.location!);
-          continue;
-        }
-        if (response.text.includes('name="decision"')) {
-          response = await browser.post('/auth/authorize', { ...hiddenFields(response.text), decision: 'allow' });
-        } else if (response.text.includes('name="smart_patient"')) {
-          assert.ok(patient, 'the picker was shown but the test chose no patient');
-          const form = hiddenFields(response.text.slice(response.text.indexOf('method="post"')));
-          response = await browser.post('/auth/authorize', { ...form, smart_patient: patient });
-        } else {
-          assert.fail(`unexpected page: ${response.text.slice(0, 300)}`);
-        }
-      }
-      return response;
-    }
+    const authorize = (browser: CookieBrowser, params: Record<string, string>, login = PRACTITIONER, patient?: string) =>
+      authorizeInBrowser(browser, authorizePath(params), login, patient ? { patient } : {});
 
     async function codeFor(params: Record<string, string>, login = PRACTITIONER, patient?: string) {
       const response = await authorize(new CookieBrowser(server.url), params, login, patient);
