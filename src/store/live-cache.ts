@@ -131,6 +131,7 @@ export class LiveCache {
     const now = Date.now();
     const usable = this.usable();
     for (const { type, id } of wanted) {
+      if (id.includes('\u0000')) continue; // PostgreSQL text cannot hold it, so no such resource exists
       const entry = usable ? this.entries.get(keyOf(type, id)) : undefined;
       if (entry && now - entry.storedAt < MAX_AGE_MS) found.set(keyOf(type, id), entry.resource);
       else missing.push({ type, id });
