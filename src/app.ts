@@ -12,6 +12,7 @@ import { buildServer } from './server.ts';
 import { openDatabase, type Database } from './store/database.ts';
 import { LiveCache } from './store/live-cache.ts';
 import { migrate } from './store/migrations.ts';
+import { startSweeping } from './store/sweeper.ts';
 import { ResourceStore } from './store/resource-store.ts';
 
 export interface App {
@@ -39,6 +40,7 @@ export async function startApp(config: Config, options: { logger?: boolean; data
     const policies = await PolicyStore.open(db);
     const ctx: AppContext = { config, db, resources, policies, live };
     server = await buildServer(ctx, options);
+    const stopSweeping = startSweeping(db, config, (message) => server?.log.warn(message));
     const policyProblem = await policyConfinementProblem(db);
     if (policyProblem) server.log.warn(`SQL access policies are refused: ${policyProblem}`);
     return {
@@ -46,6 +48,7 @@ export async function startApp(config: Config, options: { logger?: boolean; data
       server,
       async close() {
         await server.close();
+        await stopSweeping();
         await live!.stop();
         await db.close();
       },

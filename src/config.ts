@@ -37,6 +37,15 @@ export interface Config {
   throttle: { identityLimit: number; addressLimit: number; windowSeconds: number; knownAddressSeconds: number };
   /** Trust in tokens issued by other identity providers, configured by TokenIntrospector resources. */
   externalTokens: ExternalTokensConfig;
+  /** What is swept away, and how often: expired tokens, codes, counters, and Sessions past their retention. */
+  sweep: SweepConfig;
+}
+
+export interface SweepConfig {
+  /** Seconds between sweeps; 0 turns sweeping off. */
+  intervalSeconds: number;
+  /** How long an ended or expired Session (and its history) is kept, for audit, before it is deleted. */
+  sessionRetentionSeconds: number;
 }
 
 export interface ExternalTokensConfig {
@@ -113,6 +122,10 @@ export function loadConfig(env: Env = process.env): Config {
       timeoutMs: integer(env, 'WARDEN_EXTERNAL_TOKEN_TIMEOUT_MS', 2000, 100, 30_000),
       clockSkewSeconds: integer(env, 'WARDEN_EXTERNAL_TOKEN_CLOCK_SKEW', 30, 0, 300),
       jwksRefetchIntervalSeconds: integer(env, 'WARDEN_JWKS_REFETCH_INTERVAL', 30, 0, 3600),
+    },
+    sweep: {
+      intervalSeconds: integer(env, 'WARDEN_SWEEP_INTERVAL_SECONDS', 600, 0, 7 * 86_400),
+      sessionRetentionSeconds: integer(env, 'WARDEN_SESSION_RETENTION_SECONDS', 7 * 86_400, 0, 3650 * 86_400),
     },
   };
 }

@@ -1,0 +1,71 @@
+// Every token issued leaves rows behind: its Session (with a history version), opaque and refresh token
+// hashes, client-assertion jtis, codes, failure counters. Without a sweep the store would grow with every
+// token, so each process deletes, on a timer, what no check can need any more. Statements are small batches,
+// each its own transaction; two processes sweeping at once only repeat a little work.
+import type { Config } from '../config.ts';
+import type { Database } from './database.ts';
+
+/** Rows deleted by one statement at most, so a sweep never holds a long transaction or a large lock set. */
+const BATCH = 5_000;
+
+/** A statement deleting at most BATCH rows of `table` (keyed by `key`) that meet `condition`, answering how many. */
+const expired = (table: string, key: string, condition: string) =>
+  `with swept as (
+     delete from ${table} where (${key}) in (select ${key} from ${table} where ${condition} limit ${BATCH}) returning 1)
+   select count(*)::int as n from swept`;
+
+/**
+ * Ended or expired Sessions are kept `sessionRetentionSeconds` for audit, known addresses as long as the throttle
+ * remembers them; every other row a day past its own expiry: longer than any clock skew, and than any replay
+ * check looks back. (The numbers are validated integers from the configuration, so they are written inline.)
+ */
+const statements = ({ sweep: { sessionRetentionSeconds: retention }, throttle }: Pick<Config, 'sweep' | 'throttle'>): Record<string, string> => ({
+  // Ended (deleted) or expired Sessions past their retention, with every version of them.
+  Session: `with gone as (
+      delete from resource where (type, id) in (
+        select type, id from resource where type = 'Session' and last_updated < now() - make_interval(secs => ${retention}) and (
+          deleted or (jsonb_typeof(resource->'exp') = 'number' and (resource->>'exp')::numeric < extract(epoch from now()) - ${retention}))
+        limit ${BATCH})
+      returning type, id),
+    history as (delete from resource_history h using gone where h.type = gone.type and h.id = gone.id)
+    select count(*)::int as n from gone`,
+  oauth_token: expired('oauth_token', 'hash', `expires_at < now() - interval '1 day'`),
+  client_assertion_jti: expired('client_assertion_jti', 'client_id, jti', `expires_at < now() - interval '1 day'`),
+  authorization_code: expired('authorization_code', 'code_hash', `expires_at < now() - interval '1 day'`),
+  smart_launch: expired('smart_launch', 'launch_hash', `expires_at < now() - interval '1 day'`),
+  auth_failure: expired('auth_failure', 'key', `window_start < now() - interval '1 day'`),
+  auth_known_address: expired('auth_known_address', 'identity, address', `last_success < now() - make_interval(secs => ${throttle.knownAddressSeconds})`),
+  browser_session: expired('browser_session', 'id_hash', `expires_at < now() - interval '1 day'`),
+  browser_session_token: expired(
+    'browser_session_token',
+    'sid, session_id',
+    'not exists (select 1 from browser_session b where b.sid = browser_session_token.sid)',
+  ),
+});
+
+/** Deletes everything expired; answers how many rows of each kind went. */
+export async function sweep(db: Database, config: Pick<Config, 'sweep' | 'throttle'>): Promise<Record<string, number>> {
+  const deleted: Record<string, number> = {};
+  for (const [what, sql] of Object.entries(statements(config))) {
+    deleted[what] = 0;
+    for (;;) {
+      const [{ n }] = await db.query<{ n: number }>(sql);
+      deleted[what] += n;
+      if (n < BATCH) break;
+    }
+  }
+  return deleted;
+}
+
+/** Sweeps every `intervalSeconds` until the returned function is called; the first sweep is one interval after start. */
+export function startSweeping(db: Database, config: Pick<Config, 'sweep' | 'throttle'>, warn: (message: string) => void): () => Promise<void> {
+  if (config.sweep.intervalSeconds === 0) return async () => {};
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = sweep(db, config).catch((error: Error) => warn(`sweeping expired tokens and sessions failed: ${error.message}`));
+  }, config.sweep.intervalSeconds * 1000).unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}
