@@ -1,7 +1,12 @@
 // POST /auth/introspect (RFC 7662): an authenticated client asks about a token issued to it or for it.
 // Anything else, however it fails, is exactly {"active": false} (§2.2), so the answer reveals nothing.
+// SMART App Launch 2.x (Token Introspection): an active token's answer also carries the launch context its token
+// response had (patient, encounter, fhirContext) and, with the fhirUser scope, the user's fhirUser.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthServices } from '../authn/services.ts';
+import { fhirUserClaim } from '../smart/authorize-launch.ts';
+import type { LaunchContext } from '../smart/launch.ts';
+import type { LiveSession } from '../tokens/session.ts';
 import type { AccessClaims } from '../tokens/access-token.ts';
 import { looksLikeJwt } from '../tokens/opaque.ts';
 import { seconds } from '../tokens/access-token.ts';
@@ -15,6 +20,17 @@ function audiences(aud: unknown): string[] {
   return Array.isArray(aud) ? aud.map(String) : typeof aud === 'string' ? [aud] : [];
 }
 
+/** The SMART context of a live session, as its token response gave it. */
+function smartContext(live: LiveSession, scope: string | undefined, issuer: string): Record<string, unknown> {
+  const { patient, encounter, fhirContext } = (live.session.launch ?? {}) as LaunchContext;
+  return {
+    ...(patient !== undefined && { patient }),
+    ...(encounter !== undefined && { encounter }),
+    ...(fhirContext !== undefined && { fhirContext }),
+    ...(live.user && fhirUserClaim(live.user, scope, issuer)),
+  };
+}
+
 export function introspectHandler(services: AuthServices, clients: ClientAuthenticator, issuer: string) {
   /** The caller may see a token issued to it, or one naming it in its audience (a resource server). */
   const mayInspect = (callerId: string, clientId: string, aud: unknown) => callerId === clientId || audiences(aud).includes(callerId);
@@ -25,14 +41,15 @@ export function introspectHandler(services: AuthServices, clients: ClientAuthent
     const live = await services.sessions.live(claims.sid, claims.client_id, claims.sub, seconds(services.clock));
     if (!live) return null;
     const { iss, sub, aud, exp, iat, jti, client_id, sid, scope } = claims;
-    return { active: true, token_type: 'bearer', iss, sub, aud, exp, iat, jti, client_id, sid, ...(scope && { scope }) };
+    return { active: true, token_type: 'bearer', iss, sub, aud, exp, iat, jti, client_id, sid, ...(scope && { scope }), ...smartContext(live, scope, issuer) };
   }
 
   async function refreshToken(token: string, callerId: string) {
     const found = await services.refreshTokens.peek(token);
     if (!found || found.clientId !== callerId) return null;
     const { claims } = found;
-    if (!(await services.sessions.live(found.sessionId, found.clientId, claims.sub, seconds(services.clock)))) return null;
+    const live = await services.sessions.live(found.sessionId, found.clientId, claims.sub, seconds(services.clock));
+    if (!live) return null;
     return {
       active: true,
       token_type: 'refresh_token',
@@ -43,6 +60,7 @@ export function introspectHandler(services: AuthServices, clients: ClientAuthent
       client_id: found.clientId,
       sid: found.sessionId,
       ...(claims.scope && { scope: claims.scope }),
+      ...smartContext(live, claims.scope, issuer),
     };
   }
 

@@ -69,7 +69,12 @@ export async function resolveLaunch(
   if (launchValue !== undefined) {
     const found = await new LaunchContexts(flows.ctx.db).resolve(launchValue, authz.client.id);
     if (!found) throw toClient('invalid_request', 'The launch value is unknown, expired, or for another client');
-    context = { need_patient_banner: false, ...found };
+    // The EHR's launch opens a record for its own user; a patient user only ever opens their own record.
+    if (found.user !== undefined && found.user !== user.id) throw toClient('access_denied', 'This launch was made for another user');
+    const own = ownPatient(user);
+    if (own !== undefined && found.patient !== undefined && found.patient !== own) throw toClient('access_denied', "This launch opens another patient's record");
+    const { user: _launchedFor, ...forTheApp } = found;
+    context = { need_patient_banner: false, ...forTheApp };
   } else if (ehrLaunch) {
     throw toClient('invalid_request', 'scope "launch" asks for an EHR launch context: send the launch value the EHR gave the app');
   }

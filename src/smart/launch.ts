@@ -18,6 +18,8 @@ export interface LaunchContext {
   smart_style_url?: string;
   /** Other resources the app opens with, e.g. a questionnaire or an order (SMART 2.x fhirContext). */
   fhirContext?: FhirContextItem[];
+  /** The User the EHR launched the app for: when set, nobody else may sign in with this launch. Not sent to the app. */
+  user?: string;
 }
 
 /** How long a minted `launch` value may be used: long enough to open an app and sign in. */
@@ -56,10 +58,10 @@ export class LaunchContexts {
 async function readLaunchRequest(ctx: AppContext, body: unknown): Promise<{ context: LaunchContext; clientId: string | null }> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('Send a JSON object: {patient, encounter?, client?, ...}');
   const input = body as Record<string, unknown>;
-  const known = new Set(['patient', 'encounter', 'client', 'need_patient_banner', 'smart_style_url', 'fhirContext']);
+  const known = new Set(['patient', 'encounter', 'client', 'user', 'need_patient_banner', 'smart_style_url', 'fhirContext']);
   for (const key of Object.keys(input)) if (!known.has(key)) throw badRequest(`Unknown field "${key.slice(0, 40)}"; known: ${[...known].join(', ')}`, 'invalid', [key]);
   const context: LaunchContext = {};
-  for (const [field, type] of [['patient', 'Patient'], ['encounter', 'Encounter']] as const) {
+  for (const [field, type] of [['patient', 'Patient'], ['encounter', 'Encounter'], ['user', 'User']] as const) {
     const value = input[field];
     if (value === undefined) continue;
     if (typeof value !== 'string' || !ID.test(value)) throw badRequest(`${field} must be a ${type} id`, 'value', [field]);

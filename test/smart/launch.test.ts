@@ -186,6 +186,26 @@ for (const engine of engines()) {
       assert.deepEqual(ids((await bearer(server, token.body.access_token, 'GET', '/Observation')).body), ['obs-b-lab', 'obs-b-vital']);
     });
 
+    test("a patient user cannot open another patient's record through an EHR launch", async () => {
+      const minted = await server.request('POST', '/auth/launch', { body: { patient: 'pat-b', client: 'growth-chart' } });
+      const response = await authorize(new CookieBrowser(server.url), { scope: 'launch patient/*.rs', launch: minted.body.launch }, PATIENT_USER);
+      assert.equal(response.status, 303);
+      assert.equal(new URL(response.location!).searchParams.get('error'), 'access_denied');
+    });
+
+    test('a launch made for one user is refused to another, and works for that user', async () => {
+      const minted = await server.request('POST', '/auth/launch', { body: { patient: 'pat-b', client: 'growth-chart', user: PRACTITIONER.id } });
+      assert.equal(minted.status, 201, minted.text);
+      const stranger = await authorize(new CookieBrowser(server.url), { scope: 'launch patient/*.rs', launch: minted.body.launch }, PATIENT_USER);
+      assert.equal(new URL(stranger.location!).searchParams.get('error'), 'access_denied');
+      const token = await exchange(await codeFor({ scope: 'launch patient/*.rs', launch: minted.body.launch }));
+      assert.equal(token.status, 200, JSON.stringify(token.body));
+      assert.equal(token.body.patient, 'pat-b');
+      assert.equal(token.body.user, undefined, 'the launch user is not sent to the app');
+      const unknownUser = await server.request('POST', '/auth/launch', { body: { patient: 'pat-b', user: 'nobody' } });
+      assert.equal(unknownUser.status, 422);
+    });
+
     test('an unknown launch value is refused at the redirect URI', async () => {
       const response = await authorize(new CookieBrowser(server.url), { scope: 'launch patient/*.rs', launch: 'no-such-launch' });
       assert.equal(response.status, 303);
@@ -224,6 +244,34 @@ for (const engine of engines()) {
       assert.equal(narrower.body.patient, 'pat-a');
       assert.equal((await bearer(server, narrower.body.access_token, 'GET', '/Patient/pat-a')).status, 403);
       assert.deepEqual(ids((await bearer(server, narrower.body.access_token, 'GET', '/Observation')).body), ['obs-a-lab', 'obs-a-vital']);
+    });
+
+    test('introspection reports the launch context and fhirUser, as SMART 2.x asks (last: it gives the app a secret)', async () => {
+      const fhirContext = [{ reference: 'Observation/obs-a-lab' }];
+      const minted = await server.request('POST', '/auth/launch', { body: { patient: 'pat-a', encounter: 'enc-a', client: 'growth-chart', fhirContext } });
+      assert.equal(minted.status, 201, minted.text);
+      const code = await codeFor({ scope: 'launch openid fhirUser offline_access patient/*.rs', launch: minted.body.launch }, PATIENT_USER);
+      const token = await exchange(code);
+      assert.equal(token.status, 200, JSON.stringify(token.body));
+      // Only an authenticated client introspects (RFC 7662 §2.1): the public app gets a secret for it.
+      const app = (await server.request('GET', '/Client/growth-chart')).body;
+      await put(server, { ...app, secret: 'introspection secret' });
+      const introspect = async (token: string) => {
+        const response = await fetch(`${server.url}/auth/introspect`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('growth-chart:introspection secret').toString('base64')}` },
+          body: new URLSearchParams({ token }).toString(),
+        });
+        return (await response.json()) as Record<string, unknown>;
+      };
+      for (const kind of ['access_token', 'refresh_token']) {
+        const answer = await introspect(token.body[kind]);
+        assert.equal(answer.active, true, kind);
+        assert.equal(answer.patient, 'pat-a', kind);
+        assert.equal(answer.encounter, 'enc-a', kind);
+        assert.deepEqual(answer.fhirContext, fhirContext, kind);
+        assert.equal(answer.fhirUser, `${server.url}/Patient/pat-a`, kind);
+      }
     });
 
     test('POST /auth/launch needs a caller a policy allows, and existing resources', async () => {
