@@ -51,10 +51,10 @@ export class BrowserSessions {
 
   /**
    * Starts a session for a user who has just proved who they are. Always a new id (never the one the browser
-   * brought, against session fixation), and any session that cookie named is ended.
+   * brought, against session fixation), and any session that cookie named is ended: it is returned as `replaced`.
    */
-  async start(request: FastifyRequest, reply: FastifyReply, userId: string): Promise<BrowserSession> {
-    await this.end(request, reply);
+  async start(request: FastifyRequest, reply: FastifyReply, userId: string): Promise<{ session: BrowserSession; replaced: BrowserSession | null }> {
+    const replaced = await this.end(request, reply);
     const value = randomBytes(32).toString('base64url');
     const sid = randomBytes(16).toString('base64url');
     const [row] = await this.db.query<SessionRow>(
@@ -62,10 +62,8 @@ export class BrowserSessions {
        values ($1, $2, $3, now(), now() + make_interval(secs => $4)) returning sid, user_id, auth_time, expires_at`,
       [hash(value), sid, userId, this.config.browserSessionSeconds],
     );
-    // Old sessions are swept here rather than by a timer: logins are rare enough, and no process owns a timer.
-    await this.db.query(`delete from browser_session where expires_at < now() - interval '1 day'`);
     setCookie(reply, this.cookieName, value, { secure: this.secure, maxAge: this.config.browserSessionSeconds });
-    return toSession(row);
+    return { session: toSession(row), replaced };
   }
 
   /** Ends the session the request's cookie names, if any, and clears the cookie. Returns what was ended. */

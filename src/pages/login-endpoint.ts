@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authServices } from '../authn/services.ts';
 import { Throttled } from '../authn/throttle.ts';
 import { verifyUserLogin } from '../authn/user-login.ts';
+import { handOverBrowserSession } from '../oauth/grants/user-session.ts';
 import type { BrowserFlows } from './browser-flows.ts';
 import { html } from './html.ts';
 import { page, sendPage } from './layout.ts';
@@ -61,7 +62,8 @@ export function loginEndpoints(flows: BrowserFlows) {
         request.log.info({ event: 'login_failed' }, 'login failed');
         return show(request, reply, 401, returnTo, { username, error: LOGIN_FAILED });
       }
-      await flows.sessions.start(request, reply, user.id);
+      const { session, replaced } = await flows.sessions.start(request, reply, user.id);
+      if (replaced) await handOverBrowserSession(authServices(ctx), replaced, session);
       request.log.info({ event: 'login', user: user.id }, 'user signed in');
       if (returnTo) return reply.code(303).headers({ location: returnTo, 'cache-control': 'no-store' }).send();
       return sendPage(reply, 200, page('Signed in', html`<h1>You are signed in</h1><p class="lead">You can close this window.</p>`));

@@ -135,6 +135,25 @@ for (const engine of engines()) {
       assert.equal((await refresh('chart', offline.refresh_token)).status, 200);
     });
 
+    test("a new sign-in in the same browser keeps the same user's online grant and ends another user's", async () => {
+      const signInAgain = (browser: CookieBrowser, who: typeof NURSE) =>
+        authorizeInBrowser(browser, `${authorizePath('chart', 'user/Patient.rs')}&prompt=login`, who);
+
+      const same = new CookieBrowser(server.url);
+      const kept = await tokensFor('chart', 'online_access user/Patient.rs', same);
+      codeOf(await signInAgain(same, NURSE), CALLBACK);
+      const refreshed = await refresh('chart', kept.refresh_token);
+      assert.equal(refreshed.status, 200, 'the same user is still signed in');
+      await logout(same);
+      assert.equal((await refresh('chart', refreshed.body.refresh_token)).body.error, 'invalid_grant', 'and signing out of the new sign-in ends it');
+
+      const shared = new CookieBrowser(server.url);
+      const ended = await tokensFor('chart', 'online_access user/Patient.rs', shared);
+      await signInAgain(shared, VISITOR);
+      assert.equal((await refresh('chart', ended.refresh_token)).body.error, 'invalid_grant', 'another user signed in on this browser');
+      assert.equal((await bearer(server, ended.access_token, 'GET', '/Patient/pat-a')).status, 401);
+    });
+
     test('without offline_access or online_access a SMART app gets no refresh token', async () => {
       const body = await tokensFor('chart', 'user/Patient.rs');
       assert.equal(body.refresh_token, undefined);

@@ -1,7 +1,7 @@
 // Tokens for a user who signed in through the browser (authorization code and implicit flows): a token Session
 // linked to the browser session, so logging out ends it (unless `offline_access` was granted, see
 // ../refresh-access.ts), and an ID token when `openid` was granted.
-import { browserSessionEnd } from '../../authn/browser-session.ts';
+import { browserSessionEnd, type BrowserSession } from '../../authn/browser-session.ts';
 import type { AuthServices } from '../../authn/services.ts';
 import type { Database } from '../../store/database.ts';
 import type { Resource } from '../../store/resource-store.ts';
@@ -87,6 +87,15 @@ export async function issueUserTokens(services: AuthServices, request: UserToken
 
 async function linkToBrowserSession(db: Database, sid: string, sessionId: string): Promise<void> {
   await db.query('insert into browser_session_token (sid, session_id) values ($1, $2) on conflict do nothing', [sid, sessionId]);
+}
+
+/**
+ * A new sign-in replaced `replaced` in the same browser. The same user is still signed in, so the token Sessions
+ * tied to the old sign-in (online_access) move to the new one; another user's end, as at logout.
+ */
+export async function handOverBrowserSession(services: AuthServices, replaced: BrowserSession, session: BrowserSession): Promise<void> {
+  if (replaced.userId !== session.userId) return endTokensOfBrowserSession(services, replaced.sid);
+  await services.sessions.db.query('update browser_session_token set sid = $2 where sid = $1', [replaced.sid, session.sid]);
 }
 
 /** Logout: ends every token Session issued in the browser session. */
