@@ -65,3 +65,8 @@ export async function prepareClient(client: Resource): Promise<Resource> {
   }
   return client;
 }
+
+/** How pages name a Client to its user: its `name`, else its id. */
+export function clientDisplayName(client: Resource): string {
+  return typeof client.name === 'string' ? client.name : client.id;
+}

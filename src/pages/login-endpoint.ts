@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authServices } from '../authn/services.ts';
 import { Throttled } from '../authn/throttle.ts';
 import { verifyUserLogin } from '../authn/user-login.ts';
+import { clientDisplayName } from '../iam/client.ts';
 import { handOverBrowserSession } from '../oauth/grants/user-session.ts';
 import type { BrowserFlows } from './browser-flows.ts';
 import { html } from './html.ts';
@@ -27,7 +28,7 @@ export function loginEndpoints(flows: BrowserFlows) {
     const current = await ctx.resources.read('Client', clientId);
     const client = current && !current.deleted ? current.resource : null;
     if (!client) return undefined;
-    return typeof client.name === 'string' ? client.name : client.id;
+    return clientDisplayName(client);
   }
 
   async function show(request: FastifyRequest, reply: FastifyReply, status: number, returnTo: string, extra: { username?: string; error?: string } = {}) {

@@ -3,7 +3,8 @@
 //   standalone launch  `launch/patient`: the user's own Patient record, or the patient picker; then
 //                      `launch/encounter`: the patient's only Encounter, or the encounter picker
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AuthorizationRequest } from '../oauth/authorize/validate.ts';
+import { clientDisplayName } from '../iam/client.ts';
+import { carriedParams, type AuthorizationRequest } from '../oauth/authorize/validate.ts';
 import { toClient } from '../oauth/authorize/authorize-error.ts';
 import type { BrowserFlows } from '../pages/browser-flows.ts';
 import { sendPage } from '../pages/layout.ts';
@@ -130,22 +131,19 @@ async function showPicker(flows: BrowserFlows, request: FastifyRequest, reply: F
   const { ctx } = flows;
   const filters = query ? searchFilters('Patient', [['name', [query]]], ctx.config.baseUrl, []) : [];
   const { resources } = await ctx.resources.search('Patient', { count: PICKER_SIZE, offset: 0, sort: 'id', total: false, filters });
-  const carried = Object.fromEntries(
-    Object.entries(authz.params).filter(([name]) => !['csrf_token', 'decision', ...PICKER_FIELDS].includes(name)),
-  );
   return sendPage(
     reply,
     200,
     patientPickerPage({
       csrf: flows.csrf.issue(request, reply),
-      clientName: typeof authz.client.name === 'string' ? authz.client.name : authz.client.id,
+      clientName: clientDisplayName(authz.client),
       patients: resources.map((patient) => ({
         id: patient.id,
         name: patientName(patient),
         ...(typeof patient.birthDate === 'string' && { birthDate: patient.birthDate }),
       })),
       query,
-      request: carried,
+      request: carriedParams(authz, ['csrf_token', 'decision', ...PICKER_FIELDS]),
     }),
   );
 }
@@ -185,18 +183,16 @@ async function chooseEncounter(
   // OpenID Connect Core §3.1.2.1: prompt=none shows no page.
   if (authz.prompt.has('none')) throw toClient('interaction_required', 'The user must choose one of the patient\'s encounters');
   const stored = await ctx.resources.read('Patient', patient);
-  const carried = Object.fromEntries(
-    Object.entries(authz.params).filter(([name]) => !['csrf_token', 'decision', 'smart_encounter', 'smart_patient_query'].includes(name)),
-  );
   await sendPage(
     reply,
     200,
     encounterPickerPage({
       csrf: flows.csrf.issue(request, reply),
-      clientName: typeof authz.client.name === 'string' ? authz.client.name : authz.client.id,
+      clientName: clientDisplayName(authz.client),
       patientName: stored && !stored.deleted ? patientName(stored.resource) : patient,
       encounters: encounters.map(encounterChoice),
-      request: carried,
+      // The chosen patient is carried on; the encounter is what this form asks.
+      request: carriedParams(authz, ['csrf_token', 'decision', 'smart_encounter', 'smart_patient_query']),
     }),
   );
   return SHOWN;

@@ -3,6 +3,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { displayName, loadActiveUser } from '../../authn/user-login.ts';
 import type { BrowserSession } from '../../authn/browser-session.ts';
+import { clientDisplayName } from '../../iam/client.ts';
 import type { BrowserFlows } from '../../pages/browser-flows.ts';
 import { consentPage } from '../../pages/consent.ts';
 import { errorPage } from '../../pages/error.ts';
@@ -17,7 +18,7 @@ import { needsConsent, rememberGrant } from './consent.ts';
 import { authorizationResponse } from './respond.ts';
 import { readParams } from './params.ts';
 import { issueImplicitToken } from './issue-token.ts';
-import { RedirectableError, validateAuthorizationRequest, type AuthorizationRequest, type ErrorTarget } from './validate.ts';
+import { carriedParams, RedirectableError, validateAuthorizationRequest, type AuthorizationRequest, type ErrorTarget } from './validate.ts';
 
 /** Form fields of Warden's own pages, never part of the authorization request. */
 const FORM_FIELDS = ['csrf_token', 'decision', ...PICKER_FIELDS];
@@ -53,16 +54,15 @@ export function authorizeEndpoint(flows: BrowserFlows) {
       await rememberGrant(ctx.resources, authz.client.id, user.id, authz.scopes);
     } else if ((authz.prompt.has('consent') && authz.client.first_party !== true) || (await needsConsent(ctx.resources, authz.client, user.id, authz.scopes))) {
       if (authz.prompt.has('none')) return redirectError(reply, toClient('consent_required', 'The user has not allowed this client these scopes'), target);
-      const requestFields = Object.fromEntries(Object.entries(authz.params).filter(([name]) => !FORM_FIELDS.includes(name) && name !== 'prompt'));
       return sendPage(
         reply,
         200,
         consentPage({
           csrf: flows.csrf.issue(request, reply),
-          clientName: typeof authz.client.name === 'string' ? authz.client.name : authz.client.id,
+          clientName: clientDisplayName(authz.client),
           userName: displayName(user),
           scopes: authz.scopes.map((scope) => ({ scope, description: describeScope(scope) })),
-          request: requestFields,
+          request: carriedParams(authz, [...FORM_FIELDS, 'prompt']),
         }),
       );
     }

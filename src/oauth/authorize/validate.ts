@@ -15,6 +15,11 @@ import { checkScope } from './check-scope.ts';
 import { checkState } from './check-state.ts';
 import type { AuthorizeParams } from './params.ts';
 
+/** The request's parameters that a page's form carries back to /auth/authorize, less the fields in `omit`. */
+export function carriedParams(authz: AuthorizationRequest, omit: readonly string[]): Record<string, string> {
+  return Object.fromEntries(Object.entries(authz.params).filter(([name]) => !omit.includes(name)));
+}
+
 export interface AuthorizationRequest {
   client: Resource;
   redirectUri: string;
