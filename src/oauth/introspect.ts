@@ -5,7 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthServices } from '../authn/services.ts';
 import { fhirUserClaim } from '../smart/authorize-launch.ts';
-import type { LaunchContext } from '../smart/launch.ts';
+import { launchContextFields, type LaunchContext } from '../smart/launch.ts';
 import type { LiveSession } from '../tokens/session.ts';
 import type { AccessClaims } from '../tokens/access-token.ts';
 import { looksLikeJwt } from '../tokens/opaque.ts';
@@ -22,13 +22,7 @@ function audiences(aud: unknown): string[] {
 
 /** The SMART context of a live session, as its token response gave it. */
 function smartContext(live: LiveSession, scope: string | undefined, issuer: string): Record<string, unknown> {
-  const { patient, encounter, fhirContext } = (live.session.launch ?? {}) as LaunchContext;
-  return {
-    ...(patient !== undefined && { patient }),
-    ...(encounter !== undefined && { encounter }),
-    ...(fhirContext !== undefined && { fhirContext }),
-    ...(live.user && fhirUserClaim(live.user, scope, issuer)),
-  };
+  return { ...launchContextFields(live.session.launch as LaunchContext | undefined), ...(live.user && fhirUserClaim(live.user, scope, issuer)) };
 }
 
 export function introspectHandler(services: AuthServices, clients: ClientAuthenticator, issuer: string) {

@@ -58,6 +58,10 @@ export class LaunchContexts {
 async function readLaunchRequest(ctx: AppContext, body: unknown): Promise<{ context: LaunchContext; clientId: string | null }> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('Send a JSON object: {patient, encounter?, client?, ...}');
   const input = body as Record<string, unknown>;
+  const exists = async (type: string, id: string) => {
+    const stored = await ctx.resources.read(type, id);
+    return stored !== null && !stored.deleted;
+  };
   const known = new Set(['patient', 'encounter', 'client', 'user', 'need_patient_banner', 'smart_style_url', 'fhirContext']);
   for (const key of Object.keys(input)) if (!known.has(key)) throw badRequest(`Unknown field "${key.slice(0, 40)}"; known: ${[...known].join(', ')}`, 'invalid', [key]);
   const context: LaunchContext = {};
@@ -65,8 +69,7 @@ async function readLaunchRequest(ctx: AppContext, body: unknown): Promise<{ cont
     const value = input[field];
     if (value === undefined) continue;
     if (typeof value !== 'string' || !ID.test(value)) throw badRequest(`${field} must be a ${type} id`, 'value', [field]);
-    const stored = await ctx.resources.read(type, value);
-    if (!stored || stored.deleted) throw unprocessable(`${type}/${value} does not exist`, [field]);
+    if (!(await exists(type, value))) throw unprocessable(`${type}/${value} does not exist`, [field]);
     context[field] = value;
   }
   if (input.need_patient_banner !== undefined) {
@@ -87,15 +90,13 @@ async function readLaunchRequest(ctx: AppContext, body: unknown): Promise<{ cont
     for (const [index, item] of context.fhirContext.entries()) {
       if (item.reference === undefined) continue;
       const [type, id] = item.reference.split('/');
-      const stored = await ctx.resources.read(type, id);
-      if (!stored || stored.deleted) throw unprocessable(`fhirContext[${index}]: ${item.reference} does not exist`, [`fhirContext[${index}].reference`]);
+      if (!(await exists(type, id))) throw unprocessable(`fhirContext[${index}]: ${item.reference} does not exist`, [`fhirContext[${index}].reference`]);
     }
   }
   let clientId: string | null = null;
   if (input.client !== undefined) {
     if (typeof input.client !== 'string' || !ID.test(input.client)) throw badRequest('client must be a Client id', 'value', ['client']);
-    const client = await ctx.resources.read('Client', input.client);
-    if (!client || client.deleted) throw unprocessable(`Client/${input.client} does not exist`, ['client']);
+    if (!(await exists('Client', input.client))) throw unprocessable(`Client/${input.client} does not exist`, ['client']);
     clientId = input.client;
   }
   return { context, clientId };
@@ -144,11 +145,18 @@ export async function launchRoutes(app: FastifyInstance, options: { ctx: AppCont
 /** The launch context as token-response fields (SMART App Launch 2.x §"Launch context arrives with your access_token"). */
 export function launchResponseFields(launch: LaunchContext | undefined): Partial<LaunchContext> {
   if (!launch) return {};
+  const fields = launchContextFields(launch);
+  if (launch.need_patient_banner !== undefined) fields.need_patient_banner = launch.need_patient_banner;
+  if (launch.smart_style_url !== undefined) fields.smart_style_url = launch.smart_style_url;
+  return fields;
+}
+
+/** The context itself, without the display hints: what introspection reports of a token (SMART 2.x). */
+export function launchContextFields(launch: LaunchContext | undefined): Partial<LaunchContext> {
+  if (!launch) return {};
   const fields: Partial<LaunchContext> = {};
   if (launch.patient !== undefined) fields.patient = launch.patient;
   if (launch.encounter !== undefined) fields.encounter = launch.encounter;
-  if (launch.need_patient_banner !== undefined) fields.need_patient_banner = launch.need_patient_banner;
-  if (launch.smart_style_url !== undefined) fields.smart_style_url = launch.smart_style_url;
   if (launch.fhirContext !== undefined) fields.fhirContext = launch.fhirContext;
   return fields;
 }
