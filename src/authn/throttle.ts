@@ -69,7 +69,8 @@ export class FailureThrottle {
   /**
    * A success makes the address known for the identity and clears their shared count. It clears neither the
    * identity's count (the owner signing in must not refill an attacker's budget) nor the address's (one good
-   * login must not unlock a spray).
+   * login must not unlock a spray). Addresses no longer known are deleted by the sweeper (store/sweeper.ts);
+   * `check` ignores them meanwhile.
    */
   async recordSuccess(identity: string, address: string): Promise<void> {
     await this.db.query('delete from auth_failure where key = $1', [pairKey(identity, address)]);
@@ -77,10 +78,6 @@ export class FailureThrottle {
       `insert into auth_known_address (identity, address, last_success) values ($1, $2, now())
        on conflict (identity, address) do update set last_success = now()`,
       [identity, address],
-    );
-    await this.db.query(
-      `delete from auth_known_address where identity = $1 and last_success <= now() - make_interval(secs => $2)`,
-      [identity, this.limits.knownAddressSeconds],
     );
   }
 }
