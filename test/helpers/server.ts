@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
+import { openDatabase, type Database } from '../../src/store/database.ts';
 import { dumpPglite, openPglite } from '../../src/store/pglite.ts';
 import { loadMigrations, migrate } from '../../src/store/migrations.ts';
 import { startApp, type App } from '../../src/app.ts';
@@ -46,6 +47,21 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
       const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
       await admin.unsafe(`drop database if exists ${name} with (force)`);
       await admin.end();
+    },
+  };
+}
+
+/** A migrated store of `engine` for tests without a server: a fresh PostgreSQL database (at `url`), or PGlite in memory. */
+export async function openTestStore(engine: Engine): Promise<{ db: Database; url?: string; close: () => Promise<void> }> {
+  const database = engine === 'postgres' ? await createTestDatabase() : undefined;
+  const db = await openDatabase({ databaseUrl: database?.url, dataDir: 'memory://' });
+  await migrate(db);
+  return {
+    db,
+    url: database?.url,
+    async close() {
+      await db.close();
+      await database?.drop();
     },
   };
 }

@@ -3,10 +3,9 @@ import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config.ts';
 import { ensureRootClient } from '../../src/iam/root-client.ts';
 import { verifySecret } from '../../src/iam/password-hash.ts';
-import { openDatabase, type Database } from '../../src/store/database.ts';
-import { migrate } from '../../src/store/migrations.ts';
+import type { Database } from '../../src/store/database.ts';
 import { ResourceStore } from '../../src/store/resource-store.ts';
-import { createTestDatabase, engines, startTestServer } from '../helpers/server.ts';
+import { engines, openTestStore, startTestServer } from '../helpers/server.ts';
 
 for (const engine of engines()) {
   describe(`the root client (${engine})`, () => {
@@ -37,18 +36,12 @@ for (const engine of engines()) {
     describe('at each start', () => {
       let db: Database;
       let resources: ResourceStore;
-      let drop: (() => Promise<void>) | undefined;
+      let close: () => Promise<void>;
       before(async () => {
-        const database = engine === 'postgres' ? await createTestDatabase() : undefined;
-        drop = database?.drop;
-        db = await openDatabase({ databaseUrl: database?.url, dataDir: 'memory://' });
-        await migrate(db);
+        ({ db, close } = await openTestStore(engine));
         resources = new ResourceStore(db);
       });
-      after(async () => {
-        await db.close();
-        await drop?.();
-      });
+      after(() => close());
 
       test('it is created, left unchanged when nothing changed, and updated when the secret changed', async () => {
         assert.equal(await ensureRootClient(resources, { id: 'boot', secret: 'one' }), 'created');

@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { openDatabase, type Database } from '../../src/store/database.ts';
 import { LIVE_CHANNEL, LiveCache } from '../../src/store/live-cache.ts';
-import { migrate } from '../../src/store/migrations.ts';
 import { ResourceStore, VersionConflict } from '../../src/store/resource-store.ts';
-import { createTestDatabase, engines } from '../helpers/server.ts';
+import { engines, openTestStore } from '../helpers/server.ts';
 
 interface Process {
   db: Database;
@@ -12,9 +11,8 @@ interface Process {
   cache: LiveCache;
 }
 
-async function open(url: string | undefined): Promise<Process> {
-  const db = await openDatabase({ databaseUrl: url, dataDir: 'memory://' });
-  await migrate(db);
+/** A server process's view of the store: its own connection, ResourceStore and LiveCache. */
+async function processOn(db: Database): Promise<Process> {
   const store = new ResourceStore(db);
   const cache = new LiveCache(db);
   await cache.start(store);
@@ -40,18 +38,18 @@ async function changeSilently(db: Database, type: string, id: string, resource: 
 for (const engine of engines()) {
   describe(`LiveCache and createMany (${engine})`, () => {
     let one: Process;
-    let drop: (() => Promise<void>) | undefined;
     let url: string | undefined;
+    let close: () => Promise<void>;
+    /** A second process on the same PostgreSQL database. */
+    const open = async () => processOn(await openDatabase({ databaseUrl: url, dataDir: 'memory://' }));
     before(async () => {
-      const database = engine === 'postgres' ? await createTestDatabase() : undefined;
-      url = database?.url;
-      drop = database?.drop;
-      one = await open(url);
+      const opened = await openTestStore(engine);
+      ({ url, close } = opened);
+      one = await processOn(opened.db);
     });
     after(async () => {
       await one.cache.stop();
-      await one.db.close();
-      await drop?.();
+      await close();
     });
 
     test('createMany writes every resource and its history in one go', async () => {
@@ -113,7 +111,7 @@ for (const engine of engines()) {
 
     if (engine === 'postgres') {
       test('a write made by another process returns only once this process has dropped its copy', async () => {
-        const other = await open(url);
+        const other = await open();
         try {
           await one.store.write({ resourceType: 'Client', id: 'shared', secret: 'v1' }, null);
           for (let round = 2; round <= 30; round++) {
@@ -128,7 +126,7 @@ for (const engine of engines()) {
       });
 
       test('a process whose LISTEN connection is cut does not serve what changed meanwhile', async () => {
-        const other = await open(url);
+        const other = await open();
         try {
           await one.store.write({ resourceType: 'Client', id: 'cut', secret: 'v1' }, null);
           assert.equal((await one.cache.get('Client', 'cut'))!.secret, 'v1');
@@ -146,7 +144,7 @@ for (const engine of engines()) {
       test('a process that stops leaves the set of processes a write waits for', async () => {
         const count = async () => Number((await one.db.query<{ n: string }>('select count(*) as n from warden_process'))[0].n);
         const before = await count();
-        const gone = await open(url);
+        const gone = await open();
         assert.equal(await count(), before + 1);
         await gone.cache.stop();
         await gone.db.close();

@@ -1,26 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { openDatabase, type Database } from '../../src/store/database.ts';
+import type { Database } from '../../src/store/database.ts';
 import { loadMigrations, migrate } from '../../src/store/migrations.ts';
 import { ResourceStore, VersionConflict } from '../../src/store/resource-store.ts';
-import { createTestDatabase, engines } from '../helpers/server.ts';
+import { engines, openTestStore } from '../helpers/server.ts';
 
 for (const engine of engines()) {
   describe(`ResourceStore and the Database contract (${engine})`, () => {
     let db: Database;
     let store: ResourceStore;
-    let drop: (() => Promise<void>) | undefined;
+    let close: () => Promise<void>;
     before(async () => {
-      const database = engine === 'postgres' ? await createTestDatabase() : undefined;
-      drop = database?.drop;
-      db = await openDatabase({ databaseUrl: database?.url, dataDir: 'memory://' });
-      await migrate(db);
+      ({ db, close } = await openTestStore(engine));
       store = new ResourceStore(db);
     });
-    after(async () => {
-      await db.close();
-      await drop?.();
-    });
+    after(() => close());
 
     test('migrations are applied once: a second run applies none', async () => {
       assert.deepEqual(await migrate(db), []);

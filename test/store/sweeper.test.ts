@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { openDatabase, type Database } from '../../src/store/database.ts';
-import { migrate } from '../../src/store/migrations.ts';
+import type { Database } from '../../src/store/database.ts';
 import { ResourceStore } from '../../src/store/resource-store.ts';
 import { sweep } from '../../src/store/sweeper.ts';
-import { createTestDatabase, engines } from '../helpers/server.ts';
+import { engines, openTestStore } from '../helpers/server.ts';
 
 const HOUR = 3600;
 const config = {
@@ -17,7 +16,7 @@ for (const engine of engines()) {
   describe(`sweeping expired rows (${engine})`, () => {
     let db: Database;
     let store: ResourceStore;
-    let drop: (() => Promise<void>) | undefined;
+    let close: () => Promise<void>;
 
     /** A Session written through the store, then made `ageSeconds` old by hand. */
     async function session(id: string, exp: number, options: { deleted?: boolean; ageSeconds: number }) {
@@ -30,10 +29,7 @@ for (const engine of engines()) {
     const keys = async (sql: string) => (await db.query<{ k: string }>(sql)).map((row) => row.k).sort();
 
     before(async () => {
-      const database = engine === 'postgres' ? await createTestDatabase() : undefined;
-      drop = database?.drop;
-      db = await openDatabase({ databaseUrl: database?.url, dataDir: 'memory://' });
-      await migrate(db);
+      ({ db, close } = await openTestStore(engine));
       store = new ResourceStore(db);
 
       await session('live', epoch(HOUR), { ageSeconds: 10 });
@@ -65,10 +61,7 @@ for (const engine of engines()) {
         insert into browser_session_token (sid, session_id) values ('sid-old', 'live'), ('sid-new', 'live');
       `);
     });
-    after(async () => {
-      await db.close();
-      await drop?.();
-    });
+    after(() => close());
 
     test('one sweep deletes what has expired and keeps the rest', async () => {
       const deleted = await sweep(db, config);
