@@ -14,6 +14,11 @@ export interface Choices {
   encounter?: string;
 }
 
+/** A SMART app's code-flow authorization request (PKCE S256, `aud` naming the server): `params` add the rest. */
+export function smartAuthorizePath(serverUrl: string, params: { client_id: string; redirect_uri: string; code_challenge: string } & Record<string, string>): string {
+  return `/auth/authorize?${new URLSearchParams({ response_type: 'code', state: 'st-1', aud: serverUrl, code_challenge_method: 'S256', ...params })}`;
+}
+
 /** The hidden fields of the page's POST form (the pickers have a GET search form first). */
 export const postFormFields = (page: string) => hiddenFields(page.slice(page.indexOf('method="post"')));
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { CookieBrowser, pkcePair } from '../helpers/browser.ts';
 import { engines, startTestServer, type TestServer } from '../helpers/server.ts';
-import { authorizeInBrowser, codeOf, postFormFields } from './browser-launch.ts';
+import { authorizeInBrowser, codeOf, postFormFields, smartAuthorizePath } from './browser-launch.ts';
 import { bearer, put, seedClinicalData, smartPolicyFor, tokenRequest } from './fixtures.ts';
 
 const { verifier, challenge } = pkcePair();
@@ -26,16 +26,7 @@ for (const engine of engines()) {
   describe(`SMART encounter picker (${engine})`, () => {
     let server: TestServer;
     const authorizePath = (scope: string) =>
-      `/auth/authorize?${new URLSearchParams({
-        response_type: 'code',
-        client_id: 'ward-app',
-        redirect_uri: CALLBACK,
-        state: 'st-1',
-        aud: server.url,
-        code_challenge: challenge,
-        code_challenge_method: 'S256',
-        scope,
-      })}`;
+      smartAuthorizePath(server.url, { client_id: 'ward-app', redirect_uri: CALLBACK, code_challenge: challenge, scope });
     const exchange = async (code: string) => {
       const token = await tokenRequest(server, { grant_type: 'authorization_code', code, client_id: 'ward-app', redirect_uri: CALLBACK, code_verifier: verifier });
       assert.equal(token.status, 200, JSON.stringify(token.body.error_description ?? ''));

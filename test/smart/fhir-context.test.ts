@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { CookieBrowser, pkcePair } from '../helpers/browser.ts';
 import { engines, startTestServer, type TestServer } from '../helpers/server.ts';
 import { readFhirContext } from '../../src/smart/fhir-context.ts';
-import { authorizeInBrowser, codeOf } from './browser-launch.ts';
+import { authorizeInBrowser, codeOf, smartAuthorizePath } from './browser-launch.ts';
 import { put, seedClinicalData, smartPolicyFor, tokenRequest } from './fixtures.ts';
 
 const { verifier, challenge } = pkcePair();
@@ -36,17 +36,13 @@ for (const engine of engines()) {
     let server: TestServer;
     const launch = (body: unknown) => server.request('POST', '/auth/launch', { body });
     const authorizePath = (launchValue: string) =>
-      `/auth/authorize?${new URLSearchParams({
-        response_type: 'code',
+      smartAuthorizePath(server.url, {
         client_id: 'forms-app',
         redirect_uri: CALLBACK,
-        state: 'st-1',
-        aud: server.url,
         code_challenge: challenge,
-        code_challenge_method: 'S256',
         scope: 'launch offline_access patient/*.rs',
         launch: launchValue,
-      })}`;
+      });
 
     before(async () => {
       server = await startTestServer(engine);

@@ -6,7 +6,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { CookieBrowser, hiddenFields, pkcePair } from '../helpers/browser.ts';
 import { engines, startTestServer, type TestServer } from '../helpers/server.ts';
 import { bearer, ids, put, seedClinicalData, smartPolicyFor, tokenRequest } from './fixtures.ts';
-import { authorizeInBrowser } from './browser-launch.ts';
+import { authorizeInBrowser, smartAuthorizePath } from './browser-launch.ts';
 
 const { verifier, challenge } = pkcePair();
 const CALLBACK = 'https://growth.example/callback';
@@ -17,16 +17,7 @@ for (const engine of engines()) {
   describe(`SMART launch (${engine})`, () => {
     let server: TestServer;
     const authorizePath = (params: Record<string, string>) =>
-      `/auth/authorize?${new URLSearchParams({
-        response_type: 'code',
-        client_id: 'growth-chart',
-        redirect_uri: CALLBACK,
-        state: 'st-1',
-        aud: server.url,
-        code_challenge: challenge,
-        code_challenge_method: 'S256',
-        ...params,
-      })}`;
+      smartAuthorizePath(server.url, { client_id: 'growth-chart', redirect_uri: CALLBACK, code_challenge: challenge, ...params });
 
     before(async () => {
       server = await startTestServer(engine);

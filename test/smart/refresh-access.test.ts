@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import * as oauth from 'oauth4webapi';
 import { CookieBrowser, hiddenFields, pkcePair } from '../helpers/browser.ts';
 import { engines, startTestServer, type TestServer } from '../helpers/server.ts';
-import { authorizeInBrowser, codeOf, logout } from './browser-launch.ts';
+import { authorizeInBrowser, codeOf, logout, smartAuthorizePath } from './browser-launch.ts';
 import { bearer, put, seedClinicalData, smartPolicyFor, tokenRequest } from './fixtures.ts';
 
 const insecure = { [oauth.allowInsecureRequests]: true };
@@ -21,16 +21,7 @@ for (const engine of engines()) {
     let server: TestServer;
 
     const authorizePath = (clientId: string, scope: string) =>
-      `/auth/authorize?${new URLSearchParams({
-        response_type: 'code',
-        client_id: clientId,
-        redirect_uri: CALLBACK,
-        state: 'st-1',
-        aud: server.url,
-        code_challenge: challenge,
-        code_challenge_method: 'S256',
-        scope,
-      })}`;
+      smartAuthorizePath(server.url, { client_id: clientId, redirect_uri: CALLBACK, code_challenge: challenge, scope });
 
     /** Signs in (in `browser`, a new one by default), consents, and exchanges the code. */
     async function tokensFor(clientId: string, scope: string, browser = new CookieBrowser(server.url)) {
