@@ -15,3 +15,13 @@ export async function putPolicy(server: TestServer, policy: Record<string, unkno
 }
 
 export const linkTo = (resourceType: string, id: string) => [{ resourceType, id }];
+
+/** Stores a policy the way a hand-made database change would, skipping write-time validation. */
+export async function storeUnchecked(server: TestServer, policy: Record<string, unknown> & { id: string }) {
+  const resource = { resourceType: 'AccessPolicy', ...policy, meta: { versionId: '1', lastUpdated: new Date().toISOString() } };
+  await server.app.ctx.db.query(
+    `insert into resource (type, id, version_id, last_updated, deleted, resource) values ('AccessPolicy', $1, 1, now(), false, $2::text::jsonb)`,
+    [policy.id, JSON.stringify(resource)],
+  );
+  await server.app.ctx.policies.refresh();
+}

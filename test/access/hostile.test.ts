@@ -3,17 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { engines, startTestServer, type TestServer } from '../helpers/server.ts';
-import { createClient, linkTo, putPolicy } from './fixtures.ts';
-
-/** Stores a policy the way a hand-made database change would, skipping write-time validation. */
-async function storeUnchecked(server: TestServer, policy: Record<string, unknown> & { id: string }) {
-  const resource = { resourceType: 'AccessPolicy', ...policy, meta: { versionId: '1', lastUpdated: new Date().toISOString() } };
-  await server.app.ctx.db.query(
-    `insert into resource (type, id, version_id, last_updated, deleted, resource) values ('AccessPolicy', $1, 1, now(), false, $2::text::jsonb)`,
-    [policy.id, JSON.stringify(resource)],
-  );
-  await server.app.ctx.policies.refresh();
-}
+import { createClient, linkTo, putPolicy, storeUnchecked } from './fixtures.ts';
 
 const count = async (server: TestServer) =>
   Number((await server.app.ctx.db.query<{ n: string }>(`select count(*) as n from resource`))[0].n);

@@ -5,17 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import postgres from 'postgres';
 import { engines, startTestServer, type TestServer } from '../helpers/server.ts';
-import { createClient, linkTo, putPolicy } from './fixtures.ts';
-
-/** Stores a policy the way a hand-made database change would, skipping write-time validation. */
-async function storeUnchecked(server: TestServer, policy: Record<string, unknown> & { id: string }) {
-  const resource = { resourceType: 'AccessPolicy', ...policy, meta: { versionId: '1', lastUpdated: new Date().toISOString() } };
-  await server.app.ctx.db.query(
-    `insert into resource (type, id, version_id, last_updated, deleted, resource) values ('AccessPolicy', $1, 1, now(), false, $2::text::jsonb)`,
-    [policy.id, JSON.stringify(resource)],
-  );
-  await server.app.ctx.policies.refresh();
-}
+import { createClient, linkTo, putPolicy, storeUnchecked } from './fixtures.ts';
 
 const READ_KEYS = "select count(*) > 0 from signing_key where private_jwk->>'d' is not null and {{uri}} = '/Media'";
 /** Takes the server's own role back through dynamic SQL, then reads the keys: set_config is out of reach. */

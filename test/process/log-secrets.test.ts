@@ -9,18 +9,12 @@ import { openPglite } from '../../src/store/pglite.ts';
 import { spawnServer } from '../helpers/process.ts';
 import { basic, createTestDatabase, request, ROOT } from '../helpers/server.ts';
 
-test('logs carry neither Basic credentials, a query access_token, nor a secret sent in a body', async () => {
-  const server = await spawnServer({ WARDEN_DATA_DIR: 'memory://', LOG_LEVEL: 'trace' });
-  const token = 'tok-3f9a7c-NEVER-LOGGED';
-  const clientSecret = 'client-secret-NEVER-LOGGED';
+type Spawned = Awaited<ReturnType<typeof spawnServer>>;
+
+/** Sends `requests`, stops the server once everything they logged is written, and returns its whole log. */
+async function logsOf(server: Spawned, requests: () => Promise<void>): Promise<string> {
   try {
-    const withToken = await request(server.url, 'GET', `/Patient?access_token=${token}&_count=1`);
-    assert.equal(withToken.status, 400, 'access_token is not a search parameter here');
-    await request(server.url, 'GET', `/Patient/x?access_token=${token}`);
-    await request(server.url, 'GET', '/Patient', { auth: { id: ROOT.id, secret: 'wrong-secret-NEVER-LOGGED' } });
-    await request(server.url, 'PUT', '/Client/logged', { body: { resourceType: 'Client', secret: clientSecret, grant_types: ['basic'] } });
-    await request(server.url, 'PUT', '/Client/logged-bad', { body: { resourceType: 'Client', secret: clientSecret, grant_types: ['nope'] } });
-    await request(server.url, 'GET', `/Nope?client_secret=${clientSecret}&password=${clientSecret}`);
+    await requests();
     // The last request's line is the one written last: wait for it, so nothing is still unwritten.
     await request(server.url, 'GET', '/health', { headers: { 'x-request-id': 'log-test-last' } });
     await server.waitForLine(/"reqId":"log-test-last".*request completed/);
@@ -28,7 +22,22 @@ test('logs carry neither Basic credentials, a query access_token, nor a secret s
     server.child.kill('SIGTERM');
     await server.exited;
   }
-  const output = server.output();
+  return server.output();
+}
+
+test('logs carry neither Basic credentials, a query access_token, nor a secret sent in a body', async () => {
+  const server = await spawnServer({ WARDEN_DATA_DIR: 'memory://', LOG_LEVEL: 'trace' });
+  const token = 'tok-3f9a7c-NEVER-LOGGED';
+  const clientSecret = 'client-secret-NEVER-LOGGED';
+  const output = await logsOf(server, async () => {
+    const withToken = await request(server.url, 'GET', `/Patient?access_token=${token}&_count=1`);
+    assert.equal(withToken.status, 400, 'access_token is not a search parameter here');
+    await request(server.url, 'GET', `/Patient/x?access_token=${token}`);
+    await request(server.url, 'GET', '/Patient', { auth: { id: ROOT.id, secret: 'wrong-secret-NEVER-LOGGED' } });
+    await request(server.url, 'PUT', '/Client/logged', { body: { resourceType: 'Client', secret: clientSecret, grant_types: ['basic'] } });
+    await request(server.url, 'PUT', '/Client/logged-bad', { body: { resourceType: 'Client', secret: clientSecret, grant_types: ['nope'] } });
+    await request(server.url, 'GET', `/Nope?client_secret=${clientSecret}&password=${clientSecret}`);
+  });
   assert.match(output, /incoming request/, 'requests were logged at all');
   assert.match(output, /access_token=\*\*\*|access_token=%2A%2A%2A/, 'the token parameter is logged masked');
   for (const secret of [
@@ -48,21 +57,15 @@ const REFUSING_CONSTRAINTS = `
   alter table resource add constraint warden_test_no_flag check (resource->>'flag' is null);
   alter table resource add constraint warden_test_number check (resource->>'number' is null or (resource->>'number')::int > 0);`;
 
-async function assertDatabaseErrorsLogWithoutValues(server: Awaited<ReturnType<typeof spawnServer>>) {
+async function assertDatabaseErrorsLogWithoutValues(server: Spawned) {
   const flag = 'flag-secret-NEVER-LOGGED';
   const number = 'number-secret-NEVER-LOGGED';
-  try {
+  const output = await logsOf(server, async () => {
     const refused = await request(server.url, 'PUT', '/Patient/flagged', { body: { resourceType: 'Patient', flag } });
     assert.equal(refused.status, 500, refused.text);
     const cast = await request(server.url, 'PUT', '/Patient/numbered', { body: { resourceType: 'Patient', number } });
     assert.equal(cast.status, 500, cast.text);
-    await request(server.url, 'GET', '/health', { headers: { 'x-request-id': 'log-test-last' } });
-    await server.waitForLine(/"reqId":"log-test-last".*request completed/);
-  } finally {
-    server.child.kill('SIGTERM');
-    await server.exited;
-  }
-  const output = server.output();
+  });
   assert.match(output, /"code":"23514"/, 'the check violation was logged, with its SQLSTATE');
   assert.match(output, /"code":"22P02"/, 'the failed cast was logged, with its SQLSTATE');
   assert.match(output, /"constraint(_name)?":"warden_test_no_flag"/, 'and with the constraint it broke');
