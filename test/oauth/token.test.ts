@@ -263,6 +263,26 @@ for (const engine of engines()) {
         const response = await postForm(server, '/auth/token', { grant_type: 'refresh_token', refresh_token: 'x'.repeat(43) }, APP);
         await assertOAuthError(response, 400, 'invalid_grant');
       });
+
+      test('a public client refreshes with grant_type and refresh_token alone: the token names its client (RFC 6749 §6)', async () => {
+        await createClient(server, { id: 'pocket', grant_types: ['password'], auth: { password: { secret_required: false, refresh_token: true } } });
+        const first = await postForm(server, '/auth/token', { grant_type: 'password', client_id: 'pocket', username: 'alice', password: 'alice-password' });
+        assert.equal(first.status, 200, first.text);
+        const second = await postForm(server, '/auth/token', { grant_type: 'refresh_token', refresh_token: first.body.refresh_token });
+        assert.equal(second.status, 200, second.text);
+        assert.equal(decodeJwtPayload(second.body.access_token).client_id, 'pocket');
+        assert.equal(decodeJwtPayload(second.body.access_token).sid, decodeJwtPayload(first.body.access_token).sid);
+        // Rotation holds without client_id too: the spent token used again ends the session.
+        const reuse = await postForm(server, '/auth/token', { grant_type: 'refresh_token', refresh_token: first.body.refresh_token });
+        await assertOAuthError(reuse, 400, 'invalid_grant');
+        const latest = await postForm(server, '/auth/token', { grant_type: 'refresh_token', refresh_token: second.body.refresh_token });
+        await assertOAuthError(latest, 400, 'invalid_grant');
+      });
+
+      test('an unknown refresh token sent without a client is invalid_grant', async () => {
+        const response = await postForm(server, '/auth/token', { grant_type: 'refresh_token', refresh_token: 'y'.repeat(43) });
+        await assertOAuthError(response, 400, 'invalid_grant');
+      });
     });
 
     describe('private_key_jwt (RFC 7523)', () => {

@@ -1,13 +1,32 @@
 // RFC 6749 §6: the refresh_token grant, with rotation: every use gives a new refresh token and spends the old
 // one; an old one used again is taken as stolen and ends the whole session (RFC 9700 §4.14.2).
+import type { FastifyRequest } from 'fastify';
+import type { AuthServices } from '../../authn/services.ts';
 import { invalidGrant, unauthorizedClient } from '../errors.ts';
 import { clientGrantTypes, grantSettings } from '../grant-settings.ts';
-import { required } from '../params.ts';
+import { required, type Params } from '../params.ts';
 import { refreshAccess } from '../refresh-access.ts';
 import { narrowedScope } from '../scope.ts';
 import { issueInSession, type Grant } from '../token-response.ts';
 import { seconds } from '../../tokens/access-token.ts';
 import type { GrantHandler } from './grant.ts';
+
+const INVALID = 'The refresh token is invalid, expired, revoked or issued to another client';
+
+/**
+ * RFC 6749 §6: a public client refreshes with `grant_type` and `refresh_token` alone (fhirclient does). The token
+ * names the client it was issued to, which then passes client authentication as any other request: a public one
+ * by its id, a confidential one only with its credentials. A request that identifies a client is left as it is.
+ */
+export async function withClientOfRefreshToken(services: AuthServices, request: FastifyRequest, params: Params): Promise<Params> {
+  const identifiesClient =
+    request.headers.authorization !== undefined ||
+    ['client_id', 'client_secret', 'client_assertion', 'client_assertion_type'].some((name) => params[name] !== undefined);
+  if (identifiesClient || params.refresh_token === undefined) return params;
+  const owner = await services.refreshTokens.owner(params.refresh_token);
+  if (!owner) throw invalidGrant(INVALID);
+  return { ...params, client_id: owner.clientId };
+}
 
 export const refreshTokenGrant: GrantHandler = async ({ services, client, params }) => {
   const token = required(params, 'refresh_token');
@@ -19,7 +38,7 @@ export const refreshTokenGrant: GrantHandler = async ({ services, client, params
     await services.sessions.end(use.sessionId);
     throw invalidGrant('The refresh token was already used; its session has been ended');
   }
-  if (use.outcome === 'invalid') throw invalidGrant('The refresh token is invalid, expired, revoked or issued to another client');
+  if (use.outcome === 'invalid') throw invalidGrant(INVALID);
   const { claims } = use;
   const live = await services.sessions.live(use.sessionId, client.id, claims.sub, seconds(services.clock));
   if (!live) throw invalidGrant('The session of this refresh token has ended');
