@@ -12,7 +12,7 @@ import { introspectHandler } from './introspect.ts';
 import { jwksHandler } from './jwks.ts';
 import { parseStrictForm } from './params.ts';
 import { revokeHandler } from './revoke.ts';
-import { NO_STORE, tokenHandler } from './token.ts';
+import { NO_STORE, sendTokenBody, tokenHandler } from './token.ts';
 import { userinfoHandler } from './userinfo.ts';
 
 /** What any failure in this scope becomes. */
@@ -43,7 +43,7 @@ export async function oauthRoutes(app: FastifyInstance, options: { ctx: AppConte
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const known = asOAuthError(error);
-    if (known) return reply.code(known.status).headers({ ...NO_STORE, ...known.headers }).send(known.body);
+    if (known) return sendTokenBody(request, reply, known.status, known.body, known.headers);
     request.log.error({ err: error }, 'unhandled error');
     return reply.code(500).headers(NO_STORE).send({ error: 'server_error', error_description: `Internal server error (request id ${request.id})` });
   });

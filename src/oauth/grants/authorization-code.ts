@@ -7,6 +7,7 @@ import { AuthorizationCodes } from '../authorize/code-store.ts';
 import { invalidGrant, invalidRequest } from '../errors.ts';
 import { grantSettings } from '../grant-settings.ts';
 import { required } from '../params.ts';
+import { tokenResponseUserinfo } from '../userinfo.ts';
 import type { GrantHandler } from './grant.ts';
 import { issueUserTokens } from './user-session.ts';
 
@@ -72,5 +73,5 @@ export const authorizationCodeGrant: GrantHandler = async ({ services, issuer, c
     launch: stored.launchContext,
   });
   await codes.recordIssued(code, sessionId);
-  return response;
+  return { ...response, userinfo: tokenResponseUserinfo(user) };
 };

@@ -7,6 +7,7 @@ import { grantSettings, tokenAudience } from '../grant-settings.ts';
 import { required } from '../params.ts';
 import { grantedScope } from '../scope.ts';
 import { startSession } from '../token-response.ts';
+import { tokenResponseUserinfo } from '../userinfo.ts';
 import type { GrantHandler } from './grant.ts';
 
 /** A username is the User's id, or its userName or email (as Aidbox accepts). */
@@ -32,5 +33,6 @@ export const passwordGrant: GrantHandler = async ({ services, issuer, client, pa
   const ok = await services.secrets.verifyUserPassword(user, login, password, request.ip);
   if (!ok || !user) throw invalidGrant('Invalid username or password');
   if (user.active === false) throw invalidGrant('Invalid username or password');
-  return startSession(services, { grant: 'password', client, user, audience, scope, settings });
+  const response = await startSession(services, { grant: 'password', client, user, audience, scope, settings });
+  return { ...response, userinfo: tokenResponseUserinfo(user) };
 };
