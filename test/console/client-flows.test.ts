@@ -59,4 +59,25 @@ describe('console client forms', () => {
     assert.deepEqual(edited.auth, existing.auth);
     assert.equal(edited.name, 'Renamed');
   });
+
+  test('an Aidbox-shaped Client (top-level redirect_uri, no grant_types) opens as the web app it is, with its redirect URIs', async () => {
+    // The "Users and Clients" seed, verbatim.
+    const created = await server.request('POST', '/Client', {
+      body: { resourceType: 'Client', id: 'seed-web-app', secret: 'client-secret', redirect_uri: 'http://localhost:4200,https://example.com' },
+    });
+    assert.equal(created.status, 201, created.text);
+    const flow = flowOf(created.body);
+    assert.equal(flow.id, 'web');
+    const values = valuesOf(created.body, flow);
+    assert.equal(values.redirect_uri, 'http://localhost:4200\nhttps://example.com');
+    assert.equal(flowOf({ resourceType: 'Client', id: 'seed-spa', redirect_uri: 'http://localhost:4200' }).id, 'spa');
+    // Saved through the form, the URIs move under auth.authorization_code, where the form reads them back.
+    const saved = toClient(flow, values, created.body);
+    assert.equal(saved.redirect_uri, undefined);
+    assert.deepEqual(saved.grant_types, ['authorization_code']);
+    assert.deepEqual((saved.auth as Record<string, Record<string, unknown>>).authorization_code.redirect_uri, ['http://localhost:4200', 'https://example.com']);
+    const updated = await server.request('PUT', '/Client/seed-web-app', { body: saved });
+    assert.equal(updated.status, 200, updated.text);
+    assert.equal(valuesOf(updated.body, flowOf(updated.body)).redirect_uri, 'http://localhost:4200\nhttps://example.com');
+  });
 });
