@@ -10,6 +10,7 @@ import { authServices } from './authn/services.ts';
 import type { AppContext } from './context.ts';
 import { healthRoutes } from './health.ts';
 import { consoleRoutes } from './console/routes.ts';
+import { firstStartGate } from './console/first-admin.ts';
 import { registerBodyParsers } from './http/body-parsers.ts';
 import { frameworkErrorHandler, registerErrorHandlers } from './http/errors.ts';
 import { loggerOptions, requestId } from './log.ts';
@@ -48,6 +49,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
 
   registerBodyParsers(app, config.maxBodyDepth);
   registerErrorHandlers(app, config.bodyLimit);
+  app.addHook('onRequest', firstStartGate(ctx));
   app.addHook('onRequest', authenticator(ctx));
   app.addHook('preHandler', smartScopeGate());
   app.addHook('preHandler', authorizer(ctx));

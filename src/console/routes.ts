@@ -8,6 +8,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { CONSOLE_CLIENT_ID, consoleRedirectUri } from './console-client.ts';
+import { firstStartOf, isLoopbackRequest, setupRoutes, SETUP_PATH } from './first-admin.ts';
 
 export const CONSOLE_BUILD_DIR = fileURLToPath(new URL('../../dist/console/', import.meta.url));
 
@@ -40,6 +41,7 @@ function secure(reply: FastifyReply): FastifyReply {
 export async function consoleRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { baseUrl } = ctx.config;
   const built = existsSync(`${CONSOLE_BUILD_DIR}index.html`);
+  await setupRoutes(app, ctx);
 
   await app.register(async (scope) => {
     // Our own cache-control headers below, not the plugin's default.
@@ -56,7 +58,11 @@ export async function consoleRoutes(app: FastifyInstance, ctx: AppContext): Prom
     };
 
     scope.get('/console', open, (_request, reply) => reply.redirect('/console/', 302));
-    scope.get('/console/', open, (_request, reply) => sendIndex(reply));
+    scope.get('/console/', open, async (request, reply) => {
+      // A first start: the person opening the console on this machine creates its first administrator.
+      if (isLoopbackRequest(request) && (await firstStartOf(ctx).awaitsAdmin())) return reply.redirect(SETUP_PATH, 303);
+      return sendIndex(reply);
+    });
 
     // What the page needs to log in; derived from WARDEN_BASE_URL so the redirect URI matches the Client's.
     scope.get('/console/config.json', open, (_request, reply) =>
