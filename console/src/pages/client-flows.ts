@@ -141,6 +141,29 @@ export function toClient(flow: Flow, values: Record<string, string>, base: Resou
 }
 
 /**
+ * A SMART app's calls are allowed by its scopes only once a `smart-on-fhir` AccessPolicy links it: the form
+ * makes this one with the Client, so an app registered here works at once.
+ */
+export function smartPolicyFor(clientId: string): Resource {
+  return {
+    resourceType: 'AccessPolicy',
+    id: `smart-${clientId}`.slice(0, 64),
+    description: `Lets the SMART scopes granted to ${clientId} decide what it may do (made with the Client by the console).`,
+    engine: 'smart-on-fhir',
+    link: [{ resourceType: 'Client', id: clientId }],
+  };
+}
+
+/** Whether one of these policies lets the SMART scopes of `clientId` decide. */
+export function hasSmartPolicy(policies: Resource[], clientId: string): boolean {
+  return policies.some((policy) => {
+    if (policy.engine !== 'smart-on-fhir') return false;
+    const links = (policy.link as { id?: string; reference?: string }[] | undefined) ?? [];
+    return links.length === 0 || links.some((link) => link.id === clientId || link.reference === `Client/${clientId}`);
+  });
+}
+
+/**
  * Which flow an existing Client was made for, so its edit form shows the right fields. A Client without
  * grant_types but with a top-level redirect_uri is Aidbox's older web-app shape ("Users and Clients"): the server
  * lets it use the code flow, so it is a web app (with a secret) or a single-page app (without).

@@ -1,5 +1,5 @@
 // Clients: the applications that call Warden. List, register one per flow, edit, rotate the secret, delete.
-import { create, list, read, remove, update, type Resource } from '../api.ts';
+import { ApiError, create, list, read, remove, update, type Resource } from '../api.ts';
 import { pageHeader } from '../layout.ts';
 import type { PageContext } from '../router.ts';
 import { confirmDialog } from '../ui/dialog.ts';
@@ -7,7 +7,7 @@ import { h, icon, replace } from '../ui/dom.ts';
 import { alertBox, errorMessage, toast } from '../ui/feedback.ts';
 import { checkbox, formValues, selectField, textArea, textField } from '../ui/fields.ts';
 import { badge, dateCell, table } from '../ui/table.ts';
-import { FLOWS, flowById, flowOf, toClient, valuesOf, type FieldName, type Flow } from './client-flows.ts';
+import { FLOWS, flowById, flowOf, hasSmartPolicy, smartPolicyFor, toClient, valuesOf, type FieldName, type Flow } from './client-flows.ts';
 import { generateSecret, showSecretOnce } from './secret.ts';
 
 const ID_PATTERN = '[A-Za-z0-9\\-.]{1,64}';
@@ -49,7 +49,30 @@ export async function clientNewPage({ main, navigate }: PageContext): Promise<vo
 
 export async function clientEditPage({ main, params, navigate }: PageContext): Promise<void> {
   const client = await read('Client', params.id!);
-  replace(main, clientForm(flowOf(client), client, navigate));
+  const flow = flowOf(client);
+  const smartNotice = flow.id === 'smart' && !hasSmartPolicy(await list('AccessPolicy'), client.id!) ? missingSmartPolicy(client, navigate) : null;
+  replace(main, clientForm(flow, client, navigate, smartNotice));
+}
+
+/** A SMART app without a smart-on-fhir policy launches, then every FHIR call is 403: say so, and offer the fix. */
+function missingSmartPolicy(client: Resource, navigate: (path: string) => void): HTMLElement {
+  const policy = smartPolicyFor(client.id!);
+  return h('div', { class: 'alert alert-error', role: 'alert', 'data-testid': 'smart-policy-missing' },
+    h('span', {}, 'No smart-on-fhir AccessPolicy links this app, so its FHIR calls are refused (403) although its launch succeeds. '),
+    h('button', { type: 'button', class: 'btn btn-small', onclick: async () => {
+      try {
+        await create(policy);
+        toast(`Policy ${policy.id} made: the SMART scopes of ${clientLabel(client)} now decide what it may do`);
+        navigate(`/console/clients/${encodeURIComponent(client.id!)}`);
+      } catch (error) {
+        toast(`Could not make the policy: ${errorMessage(error)}`, 'error');
+      }
+    } }, `Create policy ${policy.id}`));
+}
+
+/** How toasts name a client: its name, with the id when they differ. */
+function clientLabel(client: Resource): string {
+  return typeof client.name === 'string' && client.name && client.name !== client.id ? `${client.name} (${client.id})` : String(client.id);
 }
 
 function fieldFor(name: FieldName, flow: Flow, values: Record<string, string>): HTMLElement {
@@ -83,7 +106,7 @@ function fieldFor(name: FieldName, flow: Flow, values: Record<string, string>): 
   }
 }
 
-function clientForm(flow: Flow, existing: Resource | null, navigate: (path: string) => void): HTMLElement {
+function clientForm(flow: Flow, existing: Resource | null, navigate: (path: string) => void, notice: HTMLElement | null = null): HTMLElement {
   const values = existing ? valuesOf(existing, flow) : { token_format: 'jwt', first_party: '', pkce: 'on' };
   const errors = h('div', { class: 'form-errors' });
   const secretPanel = (() => {
@@ -137,8 +160,9 @@ function clientForm(flow: Flow, existing: Resource | null, navigate: (path: stri
       const secret = needsSecret || gainsSecret ? generateSecret() : null;
       if (secret) client.secret = secret;
       const saved = existing ? await update(client) : await create(client);
+      const policyNote = !existing && flow.id === 'smart' ? await ensureSmartPolicy(saved.id!) : '';
       if (secret) await showSecretOnce(saved.id!, secret, flow.grant, baseUrl());
-      toast(existing ? `Client ${saved.id} saved` : `Client ${saved.id} registered`);
+      toast(existing ? `Client ${clientLabel(saved)} saved` : `Client ${clientLabel(saved)} registered${policyNote}`);
       navigate(`/console/clients/${encodeURIComponent(saved.id!)}`);
     } catch (error) {
       replace(errors, alertBox(errorMessage(error)));
@@ -152,8 +176,21 @@ function clientForm(flow: Flow, existing: Resource | null, navigate: (path: stri
       existing ? 'Change how this application authenticates. Settings of other flows it uses are kept.' : 'Only the fields this flow uses are shown.',
       existing ? null : h('a', { href: '/console/clients/new', class: 'btn btn-ghost' }, 'Choose another flow')),
     kind,
+    notice,
     form,
   );
+}
+
+/** Makes the new SMART app's smart-on-fhir policy, unless one by that id exists already; says what it did. */
+async function ensureSmartPolicy(clientId: string): Promise<string> {
+  const policy = smartPolicyFor(clientId);
+  try {
+    await create(policy);
+    return `, with policy ${policy.id} letting its SMART scopes decide`;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 409) return '';
+    throw error;
+  }
 }
 
 async function rotateSecret(client: Resource, flow: Flow, navigate: (path: string) => void): Promise<void> {
