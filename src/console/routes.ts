@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { CONSOLE_CLIENT_ID, consoleRedirectUri } from './console-client.ts';
 import { firstStartOf, isLoopbackRequest, setupRoutes, SETUP_PATH } from './first-admin.ts';
@@ -38,8 +38,28 @@ function secure(reply: FastifyReply): FastifyReply {
     .header('cross-origin-opener-policy', 'same-origin');
 }
 
+/**
+ * The console logs in through WARDEN_BASE_URL: opened under another host name (an IP address, say, while the
+ * setting says localhost), its login returns to a page of another origin and cannot complete. The page says so;
+ * this says it in the log, once per host name seen (a few at most: the Host header is the caller's to choose).
+ */
+function baseUrlMismatchWarner(baseUrl: string, warn: (message: string) => void) {
+  const expected = new URL(baseUrl).host.toLowerCase();
+  const warned = new Set<string>();
+  return (request: FastifyRequest) => {
+    const host = (request.headers.host ?? '').toLowerCase();
+    if (!host || host === expected || warned.has(host) || warned.size >= 8) return;
+    warned.add(host);
+    warn(
+      `the console was opened at ${request.protocol}://${host}/console, but WARDEN_BASE_URL is ${baseUrl}: its login ` +
+        `returns to ${baseUrl} and cannot complete there. Open ${baseUrl}/console, or set WARDEN_BASE_URL to the address people use`,
+    );
+  };
+}
+
 export async function consoleRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { baseUrl } = ctx.config;
+  const warnOfOtherHost = baseUrlMismatchWarner(baseUrl, (message) => app.log.warn(message));
   const built = existsSync(`${CONSOLE_BUILD_DIR}index.html`);
   await setupRoutes(app, ctx);
 
@@ -49,6 +69,7 @@ export async function consoleRoutes(app: FastifyInstance, ctx: AppContext): Prom
     const open = { config: { public: true } };
 
     const sendIndex = (reply: FastifyReply) => {
+      warnOfOtherHost(reply.request);
       if (!built) {
         return secure(reply).code(503).type('text/plain; charset=utf-8')
           .send('The console is not built. Run `npm run build:console` (npm start and npm test do it), then restart.');

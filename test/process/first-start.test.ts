@@ -112,4 +112,24 @@ describe('first start with no settings', () => {
     });
     assert.equal(again.status, 410, 'no second "first" administrator');
   });
+
+  test('the console opened by IP address while WARDEN_BASE_URL says localhost says which setting to change, on the page and in the log', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await page.goto(`http://127.0.0.1:${port}/console/`);
+      const notice = page.getByTestId('base-url-mismatch');
+      await notice.waitFor();
+      const text = (await notice.textContent()) ?? '';
+      assert.match(text, new RegExp(`opened at http://127\\.0\\.0\\.1:${port}`));
+      assert.match(text, /WARDEN_BASE_URL/);
+      assert.match(text, new RegExp(`WARDEN_BASE_URL=http://127\\.0\\.0\\.1:${port}`));
+      assert.equal(await page.getByRole('link', { name: `Open http://localhost:${port}/console` }).count(), 1);
+      const line = await server.waitForLine(/console was opened at http:\/\/127\.0\.0\.1/);
+      assert.match(line, /WARDEN_BASE_URL is http:\/\/localhost/);
+      assert.match(line, /"level":40/, 'a warning');
+    } finally {
+      await context.close();
+    }
+  });
 });
