@@ -1,6 +1,7 @@
 // The /auth endpoints and the /.well-known documents, in their own Fastify scope: every error here, a
 // malformed body included, leaves as RFC 6749 JSON ({error, error_description}), never an OperationOutcome.
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { externalTokens } from '../authn/external/external-tokens.ts';
 import { Throttled } from '../authn/throttle.ts';
 import { authServices } from '../authn/services.ts';
 import type { AppContext } from '../context.ts';
@@ -51,7 +52,7 @@ export async function oauthRoutes(app: FastifyInstance, options: { ctx: AppConte
   // Each endpoint checks its caller itself (client authentication or a Bearer token), so none goes
   // through the API's authenticate and authorize hooks.
   const open = { config: { public: true } };
-  app.post('/auth/token', open, tokenHandler(services, clients, issuer));
+  app.post('/auth/token', open, tokenHandler(services, clients, issuer, externalTokens(ctx)));
   app.post('/auth/introspect', open, introspectHandler(services, clients, issuer));
   app.post('/auth/revoke', open, revokeHandler(services, clients));
   app.get('/auth/userinfo', open, userinfoHandler(services));

@@ -1,11 +1,12 @@
 // POST /auth/token (RFC 6749 §3.2): the grant type, then the client, then the grant's own checks.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { stringify as stringifyYaml } from 'yaml';
+import type { ExternalTokens } from '../authn/external/external-tokens.ts';
 import type { AuthServices } from '../authn/services.ts';
 import { wantsYaml } from '../http/reply-format.ts';
 import type { ClientAuthenticator } from './client-auth.ts';
 import { invalidRequest, unauthorizedClient, unsupportedGrantType } from './errors.ts';
-import { clientGrantTypes, grantSettings } from './grant-settings.ts';
+import { clientGrantTypes, grantSettings, TOKEN_EXCHANGE } from './grant-settings.ts';
 import { isPublicClient } from './authorize/check-pkce.ts';
 import { allowsResponseType } from './authorize/check-response-type.ts';
 import { authorizationCodeGrant } from './grants/authorization-code.ts';
@@ -13,6 +14,7 @@ import { clientCredentialsGrant } from './grants/client-credentials.ts';
 import type { GrantHandler } from './grants/grant.ts';
 import { passwordGrant } from './grants/password.ts';
 import { refreshTokenGrant, withClientOfRefreshToken } from './grants/refresh-token.ts';
+import { tokenExchangeGrant } from './grants/token-exchange.ts';
 import { readParams } from './params.ts';
 
 export const GRANTS: Record<string, GrantHandler> = {
@@ -20,6 +22,7 @@ export const GRANTS: Record<string, GrantHandler> = {
   client_credentials: clientCredentialsGrant,
   password: passwordGrant,
   refresh_token: refreshTokenGrant,
+  [TOKEN_EXCHANGE]: tokenExchangeGrant,
 };
 
 /** RFC 6749 §5.1: token responses, and errors, are never cached. */
@@ -35,7 +38,7 @@ export function sendTokenBody(request: FastifyRequest, reply: FastifyReply, stat
   return reply.send(body);
 }
 
-export function tokenHandler(services: AuthServices, clients: ClientAuthenticator, issuer: string) {
+export function tokenHandler(services: AuthServices, clients: ClientAuthenticator, issuer: string, subjectTokens: ExternalTokens) {
   return async function token(request: FastifyRequest, reply: FastifyReply) {
     const body = readParams(request.body);
     const grantType = body.grant_type;
@@ -61,7 +64,7 @@ export function tokenHandler(services: AuthServices, clients: ClientAuthenticato
     if (grantType !== 'refresh_token' && grantType !== 'authorization_code' && !clientGrantTypes(client).includes(grantType)) {
       throw unauthorizedClient(`Client "${client.id}" may not use the ${grantType} grant: add it to the Client's grant_types`);
     }
-    const response = await handler({ services, issuer, client, authMethod: method, params, request });
+    const response = await handler({ services, issuer, client, authMethod: method, params, request, subjectTokens });
     return sendTokenBody(request, reply, 200, response);
   };
 }
