@@ -57,6 +57,22 @@ function baseUrlMismatchWarner(baseUrl: string, warn: (message: string) => void)
   };
 }
 
+/** The Clients Warden makes at every start, each with why the console does not offer to delete or rotate it. */
+function managedClients(ctx: AppContext): Record<string, string> {
+  const managed: Record<string, string> = {
+    [CONSOLE_CLIENT_ID]:
+      'The console signs in with this client, and Warden makes it again at every start: it cannot be deleted here ' +
+      '(that would lock everyone out of the console), and as a public client it has no secret to rotate.',
+  };
+  const root = ctx.config.rootClient;
+  if (root) {
+    managed[root.id] =
+      'Warden makes this root client at every start from WARDEN_ROOT_CLIENT_ID and WARDEN_ROOT_CLIENT_SECRET: change ' +
+      'its secret there and restart. A secret set here, or its deletion, would be undone at the next start.';
+  }
+  return managed;
+}
+
 export async function consoleRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { baseUrl } = ctx.config;
   const warnOfOtherHost = baseUrlMismatchWarner(baseUrl, (message) => app.log.warn(message));
@@ -94,6 +110,7 @@ export async function consoleRoutes(app: FastifyInstance, ctx: AppContext): Prom
         tokenEndpoint: `${baseUrl}/auth/token`,
         logoutEndpoint: `${baseUrl}/auth/logout`,
         baseUrl,
+        managedClients: managedClients(ctx),
       }),
     );
 

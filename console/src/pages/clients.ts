@@ -4,10 +4,13 @@ import { pageHeader } from '../layout.ts';
 import type { PageContext } from '../router.ts';
 import { confirmDialog } from '../ui/dialog.ts';
 import { h, icon, replace } from '../ui/dom.ts';
-import { alertBox, errorMessage, toast } from '../ui/feedback.ts';
+import { labelOf } from '../resource.ts';
+import { consoleSettings } from '../settings.ts';
+import { errorMessage, toast } from '../ui/feedback.ts';
 import { checkbox, formValues, selectField, textArea, textField } from '../ui/fields.ts';
 import { badge, dateCell, table } from '../ui/table.ts';
 import { FLOWS, flowById, flowOf, hasSmartPolicy, smartPolicyFor, toClient, valuesOf, type FieldName, type Flow } from './client-flows.ts';
+import { refusal } from './resource-actions.ts';
 import { generateSecret, showSecretOnce } from './secret.ts';
 
 const ID_PATTERN = '[A-Za-z0-9\\-.]{1,64}';
@@ -62,7 +65,7 @@ function missingSmartPolicy(client: Resource, navigate: (path: string) => void):
     h('button', { type: 'button', class: 'btn btn-small', onclick: async () => {
       try {
         await create(policy);
-        toast(`Policy ${policy.id} made: the SMART scopes of ${clientLabel(client)} now decide what it may do`);
+        toast(`Policy ${policy.id} made: the SMART scopes of ${labelOf(client)} now decide what it may do`);
         navigate(`/console/clients/${encodeURIComponent(client.id!)}`);
       } catch (error) {
         toast(`Could not make the policy: ${errorMessage(error)}`, 'error');
@@ -70,9 +73,9 @@ function missingSmartPolicy(client: Resource, navigate: (path: string) => void):
     } }, `Create policy ${policy.id}`));
 }
 
-/** How toasts name a client: its name, with the id when they differ. */
-function clientLabel(client: Resource): string {
-  return typeof client.name === 'string' && client.name && client.name !== client.id ? `${client.name} (${client.id})` : String(client.id);
+/** Why a client Warden makes at every start may not be deleted or given a new secret here; null for any other. */
+function managedReason(client: Resource): string | null {
+  return consoleSettings()?.managedClients?.[client.id ?? ''] ?? null;
 }
 
 function fieldFor(name: FieldName, flow: Flow, values: Record<string, string>): HTMLElement {
@@ -108,6 +111,7 @@ function fieldFor(name: FieldName, flow: Flow, values: Record<string, string>): 
 
 function clientForm(flow: Flow, existing: Resource | null, navigate: (path: string) => void, notice: HTMLElement | null = null): HTMLElement {
   const values = existing ? valuesOf(existing, flow) : { token_format: 'jwt', first_party: '', pkce: 'on' };
+  const managed = existing ? managedReason(existing) : null;
   const errors = h('div', { class: 'form-errors' });
   const secretPanel = (() => {
     if (flow.secret === 'none') {
@@ -119,7 +123,7 @@ function clientForm(flow: Flow, existing: Resource | null, navigate: (path: stri
     return [
       flow.secret === 'optional' ? checkbox('confidential', 'Confidential client (has a secret)', values.confidential === 'on', 'Leave unticked for apps that cannot keep a secret.') : null,
       note,
-      existing && existing.secret ? h('button', { type: 'button', class: 'btn', 'data-testid': 'rotate-secret', onclick: () => rotateSecret(existing, flow, navigate) }, icon('key'), 'Rotate secret') : null,
+      existing && existing.secret && !managed ? h('button', { type: 'button', class: 'btn', 'data-testid': 'rotate-secret', onclick: () => rotateSecret(existing, flow, navigate) }, icon('key'), 'Rotate secret') : null,
     ];
   })();
 
@@ -137,12 +141,14 @@ function clientForm(flow: Flow, existing: Resource | null, navigate: (path: stri
       ),
     ),
     flow.fields.length ? h('fieldset', {}, h('legend', {}, 'Flow settings'), flow.fields.map((name) => fieldFor(name, flow, values)),
-      flow.id === 'web' ? checkbox('pkce', 'Require PKCE', values.pkce === 'on', 'Recommended for every client (RFC 9700 §2.1.1).') : null) : null,
+      flow.id === 'web' ? checkbox('pkce', 'Require PKCE', values.pkce === 'on',
+        'On by default, as RFC 9700 §2.1.1 recommends for every client. A confidential web app may turn it off (Aidbox allows it): ' +
+        'its secret then alone proves that a code is its own. Public apps always use PKCE.') : null) : null,
     h('fieldset', {}, h('legend', {}, 'Secret'), secretPanel),
     errors,
     h('div', { class: 'form-actions' },
       h('a', { href: '/console/clients', class: 'btn btn-ghost' }, 'Cancel'),
-      existing ? h('button', { type: 'button', class: 'btn btn-danger-outline', onclick: () => deleteClient(existing, navigate) }, icon('trash'), 'Delete') : null,
+      existing && !managed ? h('button', { type: 'button', class: 'btn btn-danger-outline', onclick: () => deleteClient(existing, navigate) }, icon('trash'), 'Delete') : null,
       h('button', { type: 'submit', class: 'btn btn-primary' }, existing ? 'Save changes' : 'Register client'),
     ),
   );
@@ -162,10 +168,10 @@ function clientForm(flow: Flow, existing: Resource | null, navigate: (path: stri
       const saved = existing ? await update(client) : await create(client);
       const policyNote = !existing && flow.id === 'smart' ? await ensureSmartPolicy(saved.id!) : '';
       if (secret) await showSecretOnce(saved.id!, secret, flow.grant, baseUrl());
-      toast(existing ? `Client ${clientLabel(saved)} saved` : `Client ${clientLabel(saved)} registered${policyNote}`);
+      toast(existing ? `Client ${labelOf(saved)} saved` : `Client ${labelOf(saved)} registered${policyNote}`);
       navigate(`/console/clients/${encodeURIComponent(saved.id!)}`);
     } catch (error) {
-      replace(errors, alertBox(errorMessage(error)));
+      replace(errors, refusal(error, existing ?? { resourceType: 'Client', id: formValues(form).id?.trim() }));
       submit.disabled = false;
     }
   });
@@ -176,6 +182,7 @@ function clientForm(flow: Flow, existing: Resource | null, navigate: (path: stri
       existing ? 'Change how this application authenticates. Settings of other flows it uses are kept.' : 'Only the fields this flow uses are shown.',
       existing ? null : h('a', { href: '/console/clients/new', class: 'btn btn-ghost' }, 'Choose another flow')),
     kind,
+    managed ? h('div', { class: 'alert alert-info', role: 'status', 'data-testid': 'managed-client' }, icon('check'), h('span', {}, managed)) : null,
     notice,
     form,
   );
@@ -202,7 +209,7 @@ async function rotateSecret(client: Resource, flow: Flow, navigate: (path: strin
     const secret = generateSecret();
     await update({ ...current, secret });
     await showSecretOnce(client.id!, secret, flow.grant, baseUrl());
-    toast(`Secret of ${client.id} rotated`);
+    toast(`Secret of ${labelOf(client)} rotated`);
     navigate(`/console/clients/${encodeURIComponent(client.id!)}`);
   } catch (error) {
     toast(`Rotation failed: ${errorMessage(error)}`, 'error');
@@ -214,7 +221,7 @@ async function deleteClient(client: Resource, navigate: (path: string) => void):
   if (!ok) return;
   try {
     await remove('Client', client.id!);
-    toast(`Client ${client.id} deleted`);
+    toast(`Client ${labelOf(client)} deleted`);
     navigate('/console/clients');
   } catch (error) {
     toast(`Delete failed: ${errorMessage(error)}`, 'error');
