@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { CookieBrowser, hiddenFields } from '../helpers/browser.ts';
 import { createClient, createUser, postForm, postFormFrom, requestFrom } from '../helpers/oauth.ts';
-import { basic, engines, startTestServer, type TestServer } from '../helpers/server.ts';
+import { spawnServer, type ServerProcess } from '../helpers/process.ts';
+import { basic, createTestDatabase, engines, request, startTestServer, type TestServer } from '../helpers/server.ts';
 
 const OWNER = '127.0.0.2';
 const ATTACKER = '127.0.0.3';
@@ -153,3 +154,44 @@ for (const engine of engines()) {
     });
   });
 }
+
+describe('brute force across two server processes on one PostgreSQL database', { skip: !process.env.DATABASE_URL && 'DATABASE_URL is not set' }, () => {
+  let database: { url: string; drop: () => Promise<void> };
+  let processes: ServerProcess[] = [];
+  const token = (url: string, secret: string) =>
+    request(url, 'POST', '/auth/token', {
+      raw: new URLSearchParams(CLIENT_CREDENTIALS).toString(),
+      contentType: 'application/x-www-form-urlencoded',
+      auth: null,
+      headers: { authorization: basic(SERVICE.id, secret) },
+    });
+
+  before(async () => {
+    database = await createTestDatabase();
+    const env = { DATABASE_URL: database.url, WARDEN_AUTH_FAILURES_PER_IDENTITY: String(LIMITS.identityLimit), LOG_LEVEL: 'warn' };
+    processes = [await spawnServer(env), await spawnServer(env)];
+    const created = await request(processes[0].url, 'PUT', `/Client/${SERVICE.id}`, {
+      body: { resourceType: 'Client', secret: SERVICE.secret, grant_types: ['client_credentials'] },
+    });
+    assert.ok(created.status < 300, created.text);
+  });
+  after(async () => {
+    for (const server of processes) {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+    await database?.drop();
+  });
+
+  test('guesses sent at once to both processes share one budget: no more than the limit are checked', async () => {
+    const [a, b] = processes.map((server) => server.url);
+    assert.equal((await token(b, SERVICE.secret)).status, 200, 'the right secret, cached on b');
+    const responses = await Promise.all(Array.from({ length: 30 }, (_, i) => token(i % 2 ? a : b, `guess-${i}`)));
+    const checked = responses.filter((response) => response.status === 401).length;
+    assert.ok(checked <= LIMITS.identityLimit, `${checked} guesses were checked; the limit is ${LIMITS.identityLimit}`);
+    assert.equal(checked + responses.filter((response) => response.status === 429).length, 30);
+    // Every address here is 127.0.0.1, the one that succeeded: its own failures now hold it back on both.
+    assert.equal((await token(a, SERVICE.secret)).status, 429);
+    assert.equal((await token(b, SERVICE.secret)).status, 429, 'the process that has the secret cached asks the shared count first');
+  });
+});
