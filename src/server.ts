@@ -7,6 +7,7 @@ import { explainRoutes } from './access/explain.ts';
 import { authenticator } from './authn/authenticate.ts';
 import { invalidateIntrospectorsAfterWrite } from './authn/external/bearer-hook.ts';
 import { authServices } from './authn/services.ts';
+import type { TimeoutConfig } from './config.ts';
 import type { AppContext } from './context.ts';
 import { healthRoutes } from './health.ts';
 import { consoleRoutes } from './console/routes.ts';
@@ -22,10 +23,24 @@ import { smartConfigurationRoutes } from './smart/smart-configuration.ts';
 
 export const VERSION = '0.1.0';
 
+/**
+ * Node checks the request and headers timeouts of open connections every so often (30 s by default), so a
+ * shorter timeout would be enforced late; checking four times per timeout keeps it within a quarter of it.
+ */
+function checkingInterval(timeouts: TimeoutConfig): number {
+  return Math.max(50, Math.min(30_000, Math.floor(timeouts.headersMs / 4)));
+}
+
 export async function buildServer(ctx: AppContext, options: { logger?: boolean } = {}): Promise<FastifyInstance> {
   const { config } = ctx;
+  const { timeouts } = config;
   const app = Fastify({
     logger: options.logger === false ? false : loggerOptions(config.logLevel),
+    // A client that sends its request slowly, or sends nothing, holds a socket: bound both (slowloris, CWE-400).
+    requestTimeout: timeouts.requestMs,
+    connectionTimeout: timeouts.idleMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    http: { headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs, connectionsCheckingInterval: checkingInterval(timeouts) },
     bodyLimit: config.bodyLimit,
     genReqId: requestId,
     trustProxy: false,
