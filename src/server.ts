@@ -1,6 +1,5 @@
 // Builds the HTTP app: the request pipeline in order, and the routes. Nothing else lives here.
 //   parse (content-type parsers) → authenticate (onRequest) → authorize (preHandler) → handle (routes) → store
-import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { authorizer, refreshAfterWrite } from './access/authorize.ts';
 import { explainRoutes } from './access/explain.ts';
@@ -12,6 +11,8 @@ import type { AppContext } from './context.ts';
 import { healthRoutes } from './health.ts';
 import { consoleRoutes } from './console/routes.ts';
 import { registerBodyParsers } from './http/body-parsers.ts';
+import { registerCors } from './http/cors.ts';
+import { registerSecurityHeaders } from './http/security-headers.ts';
 import { frameworkErrorHandler, registerErrorHandlers } from './http/errors.ts';
 import { loggerOptions, requestId } from './log.ts';
 import { browserRoutes } from './pages/routes.ts';
@@ -52,14 +53,8 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
     reply.header('x-request-id', request.id);
   });
 
-  await app.register(cors, {
-    origin: config.corsOrigins,
-    credentials: false,
-    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-    allowedHeaders: ['Authorization', 'Content-Type', 'Accept', 'If-Match', 'If-None-Match', 'Prefer', 'X-Request-Id'],
-    exposedHeaders: ['ETag', 'Location', 'Last-Modified', 'WWW-Authenticate', 'X-Request-Id', 'Retry-After'],
-    maxAge: 600,
-  });
+  await registerCors(app, config.corsOrigins);
+  registerSecurityHeaders(app);
 
   registerBodyParsers(app, config.maxBodyDepth);
   registerErrorHandlers(app, config.bodyLimit);
