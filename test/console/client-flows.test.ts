@@ -5,7 +5,7 @@ import { FLOWS, flowOf, hasSmartPolicy, smartPolicyFor, toClient, valuesOf, type
 import { CookieBrowser, pkcePair } from '../helpers/browser.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { authorizeInBrowser, codeOf, smartAuthorizePath } from '../smart/browser-launch.ts';
-import { bearer, seedClinicalData, tokenRequest } from '../smart/fixtures.ts';
+import { bearer, clinicianPolicyFor, seedClinicalData, tokenRequest } from '../smart/fixtures.ts';
 
 /** What an administrator would type in each flow's form. */
 const FORM: Record<FlowId, Record<string, string>> = {
@@ -88,6 +88,8 @@ describe('console client forms', () => {
     await seedClinicalData(server);
     const user = { id: 'smart-nurse', email: 'nurse@example.com', password: 'nurse password 12' };
     assert.equal((await server.request('PUT', `/User/${user.id}`, { body: { resourceType: 'User', ...user } })).status, 201);
+    // Scopes only narrow what the user may do: the user has rights of their own.
+    await clinicianPolicyFor(server, user.id);
     const callback = 'https://smart.example.org/cb';
     const smartFlow = FLOWS.find((flow) => flow.id === 'smart')!;
     const client = toClient(smartFlow, { id: 'console-smart', name: 'Growth chart', redirect_uri: callback, scope: 'launch/patient patient/*.rs' }, null);

@@ -8,7 +8,7 @@ import { CookieBrowser, pkcePair } from '../helpers/browser.ts';
 import { createClient, postForm } from '../helpers/oauth.ts';
 import { engines, startTestServer, type TestServer } from '../helpers/server.ts';
 import { authorizeInBrowser, codeOf, smartAuthorizePath } from './browser-launch.ts';
-import { put, seedClinicalData, smartPolicyFor } from './fixtures.ts';
+import { clinicianPolicyFor, put, seedClinicalData, smartPolicyFor } from './fixtures.ts';
 
 const SERVICE = { id: 'kit-service', secret: 'kit-service-secret' };
 const NURSE = { id: 'kit-nurse', email: 'kit-nurse@example.com', password: 'kit nurse password' };
@@ -36,6 +36,7 @@ for (const engine of engines()) {
       await createClient(server, { ...SERVICE, grant_types: ['client_credentials'] });
       await put(server, { resourceType: 'AccessPolicy', id: 'kit-service-all', engine: 'matcho', link: [{ resourceType: 'Client', id: SERVICE.id }], matcho: { uri: '#^/(Patient|Observation)' } } as never);
       await put(server, { resourceType: 'User', id: NURSE.id, email: NURSE.email, password: NURSE.password } as never);
+      await clinicianPolicyFor(server, NURSE.id);
       await createClient(server, { id: 'kit-app', grant_types: ['authorization_code'], auth: { authorization_code: { redirect_uri: CALLBACK } }, scope: ['launch/patient', 'patient/*.rs'] });
       await smartPolicyFor(server, 'kit-app');
     });

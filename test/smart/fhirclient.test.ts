@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../e2e/browser-harness.ts';
 import { engines, startTestServer, type TestServer } from '../helpers/server.ts';
-import { put, seedClinicalData, smartPolicyFor } from './fixtures.ts';
+import { put, seedClinicalData, clinicianPolicyFor, smartPolicyFor } from './fixtures.ts';
 
 const require = createRequire(import.meta.url);
 const FHIR_CLIENT_JS = readFileSync(require.resolve('fhirclient/build/fhir-client.js'), 'utf8');
@@ -135,6 +135,7 @@ for (const engine of engines()) {
         scope: ['launch/patient', 'offline_access', 'patient/*.rs'],
       } as never);
       await smartPolicyFor(server, 'fhirclient-offline');
+      await clinicianPolicyFor(server, CLINICIAN.id);
     });
     after(async () => {
       await browser?.close();

@@ -32,7 +32,6 @@ export const passwordGrant: GrantHandler = async ({ services, issuer, client, pa
   const user = await findUser(services.sessions.db, login);
   const ok = await services.secrets.verifyUserPassword(user, login, password, request.ip);
   if (!ok || !user) throw invalidGrant('Invalid username or password');
-  if (user.active === false) throw invalidGrant('Invalid username or password');
   const response = await startSession(services, { grant: 'password', client, user, audience, scope, settings });
   return { ...response, userinfo: tokenResponseUserinfo(user) };
 };
