@@ -13,7 +13,7 @@ for (const engine of engines()) {
     let server: TestServer;
     let refreshToken: string;
     before(async () => {
-      server = await startTestServer(engine);
+      server = await startTestServer(engine, { throttle: { identityLimit: 3, addressLimit: 1000, windowSeconds: 600, knownAddressSeconds: 86_400 } });
       await createClient(server, { id: CONFIDENTIAL.id, secret: CONFIDENTIAL.secret, grant_types: ['password'], auth: { password: { refresh_token: true } } });
       await createClient(server, { id: 'public-app', grant_types: ['password'], auth: { password: { secret_required: false, refresh_token: true } } });
       await createUser(server, { id: 'dana', password: 'dana-password' });
@@ -44,6 +44,17 @@ for (const engine of engines()) {
     test('the attempts above spent nothing: the client itself still refreshes', async () => {
       const response = await postForm(server, '/auth/token', { grant_type: 'refresh_token', refresh_token: refreshToken }, CONFIDENTIAL);
       assert.equal(response.status, 200, response.text);
+    });
+
+    test('ASVS 5.0 V6.3.1: guessing refresh tokens without naming a client is throttled per address (429)', async () => {
+      for (let guess = 0; guess < 3; guess++) {
+        const response = await postForm(server, '/auth/token', { grant_type: 'refresh_token', refresh_token: `${'g'.repeat(42)}${guess}` });
+        assert.equal(response.status, 400, response.text);
+        assert.equal(response.body.error, 'invalid_grant');
+      }
+      const blocked = await postForm(server, '/auth/token', { grant_type: 'refresh_token', refresh_token: 'h'.repeat(43) });
+      assert.equal(blocked.status, 429, blocked.text);
+      assert.ok(Number(blocked.headers.get('retry-after')) > 0);
     });
   });
 }

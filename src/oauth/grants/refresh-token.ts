@@ -13,6 +13,8 @@ import { GuessThrottle } from '../guesses.ts';
 import type { GrantHandler, GrantRequest } from './grant.ts';
 
 const INVALID = 'The refresh token is invalid, expired, revoked or issued to another client';
+/** No stored Client can have this id (ids cannot hold "/"). */
+const UNNAMED_CLIENT = '/unnamed';
 
 /**
  * RFC 6749 §6: a public client refreshes with `grant_type` and `refresh_token` alone (fhirclient does). The token
@@ -23,9 +25,15 @@ export async function withClientOfRefreshToken(services: AuthServices, request: 
   const identifiesClient =
     request.headers.authorization !== undefined ||
     ['client_id', 'client_secret', 'client_assertion', 'client_assertion_type'].some((name) => params[name] !== undefined);
-  if (identifiesClient || params.refresh_token === undefined) return params;
-  const owner = await services.refreshTokens.owner(params.refresh_token);
-  if (!owner) throw invalidGrant(INVALID);
+  const token = params.refresh_token;
+  if (identifiesClient || token === undefined) return params;
+  // Guesses without a client count as an unnamed client's, at their address (src/oauth/guesses.ts).
+  const guesses = new GuessThrottle(services.secrets.throttle, 'refresh_token', UNNAMED_CLIENT, request.ip);
+  const owner = await guesses.redeem(async () => {
+    const found = await services.refreshTokens.owner(token);
+    if (!found) throw invalidGrant(INVALID);
+    return found;
+  });
   return { ...params, client_id: owner.clientId };
 }
 
