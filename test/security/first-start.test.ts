@@ -3,6 +3,7 @@
 // Keycloak's local-access rule for its initial admin). Each case is a raw HTTP request on a server without a
 // root client or admin password.
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { engines, startTestServer, type TestServer } from '../helpers/server.ts';
@@ -74,6 +75,18 @@ for (const engine of engines()) {
       const short = await post(cookie, { csrf_token: token, username: 'jane', password: 'short', password_again: 'short' });
       assert.equal(short.status, 400);
       assert.match(short.text, /at least 12/);
+    });
+
+    test('property: no setup form body makes a 5xx or an administrator without the form\'s token', async () => {
+      const { cookie } = await setupForm();
+      const field = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constant(''));
+      await fc.assert(
+        fc.asyncProperty(fc.dictionary(fc.constantFrom('username', 'password', 'password_again', 'csrf_token', 'other'), field), async (fields) => {
+          const response = await post(cookie, fields);
+          assert.ok(response.status >= 400 && response.status < 500, `${response.status} ${response.text.slice(0, 200)}`);
+        }),
+        { numRuns: 100 },
+      );
     });
 
     test('the first administrator is made once; a second "first" administrator is refused with 410', async () => {

@@ -2,6 +2,7 @@
 // that issuer's TokenIntrospector, becomes a Warden token (RFC 8693 §5 "Security Considerations"; RFC 7519 §7.2
 // validation; RFC 8725 §3.1 and §3.2 on algorithms), and only for a Client that authenticates (RFC 6749 §3.2.1).
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { after, before, describe, test } from 'node:test';
 import { JWT_RESOURCE, startProvider, type TestProvider } from '../external/provider.ts';
 import { attackerKey, hmac, now, unsecured } from '../external/tokens.ts';
@@ -82,6 +83,21 @@ for (const engine of engines()) {
 
     test('a subject token that is not a JWT never reaches the opaque introspectors: invalid_grant', async () => {
       refused(await exchange('not-a-jwt-at-all'), 'invalid_grant');
+    });
+
+    test('property: no subject_token, type or extra parameter makes a 5xx; each is an RFC 6749 error', async () => {
+      const jwtLike = fc.tuple(fc.base64String(), fc.base64String(), fc.base64String()).map((parts) => parts.join('.'));
+      const header = fc.jsonValue().map((value) => Buffer.from(JSON.stringify(value)).toString('base64url'));
+      const decodable = fc.tuple(header, header).map(([head, body]) => `${head}.${body}.sig`);
+      const types = fc.oneof(fc.constant(ACCESS_TOKEN_TYPE), fc.constant('urn:ietf:params:oauth:token-type:jwt'), fc.string());
+      await fc.assert(
+        fc.asyncProperty(fc.oneof(fc.string(), jwtLike, decodable), types, fc.dictionary(fc.constantFrom('scope', 'audience', 'requested_token_type', 'resource'), fc.string()), async (token, type, extra) => {
+          const response = await postForm(server, '/auth/token', { ...extra, grant_type: TOKEN_EXCHANGE, subject_token: token, subject_token_type: type }, EXCHANGER);
+          assert.ok(response.status >= 400 && response.status < 500, `${response.status} ${response.text}`);
+          assert.equal(typeof response.body.error, 'string');
+        }),
+        { numRuns: 100 },
+      );
     });
   });
 }
