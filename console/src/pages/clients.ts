@@ -188,7 +188,10 @@ function clientForm(flow: Flow, existing: Resource | null, navigate: (path: stri
   );
 }
 
-/** Makes the new SMART app's smart-on-fhir policy, unless one by that id exists already; says what it did. */
+/**
+ * Makes the new SMART app's smart-on-fhir policy, unless one by that id exists already; says what it did. The
+ * client is saved by then, so a refusal is told, not thrown: the app's page then offers to make the policy.
+ */
 async function ensureSmartPolicy(clientId: string): Promise<string> {
   const policy = smartPolicyFor(clientId);
   try {
@@ -196,7 +199,7 @@ async function ensureSmartPolicy(clientId: string): Promise<string> {
     return `, with policy ${policy.id} letting its SMART scopes decide`;
   } catch (error) {
     if (error instanceof ApiError && error.status === 409) return '';
-    throw error;
+    return `, but its policy ${policy.id} could not be made: ${errorMessage(error)}`;
   }
 }
 
