@@ -8,6 +8,8 @@ export const SECTIONS = [
   { id: 'policies', title: 'Access policies', icon: 'policy' },
   { id: 'introspectors', title: 'Token introspectors', icon: 'introspector' },
   { id: 'sessions', title: 'Sessions', icon: 'session' },
+  { id: 'resources', title: 'Resources', icon: 'resources' },
+  { id: 'rest', title: 'REST console', icon: 'terminal' },
 ] as const;
 
 export interface Shell {

@@ -25,7 +25,8 @@ function lineAt(text: string, position: number): number {
   return text.slice(0, position).split('\n').length;
 }
 
-function parse(text: string, format: Format): { value: unknown; problems: Problem[] } {
+/** JSON or YAML text to a value, or the problems with the line of each; the resource editors use it too. */
+export function parse(text: string, format: Format): { value: unknown; problems: Problem[] } {
   if (format === 'json') {
     try {
       return { value: JSON.parse(text), problems: [] };
