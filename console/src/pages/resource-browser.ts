@@ -187,10 +187,18 @@ export async function resourceListPage({ main, params, navigate }: PageContext):
 // ---------------------------------------------------------------------------------------------------------------
 // One resource: view, history, diff, edit, delete
 
+/** resourceType, id and meta first, as FHIR writes them: the store (jsonb) keeps its own order of keys. */
+const inReadingOrder = (resource: Resource): Json => {
+  const { resourceType, id, meta, ...rest } = resource;
+  return { resourceType, ...(id !== undefined && { id }), ...(meta !== undefined && { meta }), ...rest };
+};
 const withoutMeta = (resource: Resource): Json => {
-  const { meta: _meta, ...rest } = resource;
+  const { meta: _meta, ...rest } = inReadingOrder(resource);
   return rest;
 };
+/** To the second: versions written within a minute are told apart. */
+const preciseTime = (value: string | undefined) => h('span', { class: 'muted nowrap', title: value ?? null },
+  value ? new Date(value).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false }) : '—');
 const asText = (value: Json, format: 'yaml' | 'json') => (format === 'json' ? `${JSON.stringify(value, null, 2)}\n` : stringify(value));
 
 interface Version { versionId: string; method: string; lastModified?: string; resource?: Resource }
@@ -320,7 +328,7 @@ export async function resourceViewPage({ main, params, navigate }: PageContext):
     },
   }, choice.toUpperCase()));
   const showResource = () => {
-    replace(body, current ? h('pre', { class: 'code resource-text', 'data-testid': 'resource-text', tabindex: '0' }, asText(current as Json, format)) : alertBox(deletedNote ?? 'Not found'));
+    replace(body, current ? h('pre', { class: 'code resource-text', 'data-testid': 'resource-text', tabindex: '0' }, asText(inReadingOrder(current), format)) : alertBox(deletedNote ?? 'Not found'));
   };
   const editButton = h('button', { type: 'button', class: 'btn', 'data-testid': 'resource-edit', onclick: () => {
     replace(body, resourceEditor(type, current, () => navigate(resourceHref(type, id)), showResource));
@@ -362,14 +370,15 @@ export async function resourceViewPage({ main, params, navigate }: PageContext):
   const historyTable = table(versions, [
     { title: 'Version', cell: (version) => badge(`v${version.versionId}`, version.method === 'DELETE' ? 'red' : 'neutral') },
     { title: 'Change', cell: (version) => ({ POST: 'created', PUT: 'updated', DELETE: 'deleted' } as Record<string, string>)[version.method] ?? version.method },
-    { title: 'When', cell: (version) => dateCell(version.lastModified) },
+    { title: 'When', cell: (version) => preciseTime(version.lastModified) },
     { title: '', className: 'actions', cell: (version) => version.resource ? h('button', { type: 'button', class: 'btn btn-small', onclick: () => {
       const index = withResource.indexOf(version);
       toSelect.value = version.versionId;
       fromSelect.value = withResource[index + 1]?.versionId ?? version.versionId;
       drawDiff();
-    } }, 'Diff with previous') : null },
+    }, title: 'Compare with the version before' }, 'Diff') : null },
   ], 'No history.');
+  historyTable.classList.add('table-compact');
 
   const title: Child = current ? [`${type} `, h('span', { class: 'mono' }, id)] : `${type} ${id}`;
   replace(main,

@@ -176,20 +176,23 @@ export const TOKEN_PLACEHOLDER = '$WARDEN_TOKEN';
 const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
 
 /**
- * The request as a curl command. Sent as the console, the Authorization header names $WARDEN_TOKEN; and any
- * appearance of the console's token (pasted into a header, say) is replaced by that name too.
+ * The request as a curl command. Sent as the console, the Authorization header names $WARDEN_TOKEN; any
+ * appearance of the console's token (pasted into a header, say) is replaced by that name too, before quoting,
+ * so the token is not in the command in any spelling.
  */
 export function curlOf(request: RestRequest, sender: Sender, baseUrl: string, consoleToken: string | null): string {
+  const hide = (value: string) => (consoleToken ? value.split(consoleToken).join(TOKEN_PLACEHOLDER) : value);
+  // The name stays outside the single quotes, so the shell expands it.
+  const quote = (value: string) => shellQuote(hide(value)).split(TOKEN_PLACEHOLDER).join(`'"${TOKEN_PLACEHOLDER}"'`);
   const headers = headersToSend(request, sender.kind === 'token' ? sender : { kind: 'none' }, null);
-  const parts = [`curl -X ${request.method} ${shellQuote(baseUrl.replace(/\/$/, '') + request.path)}`];
-  for (const [name, value] of headers) parts.push(`-H ${shellQuote(`${name}: ${value}`)}`);
+  const parts = [`curl -X ${request.method} ${quote(baseUrl.replace(/\/$/, '') + request.path)}`];
+  for (const [name, value] of headers) parts.push(`-H ${quote(`${name}: ${value}`)}`);
   if (headerValue(request.headers, 'authorization') === undefined) {
     if (sender.kind === 'console') parts.push(`-H "Authorization: Bearer ${TOKEN_PLACEHOLDER}"`);
-    if (sender.kind === 'basic') parts.push(`-u ${shellQuote(`${sender.id}:${sender.secret}`)}`);
+    if (sender.kind === 'basic') parts.push(`-u ${quote(`${sender.id}:${sender.secret}`)}`);
   }
-  if (request.body !== null) parts.push(`--data-binary ${shellQuote(request.body)}`);
-  const command = parts.join(' \\\n  ');
-  return consoleToken ? command.split(consoleToken).join(TOKEN_PLACEHOLDER) : command;
+  if (request.body !== null) parts.push(`--data-binary ${quote(request.body)}`);
+  return parts.join(' \\\n  ');
 }
 
 /** A sender as a short label for the history. */
