@@ -40,9 +40,9 @@ for (const engine of engines()) {
       await editor().pressSequentially(text);
       return sendShown();
     };
-    const sendShown = async (): Promise<string> => {
+    const sendShown = async (from = editor()): Promise<string> => {
       const before = await page.getByTestId('rest-history').locator('li button').count();
-      await editor().press('Control+Enter');
+      await from.press('Control+Enter');
       await page.waitForFunction((count) => document.querySelectorAll('[data-testid=rest-history] li button').length > count, before);
       return (await status().textContent())!.trim();
     };
@@ -93,7 +93,7 @@ for (const engine of engines()) {
       await chooseSender('basic', 'basic', 'secret');
       assert.equal(await sendTyped('GET /Patient'), '403 Forbidden');
       await chooseSender('basic', 'basic', 'not-the-secret');
-      assert.equal(await sendShown(), '401 Unauthorized');
+      assert.equal(await sendShown(page.locator('input[name=basic-secret]')), '401 Unauthorized', 'Ctrl+Enter sends from the secret field too');
     });
 
     test('the seed\'s AccessPolicy, one click away among the examples, lets Client basic read Patients', async () => {
@@ -209,6 +209,10 @@ for (const engine of engines()) {
       await page.getByTestId('resource-edit').click();
       const source = page.getByTestId('resource-source');
       const status = page.getByTestId('resource-status');
+      await page.getByRole('button', { name: 'JSON', exact: true }).click();
+      assert.match(await source.inputValue(), /^\{\n {2}"resourceType": "Patient",\n {2}"id": "pt-1"/, 'the edit switches to JSON, not back to the view');
+      await page.getByRole('button', { name: 'YAML', exact: true }).click();
+      assert.match(await source.inputValue(), /^resourceType: Patient\nid: pt-1\n/);
       await source.fill('resourceType: Patient\nid: pt-1\nname:\n  - family: [Windsor\n');
       await status.locator('.line').first().waitFor();
       assert.equal(await page.getByTestId('resource-save').isDisabled(), true);

@@ -232,7 +232,9 @@ function problemList(problems: Problem[]): HTMLElement {
  * An editor for one resource. `existing` is the version read: a save sends If-Match on it (RFC 9110 §13.1.1), so a
  * change someone made meanwhile is refused (412) rather than overwritten.
  */
-function resourceEditor(type: string, existing: Resource | null, saved: (resource: Resource) => void, cancel: () => void): HTMLElement {
+interface ResourceEditor { root: HTMLElement; convert(format: 'yaml' | 'json'): void }
+
+function resourceEditor(type: string, existing: Resource | null, saved: (resource: Resource) => void, cancel: () => void): ResourceEditor {
   const status = h('div', { class: 'editor-status', role: 'status', 'aria-live': 'polite', 'data-testid': 'resource-status' });
   const saveButton = h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': 'resource-save' }, existing ? 'Save' : `Create ${type}`);
   let value: Json | null = null;
@@ -290,7 +292,15 @@ function resourceEditor(type: string, existing: Resource | null, saved: (resourc
     h('div', { class: 'form-actions' }, h('button', { type: 'button', class: 'btn btn-ghost', onclick: cancel }, 'Cancel'), saveButton));
   check();
   queueMicrotask(() => editor.area.focus());
-  return root;
+  return {
+    root,
+    /** Rewrites the text in the other format when it parses; a text with mistakes stays as typed. */
+    convert(format) {
+      if (!value) return;
+      editor.area.value = asText(value, format);
+      editor.area.dispatchEvent(new Event('input'));
+    },
+  };
 }
 
 export function resourceNewPage({ main, params, navigate }: PageContext): void {
@@ -299,7 +309,7 @@ export function resourceNewPage({ main, params, navigate }: PageContext): void {
   replace(main,
     pageHeader(`New ${type}`, 'Write it in YAML or JSON. The server assigns the id unless you give one.'),
     h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '/console/resources' }, 'Resources'), ' / ', h('a', { href: typeHref(type) }, type), ' / new'),
-    h('section', { class: 'card' }, resourceEditor(type, null, (saved) => navigate(resourceHref(type, saved.id!)), () => navigate(typeHref(type)))),
+    h('section', { class: 'card' }, resourceEditor(type, null, (saved) => navigate(resourceHref(type, saved.id!)), () => navigate(typeHref(type))).root),
   );
 }
 
@@ -324,14 +334,19 @@ export async function resourceViewPage({ main, params, navigate }: PageContext):
     onclick: () => {
       format = choice;
       for (const button of formatButtons) button.setAttribute('aria-pressed', String(button.textContent!.toLowerCase() === format));
-      showResource();
+      if (editing) editing.convert(format);
+      else showResource();
     },
   }, choice.toUpperCase()));
+  let editing: ResourceEditor | null = null;
   const showResource = () => {
+    editing = null;
     replace(body, current ? h('pre', { class: 'code resource-text', 'data-testid': 'resource-text', tabindex: '0' }, asText(inReadingOrder(current), format)) : alertBox(deletedNote ?? 'Not found'));
   };
   const editButton = h('button', { type: 'button', class: 'btn', 'data-testid': 'resource-edit', onclick: () => {
-    replace(body, resourceEditor(type, current, () => navigate(resourceHref(type, id)), showResource));
+    editing = resourceEditor(type, current, () => navigate(resourceHref(type, id)), showResource);
+    editing.convert(format);
+    replace(body, editing.root);
   } }, icon('edit'), 'Edit');
   const deleteButton = h('button', { type: 'button', class: 'btn btn-danger-outline', 'data-testid': 'resource-delete', onclick: async () => {
     if (!(await confirmDialog(`Delete ${type}/${id}?`, 'It disappears from searches and reads answer 410 Gone; its history stays.', `Delete ${type}`))) return;

@@ -186,8 +186,13 @@ export function restConsolePage({ main }: PageContext): void {
     const parsed = check();
     if (!parsed.request) return;
     const who = sender();
-    if (who.kind === 'basic' && !who.id) {
-      replace(problems, alertBox('Type the id of the Client or User to send the request as.'));
+    const missing = who.kind === 'basic' && !who.id ? 'Type the id of the Client or User to send the request as.'
+      : who.kind === 'token' && !who.token.trim() ? 'Paste the access token to send the request with.'
+      : who.kind === 'console' && !accessToken() ? 'Your console session has ended: reload the page to log in again.'
+      : null;
+    if (missing) {
+      replace(problems, alertBox(missing));
+      problems.className = 'editor-status';
       return;
     }
     sending = true;
@@ -235,9 +240,17 @@ export function restConsolePage({ main }: PageContext): void {
     }, example.title)),
   )));
 
+  // Ctrl+Enter sends from anywhere on the page, e.g. right after typing a secret.
+  const sendOnCtrlEnter = (event: Event) => {
+    const key = event as KeyboardEvent;
+    if (key.key === 'Enter' && (key.ctrlKey || key.metaKey) && !key.defaultPrevented) {
+      key.preventDefault();
+      void submit();
+    }
+  };
   replace(main,
     pageHeader('REST console', 'Send any request to the API, as yourself or as another Client or User, and read the answer. First line METHOD /path, then headers, an empty line and a YAML or JSON body.'),
-    h('div', { class: 'workbench' },
+    h('div', { class: 'workbench', onkeydown: sendOnCtrlEnter },
       h('section', { class: 'card request-card', 'aria-labelledby': 'request-title' },
         h('div', { class: 'card-head' }, h('h2', { id: 'request-title' }, 'Request'), h('span', { class: 'muted kbd-hint' }, h('kbd', {}, 'Ctrl'), '+', h('kbd', {}, 'Enter'), ' sends')),
         h('div', { class: 'sender' }, senderKind, basicFields, tokenFields),

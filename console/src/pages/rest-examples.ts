@@ -1,5 +1,5 @@
-// The REST console's examples: the seeds' walk-throughs (Aidbox's authentication tutorial and its Basic and
-// client-credentials pages), typed exactly as they are there, one click away.
+// The REST console's examples: the seeds' walk-throughs (Aidbox's authentication tutorial and its Basic,
+// client-credentials and password pages), typed as they are there, one click away.
 import type { Sender } from './rest-request.ts';
 
 export interface RestExample {
@@ -50,6 +50,19 @@ export const EXAMPLES: RestExample[] = [
   {
     group: 'Client credentials', title: 'POST /auth/token',
     text: 'POST /auth/token\n\nclient_id: api-consumer\nclient_secret: verysecretstring\ngrant_type: client_credentials\n',
+    sender: { kind: 'none' },
+  },
+  {
+    group: 'Resource owner password', title: 'PUT Client/myapp',
+    text: 'PUT /Client/myapp\n\nsecret: verysecret\ngrant_types:\n  - password\n',
+  },
+  {
+    group: 'Resource owner password', title: 'PUT User/user',
+    text: 'PUT /User/user\n\nemail: user@example.org\npassword: password\n',
+  },
+  {
+    group: 'Resource owner password', title: 'POST /auth/token',
+    text: 'POST /auth/token\n\ngrant_type: password\nclient_id: myapp\nclient_secret: verysecret\nusername: user\npassword: password\n',
     sender: { kind: 'none' },
   },
   {
