@@ -45,9 +45,11 @@ describe('REST console request text', () => {
     assert.equal(parsed('GET Patient').problems[0]?.line, 1);
     assert.match(parsed('GET https://elsewhere.example/Patient').problems[0]!.message, /this server only/);
     assert.equal(parsed('GET //elsewhere.example/Patient').request, null);
+    assert.equal(parsed('GET /\\elsewhere.example/Patient').request, null, 'a backslash is a slash to the URL parser');
     const yaml = parsed('PUT /Patient/x\n\nresourceType: Patient\nname: [\n');
     assert.ok(yaml.problems[0]!.line! >= 4, `YAML error line ${yaml.problems[0]!.line} is in the body`);
     assert.match(parsed('GET /Patient\n\nname: x').problems[0]!.message, /has no body/);
+    assert.match(parsed('PUT /Patient/x\n\nname: *nowhere\n').problems[0]!.message, /^YAML: /, 'an alias to no anchor is a mistake, not a crash');
     assert.match(parsed('GET /Patient\nCookie: a=b\n').problems[0]!.message, /cannot set the Cookie header/);
   });
 

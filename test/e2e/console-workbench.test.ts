@@ -187,6 +187,23 @@ for (const engine of engines()) {
       await shot('resource-search');
     });
 
+    test('a search is paged with the Bundle\'s links', async () => {
+      await page.getByTestId('search-query').fill('_count=1&_sort=_id');
+      await page.getByTestId('search-query').press('Enter');
+      await page.getByTestId('result-count').filter({ hasText: '2 found · page 1' }).waitFor();
+      assert.deepEqual(await page.locator('main table tbody td:first-child').allTextContents(), ['pt-1']);
+      await page.getByTestId('page-next').click();
+      await page.getByTestId('result-count').filter({ hasText: '2 found · page 2' }).waitFor();
+      assert.deepEqual(await page.locator('main table tbody td:first-child').allTextContents(), ['pt-9']);
+      assert.equal(await page.getByTestId('page-next').count(), 0, 'no page after the last');
+      await page.getByTestId('page-previous').click();
+      await page.getByTestId('result-count').filter({ hasText: '2 found · page 1' }).waitFor();
+      await page.click('main nav.crumbs a:has-text("Resources")');
+      await heading('Resources');
+      await page.click('a.type-card[data-type=Patient]');
+      await heading('Patient');
+    });
+
     test('a Patient\'s history shows its versions, and the diff what changed between two of them', async () => {
       await page.click('main a:has-text("pt-1")');
       await heading(/Patient\s*pt-1/);

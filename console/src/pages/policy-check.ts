@@ -49,7 +49,12 @@ export function parse(text: string, format: Format): { value: unknown; problems:
       })),
     };
   }
-  return { value: document.toJS(), problems: [] };
+  try {
+    return { value: document.toJS(), problems: [] };
+  } catch (error) {
+    // An alias to no anchor (`*x`) parses, then fails to resolve.
+    return { value: null, problems: [{ message: `YAML: ${error instanceof Error ? error.message : String(error)}` }] };
+  }
 }
 
 function yamlErrorLine(text: string): number | undefined {

@@ -127,7 +127,9 @@ export async function resourceListPage({ main, params, navigate }: PageContext):
     replace(main, h('h1', {}, type), alertBox(`This server serves no resource type "${type}".`));
     return;
   }
-  const query = new URLSearchParams(window.location.search);
+  // The console's address carries the API's query as is, so a search can be bookmarked or shared.
+  const asked = new URLSearchParams(window.location.search);
+  const query = new URLSearchParams(asked);
   if (!query.has('_count')) query.set('_count', String(PAGE_SIZE));
   let bundle: Bundle | null = null;
   let failure: string | null = null;
@@ -138,8 +140,7 @@ export async function resourceListPage({ main, params, navigate }: PageContext):
   }
 
   const searchParams = [...(known.searchParam ?? [])].sort((a, b) => a.name.localeCompare(b.name));
-  const shownQuery = new URLSearchParams(query);
-  shownQuery.delete('_count');
+  const shownQuery = new URLSearchParams(asked);
   shownQuery.delete('_page');
   const queryInput = h('input', { type: 'text', name: 'query', value: decodeURIComponent(shownQuery.toString()), placeholder: 'name=smith&birthdate=ge1970', 'aria-label': 'Search query', spellcheck: 'false', 'data-testid': 'search-query', class: 'mono' });
   const paramSelect = h('select', { 'aria-label': 'Add a search parameter', 'data-testid': 'search-param' },

@@ -113,18 +113,18 @@ export function parseRequest(text: string, origin: string): ParsedRequest {
   return { request: { method: method as Method, path, headers, body, bodyFormat }, problems };
 }
 
-/** A path on this server: "/x", or a full URL of this very origin cut down to its path. */
+/**
+ * A path on this server: "/x", or a full URL of this very origin, cut down to path and query. Resolved as fetch
+ * will resolve it, so "/\\elsewhere" (read as "//elsewhere") cannot reach another origin.
+ */
 function pathOn(target: string, origin: string): string | null {
-  if (target.startsWith('/') && !target.startsWith('//')) return target;
-  if (/^https?:\/\//i.test(target)) {
-    try {
-      const url = new URL(target);
-      return url.origin === origin ? url.pathname + url.search : null;
-    } catch {
-      return null;
-    }
+  if (!target.startsWith('/') && !/^https?:\/\//i.test(target)) return null;
+  try {
+    const url = new URL(target, origin);
+    return url.origin === origin ? url.pathname + url.search : null;
+  } catch {
+    return null;
   }
-  return null;
 }
 
 function formatOf(contentType: string | undefined, body: string): BodyFormat {
