@@ -22,6 +22,8 @@ for (const engine of engines()) {
     let page: Page;
     /** Every Authorization header the page sent, to prove the console's token never reaches copied text. */
     const sentAuthorizations = new Set<string>();
+    /** Cookie headers the page sent to the API (not to /auth or /console): there must be none. */
+    const apiCookies: string[] = [];
 
     const shot = async (name: string, size: { width: number; height: number } = WIDE) => {
       if (!SCREENSHOTS || engine !== 'pglite') return;
@@ -64,6 +66,10 @@ for (const engine of engines()) {
       page.on('request', (request) => {
         const authorization = request.headers().authorization;
         if (authorization) sentAuthorizations.add(authorization);
+        const path = new URL(request.url()).pathname;
+        if (!path.startsWith('/auth/') && !path.startsWith('/console')) {
+          void request.allHeaders().then((headers) => { if (headers.cookie) apiCookies.push(headers.cookie); });
+        }
       });
       await page.goto(`${server.url}/console/`);
       await page.waitForSelector('#username');
@@ -155,6 +161,15 @@ for (const engine of engines()) {
       await page.getByTestId('rest-curl-button').click();
       assert.match((await page.getByTestId('rest-curl').textContent())!, /-u 'basic:secret'/);
       await page.click('dialog button:has-text("Close")');
+    });
+
+    test('sent as nobody, a request is anonymous: the browser\'s Warden session cookie is never sent along', async () => {
+      const cookies = await page.context().cookies();
+      assert.ok(cookies.some((cookie) => cookie.path === '/'), 'the browser holds a Warden session cookie for every path');
+      await chooseSender('none');
+      await editor().fill('GET /Patient\n');
+      assert.equal(await sendShown(), '401 Unauthorized');
+      assert.deepEqual(apiCookies, []);
     });
 
     test('the resource browser lists the types in use with their counts; IAM types open their own pages', async () => {
