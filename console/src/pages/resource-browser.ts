@@ -225,10 +225,6 @@ function serverProblems(error: unknown, text: string, resourceType: string): Pro
   }));
 }
 
-function problemList(problems: Problem[]): HTMLElement {
-  return h('ul', {}, problems.map((problem) => h('li', {}, problem.line ? h('span', { class: 'line' }, `line ${problem.line}`) : null, problem.message)));
-}
-
 /**
  * An editor for one resource. `existing` is the version read: a save sends If-Match on it (RFC 9110 §13.1.1), so a
  * change someone made meanwhile is refused (412) rather than overwritten.
@@ -236,19 +232,8 @@ function problemList(problems: Problem[]): HTMLElement {
 interface ResourceEditor { root: HTMLElement; convert(format: 'yaml' | 'json'): void }
 
 function resourceEditor(type: string, existing: Resource | null, saved: (resource: Resource) => void, cancel: () => void): ResourceEditor {
-  const status = h('div', { class: 'editor-status', role: 'status', 'aria-live': 'polite', 'data-testid': 'resource-status' });
   const saveButton = h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': 'resource-save' }, existing ? 'Save' : `Create ${type}`);
   let value: Json | null = null;
-  const show = (problems: Problem[], ok?: string) => {
-    editor.mark(problems.map((problem) => problem.line));
-    if (problems.length) {
-      replace(status, problemList(problems));
-      status.className = 'editor-status is-bad';
-    } else {
-      replace(status, h('span', { class: 'ok' }, icon('check'), ok ?? ''));
-      status.className = 'editor-status is-ok';
-    }
-  };
   const check = () => {
     const text = editor.area.value;
     const format = detectFormat(text);
@@ -266,11 +251,11 @@ function resourceEditor(type: string, existing: Resource | null, saved: (resourc
         value = { ...(parsed.value as Json), resourceType: type };
       }
     }
-    show(problems, `${format.toUpperCase()} · ready to save${existing ? ` over version ${existing.meta?.versionId}` : ''}`);
+    editor.report(problems, `${format.toUpperCase()} · ready to save${existing ? ` over version ${existing.meta?.versionId}` : ''}`);
     saveButton.disabled = value === null;
   };
   const editor = codeEditor({
-    label: `${type} (YAML or JSON)`, testId: 'resource-source', rows: 20, onInput: check, onSubmit: () => saveButton.click(),
+    label: `${type} (YAML or JSON)`, testId: 'resource-source', statusTestId: 'resource-status', rows: 20, onInput: check, onSubmit: () => saveButton.click(),
     value: asText(existing ? withoutMeta(existing) : { resourceType: type }, 'yaml'),
   });
   saveButton.addEventListener('click', async () => {
@@ -284,12 +269,12 @@ function resourceEditor(type: string, existing: Resource | null, saved: (resourc
     } catch (error) {
       const problems = serverProblems(error, text, type);
       if (error instanceof ApiError && error.status === 412) problems.push({ message: 'Someone changed it after you opened it: reload the page to see their version, then edit again.' });
-      show(problems);
+      editor.report(problems, '');
       saveButton.disabled = false;
     }
   });
   const root = h('div', { class: 'resource-editor' },
-    editor.root, status,
+    editor.root, editor.status,
     h('div', { class: 'form-actions' }, h('button', { type: 'button', class: 'btn btn-ghost', onclick: cancel }, 'Cancel'), saveButton));
   check();
   queueMicrotask(() => editor.area.focus());

@@ -121,20 +121,13 @@ export function restConsolePage({ main }: PageContext): void {
   };
 
   // ----- the request -----
-  const problems = h('div', { class: 'editor-status', role: 'status', 'aria-live': 'polite', 'data-testid': 'rest-problems' });
-  const editor = codeEditor({ label: 'Request: first line METHOD /path, then headers, an empty line and the body', value: lastText, testId: 'rest-request', rows: 14, onSubmit: () => void submit() });
+  const editor = codeEditor({ label: 'Request: first line METHOD /path, then headers, an empty line and the body', value: lastText, testId: 'rest-request', statusTestId: 'rest-problems', rows: 14, onSubmit: () => void submit() });
   editor.root.classList.add('editor-rest');
+  const problems = editor.status;
   const check = () => {
     const parsed = parseRequest(editor.area.value, window.location.origin);
-    editor.mark(parsed.problems.map((problem) => problem.line));
-    if (parsed.problems.length) {
-      replace(problems, h('ul', {}, parsed.problems.map((problem) => h('li', {}, problem.line ? h('span', { class: 'line' }, `line ${problem.line}`) : null, problem.message))));
-      problems.className = 'editor-status is-bad';
-    } else {
-      const request = parsed.request!;
-      replace(problems, h('span', { class: 'ok' }, icon('check'), `${request.method} ${request.path}${request.body === null ? '' : ` · ${request.bodyFormat!.toUpperCase()} body`}`));
-      problems.className = 'editor-status is-ok';
-    }
+    const request = parsed.request;
+    editor.report(parsed.problems, request ? `${request.method} ${request.path}${request.body === null ? '' : ` · ${request.bodyFormat!.toUpperCase()} body`}` : '');
     return parsed;
   };
   editor.area.addEventListener('input', () => check());

@@ -1,14 +1,22 @@
-// A plain textarea with line numbers, the lines of problems marked in the gutter, and Tab that indents.
-import { h, replace } from './dom.ts';
+// A plain textarea with line numbers, the lines of problems marked in the gutter and listed under it, and Tab that
+// indents.
+import { h, icon, replace, type Child } from './dom.ts';
+
+export interface LineProblem {
+  message: string;
+  /** 1-based line of the text, when known. */
+  line?: number;
+}
 
 export interface CodeEditor {
   root: HTMLElement;
   area: HTMLTextAreaElement;
-  /** Marks these 1-based lines as wrong in the gutter. */
-  mark(lines: (number | undefined)[]): void;
+  /** The status line under the editor: the problems, each with its line, or `ok` when there are none. */
+  status: HTMLElement;
+  report(problems: LineProblem[], ok: Child): void;
 }
 
-export function codeEditor(options: { label: string; value: string; testId: string; rows?: number; onInput?: () => void; onSubmit?: () => void }): CodeEditor {
+export function codeEditor(options: { label: string; value: string; testId: string; statusTestId: string; rows?: number; onInput?: () => void; onSubmit?: () => void }): CodeEditor {
   const area = h('textarea', { class: 'code-input', spellcheck: 'false', 'aria-label': options.label, rows: options.rows ?? 16, wrap: 'off', 'data-testid': options.testId });
   area.value = options.value;
   const gutter = h('div', { class: 'gutter', 'aria-hidden': 'true' });
@@ -40,12 +48,18 @@ export function codeEditor(options: { label: string; value: string; testId: stri
     escaped = false;
   });
   draw();
+  const status = h('div', { class: 'editor-status', role: 'status', 'aria-live': 'polite', 'data-testid': options.statusTestId });
   return {
     root: h('div', { class: 'editor' }, gutter, area),
     area,
-    mark(lines) {
-      bad = new Set(lines.filter((line): line is number => line !== undefined));
+    status,
+    report(problems, ok) {
+      bad = new Set(problems.map((problem) => problem.line).filter((line): line is number => line !== undefined));
       draw();
+      status.className = `editor-status ${problems.length ? 'is-bad' : 'is-ok'}`;
+      replace(status, problems.length
+        ? h('ul', {}, problems.map((problem) => h('li', {}, problem.line ? h('span', { class: 'line' }, `line ${problem.line}`) : null, problem.message)))
+        : h('span', { class: 'ok' }, icon('check'), ok));
     },
   };
 }
