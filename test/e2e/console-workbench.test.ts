@@ -296,5 +296,20 @@ for (const engine of engines()) {
       await heading(/Patient\s*pt-new/);
       assert.equal((await server.request('GET', '/Patient/pt-new')).body.name[0].family, 'Somebody');
     });
+
+    test('"Open in REST console" brings the resource\'s read there; the history outlives moving between pages', async () => {
+      await page.click('button:has-text("Open in REST console")');
+      await heading('REST console');
+      assert.equal(await editor().inputValue(), 'GET /Patient/pt-new\n');
+      assert.equal(await page.locator('select[name=sender]').inputValue(), 'console');
+      assert.equal(await sendShown(), '200 OK');
+      assert.match((await page.getByTestId('rest-body').textContent())!, /family: Somebody/);
+      // The history lives in the page's memory: it outlives moving between pages (not a reload, by design).
+      await page.click('nav a[href="/console/resources"]');
+      await heading('Resources');
+      await page.click('nav a[href="/console/rest"]');
+      await heading('REST console');
+      assert.equal(await page.getByTestId('rest-history').locator('.history-line').first().textContent(), 'GET /Patient/pt-new');
+    });
   });
 }

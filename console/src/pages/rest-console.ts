@@ -37,7 +37,8 @@ interface HistoryEntry {
 /** Kept in the page's memory only (with the Basic secrets typed), so a reload or logout forgets it. */
 const history: HistoryEntry[] = [];
 const HISTORY_LIMIT = 50;
-let lastText = EXAMPLES[0]!.text;
+/** What the editor opens with: a harmless read, so an accidental Ctrl+Enter changes nothing. */
+let lastText = 'GET /Patient?_count=10\n';
 let lastSender: Sender = { kind: 'console' };
 let viewFormat: ViewFormat = 'yaml';
 
