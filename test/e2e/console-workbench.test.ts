@@ -282,6 +282,18 @@ for (const engine of engines()) {
       await page.waitForURL(`${server.url}/console/resources/Patient`);
       await page.getByTestId('result-count').filter({ hasText: '1 found' }).waitFor();
       assert.equal((await server.request('GET', '/Patient/pt-1')).status, 410);
+
+      // Its page still opens, on its history, the deletion included.
+      await page.evaluate(() => {
+        window.history.pushState(null, '', '/console/resources/Patient/pt-1');
+        window.dispatchEvent(new PopStateEvent('popstate'));
+      });
+      await heading('Patient pt-1');
+      await page.locator('main', { hasText: 'is deleted; its history stays' }).waitFor();
+      assert.equal(await page.locator('#history-title').textContent(), 'History (6)');
+      assert.equal(await page.getByTestId('resource-edit').count(), 0, 'a deleted resource is not edited here');
+      await page.click('main nav.crumbs a:has-text("Patient")');
+      await heading('Patient');
     });
 
     test('a new Patient the server refuses shows the server\'s error at the line its expression names', async () => {
