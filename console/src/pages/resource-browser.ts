@@ -25,21 +25,22 @@ interface Bundle {
   entry?: { resource?: Resource; request?: { method: string }; response?: { etag?: string; lastModified?: string } }[];
 }
 
-/** IAM types have pages of their own, with forms that know their rules (secrets shown once, hashing...). */
+/** IAM types whose resources open in pages of their own, with forms that know their rules (secrets shown once...). */
 const IAM_PAGES: Record<string, string> = {
   Client: '/console/clients',
   User: '/console/users',
   AccessPolicy: '/console/policies',
   Role: '/console/roles',
   TokenIntrospector: '/console/introspectors',
-  Session: '/console/sessions',
 };
+/** Sessions have a list of their own (who is logged in; end one) but no page per Session: one opens here. */
+const LIST_PAGES: Record<string, string> = { ...IAM_PAGES, Session: '/console/sessions' };
 const PAGE_SIZE = 20;
 const COUNT_CONCURRENCY = 6;
 
-const typeHref = (type: string) => IAM_PAGES[type] ?? `/console/resources/${encodeURIComponent(type)}`;
+const typeHref = (type: string) => LIST_PAGES[type] ?? `/console/resources/${encodeURIComponent(type)}`;
 const resourceHref = (type: string, id: string) =>
-  IAM_PAGES[type] && type !== 'Session' ? `${IAM_PAGES[type]}/${encodeURIComponent(id)}` : `/console/resources/${encodeURIComponent(type)}/${encodeURIComponent(id)}`;
+  `${IAM_PAGES[type] ?? `/console/resources/${encodeURIComponent(type)}`}/${encodeURIComponent(id)}`;
 
 let capability: Promise<CapabilityResource[]> | null = null;
 /** GET /metadata once per visit: the types this server serves and their search parameters. */
@@ -83,7 +84,7 @@ export async function resourceTypesPage({ main }: PageContext): Promise<void> {
     return h('a', { href: typeHref(type), class: 'type-card', 'data-type': type },
       h('span', { class: 'type-name' }, type),
       typeof count === 'number' ? h('span', { class: 'type-count', 'data-testid': `count-${type}` }, count.toLocaleString('en-US')) : badge(String(count), 'amber'),
-      IAM_PAGES[type] ? h('span', { class: 'type-tag' }, 'IAM') : null);
+      LIST_PAGES[type] ? h('span', { class: 'type-tag' }, 'IAM') : null);
   };
   const usedGrid = h('div', { class: 'type-grid' }, used.map(card));
   const emptyGrid = h('div', { class: 'type-grid type-grid-empty' }, empty.map(card));
@@ -121,7 +122,7 @@ export function summaryOf(resource: Resource): string {
 
 export async function resourceListPage({ main, params, navigate }: PageContext): Promise<void> {
   const type = params.type!;
-  if (IAM_PAGES[type] && type !== 'Session') return navigate(IAM_PAGES[type]!);
+  if (IAM_PAGES[type]) return navigate(IAM_PAGES[type]);
   const known = (await capabilityResources()).find((resource) => resource.type === type);
   if (!known) {
     replace(main, h('h1', {}, type), alertBox(`This server serves no resource type "${type}".`));
@@ -291,7 +292,7 @@ function resourceEditor(type: string, existing: Resource | null, saved: (resourc
 
 export function resourceNewPage({ main, params, navigate }: PageContext): void {
   const type = params.type!;
-  if (IAM_PAGES[type] && type !== 'Session') return navigate(`${IAM_PAGES[type]}/new`);
+  if (IAM_PAGES[type]) return navigate(`${IAM_PAGES[type]}/new`);
   replace(main,
     pageHeader(`New ${type}`, 'Write it in YAML or JSON. The server assigns the id unless you give one.'),
     h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '/console/resources' }, 'Resources'), ' / ', h('a', { href: typeHref(type) }, type), ' / new'),
@@ -301,7 +302,7 @@ export function resourceNewPage({ main, params, navigate }: PageContext): void {
 
 export async function resourceViewPage({ main, params, navigate }: PageContext): Promise<void> {
   const { type, id } = params as { type: string; id: string };
-  if (IAM_PAGES[type] && type !== 'Session') return navigate(resourceHref(type, id));
+  if (IAM_PAGES[type]) return navigate(resourceHref(type, id));
   let current: Resource | null = null;
   let deletedNote: string | null = null;
   try {
