@@ -132,6 +132,26 @@ for (const engine of engines()) {
       assert.equal(await page.locator('select[name=sender]').inputValue(), 'console');
     });
 
+    test('the seed\'s client-credentials flow: the token it gets, pasted, shows what that client may do', async () => {
+      const examples = page.getByTestId('rest-examples');
+      await examples.locator('button', { hasText: 'PUT Client/api-consumer' }).click();
+      assert.equal(await sendShown(), '201 Created');
+      await examples.locator('button', { hasText: 'POST /auth/token' }).first().click();
+      assert.equal(await page.locator('select[name=sender]').inputValue(), 'none', 'the client authenticates in the body');
+      assert.equal(await sendShown(), '200 OK');
+      const token = /access_token: (\S+)/.exec((await page.getByTestId('rest-body').textContent())!)?.[1];
+      assert.ok(token, 'the answer shows the access token');
+
+      await page.selectOption('select[name=sender]', 'token');
+      await page.fill('input[name=pasted-token]', token);
+      await editor().fill('GET /Patient\n');
+      assert.equal(await sendShown(), '403 Forbidden', 'api-consumer has no policy yet');
+      assert.ok(sentAuthorizations.has(`Bearer ${token}`), 'sent with the pasted token');
+      await page.selectOption('select[name=sender]', 'token');
+      await page.fill('input[name=pasted-token]', `${token}x`);
+      assert.equal(await sendShown(), '401 Unauthorized');
+    });
+
     test('a mistake in the body is shown at its line before anything is sent', async () => {
       const sent = sentAuthorizations.size;
       await editor().fill('PUT /Patient/pt-2\ncontent-type: text/yaml\n\nresourceType: Patient\nname: [\n');
