@@ -44,8 +44,13 @@ export function shell(userName: string, onLogout: () => void): Shell {
     main,
     select(section) {
       for (const link of links) {
-        if (link.dataset.section === section) link.setAttribute('aria-current', 'page');
-        else link.removeAttribute('aria-current');
+        if (link.dataset.section === section) {
+          link.setAttribute('aria-current', 'page');
+          // On a narrow window the sections scroll sideways: keep the current one in sight.
+          if (window.matchMedia('(max-width: 900px)').matches) link.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+        } else {
+          link.removeAttribute('aria-current');
+        }
       }
     },
   };
