@@ -146,7 +146,7 @@ export function restConsolePage({ main }: PageContext): void {
     shown = answer;
     const status = answer.status === 0 ? 'redirect (not followed)' : `${answer.status} ${answer.statusText}`.trim();
     replace(answerArea,
-      h('div', { class: 'answer-meta' },
+      h('div', { class: 'answer-meta', role: 'status' },
         h('span', { class: `badge badge-${statusTone(answer.status)} status-badge`, 'data-testid': 'rest-status' }, status),
         h('span', { class: 'muted', 'data-testid': 'rest-time' }, `${answer.ms} ms`),
         h('span', { class: 'muted' }, `${new TextEncoder().encode(answer.text).length} bytes`),
