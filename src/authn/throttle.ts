@@ -13,6 +13,7 @@
 // Nothing here tells an unknown id from a wrong secret: an address becomes known only by presenting the right
 // secret, and every check runs the same queries for both.
 import { createHash } from 'node:crypto';
+import { isIPv6 } from 'node:net';
 import type { Database } from '../store/database.ts';
 
 export interface ThrottleLimits {
@@ -53,6 +54,22 @@ type Count = {
 function bounded(identity: string): string {
   if (identity.length <= 200) return identity;
   return `${identity.slice(0, 100)}…${createHash('sha256').update(identity).digest('base64url')}`;
+}
+
+/**
+ * The address an attempt is counted under. An IPv6 host is usually given a whole /64 (RFC 7421), so counting
+ * per IPv6 address would give one attacker 2^64 budgets: IPv6 addresses count by their /64. An IPv4 address
+ * mapped into IPv6 (::ffff:a.b.c.d) counts as itself.
+ */
+export function addressBucket(address: string): string {
+  if (!isIPv6(address)) return address;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1];
+  const [head, tail = ''] = address.replace(/%.*$/, '').toLowerCase().split('::');
+  const left = head ? head.split(':') : [];
+  const right = address.includes('::') && tail ? tail.split(':') : [];
+  const groups = address.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).map((group) => group.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 
 /**
@@ -98,7 +115,7 @@ export class FailureThrottle {
     );
     const wait = this.wait(rows, (failures, limit) => failures > limit, scope);
     if (wait === 0) return;
-    await this.release(keysOf(bounded(identity), address));
+    await this.release(keysOf(bounded(identity), addressBucket(address)));
     throw new Throttled(wait);
   }
 
@@ -116,8 +133,8 @@ export class FailureThrottle {
    * in must not refill an attacker's budget) nor the address's (one good login must not unlock a spray).
    * Addresses no longer known are deleted by the sweeper (store/sweeper.ts); `check` ignores them meanwhile.
    */
-  async succeeded(presented: string, address: string): Promise<void> {
-    const identity = bounded(presented);
+  async succeeded(presented: string, from: string): Promise<void> {
+    const [identity, address] = [bounded(presented), addressBucket(from)];
     const [identityKey, addressKey, pairKey] = keysOf(identity, address);
     await this.release([identityKey, addressKey]);
     await this.db.query('delete from auth_failure where key = $1', [pairKey]);
@@ -128,9 +145,9 @@ export class FailureThrottle {
     );
   }
 
-  private params(presented: string, address: string): unknown[] {
+  private params(presented: string, from: string): unknown[] {
     const { windowSeconds, knownAddressSeconds } = this.limits;
-    const identity = bounded(presented);
+    const [identity, address] = [bounded(presented), addressBucket(from)];
     return [...keysOf(identity, address), windowSeconds, identity, address, knownAddressSeconds];
   }
 
