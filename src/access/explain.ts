@@ -11,8 +11,8 @@ import type { Resource } from '../store/resource-store.ts';
 import { forbidden } from '../resources/outcome.ts';
 import { isRoot } from './root.ts';
 import { compilePolicy, verifyPolicy } from './compile.ts';
-import { decide, type Decision } from './decide.ts';
-import { PolicyError, type SqlRunner } from './policy.ts';
+import { decide, type CandidateResult, type Decision } from './decide.ts';
+import { PolicyError, type RuleOutcome, type SqlRunner } from './policy.ts';
 import { rolesOf, withPolicy, type PolicySet } from './policy-store.ts';
 import { buildRequestObject, type RequestObject } from './request-object.ts';
 import { sqlRunner } from './sql-runner.ts';
@@ -50,7 +50,15 @@ async function callerMay(ctx: AppContext, caller: Identity | null, runner: SqlRu
 
 /** `root`: the caller is the root client, allowed whatever the policies say; they are evaluated all the same. */
 export function traceOf(set: PolicySet, request: RequestObject, decision: Decision, root = false) {
-  return {
+  const trace: {
+    request: RequestObject;
+    decision: 'allow' | 'deny';
+    root?: true;
+    policy?: string;
+    candidates: CandidateResult[];
+    invalid?: PolicySet['invalid'];
+    hidden?: string;
+  } = {
     request,
     decision: decision.allowed || root ? 'allow' : 'deny',
     ...(root && { root: true }),
@@ -58,12 +66,55 @@ export function traceOf(set: PolicySet, request: RequestObject, decision: Decisi
     candidates: decision.results,
     ...(set.invalid.length > 0 && { invalid: set.invalid }),
   };
+  return trace;
 }
 
 const NOT_NAMED = 'Not allowed to debug access policies: no policy allows POST /auth/test-policy by name (a catch-all policy does not)';
 const MAY_NOT_WRITE = 'Not allowed to try a policy that is not stored: that takes the right to write AccessPolicies';
 
 class ExplainError extends Error {}
+
+type Trace = ReturnType<typeof traceOf>;
+
+/** The candidate results without what a rule saw of the request: reasons and SQL bind values quote its fields. */
+function withoutEvidence(results: CandidateResult[]): CandidateResult[] {
+  const strip = <T extends { reason?: string; sql?: RuleOutcome['sql']; parts?: RuleOutcome['parts'] }>(result: T): T => {
+    const { reason: _reason, sql, parts, ...rest } = result;
+    return {
+      ...rest,
+      ...(sql && { sql: { query: sql.query, params: sql.params.map(() => '(hidden)') } }),
+      ...(parts && { parts: parts.map(strip) }),
+    } as T;
+  };
+  return results.map(strip);
+}
+
+/**
+ * OWASP ASVS 5.0 V8.2.2: the debugger shows a described User's, Client's or Session's fields only to a caller who
+ * may read that resource itself; to anyone else it shows their ids, and the decision without the evidence.
+ */
+async function visibleTrace(
+  ctx: AppContext,
+  caller: Identity | null,
+  set: PolicySet,
+  runner: SqlRunner,
+  trace: Trace,
+): Promise<Trace> {
+  if (isRoot(ctx, caller)) return trace;
+  const request: RequestObject = { ...trace.request };
+  let hidden = false;
+  for (const [field, type] of [['user', 'User'], ['client', 'Client'], ['session', 'Session']] as const) {
+    const described = request[field];
+    if (!described) continue;
+    const id = String(described.id);
+    const probe = buildRequestObject({ method: 'GET', url: `/${type}/${encodeURIComponent(id)}`, identity: caller, roles: rolesOf(set, caller) });
+    if ((await decide(set, probe, runner)).allowed) continue;
+    request[field] = { resourceType: type, id };
+    hidden = true;
+  }
+  if (!hidden) return trace;
+  return { ...trace, request, candidates: withoutEvidence(trace.candidates), hidden: 'fields of resources you may not read' };
+}
 
 function field(value: unknown, name: string): Record<string, unknown> {
   if (value === undefined) return {};
@@ -128,7 +179,8 @@ export function explainRoutes(app: FastifyInstance, ctx: AppContext): void {
         roles: rolesOf(set, identity),
       });
       const decision = await decide(set, object, runner, { trace: true });
-      return reply.header('cache-control', 'no-store').send(traceOf(set, object, decision));
+      const trace = await visibleTrace(ctx, request.identity, ctx.policies.current, runner, traceOf(set, object, decision));
+      return reply.header('cache-control', 'no-store').send(trace);
     } catch (error) {
       if (error instanceof ExplainError || error instanceof PolicyError) {
         return reply.code(400).send({ error: 'invalid_request', error_description: error.message });

@@ -1,7 +1,7 @@
 // Client: an application that calls Warden. Its secret is stored only as a hash.
 import { checkOutboundUrl } from '../http/outbound-url.ts';
 import { compileResourceSchema } from './schema.ts';
-import { hashSecret, isSecretHash } from './password-hash.ts';
+import { storableSecretField } from './password-hash.ts';
 import type { Resource } from '../store/resource-store.ts';
 import type { WriteSettings } from './write-rules.ts';
 
@@ -63,10 +63,8 @@ const validateClient = compileResourceSchema({
 export async function prepareClient(client: Resource, _db?: unknown, settings?: WriteSettings): Promise<Resource> {
   validateClient(client);
   if (typeof client.jwks_uri === 'string') checkOutboundUrl('Client.jwks_uri', client.jwks_uri, settings);
-  if (typeof client.secret === 'string' && !isSecretHash(client.secret)) {
-    return { ...client, secret: await hashSecret(client.secret) };
-  }
-  return client;
+  if (typeof client.secret !== 'string') return client;
+  return { ...client, secret: await storableSecretField(client.secret, 'Client.secret') };
 }
 
 /** How pages name a Client to its user: its `name`, else its id. */

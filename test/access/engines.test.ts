@@ -17,7 +17,7 @@ const noDb: SqlRunner = { run: () => Promise.reject(new Error('no database in th
 
 async function evaluate(rule: unknown, request: RequestObject = read, db: SqlRunner = noDb) {
   const policy = compilePolicy({ resourceType: 'AccessPolicy', id: 'p', ...(rule as object) } as Resource);
-  return policy.rule.evaluate({ request, db, explain: true, compact: () => removeEmpty(request) });
+  return policy.rule.evaluate({ request, db, explain: true, compact: () => removeEmpty(request), userRights: async () => false });
 }
 
 describe('allow', () => {
