@@ -57,10 +57,18 @@ export function parseYamlBody(text: string, maxDepth: number): unknown {
   return value;
 }
 
+/**
+ * Sets a form field as an own property, whatever its name: `form[key] = value` would drop `__proto__`, and `in`
+ * would see `constructor` or `toString` as already there.
+ */
+export function defineField(form: Record<string, string>, key: string, value: string): void {
+  Object.defineProperty(form, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** Form bodies become a plain object; a repeated field keeps its first value. */
 export function parseFormBody(text: string): Record<string, string> {
   const form: Record<string, string> = {};
-  for (const [key, value] of new URLSearchParams(text)) if (!(key in form)) form[key] = value;
+  for (const [key, value] of new URLSearchParams(text)) if (!Object.hasOwn(form, key)) defineField(form, key, value);
   return form;
 }
 

@@ -1,6 +1,7 @@
 // Client: an application that calls Warden. Its secret is stored only as a hash.
 import { compileResourceSchema } from './schema.ts';
 import { hashSecret, isSecretHash } from './password-hash.ts';
+import { checkRedirectUris } from './redirect-uris.ts';
 import type { Resource } from '../store/resource-store.ts';
 
 export const GRANT_TYPES = [
@@ -60,6 +61,7 @@ const validateClient = compileResourceSchema({
 
 export async function prepareClient(client: Resource): Promise<Resource> {
   validateClient(client);
+  checkRedirectUris(client);
   if (typeof client.secret === 'string' && !isSecretHash(client.secret)) {
     return { ...client, secret: await hashSecret(client.secret) };
   }
