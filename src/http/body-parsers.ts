@@ -48,7 +48,8 @@ export function parseYamlBody(text: string, maxDepth: number): unknown {
   let value: unknown;
   try {
     // The core schema gives plain JSON values; anchors and aliases are bounded by the library (maxAliasCount).
-    value = parseYaml(text, { schema: 'core', uniqueKeys: true, prettyErrors: false });
+    // logLevel 'error': the library's warnings (unknown tags, directives) would write attacker text to stderr.
+    value = parseYaml(text, { schema: 'core', uniqueKeys: true, prettyErrors: false, logLevel: 'error' });
   } catch (error) {
     if (isStackOverflow(error)) throw badRequest(`Request body nests deeper than ${maxDepth} levels`, 'structure');
     throw badRequest(`Malformed YAML: ${(error as Error).message.split('\n')[0]}`, 'structure');
