@@ -146,6 +146,7 @@ for (const engine of engines()) {
       assert.equal(read.headers.get('x-content-type-options'), 'nosniff');
       const denied = await server.request('GET', '/Patient/cached', { auth: null });
       assert.equal(denied.headers.get('x-content-type-options'), 'nosniff');
+      assert.equal(read.headers.get('strict-transport-security'), null, 'no HSTS over plain http');
     });
   });
 }
@@ -162,6 +163,8 @@ describe('cookies behind https', () => {
       const cookies = browser.setCookieHeaders.filter((line) => /^__Host-warden_(session|csrf)=/.test(line));
       assert.equal(new Set(cookies.map((line) => line.split('=')[0])).size, 2, browser.setCookieHeaders.join('\n'));
       for (const line of cookies) assert.match(line, /; Secure/, line);
+      // OWASP ASVS 5.0 V3.4.1: HSTS on every answer once the server is reached over https.
+      assert.match((await fetch(`${direct}/metadata`)).headers.get('strict-transport-security') ?? '', /max-age=\d{7,}/);
     } finally {
       await server.close();
     }
