@@ -125,6 +125,21 @@ for (const engine of engines()) {
       }
     });
 
+    test('a cross-site POST to /auth/login or /auth/logout without the form token is refused and changes nothing (CSRF, OWASP ASVS 5.0 V3.5.1)', async () => {
+      const browser = new CookieBrowser(server.url);
+      await signIn(browser, AUTHORIZE);
+      const session = browser.cookies.get('warden_session');
+      assert.ok(session);
+      const logout = await browser.send('POST', '/auth/logout', '', { origin: EVIL, 'content-type': 'application/x-www-form-urlencoded' });
+      assert.equal(logout.status, 403);
+      assert.equal(browser.cookies.get('warden_session'), session, 'the session cookie was not cleared');
+      assert.equal((await browser.get(AUTHORIZE)).status, 200, 'still signed in');
+      const stranger = new CookieBrowser(server.url);
+      const login = await stranger.post('/auth/login', { username: ALICE.email, password: ALICE.password });
+      assert.equal(login.status, 403, 'login CSRF: an attacker cannot sign a victim into the attacker account');
+      assert.equal(stranger.cookies.has('warden_session'), false);
+    });
+
     test('token responses, token errors, introspection and userinfo are never cached (RFC 6749 §5.1, RFC 7662 §2.2)', async () => {
       const form = (body: Record<string, string>) => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body).toString() });
       const error = await fetch(`${server.url}/auth/token`, form({ grant_type: 'authorization_code', code: 'nope', client_id: 'spa' }));

@@ -134,6 +134,26 @@ for (const engine of engines()) {
       assert.ok(search.status < 500, `${search.status} ${search.text}`);
     });
 
+    test('the Host header never changes the issuer or the links the server writes (host header injection, OWASP ASVS 5.0 V13.2)', async () => {
+      const discovery = await rawRequest(server.url, 'GET /.well-known/openid-configuration HTTP/1.1\r\nHost: evil.example\r\nX-Forwarded-Host: evil.example\r\nX-Forwarded-Proto: https');
+      assert.equal(discovery.status, 200, discovery.text);
+      assert.doesNotMatch(discovery.body, /evil\.example/);
+      const created = await rawRequest(server.url, `POST /Patient HTTP/1.1\r\nHost: evil.example\r\nX-Forwarded-Host: evil.example\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json`, '{"resourceType":"Patient"}');
+      assert.equal(created.status, 201, created.text);
+      assert.doesNotMatch(created.headers.get('location')?.[0] ?? '', /evil\.example/);
+    });
+
+    test('method-override headers are not honoured, and TRACE echoes nothing (OWASP ASVS 5.0 V4.1)', async () => {
+      for (const header of ['X-HTTP-Method-Override', 'X-HTTP-Method', 'X-Method-Override']) {
+        const response = await rawRequest(server.url, `POST /Patient/p1 HTTP/1.1\r\n${header}: DELETE\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json`, '{"resourceType":"Patient"}');
+        assert.ok(response.status >= 400 && response.status < 500, `${header}: ${response.status}`);
+      }
+      assert.equal((await bearer('/Patient/p1')).status, 200, 'Patient/p1 was not deleted');
+      const trace = await rawRequest(server.url, `TRACE /Patient HTTP/1.1\r\nAuthorization: Bearer ${token}`);
+      assert.ok(trace.status >= 400 && trace.status < 500, `${trace.status}`);
+      assert.ok(!trace.text.includes(token), 'TRACE echoed the credentials');
+    });
+
     test('a request smuggling attempt (Content-Length with Transfer-Encoding) is refused (RFC 9112 §6.3)', async () => {
       const response = await rawRequest(
         server.url,
