@@ -54,6 +54,22 @@ for (const engine of engines()) {
       assert.equal((await server.request('GET', '/Client/hostile')).status, 404, 'nothing was stored');
     });
 
+    test('a hostile redirect URI stored before the write rule (straight into the database) is never redirected to', async () => {
+      for (const [id, uri] of [['legacy-js', 'javascript:alert(1)//'], ['legacy-frag', 'https://app.example/cb#x'], ['legacy-user', 'https://app.example@evil.example/cb']]) {
+        const client = { resourceType: 'Client', id, grant_types: ['authorization_code', 'implicit'], auth: { implicit: { redirect_uri: uri } } };
+        await server.app.ctx.db.query(
+          `insert into resource (type, id, version_id, last_updated, deleted, resource) values ('Client', $1, 1, now(), false, $2::text::jsonb)`,
+          [id, JSON.stringify({ ...client, meta: { versionId: '1', lastUpdated: new Date().toISOString() } })],
+        );
+        for (const query of [`response_type=token&client_id=${id}&state=s`, `response_type=token&client_id=${id}&state=s&redirect_uri=${encodeURIComponent(uri)}`]) {
+          const response = await fetch(`${server.url}/auth/authorize?${query}`, { redirect: 'manual' });
+          assert.equal(response.status, 400, `${uri}: ${response.status} ${response.headers.get('location')}`);
+          assert.equal(response.headers.get('location'), null);
+          assert.match(await response.text(), /redirect URI/);
+        }
+      }
+    });
+
     test('ordinary web, loopback and private-scheme redirect URIs are still accepted (RFC 8252 §7.1, §7.3)', async () => {
       const response = await server.request('PUT', '/Client/fine', {
         body: {
