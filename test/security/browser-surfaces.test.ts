@@ -125,6 +125,18 @@ for (const engine of engines()) {
       }
     });
 
+    test('a state carrying CR/LF, NUL or non-ASCII is percent-encoded in the redirect, never a header or a 500 (CWE-113, RFC 6749 §4.1.2.1)', async () => {
+      for (const state of ['a\r\nSet-Cookie: planted=1', 'a\u0000b', '\u00e9\u4e2d\u2028', '"><script>x</script>']) {
+        // No code_challenge: the request is refused with an error redirect that carries the state back.
+        const query = `response_type=code&client_id=spa&redirect_uri=${encodeURIComponent('https://spa.example/callback')}&state=${encodeURIComponent(state)}`;
+        const response = await rawRequest(server.url, `GET /auth/authorize?${query} HTTP/1.1`);
+        assert.ok(response.status === 303 || response.status === 400, `${JSON.stringify(state)}: ${response.status}`);
+        assert.equal(response.headers.get('set-cookie'), undefined);
+        const location = response.headers.get('location')?.[0];
+        if (location) assert.equal(new URL(location).searchParams.get('state'), state);
+      }
+    });
+
     test('a cross-site POST to /auth/login or /auth/logout without the form token is refused and changes nothing (CSRF, OWASP ASVS 5.0 V3.5.1)', async () => {
       const browser = new CookieBrowser(server.url);
       await signIn(browser, AUTHORIZE);
