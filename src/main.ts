@@ -1,6 +1,7 @@
-// Starts Warden from the environment: `npm start`.
+// Starts Warden from the environment: `npm start` (`node dist/main.js`; `npm run dev` runs it from source).
 import { startApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { EmbeddedStoreInUse } from './store/embedded-lock.ts';
 
 let config;
 try {
@@ -11,7 +12,14 @@ try {
   process.exit(2);
 }
 
-const app = await startApp(config);
+let app;
+try {
+  app = await startApp(config);
+} catch (error) {
+  if (!(error instanceof EmbeddedStoreInUse)) throw error;
+  console.error(`warden: ${error.message}`);
+  process.exit(2);
+}
 const log = app.server.log;
 if (!config.rootClient) {
   log.warn('no root client: set WARDEN_ROOT_CLIENT_SECRET (and optionally WARDEN_ROOT_CLIENT_ID) to get one');
