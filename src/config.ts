@@ -1,4 +1,5 @@
 // Every setting Warden reads, typed and read once. No other module touches process.env.
+import { isIP } from 'node:net';
 
 export interface RootClientConfig {
   id: string;
@@ -39,6 +40,11 @@ export interface Config {
   externalTokens: ExternalTokensConfig;
   /** What is swept away, and how often: expired tokens, codes, counters, and Sessions past their retention. */
   sweep: SweepConfig;
+  /**
+   * Which reverse proxies' X-Forwarded-For/-Proto/-Host headers are believed, for the caller's address (throttling,
+   * logs, policies), scheme and host: none (false), the last N hops, or proxies at these addresses or CIDR ranges.
+   */
+  trustProxy: false | number | string[];
 }
 
 export interface SweepConfig {
@@ -89,6 +95,22 @@ function signingAlg(raw: string | undefined): 'RS256' | 'ES256' {
   throw new ConfigError(`WARDEN_TOKEN_SIGNING_ALG must be RS256 or ES256, got "${raw}"`);
 }
 
+function trustProxy(env: Env): false | number | string[] {
+  const raw = env.WARDEN_TRUST_PROXY;
+  if (raw === undefined || raw.trim() === '' || raw.trim() === '0') return false;
+  if (/^\d+$/.test(raw)) return integer(env, 'WARDEN_TRUST_PROXY', 0, 1, 100);
+  const ranges = raw.split(',').map((range) => range.trim()).filter(Boolean);
+  for (const range of ranges) {
+    const [address, prefix, extra] = range.split('/');
+    const family = isIP(address);
+    const maxPrefix = family === 6 ? 128 : 32;
+    if (!family || extra !== undefined || (prefix !== undefined && !(/^\d+$/.test(prefix) && Number(prefix) <= maxPrefix))) {
+      throw new ConfigError(`WARDEN_TRUST_PROXY must be a hop count or a list of addresses and CIDR ranges, got "${range}"`);
+    }
+  }
+  return ranges;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, 'PORT', 8080, 0, 65535);
   const baseUrl = (env.WARDEN_BASE_URL || `http://localhost:${port}`).replace(/\/+$/, '');
@@ -127,5 +149,6 @@ export function loadConfig(env: Env = process.env): Config {
       intervalSeconds: integer(env, 'WARDEN_SWEEP_INTERVAL_SECONDS', 600, 0, 7 * 86_400),
       sessionRetentionSeconds: integer(env, 'WARDEN_SESSION_RETENTION_SECONDS', 7 * 86_400, 0, 3650 * 86_400),
     },
+    trustProxy: trustProxy(env),
   };
 }

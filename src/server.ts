@@ -22,13 +22,16 @@ import { smartConfigurationRoutes } from './smart/smart-configuration.ts';
 
 export const VERSION = '0.1.0';
 
+const trustNearestHops = (hops: number) => (_address: string, hop: number) => hop < hops;
+
 export async function buildServer(ctx: AppContext, options: { logger?: boolean } = {}): Promise<FastifyInstance> {
   const { config } = ctx;
   const app = Fastify({
     logger: options.logger === false ? false : loggerOptions(config.logLevel),
     bodyLimit: config.bodyLimit,
     genReqId: requestId,
-    trustProxy: false,
+    // A hop count as proxy-addr takes it: the N addresses nearest to us are proxies.
+    trustProxy: typeof config.trustProxy === 'number' ? trustNearestHops(config.trustProxy) : config.trustProxy,
     routerOptions: { maxParamLength: 200 },
     frameworkErrors: frameworkErrorHandler(config.bodyLimit),
   });
