@@ -1,5 +1,6 @@
 // Every setting Warden reads, typed and read once. No other module touches process.env.
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 
 export interface RootClientConfig {
   id: string;
@@ -45,6 +46,13 @@ export interface Config {
    * logs, policies), scheme and host: none (false), the last N hops, or proxies at these addresses or CIDR ranges.
    */
   trustProxy: false | number | string[];
+  /**
+   * Where GET /metrics is served: on the main port to authorized callers (no port), or on a port of its own,
+   * open to whoever reaches `host`, for a scraper on a private network.
+   */
+  metrics: { port?: number; host: string };
+  /** Server processes: 1, or this many workers under a supervisor (node:cluster), all on one port. */
+  workers: number;
 }
 
 export interface SweepConfig {
@@ -111,6 +119,16 @@ function trustProxy(env: Env): false | number | string[] {
   return ranges;
 }
 
+/** Every core on PostgreSQL; one on the embedded store, which lives in one process's memory. */
+function workers(env: Env): number {
+  const embedded = !env.DATABASE_URL;
+  const count = integer(env, 'WARDEN_WORKERS', embedded ? 1 : availableParallelism(), 1, 1024);
+  if (embedded && count > 1) {
+    throw new ConfigError('WARDEN_WORKERS must be 1 on the embedded store, which one process holds: set DATABASE_URL for more');
+  }
+  return count;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, 'PORT', 8080, 0, 65535);
   const baseUrl = (env.WARDEN_BASE_URL || `http://localhost:${port}`).replace(/\/+$/, '');
@@ -150,5 +168,10 @@ export function loadConfig(env: Env = process.env): Config {
       sessionRetentionSeconds: integer(env, 'WARDEN_SESSION_RETENTION_SECONDS', 7 * 86_400, 0, 3650 * 86_400),
     },
     trustProxy: trustProxy(env),
+    metrics: {
+      port: env.WARDEN_METRICS_PORT ? integer(env, 'WARDEN_METRICS_PORT', 0, 1, 65535) : undefined,
+      host: env.WARDEN_METRICS_HOST || '127.0.0.1',
+    },
+    workers: workers(env),
   };
 }

@@ -13,6 +13,7 @@ import { consoleRoutes } from './console/routes.ts';
 import { registerBodyParsers } from './http/body-parsers.ts';
 import { frameworkErrorHandler, registerErrorHandlers } from './http/errors.ts';
 import { loggerOptions, requestId } from './log.ts';
+import { observeRoutes } from './observe/routes.ts';
 import { browserRoutes } from './pages/routes.ts';
 import { oauthRoutes } from './oauth/routes.ts';
 import { resourceRoutes } from './resources/routes.ts';
@@ -59,6 +60,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   app.addHook('onSend', invalidateIntrospectorsAfterWrite(ctx));
 
   healthRoutes(app, ctx);
+  observeRoutes(app, ctx);
   smartConfigurationRoutes(app, ctx);
   await app.register(launchRoutes, { ctx });
   explainRoutes(app, ctx);

@@ -9,6 +9,7 @@
 // Nothing here tells an unknown id from a wrong secret: an address becomes known only by presenting the right
 // secret, and every check runs the same queries for both.
 import type { Database } from '../store/database.ts';
+import { authFailures, throttledRequests } from '../observe/metrics.ts';
 
 export interface ThrottleLimits {
   identityLimit: number;
@@ -53,10 +54,14 @@ export class FailureThrottle {
       const limit = row.key.startsWith('ip:') ? this.limits.addressLimit : this.limits.identityLimit;
       if (row.failures >= limit) wait = Math.max(wait, Math.max(1, Number(row.remaining)));
     }
-    if (wait > 0) throw new Throttled(wait);
+    if (wait > 0) {
+      throttledRequests.inc();
+      throw new Throttled(wait);
+    }
   }
 
   async recordFailure(identity: string, address: string): Promise<void> {
+    authFailures.inc();
     await this.db.query(
       `insert into auth_failure (key, failures, window_start) select key, 1, now() from (values ($1), ($2), ($3)) as counted (key)
        on conflict (key) do update set
