@@ -1,6 +1,6 @@
 // User: a person who logs in. The password is stored only as a hash.
 import { compileResourceSchema } from './schema.ts';
-import { hashSecret, isSecretHash } from './password-hash.ts';
+import { storableSecretField } from './password-hash.ts';
 import type { Resource } from '../store/resource-store.ts';
 
 // Users carry many optional profile fields (SCIM-like, as in Aidbox); only the ones Warden acts on are checked.
@@ -21,8 +21,21 @@ const validateUser = compileResourceSchema({
 
 export async function prepareUser(user: Resource): Promise<Resource> {
   validateUser(user);
-  if (typeof user.password === 'string' && !isSecretHash(user.password)) {
-    return { ...user, password: await hashSecret(user.password) };
-  }
-  return user;
+  if (typeof user.password !== 'string') return user;
+  return { ...user, password: await storableSecretField(user.password, 'User.password') };
+}
+
+/** The FHIR resource a User stands for (`User.fhirUser` as `{resourceType, id}` or `{reference}`), if any. */
+export function fhirUserReference(user: Record<string, unknown>): string | undefined {
+  const value = user.fhirUser as { resourceType?: unknown; id?: unknown; reference?: unknown } | undefined;
+  if (!value || typeof value !== 'object') return undefined;
+  if (typeof value.reference === 'string') return value.reference;
+  if (typeof value.resourceType === 'string' && typeof value.id === 'string') return `${value.resourceType}/${value.id}`;
+  return undefined;
+}
+
+/** The Patient id of a patient user (one whose fhirUser is a Patient): their own record. */
+export function ownPatientOf(user: Record<string, unknown>): string | undefined {
+  const reference = fhirUserReference(user);
+  return reference?.startsWith('Patient/') ? reference.slice('Patient/'.length) : undefined;
 }

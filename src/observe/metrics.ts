@@ -22,7 +22,8 @@ export const tokensIssued = new Counter({
 
 export const authFailures = new Counter({
   name: 'warden_auth_failures_total',
-  help: 'Secrets and passwords that did not verify (each counted by the brute-force throttle).',
+  help: 'Failed authentications counted by the brute-force throttle, by what was presented: client_secret, password, or a guessed code or token.',
+  labelNames: ['credential'],
 });
 
 export const throttledRequests = new Counter({

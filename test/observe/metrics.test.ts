@@ -60,7 +60,7 @@ for (const engine of engines()) {
       const now = samples(text);
       const grew = (name: string) => (now.get(name) ?? 0) - (before.get(name) ?? 0);
       assert.equal(grew('warden_tokens_issued_total{grant="client_credentials"}'), 1);
-      assert.equal(grew('warden_auth_failures_total'), 2);
+      assert.equal(grew('warden_auth_failures_total{credential="client_secret"}'), 2);
       assert.equal(grew('warden_throttled_requests_total'), 1);
       assert.ok(grew('warden_cache_lookups_total{result="hit"}') + grew('warden_cache_lookups_total{result="miss"}') > 0);
 
