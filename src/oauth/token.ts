@@ -16,6 +16,7 @@ import { passwordGrant } from './grants/password.ts';
 import { refreshTokenGrant, withClientOfRefreshToken } from './grants/refresh-token.ts';
 import { tokenExchangeGrant } from './grants/token-exchange.ts';
 import { readParams } from './params.ts';
+import { tokensIssued } from '../observe/metrics.ts';
 
 export const GRANTS: Record<string, GrantHandler> = {
   authorization_code: authorizationCodeGrant,
@@ -65,6 +66,7 @@ export function tokenHandler(services: AuthServices, clients: ClientAuthenticato
       throw unauthorizedClient(`Client "${client.id}" may not use the ${grantType} grant: add it to the Client's grant_types`);
     }
     const response = await handler({ services, issuer, client, authMethod: method, params, request, subjectTokens });
+    tokensIssued.inc({ grant: grantType });
     return sendTokenBody(request, reply, 200, response);
   };
 }
