@@ -20,7 +20,7 @@ for (const engine of engines()) {
       provider = await startProvider();
       server = await startTestServer(engine, { externalTokens: { timeoutMs: 5000, clockSkewSeconds: 30, jwksRefetchIntervalSeconds: 30 } });
       const introspector = await server.request('PUT', '/TokenIntrospector/idp', {
-        body: { resourceType: 'TokenIntrospector', type: 'jwt', jwks_uri: provider.jwksUri, jwt: { iss: provider.issuer, aud: JWT_RESOURCE } },
+        body: { resourceType: 'TokenIntrospector', type: 'jwt', jwks_uri: provider.jwksUri, jwt: { iss: provider.issuer, aud: JWT_RESOURCE }, speaks_for: [{ resourceType: 'User', id: 'erin' }] },
       });
       assert.ok(introspector.status < 300, introspector.text);
       // Aidbox's documented Client, with the provider as its trusted issuer.

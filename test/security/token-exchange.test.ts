@@ -31,8 +31,8 @@ for (const engine of engines()) {
       provider = await startProvider();
       server = await startTestServer(engine, { externalTokens: { timeoutMs: 5000, clockSkewSeconds: 30, jwksRefetchIntervalSeconds: 30 } });
       for (const [id, body] of Object.entries({
-        idp: { type: 'jwt', jwks_uri: provider.jwksUri, jwt: { iss: provider.issuer } },
-        other: { type: 'jwt', jwt: { iss: OTHER_ISSUER, secret: OTHER_SECRET } },
+        idp: { type: 'jwt', jwks_uri: provider.jwksUri, jwt: { iss: provider.issuer, aud: JWT_RESOURCE }, speaks_for: [{ resourceType: 'User', id: 'victim' }] },
+        other: { type: 'jwt', jwt: { iss: OTHER_ISSUER, secret: OTHER_SECRET, any_audience: true }, speaks_for: [{ resourceType: 'User', id: 'victim' }] },
       })) {
         const response = await server.request('PUT', `/TokenIntrospector/${id}`, { body: { resourceType: 'TokenIntrospector', ...body } });
         assert.ok(response.status < 300, response.text);
