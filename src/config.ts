@@ -41,6 +41,11 @@ export interface Config {
   sweep: SweepConfig;
   /** How long a connection may take to send its request, or stay silent: slowloris (CWE-400) is cut off. */
   timeouts: TimeoutConfig;
+  /**
+   * Whether every create, update and patch of a FHIR resource is validated against the R4 base definitions and
+   * the profiles it claims; off only for bulk loads of trusted data. `$validate` validates either way.
+   */
+  validateWrites: boolean;
 }
 
 export interface TimeoutConfig {
@@ -83,6 +88,14 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
     throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
   }
   return value;
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === 'on' || raw === '1') return true;
+  if (raw === 'false' || raw === 'off' || raw === '0') return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 
 function rootClient(env: Env): RootClientConfig | undefined {
@@ -156,5 +169,6 @@ export function loadConfig(env: Env = process.env): Config {
       sessionRetentionSeconds: integer(env, 'WARDEN_SESSION_RETENTION_SECONDS', 7 * 86_400, 0, 3650 * 86_400),
     },
     timeouts: timeouts(env),
+    validateWrites: flag(env, 'WARDEN_VALIDATE_WRITES', true),
   };
 }
