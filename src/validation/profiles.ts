@@ -152,7 +152,7 @@ function nodesAt(resource: Json, path: string): Node[] {
 }
 
 /** FHIR's pattern[x]: every property of the pattern is in the value; each array item of the pattern matches one item of it. */
-export function matchesPattern(value: unknown, pattern: unknown): boolean {
+function matchesPattern(value: unknown, pattern: unknown): boolean {
   if (Array.isArray(pattern)) return Array.isArray(value) && pattern.every((item) => value.some((candidate) => matchesPattern(candidate, item)));
   if (typeof pattern === 'object' && pattern !== null) {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
@@ -190,7 +190,7 @@ function checkRule(resource: Json, profile: CompiledProfile, rule: ProfileRule, 
   }
 }
 
-export function isCoreProfile(url: string): boolean {
+function isCoreProfile(url: string): boolean {
   return canonicalUrl(url).startsWith(CORE_PREFIX) && !canonicalUrl(url).slice(CORE_PREFIX.length).includes('/');
 }
 

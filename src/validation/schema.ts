@@ -60,7 +60,7 @@ export function capitalize(name: string): string {
   return name.charAt(0).toUpperCase() + name.slice(1);
 }
 
-export function invariantsOf(element: ElementDefinition, base: string): Invariant[] {
+function invariantsOf(element: ElementDefinition, base: string): Invariant[] {
   return (element.constraint ?? [])
     .filter((constraint) => constraint.severity === 'error' && constraint.expression && !SKIPPED_INVARIANTS.has(constraint.key))
     .map((constraint) => ({ key: constraint.key, human: constraint.human, expression: constraint.expression!, base }));
