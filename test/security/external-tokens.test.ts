@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { KeyObject, sign } from 'node:crypto';
 import { base64url, type JWTPayload } from 'jose';
 import { engines, type Response, type TestServer, startTestServer } from '../helpers/server.ts';
-import { attackerKey, bearer, now, stubServer, type AttackerKey } from '../external/tokens.ts';
+import { attackerKey, bearer, now, stubServer, type AttackerKey, type StubServer } from '../external/tokens.ts';
 
 const ISSUER = 'https://idp.example';
 const AUDIENCE = 'https://warden.example/fhir';
@@ -254,6 +254,35 @@ for (const engine of engines()) {
           await stub.close();
         }
       });
+    });
+  });
+}
+
+for (const engine of engines()) {
+  describe(`an opaque token's introspection answer (${engine})`, () => {
+    let server: TestServer;
+    let provider: StubServer;
+    before(async () => {
+      // The provider vouches for anything: its answers name Warden's own console client and administrator.
+      provider = await stubServer(() => ({ status: 200, body: { active: true, client_id: 'warden-console', sub: 'admin', exp: now() + 300 } }));
+      // The stub listens on http://127.0.0.1, which only the development setting (on in tests by default) allows.
+      server = await startTestServer(engine, { adminPassword: ADMIN_PASSWORD });
+      const written = await server.request('PUT', '/TokenIntrospector/vouches', {
+        body: { resourceType: 'TokenIntrospector', type: 'opaque', introspection_endpoint: { url: `${provider.url}/introspect` } },
+      });
+      assert.equal(written.status, 201, written.text);
+    });
+    after(async () => {
+      await server.close();
+      await provider.close();
+    });
+
+    test('naming warden-console and admin does not make the token the console administrator (OWASP ASVS 5.0 V10.3.2)', async () => {
+      const token = 'opaque-token-from-elsewhere';
+      const read = await server.request('GET', '/Client/root', bearer(token));
+      assert.equal(read.status, 403, read.text);
+      assert.equal(provider.hits > 0, true, 'the token went to the introspection endpoint');
+      assert.equal((await server.request('GET', '/User/admin', bearer(token))).status, 403);
     });
   });
 }
