@@ -5,7 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { KeyObject, sign } from 'node:crypto';
+import { isIP } from 'node:net';
+import fc from 'fast-check';
 import { base64url, type JWTPayload } from 'jose';
+import { isForbiddenAddress, outboundUrlProblem } from '../../src/http/outbound-url.ts';
 import { engines, type Response, type TestServer, startTestServer } from '../helpers/server.ts';
 import { attackerKey, bearer, now, stubServer, type AttackerKey, type StubServer } from '../external/tokens.ts';
 
@@ -286,6 +289,42 @@ for (const engine of engines()) {
     });
   });
 }
+
+describe('the outbound URL rule, for any input (property-based)', () => {
+  const hosts = fc.oneof(
+    fc.ipV4(),
+    fc.ipV6().map((ip) => `[${ip}]`),
+    fc.domain(),
+    fc.constantFrom('metadata.google.internal', 'localhost', '[::ffff:169.254.169.254]', '2852039166', '0x7f.1', '169.254.169.254.'),
+  );
+  const urls = fc.oneof(
+    fc.tuple(fc.constantFrom('http', 'https', 'ftp', 'file', 'javascript'), hosts, fc.string({ maxLength: 20 })).map(([scheme, host, path]) => `${scheme}://${host}/${path}`),
+    fc.string({ maxLength: 80 }),
+  );
+
+  test('never throws, and never lets a link-local address through without the development setting', () => {
+    fc.assert(
+      fc.property(urls, (raw) => {
+        const problem = outboundUrlProblem(raw, false);
+        outboundUrlProblem(raw, true);
+        if (problem !== null) return;
+        const host = new URL(raw).hostname.replace(/^\[|\]$/g, '');
+        assert.equal(new URL(raw).protocol, 'https:');
+        assert.equal(isIP(host) !== 0 && isForbiddenAddress(host), false, raw);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('every address of 169.254.0.0/16, in any spelling the URL parser accepts, is refused', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.constantFrom('dotted', 'decimal', 'mapped'), (c, d, form) => {
+        const host = form === 'dotted' ? `169.254.${c}.${d}` : form === 'decimal' ? String(((169 << 24) >>> 0) + (254 << 16) + (c << 8) + d) : `[::ffff:169.254.${c}.${d}]`;
+        assert.notEqual(outboundUrlProblem(`https://${host}/jwks`, false), null, host);
+      }),
+    );
+  });
+});
 
 describe('WARDEN_ALLOW_INSECURE_JWKS_URIS', () => {
   test('is off unless set, and lets loopback http through when on (for development)', async () => {
