@@ -124,6 +124,14 @@ for (const engine of engines()) {
         await server.request('DELETE', '/TokenIntrospector/no-aud');
       });
 
+      test("an introspector claiming Warden's own issuer, in any spelling, is refused when written (RFC 8725 §3.8)", async () => {
+        for (const iss of [server.url, `${server.url}/`, server.url.toUpperCase().replace('HTTP://', 'http://')]) {
+          const response = await introspector('impostor', {}, { iss });
+          assert.equal(response.status, 422, `${iss}: ${response.text}`);
+          assert.match(response.text, /Warden's own issuer/);
+        }
+      });
+
       test('a token minted for another API is refused', async () => {
         assertRefused(await get('/Patient/pt-1', await idp.sign(claims({ aud: 'https://other-api.example' }))), /audience/);
         const { aud: _aud, ...withoutAud } = claims();
