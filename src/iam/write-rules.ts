@@ -11,7 +11,7 @@ import { prepareUser } from './user.ts';
 type WriteRule = (resource: Resource, db?: Database, settings?: WriteSettings) => Promise<Resource>;
 
 /** The settings write rules follow; absent, the strictest. */
-export type WriteSettings = Pick<Config, 'allowInsecureJwksUris'>;
+export type WriteSettings = Pick<Config, 'allowInsecureJwksUris' | 'baseUrl'>;
 
 const rules: Record<string, WriteRule> = {
   Client: prepareClient,
