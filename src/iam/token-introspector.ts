@@ -6,6 +6,7 @@
 import { importJWK, type JWK } from 'jose';
 import { unprocessable } from '../resources/outcome.ts';
 import type { Resource } from '../store/resource-store.ts';
+import { checkEndpointUrl as checkUrl } from './endpoint-url.ts';
 import { compileResourceSchema } from './schema.ts';
 
 /** Signature algorithms accepted with public keys (JWKS or inline keys). Never `none`, never HMAC. */
@@ -70,23 +71,7 @@ const validateShape = compileResourceSchema({
 const invalid = (field: string, message: string) =>
   unprocessable(`TokenIntrospector.${field} ${message}`, [`TokenIntrospector.${field}`]);
 
-/**
- * Keys and tokens travel to these URLs, so they must be https; plain http is allowed only to this machine,
- * for a provider running beside Warden (and for tests).
- */
-export function checkEndpointUrl(field: string, raw: string): void {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw invalid(field, `must be an absolute URL, got "${raw.slice(0, 100)}"`);
-  }
-  if (url.username || url.password) throw invalid(field, 'must not carry credentials in the URL');
-  if (url.protocol === 'https:') return;
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  if (url.protocol === 'http:' && loopback) return;
-  throw invalid(field, 'must be an https URL (plain http is allowed only to localhost)');
-}
+const checkEndpointUrl = (field: string, raw: string) => checkUrl('TokenIntrospector', field, raw);
 
 async function checkKey(jwk: JWK, index: number): Promise<void> {
   const field = `jwt.keys.${index}`;

@@ -3,6 +3,7 @@ import { prepareAccessPolicy } from '../access/write-rule.ts';
 import type { Database } from '../store/database.ts';
 import type { Resource } from '../store/resource-store.ts';
 import { prepareClient } from './client.ts';
+import { prepareIdentityProvider } from './identity-provider.ts';
 import { prepareTokenIntrospector } from './token-introspector.ts';
 import { prepareUser } from './user.ts';
 
@@ -14,6 +15,7 @@ const rules: Record<string, WriteRule> = {
   User: prepareUser,
   AccessPolicy: prepareAccessPolicy,
   TokenIntrospector: prepareTokenIntrospector,
+  IdentityProvider: prepareIdentityProvider,
 };
 
 export async function applyWriteRules(resource: Resource, db?: Database): Promise<Resource> {

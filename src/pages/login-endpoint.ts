@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authServices } from '../authn/services.ts';
 import { Throttled } from '../authn/throttle.ts';
 import { verifyUserLogin } from '../authn/user-login.ts';
+import { activeProviders } from '../federation/endpoints.ts';
 import { clientDisplayName } from '../iam/client.ts';
 import { handOverBrowserSession } from '../oauth/grants/user-session.ts';
 import type { BrowserFlows } from './browser-flows.ts';
@@ -35,7 +36,7 @@ export function loginEndpoints(flows: BrowserFlows) {
     return sendPage(
       reply,
       status,
-      loginPage({ csrf: flows.csrf.issue(request, reply), returnTo, clientName: await clientName(returnTo), ...extra }),
+      loginPage({ csrf: flows.csrf.issue(request, reply), returnTo, clientName: await clientName(returnTo), providers: await activeProviders(flows), ...extra }),
     );
   }
 
