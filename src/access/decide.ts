@@ -8,7 +8,7 @@ import type { PolicySet } from './policy-store.ts';
 import type { RequestObject } from './request-object.ts';
 
 /** IAM types whose writes need a policy that names them: a blanket policy never grants them. */
-export const PROTECTED_TYPES = new Set(['AccessPolicy', 'Client', 'User', 'Role', 'TokenIntrospector', 'IdentityProvider', 'Session', 'Grant']);
+export const PROTECTED_TYPES = new Set(['AccessPolicy', 'Client', 'User', 'Role', 'TokenIntrospector', 'IdentityProvider', 'AuthConfig', 'Session', 'Grant']);
 /** Types that hold credentials (secret hashes, HMAC keys): even reading them needs a policy that names them. */
 const CREDENTIAL_TYPES = new Set(['Client', 'User', 'TokenIntrospector', 'IdentityProvider']);
 const WRITE_METHODS = new Set(['post', 'put', 'patch', 'delete']);

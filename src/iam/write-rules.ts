@@ -2,6 +2,7 @@
 import { prepareAccessPolicy } from '../access/write-rule.ts';
 import type { Database } from '../store/database.ts';
 import type { Resource } from '../store/resource-store.ts';
+import { prepareAuthConfig } from './auth-config.ts';
 import { prepareClient } from './client.ts';
 import { prepareIdentityProvider } from './identity-provider.ts';
 import { prepareTokenIntrospector } from './token-introspector.ts';
@@ -16,6 +17,7 @@ const rules: Record<string, WriteRule> = {
   AccessPolicy: prepareAccessPolicy,
   TokenIntrospector: prepareTokenIntrospector,
   IdentityProvider: prepareIdentityProvider,
+  AuthConfig: prepareAuthConfig,
 };
 
 export async function applyWriteRules(resource: Resource, db?: Database): Promise<Resource> {

@@ -1,7 +1,8 @@
-// Where the login page may send the browser afterwards: only back into an authorization request on this server.
+// Where the login page may send the browser afterwards: only back into an authorization request on this server,
+// or to the two-factor settings page.
 // Anything else would make the login page an open redirector.
 
-const AUTHORIZE_PATH = /^\/auth\/authorize\?[^#\\]*$/;
+const AUTHORIZE_PATH = /^\/auth\/(?:authorize\?[^#\\]*|two-factor)$/;
 
 export function safeReturnTo(value: unknown): string {
   return typeof value === 'string' && value.length <= 8192 && AUTHORIZE_PATH.test(value) ? value : '';

@@ -74,6 +74,7 @@ for (const engine of engines()) {
         authorization_code: 1,
         smart_launch: 1,
         federation_flow: 1,
+        two_factor_challenge: 0,
         auth_failure: 1,
         auth_known_address: 1,
         browser_session: 1,
