@@ -56,6 +56,9 @@ export async function startScriptedIdp(): Promise<ScriptedIdp> {
       response.end(JSON.stringify(body));
     };
     if (url.pathname === '/jwks') return send(200, { keys: [key.publicJwk] });
+    if (url.pathname === '/.well-known/openid-configuration') {
+      return send(200, { issuer, authorization_endpoint: `${issuer}/authorize`, token_endpoint: `${issuer}/token`, userinfo_endpoint: `${issuer}/userinfo`, jwks_uri: `${issuer}/jwks`, response_types_supported: ['code'] });
+    }
     if (url.pathname === '/userinfo') return send(200, idp.userinfo);
     if (url.pathname === '/token' && request.method === 'POST') {
       let body = '';
