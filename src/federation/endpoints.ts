@@ -9,14 +9,12 @@
 //             starts, and the original /auth/authorize request continues (consent, SMART pickers, code to the app).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import * as oidc from 'openid-client';
-import { authServices } from '../authn/services.ts';
 import type { IdentityProvider } from '../iam/identity-provider.ts';
-import { handOverBrowserSession } from '../oauth/grants/user-session.ts';
 import type { BrowserFlows } from '../pages/browser-flows.ts';
 import { errorPage } from '../pages/error.ts';
-import { html } from '../pages/html.ts';
-import { page, sendPage } from '../pages/layout.ts';
+import { sendPage } from '../pages/layout.ts';
 import { safeReturnTo } from '../pages/return-to.ts';
+import { completeSignIn } from '../pages/sign-in.ts';
 import { FederationFlows } from './flow-store.ts';
 import { LinkRefused, userForSignIn, type Claims } from './link-user.ts';
 import { ProviderClients, ProviderUnavailable } from './provider-client.ts';
@@ -141,11 +139,7 @@ export function federationEndpoints(flows: BrowserFlows) {
         request.log.info({ event: 'federation_refused', provider: provider.id, reason: error.message }, 'sign-in through identity provider refused');
         return showError(reply, 403, 'This account cannot sign in', 'Your account is not allowed to sign in here. Contact your administrator.', 'access_denied');
       }
-      const { session, replaced } = await flows.sessions.start(request, reply, user.id);
-      if (replaced) await handOverBrowserSession(authServices(ctx), replaced, session);
-      request.log.info({ event: 'login', user: user.id, provider: provider.id }, 'user signed in through an identity provider');
-      if (flow.returnTo) return reply.code(303).headers({ location: flow.returnTo, 'cache-control': 'no-store' }).send();
-      return sendPage(reply, 200, page('Signed in', html`<h1>You are signed in</h1><p class="lead">You can close this window.</p>`));
+      return completeSignIn(flows, request, reply, user, flow.returnTo, { provider: provider.id });
     },
   };
 }

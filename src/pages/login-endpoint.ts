@@ -6,13 +6,12 @@ import { hasTwoFactor } from '../authn/two-factor.ts';
 import { verifyUserLogin } from '../authn/user-login.ts';
 import { activeProviders } from '../federation/endpoints.ts';
 import { clientDisplayName } from '../iam/client.ts';
-import { handOverBrowserSession } from '../oauth/grants/user-session.ts';
 import type { Resource } from '../store/resource-store.ts';
 import type { BrowserFlows } from './browser-flows.ts';
-import { html } from './html.ts';
-import { page, sendPage } from './layout.ts';
+import { sendPage } from './layout.ts';
 import { loginPage } from './login.ts';
 import { safeReturnTo } from './return-to.ts';
+import { completeSignIn } from './sign-in.ts';
 
 /** One message for every failure, so the page never tells whether an account exists. */
 const LOGIN_FAILED = 'Incorrect email, user id or password.';
@@ -73,11 +72,7 @@ export function loginEndpoints(flows: BrowserFlows, twoFactor: TwoFactorStep) {
       }
       // The password was right; a user with two-factor still owes the code before any session starts.
       if (hasTwoFactor(user)) return twoFactor.challenge(request, reply, user, returnTo);
-      const { session, replaced } = await flows.sessions.start(request, reply, user.id);
-      if (replaced) await handOverBrowserSession(authServices(ctx), replaced, session);
-      request.log.info({ event: 'login', user: user.id }, 'user signed in');
-      if (returnTo) return reply.code(303).headers({ location: returnTo, 'cache-control': 'no-store' }).send();
-      return sendPage(reply, 200, page('Signed in', html`<h1>You are signed in</h1><p class="lead">You can close this window.</p>`));
+      return completeSignIn(flows, request, reply, user, returnTo);
     },
   };
 }

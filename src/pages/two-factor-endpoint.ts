@@ -13,13 +13,13 @@ import { enabledTwoFactor, matchingStep, newRecoveryCodes, newSecret, otpauthUri
 import { loadActiveUser } from '../authn/user-login.ts';
 import { clearCookie, readCookies, setCookie } from '../http/cookies.ts';
 import { seal, unseal } from '../iam/sealed-secret.ts';
-import { handOverBrowserSession } from '../oauth/grants/user-session.ts';
 import { VersionConflict, type Resource } from '../store/resource-store.ts';
 import type { BrowserFlows } from './browser-flows.ts';
 import { errorPage } from './error.ts';
 import { html } from './html.ts';
 import { page, sendPage } from './layout.ts';
 import { throttledMessage } from './login-endpoint.ts';
+import { completeSignIn } from './sign-in.ts';
 import { codeStepPage, enrolPage, recoveryCodesPage, twoFactorStatusPage } from './two-factor.ts';
 
 /** Time to open the authenticator app and type the code. */
@@ -134,11 +134,7 @@ export function twoFactorEndpoints(flows: BrowserFlows) {
       }
       await ctx.db.query('delete from two_factor_challenge where binding_hash = $1', [hash(challenge.binding)]);
       clearCookie(reply, cookieName, { secure });
-      const { session, replaced } = await flows.sessions.start(request, reply, user.id);
-      if (replaced) await handOverBrowserSession(services, replaced, session);
-      request.log.info({ event: 'login', user: user.id, twoFactor: true }, 'user signed in');
-      if (challenge.returnTo) return reply.code(303).headers({ location: challenge.returnTo, 'cache-control': 'no-store' }).send();
-      return sendPage(reply, 200, page('Signed in', html`<h1>You are signed in</h1><p class="lead">You can close this window.</p>`));
+      return completeSignIn(flows, request, reply, user, challenge.returnTo, { twoFactor: true });
     },
 
     async settingsGet(request: FastifyRequest, reply: FastifyReply) {
