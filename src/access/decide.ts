@@ -80,8 +80,9 @@ function probeOf(request: RequestObject): RequestObject {
   };
 }
 
-function evaluation(request: RequestObject, db: SqlRunner, explain: boolean): Evaluation {
+function evaluation(set: PolicySet, request: RequestObject, db: SqlRunner, explain: boolean): Evaluation {
   let compact: { value: unknown } | undefined;
+  let userRights: Promise<boolean> | undefined;
   return {
     request,
     db,
@@ -90,7 +91,20 @@ function evaluation(request: RequestObject, db: SqlRunner, explain: boolean): Ev
       compact ??= { value: removeEmpty(request) };
       return compact.value;
     },
+    userRights() {
+      userRights ??= request.user ? decide(set, asUserAlone(request), db).then((decision) => decision.allowed) : Promise.resolve(false);
+      return userRights;
+    },
   };
+}
+
+/**
+ * The request as the user alone makes it: without the client, the token and its scopes. What the policies allow
+ * this is what the user may do whatever app they use (SMART App Launch: scopes narrow a user's rights, never widen).
+ */
+export function asUserAlone(request: RequestObject): RequestObject {
+  const { client: _client, session: _session, jwt: _jwt, token: _token, scopes: _scopes, ...alone } = request;
+  return alone;
 }
 
 export async function decide(
@@ -101,7 +115,7 @@ export async function decide(
   options: { trace?: boolean } = {},
 ): Promise<Decision> {
   const explain = options.trace === true;
-  const input = evaluation(request, db, explain);
+  const input = evaluation(set, request, db, explain);
   const protectedRequest = isProtectedRequest(request);
   const action = WRITE_METHODS.has(request['request-method']) ? 'writing' : 'reading';
   let probe: Evaluation | undefined;
@@ -110,7 +124,7 @@ export async function decide(
   for (const { policy, via } of selectPolicies(set, request)) {
     let outcome = await policy.rule.evaluate(input);
     if (outcome.allowed && protectedRequest) {
-      probe ??= evaluation(probeOf(request), db, false);
+      probe ??= evaluation(set, probeOf(request), db, false);
       const probed = await policy.rule.evaluate(probe);
       if (probed.allowed) {
         outcome = {

@@ -25,6 +25,11 @@ export interface Evaluation {
   compact(): unknown;
   /** Where sql rules run. */
   db: SqlRunner;
+  /**
+   * Whether the user's own rights allow the request: the policies that apply to the user alone (no client, no
+   * token, no SMART scopes). A `smart-on-fhir` rule asks it, so scopes only ever narrow what the user may do.
+   */
+  userRights(): Promise<boolean>;
 }
 
 export interface SqlRunner {

@@ -107,13 +107,34 @@ export interface RequestDescription {
   roles?: string[];
 }
 
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/**
+ * The path as the router understood it: the matched route with its decoded parameters put back, else every
+ * segment decoded. A policy matching `/Observation` must also see `/%4Fbservation` (OWASP ASVS 5.0 V8.2:
+ * authorization decisions on the canonical form of the request).
+ */
+function canonicalPath(path: string, route: string | undefined, params: Record<string, string>): string {
+  if (route === undefined) return path.split('/').map(decodeSegment).join('/');
+  return route.replace(/:([A-Za-z0-9_]+)|\*/g, (whole, name: string | undefined) => params[name ?? '*'] ?? whole);
+}
+
 export function buildRequestObject(described: RequestDescription): RequestObject {
   const queryAt = described.url.indexOf('?');
-  const uri = queryAt < 0 ? described.url : described.url.slice(0, queryAt);
+  const path = queryAt < 0 ? described.url : described.url.slice(0, queryAt);
   const queryString = queryAt < 0 ? '' : described.url.slice(queryAt + 1);
-  const matched = described.route === undefined ? routeOf(described.method, uri) : undefined;
+  // HEAD is GET without the body (RFC 9110 §9.3.2): it is allowed exactly when GET is.
+  const method = described.method.toUpperCase() === 'HEAD' ? 'GET' : described.method;
+  const matched = described.route === undefined ? routeOf(method, path) : undefined;
   const route = described.route ?? matched?.route;
   const routeParams = described.routeParams ?? matched?.params ?? {};
+  const uri = canonicalPath(path, route, routeParams);
 
   const params: Record<string, unknown> = queryParams(queryString);
   if (routeParams.type !== undefined) params['resource/type'] = routeParams.type;
@@ -134,7 +155,7 @@ export function buildRequestObject(described: RequestDescription): RequestObject
   const isResource = body !== null && typeof body === 'object' && !Array.isArray(body) && 'resourceType' in body;
 
   const object: RequestObject = {
-    'request-method': described.method.toLowerCase(),
+    'request-method': method.toLowerCase(),
     uri,
     scheme: described.scheme ?? 'http',
     params,
@@ -150,7 +171,7 @@ export function buildRequestObject(described: RequestDescription): RequestObject
   if (identity?.jwt) object.jwt = identity.jwt;
   if (identity?.introspection) object.token = identity.introspection;
   if (identity?.scopes) object.scopes = identity.scopes;
-  const operation = operationOf(described.method, route);
+  const operation = operationOf(method, route);
   if (operation) object.operation = operation;
   return object;
 }

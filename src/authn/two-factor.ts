@@ -99,10 +99,10 @@ export class TwoFactorCodes {
    */
   async check(user: Resource, code: string, address: string): Promise<CodeCheck> {
     const identity = `TwoFactor/${user.id}`;
-    await this.throttle.check(identity, address);
+    // Reserved before the check, so concurrent guesses cannot all slip under the limit.
+    await this.throttle.reserve(identity, address);
     const result = await this.checkUnthrottled(user, code.trim());
-    if (result === 'ok') await this.throttle.recordSuccess(identity, address);
-    else await this.throttle.recordFailure(identity, address);
+    if (result === 'ok') await this.throttle.succeeded(identity, address);
     return result;
   }
 

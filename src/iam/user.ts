@@ -1,6 +1,6 @@
 // User: a person who logs in. The password is stored only as a hash.
 import { compileResourceSchema } from './schema.ts';
-import { hashSecret, isSecretHash } from './password-hash.ts';
+import { storableSecretField } from './password-hash.ts';
 import type { Database } from '../store/database.ts';
 import type { Resource } from '../store/resource-store.ts';
 import { isSealed, seal } from './sealed-secret.ts';
@@ -43,8 +43,21 @@ export async function prepareUser(resource: Resource, db?: Database): Promise<Re
   validateUser(resource);
   // A TOTP key given in clear (an administrator provisioning an authenticator) is sealed like the one enrolment makes.
   const user = await sealTwoFactorKey(resource, db);
-  if (typeof user.password === 'string' && !isSecretHash(user.password)) {
-    return { ...user, password: await hashSecret(user.password) };
-  }
-  return user;
+  if (typeof user.password !== 'string') return user;
+  return { ...user, password: await storableSecretField(user.password, 'User.password') };
+}
+
+/** The FHIR resource a User stands for (`User.fhirUser` as `{resourceType, id}` or `{reference}`), if any. */
+export function fhirUserReference(user: Record<string, unknown>): string | undefined {
+  const value = user.fhirUser as { resourceType?: unknown; id?: unknown; reference?: unknown } | undefined;
+  if (!value || typeof value !== 'object') return undefined;
+  if (typeof value.reference === 'string') return value.reference;
+  if (typeof value.resourceType === 'string' && typeof value.id === 'string') return `${value.resourceType}/${value.id}`;
+  return undefined;
+}
+
+/** The Patient id of a patient user (one whose fhirUser is a Patient): their own record. */
+export function ownPatientOf(user: Record<string, unknown>): string | undefined {
+  const reference = fhirUserReference(user);
+  return reference?.startsWith('Patient/') ? reference.slice('Patient/'.length) : undefined;
 }

@@ -4,13 +4,16 @@
 //                      `launch/encounter`: the patient's only Encounter, or the encounter picker
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { clientDisplayName } from '../iam/client.ts';
+import { fhirUserReference, ownPatientOf } from '../iam/user.ts';
 import { carriedParams, type AuthorizationRequest } from '../oauth/authorize/validate.ts';
 import { toClient } from '../oauth/authorize/authorize-error.ts';
 import type { BrowserFlows } from '../pages/browser-flows.ts';
+import { errorPage } from '../pages/error.ts';
 import { sendPage } from '../pages/layout.ts';
+import { userReadCheck, type UserReadCheck } from '../access/user-access.ts';
 import { patientCompartmentFilter, storedInPatientCompartment } from '../search/compartment.ts';
 import { searchFilters } from '../search/query.ts';
-import type { Resource } from '../store/resource-store.ts';
+import type { Resource, SearchQuery } from '../store/resource-store.ts';
 import { encounterChoice, encounterPickerPage } from './encounter-picker.ts';
 import { LaunchContexts, type LaunchContext } from './launch.ts';
 import { patientName, patientPickerPage } from './patient-picker.ts';
@@ -19,6 +22,8 @@ import { isResourceScope, parseScopes, requestedLaunchContexts } from './scopes.
 /** Fields of the pickers' forms, never part of the authorization request itself. */
 export const PICKER_FIELDS = ['smart_patient', 'smart_patient_query', 'smart_encounter'];
 const PICKER_SIZE = 50;
+/** How many stored patients the picker looks through for ones the user may read, at most. */
+const PICKER_SCAN = 1000;
 const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
 const sameUrl = (a: string, b: string) => a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
@@ -32,20 +37,6 @@ export function checkAudience(authz: AuthorizationRequest, baseUrl: string): voi
   if (aud !== undefined && !sameUrl(aud, baseUrl)) {
     throw toClient('invalid_request', `aud "${aud.slice(0, 200)}" is not this FHIR server (${baseUrl})`);
   }
-}
-
-/** The Patient id a User stands for (`User.fhirUser` as `{resourceType, id}` or `{reference}`), if any. */
-export function fhirUserReference(user: Resource): string | undefined {
-  const value = user.fhirUser as { resourceType?: unknown; id?: unknown; reference?: unknown } | undefined;
-  if (!value || typeof value !== 'object') return undefined;
-  if (typeof value.reference === 'string') return value.reference;
-  if (typeof value.resourceType === 'string' && typeof value.id === 'string') return `${value.resourceType}/${value.id}`;
-  return undefined;
-}
-
-function ownPatient(user: Resource): string | undefined {
-  const reference = fhirUserReference(user);
-  return reference?.startsWith('Patient/') ? reference.slice('Patient/'.length) : undefined;
 }
 
 export type LaunchStep = { done: true } | { done: false; context: LaunchContext | undefined };
@@ -68,11 +59,11 @@ export async function resolveLaunch(
   let context: LaunchContext = {};
 
   if (launchValue !== undefined) {
-    const found = await new LaunchContexts(flows.ctx.db).resolve(launchValue, authz.client.id);
+    const found = await new LaunchContexts(flows.ctx.db).resolve(launchValue, authz.client.id, user.id);
     if (!found) throw toClient('invalid_request', 'The launch value is unknown, expired, or for another client');
     // The EHR's launch opens a record for its own user; a patient user only ever opens their own record.
     if (found.user !== undefined && found.user !== user.id) throw toClient('access_denied', 'This launch was made for another user');
-    const own = ownPatient(user);
+    const own = ownPatientOf(user);
     if (own !== undefined && found.patient !== undefined && found.patient !== own) throw toClient('access_denied', "This launch opens another patient's record");
     const { user: _launchedFor, ...forTheApp } = found;
     context = { need_patient_banner: false, ...forTheApp };
@@ -81,15 +72,16 @@ export async function resolveLaunch(
   }
 
   if (wanted.has('patient') && context.patient === undefined) {
-    const own = ownPatient(user);
+    const own = ownPatientOf(user);
     if (own) {
       context.patient = own;
     } else {
-      const picked = await pickedPatient(flows, request, authz);
+      const mayRead = userReadCheck(flows.ctx, user);
+      const picked = await pickedPatient(flows, request, authz, mayRead);
       if (picked === null) {
         // OpenID Connect Core §3.1.2.1: prompt=none shows no page.
         if (authz.prompt.has('none')) throw toClient('interaction_required', 'The user must choose a patient');
-        await showPicker(flows, request, reply, authz);
+        await showPicker(flows, request, reply, authz, mayRead);
         return { done: true };
       }
       context.patient = picked;
@@ -98,11 +90,13 @@ export async function resolveLaunch(
   }
   // A patient user with patient/ scopes works on their own record even without launch/patient.
   if (context.patient === undefined && scopes.some((scope) => isResourceScope(scope) && scope.context === 'patient')) {
-    const own = ownPatient(user);
+    const own = ownPatientOf(user);
     if (own) context = { ...context, patient: own, need_patient_banner: context.need_patient_banner ?? true };
   }
   if (wanted.has('encounter') && context.encounter === undefined && context.patient !== undefined) {
-    const encounter = await chooseEncounter(flows, request, reply, authz, context.patient);
+    // A patient user's own encounters are theirs; anyone else is offered the encounters their policies let them read.
+    const mayRead: UserReadCheck = ownPatientOf(user) === context.patient ? async () => true : userReadCheck(flows.ctx, user);
+    const encounter = await chooseEncounter(flows, request, reply, authz, context.patient, mayRead);
     if (encounter === SHOWN) return { done: true };
     if (encounter !== undefined) context.encounter = encounter;
   }
@@ -110,27 +104,62 @@ export async function resolveLaunch(
   if (!ehrLaunch) {
     if (!wanted.has('encounter')) delete context.encounter;
   }
+  // The code is about to be issued: the launch value is spent, and a second use of it is refused.
+  if (launchValue !== undefined && !(await new LaunchContexts(flows.ctx.db).consume(launchValue))) {
+    throw toClient('invalid_request', 'The launch value was already used');
+  }
   if (Object.keys(context).length === 0) return { done: false, context: undefined };
   context.smart_style_url ??= `${flows.ctx.config.baseUrl}/smart-style.json`;
   return { done: false, context };
 }
 
-/** The patient chosen in the picker's form, when it came back with a valid CSRF token and names a Patient. */
-async function pickedPatient(flows: BrowserFlows, request: FastifyRequest, authz: AuthorizationRequest): Promise<string | null> {
+/**
+ * The patient chosen in the picker's form, when it came back with a valid CSRF token and names a Patient the
+ * user may read (a patient that does not exist and one the user may not read are refused alike, so the answer
+ * tells nothing of which patients exist).
+ */
+async function pickedPatient(flows: BrowserFlows, request: FastifyRequest, authz: AuthorizationRequest, mayRead: UserReadCheck): Promise<string | null> {
   const chosen = authz.params.smart_patient;
   if (request.method !== 'POST' || chosen === undefined) return null;
   if (!flows.csrf.verify(request, authz.params.csrf_token)) throw toClient('invalid_request', 'The patient choice did not come from the picker page');
   if (!ID.test(chosen)) throw toClient('invalid_request', 'The chosen patient id is malformed');
   const stored = await flows.ctx.resources.read('Patient', chosen);
-  if (!stored || stored.deleted) throw toClient('invalid_request', `Patient/${chosen} does not exist`);
+  if (!stored || stored.deleted || !(await mayRead('Patient', chosen))) throw toClient('access_denied', `Patient/${chosen} is not a patient this user may open`);
   return chosen;
 }
 
-async function showPicker(flows: BrowserFlows, request: FastifyRequest, reply: FastifyReply, authz: AuthorizationRequest) {
+/** Up to `count` of `type` matching `filters` that the user may read, looked for among the first PICKER_SCAN stored. */
+async function readableResources(
+  flows: BrowserFlows,
+  type: string,
+  search: Pick<SearchQuery, 'sort' | 'filters'>,
+  mayRead: UserReadCheck,
+): Promise<Resource[]> {
+  const found: Resource[] = [];
+  for (let offset = 0; offset < PICKER_SCAN && found.length < PICKER_SIZE; offset += PICKER_SIZE) {
+    const { resources } = await flows.ctx.resources.search(type, { count: PICKER_SIZE, offset, total: false, ...search });
+    for (const resource of resources) if (found.length < PICKER_SIZE && (await mayRead(type, resource.id))) found.push(resource);
+    if (resources.length < PICKER_SIZE) break;
+  }
+  return found;
+}
+
+async function showPicker(flows: BrowserFlows, request: FastifyRequest, reply: FastifyReply, authz: AuthorizationRequest, mayRead: UserReadCheck) {
   const query = (authz.params.smart_patient_query ?? '').trim().slice(0, 100);
   const { ctx } = flows;
   const filters = query ? searchFilters('Patient', [['name', [query]]], ctx.config.baseUrl, []) : [];
-  const { resources } = await ctx.resources.search('Patient', { count: PICKER_SIZE, offset: 0, sort: 'id', total: false, filters });
+  const resources = await readableResources(flows, 'Patient', { sort: 'id', filters }, mayRead);
+  if (resources.length === 0 && !query) {
+    return sendPage(
+      reply,
+      403,
+      errorPage({
+        title: 'No patient to choose',
+        message: `${clientDisplayName(authz.client)} needs a patient, and your account may not open any patient's record. Ask an administrator for access.`,
+        error: 'access_denied',
+      }),
+    );
+  }
   return sendPage(
     reply,
     200,
@@ -161,6 +190,7 @@ async function chooseEncounter(
   reply: FastifyReply,
   authz: AuthorizationRequest,
   patient: string,
+  mayRead: UserReadCheck,
 ): Promise<string | undefined | typeof SHOWN> {
   const { ctx } = flows;
   const chosen = authz.params.smart_encounter;
@@ -170,15 +200,10 @@ async function chooseEncounter(
     if (!(await storedInPatientCompartment(ctx.resources, 'Encounter', chosen, patient, ctx.config.baseUrl))) {
       throw toClient('invalid_request', `Encounter/${chosen} is not an encounter of Patient/${patient}`);
     }
+    if (!(await mayRead('Encounter', chosen))) throw toClient('access_denied', `Encounter/${chosen} is not an encounter this user may open`);
     return chosen;
   }
-  const { resources: encounters } = await ctx.resources.search('Encounter', {
-    count: PICKER_SIZE,
-    offset: 0,
-    sort: '-lastUpdated',
-    total: false,
-    filters: [patientCompartmentFilter('Encounter', patient, ctx.config.baseUrl)],
-  });
+  const encounters = await readableResources(flows, 'Encounter', { sort: '-lastUpdated', filters: [patientCompartmentFilter('Encounter', patient, ctx.config.baseUrl)] }, mayRead);
   if (encounters.length <= 1) return encounters[0]?.id;
   // OpenID Connect Core §3.1.2.1: prompt=none shows no page.
   if (authz.prompt.has('none')) throw toClient('interaction_required', 'The user must choose one of the patient\'s encounters');

@@ -108,11 +108,23 @@ async function checkInstance(ctx: AppContext, request: FastifyRequest, smartRequ
   }
   if (smartRequest.id === undefined) return;
   const current = await ctx.resources.read(smartRequest.type, smartRequest.id);
-  // Nothing stored, or deleted: nothing to hide; the handler answers 404 or 410 (or creates, for an update).
-  if (!current || current.deleted) return;
-  if (!(await storedVisible(ctx.resources, smartRequest.type, smartRequest.id, filters, baseUrl))) {
-    throw notFound(`${smartRequest.type}/${smartRequest.id} not found`);
+  // Nothing stored: nothing to hide; the handler answers 404 (or creates, for an update).
+  if (!current) return;
+  const hidden = () => notFound(`${smartRequest.type}/${smartRequest.id} not found`);
+  // A deletion keeps the last body, whose compartment says whose it was: another patient's deleted resource,
+  // its history and its versions stay hidden (SMART App Launch: patient/ scopes confine to the compartment).
+  if (current.deleted) {
+    if (!visibleUnder(current.resource, filters, baseUrl)) throw hidden();
+  } else if (!(await storedVisible(ctx.resources, smartRequest.type, smartRequest.id, filters, baseUrl))) {
+    throw hidden();
   }
+  const versionId = (request.params as { versionId?: string }).versionId;
+  if (versionId !== undefined) {
+    // An older version may have belonged to another patient before the resource was moved.
+    const version = await ctx.resources.vread(smartRequest.type, smartRequest.id, versionId);
+    if (version && !visibleUnder(version.resource, filters, baseUrl)) throw hidden();
+  }
+  if (current.deleted) return;
   if (request.method === 'PATCH') {
     // A patch may move a resource out of the compartment: what it would make must stay visible too. A patch
     // that does not apply is left for the handler to refuse with its own message.

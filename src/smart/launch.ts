@@ -42,15 +42,28 @@ export class LaunchContexts {
     return launch;
   }
 
-  /** The context of a live launch value that the client may use; null for anything else. */
-  async resolve(launch: string, clientId: string): Promise<LaunchContext | null> {
+  /**
+   * The context of a live launch value that the client may use; null for anything else. Its first use binds it
+   * to that client and user (RFC 9700 §4.5-style binding: a launch value leaked to another app or user is useless).
+   */
+  async resolve(launch: string, clientId: string, userId: string): Promise<LaunchContext | null> {
     if (launch.length > 200) return null;
-    const [row] = await this.db.query<{ client_id: string | null; context: LaunchContext | string }>(
-      'select client_id, context from smart_launch where launch_hash = $1 and expires_at > now()',
-      [hash(launch)],
+    const [row] = await this.db.query<{ context: LaunchContext | string }>(
+      `update smart_launch
+          set client_id = coalesce(client_id, $2),
+              context = case when context->>'user' is null then context || jsonb_build_object('user', $3::text) else context end
+        where launch_hash = $1 and expires_at > now() and (client_id is null or client_id = $2)
+        returning context`,
+      [hash(launch), clientId, userId],
     );
-    if (!row || (row.client_id !== null && row.client_id !== clientId)) return null;
+    if (!row) return null;
     return typeof row.context === 'string' ? (JSON.parse(row.context) as LaunchContext) : row.context;
+  }
+
+  /** Uses a launch value up: true for the one caller that did; a launch opens one authorization, once. */
+  async consume(launch: string): Promise<boolean> {
+    const rows = await this.db.query('delete from smart_launch where launch_hash = $1 returning launch_hash', [hash(launch)]);
+    return rows.length === 1;
   }
 }
 

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { CookieBrowser, pkcePair } from '../helpers/browser.ts';
 import { engines, startTestServer, type TestServer } from '../helpers/server.ts';
 import { authorizeInBrowser, codeOf, postFormFields, smartAuthorizePath } from './browser-launch.ts';
-import { bearer, put, seedClinicalData, smartPolicyFor, tokenRequest } from './fixtures.ts';
+import { bearer, put, seedClinicalData, clinicianPolicyFor, smartPolicyFor, tokenRequest } from './fixtures.ts';
 
 const { verifier, challenge } = pkcePair();
 const CALLBACK = 'https://ward.example/callback';
@@ -51,6 +51,7 @@ for (const engine of engines()) {
         scope: ['launch/patient', 'launch/encounter', 'patient/*.rs'],
       } as never);
       await smartPolicyFor(server, 'ward-app');
+      await clinicianPolicyFor(server, CLINICIAN.id);
     });
     after(() => server.close());
 

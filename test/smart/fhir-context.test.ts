@@ -6,7 +6,7 @@ import { CookieBrowser, pkcePair } from '../helpers/browser.ts';
 import { engines, startTestServer, type TestServer } from '../helpers/server.ts';
 import { readFhirContext } from '../../src/smart/fhir-context.ts';
 import { authorizeInBrowser, codeOf, smartAuthorizePath } from './browser-launch.ts';
-import { put, seedClinicalData, smartPolicyFor, tokenRequest } from './fixtures.ts';
+import { put, seedClinicalData, clinicianPolicyFor, smartPolicyFor, tokenRequest } from './fixtures.ts';
 
 const { verifier, challenge } = pkcePair();
 const CALLBACK = 'https://forms.example/callback';
@@ -57,6 +57,7 @@ for (const engine of engines()) {
         auth: { authorization_code: { redirect_uri: CALLBACK } },
       } as never);
       await smartPolicyFor(server, 'forms-app');
+      await clinicianPolicyFor(server, CLINICIAN.id);
     });
     after(() => server.close());
 

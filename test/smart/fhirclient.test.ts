@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../e2e/browser-harness.ts';
 import { engines, startTestServer, type TestServer } from '../helpers/server.ts';
-import { put, seedClinicalData, smartPolicyFor } from './fixtures.ts';
+import { put, seedClinicalData, clinicianPolicyFor, smartPolicyFor } from './fixtures.ts';
 
 const require = createRequire(import.meta.url);
 const FHIR_CLIENT_JS = readFileSync(require.resolve('fhirclient/build/fhir-client.js'), 'utf8');
@@ -114,6 +114,7 @@ for (const engine of engines()) {
         scope: ['launch', 'launch/patient', 'openid', 'fhirUser', 'patient/*.rs'],
       } as never);
       await smartPolicyFor(server, 'fhirclient-app');
+      await clinicianPolicyFor(server, CLINICIAN.id);
     });
     after(async () => {
       await browser?.close();

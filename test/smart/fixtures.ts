@@ -43,6 +43,14 @@ export async function smartPolicyFor(server: TestServer, clientId: string): Prom
   await put(server, { resourceType: 'AccessPolicy', id: `smart-${clientId}`, engine: 'smart-on-fhir', link: [{ resourceType: 'Client', id: clientId }] } as never);
 }
 
+/**
+ * A clinician's own rights: this user may read and write clinical resources whatever app they use. A SMART app's
+ * scopes narrow these; they never grant the user more (SMART App Launch: scopes ∩ the user's permissions).
+ */
+export async function clinicianPolicyFor(server: TestServer, userId: string): Promise<void> {
+  await put(server, { resourceType: 'AccessPolicy', id: `clinician-${userId}`, engine: 'allow', link: [{ resourceType: 'User', id: userId }] } as never);
+}
+
 export async function bearer(server: TestServer, token: string, method: string, path: string, body?: unknown) {
   return server.request(method, path, { auth: null, headers: { authorization: `Bearer ${token}` }, ...(body !== undefined && { body }) });
 }

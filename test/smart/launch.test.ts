@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { CookieBrowser, hiddenFields, pkcePair } from '../helpers/browser.ts';
 import { engines, startTestServer, type TestServer } from '../helpers/server.ts';
-import { bearer, ids, put, seedClinicalData, smartPolicyFor, tokenRequest } from './fixtures.ts';
+import { bearer, ids, put, seedClinicalData, clinicianPolicyFor, smartPolicyFor, tokenRequest } from './fixtures.ts';
 import { authorizeInBrowser, smartAuthorizePath } from './browser-launch.ts';
 
 const { verifier, challenge } = pkcePair();
@@ -35,6 +35,7 @@ for (const engine of engines()) {
         scope: ['launch', 'launch/patient', 'launch/encounter', 'openid', 'fhirUser', 'offline_access', 'patient/*.rs', 'patient/Observation.cruds', 'user/*.rs'],
       } as never);
       await smartPolicyFor(server, 'growth-chart');
+      await clinicianPolicyFor(server, PRACTITIONER.id);
     });
     after(() => server.close());
 

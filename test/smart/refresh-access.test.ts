@@ -7,7 +7,7 @@ import * as oauth from 'oauth4webapi';
 import { CookieBrowser, hiddenFields, pkcePair } from '../helpers/browser.ts';
 import { engines, startTestServer, type TestServer } from '../helpers/server.ts';
 import { authorizeInBrowser, codeOf, logout, smartAuthorizePath } from './browser-launch.ts';
-import { bearer, put, seedClinicalData, smartPolicyFor, tokenRequest } from './fixtures.ts';
+import { bearer, clinicianPolicyFor, put, seedClinicalData, smartPolicyFor, tokenRequest } from './fixtures.ts';
 
 const insecure = { [oauth.allowInsecureRequests]: true };
 const { verifier, challenge } = pkcePair();
@@ -56,6 +56,7 @@ for (const engine of engines()) {
       // Aidbox style: the per-grant setting alone asks for refresh tokens; no SMART scopes.
       await smartApp('aidbox-style', { grant_types: ['authorization_code'], auth: { authorization_code: { redirect_uri: CALLBACK, refresh_token: true } } });
       for (const id of ['chart', 'no-refresh', 'refresh-off', 'aidbox-style']) await smartPolicyFor(server, id);
+      await clinicianPolicyFor(server, NURSE.id);
     });
     after(() => server.close());
 

@@ -32,7 +32,6 @@ export const passwordGrant: GrantHandler = async ({ services, issuer, client, pa
   const user = await findUser(services.sessions.db, login);
   const ok = await services.secrets.verifyUserPassword(user, login, password, request.ip);
   if (!ok || !user) throw invalidGrant('Invalid username or password');
-  if (user.active === false) throw invalidGrant('Invalid username or password');
   // The grant has no place for the second factor: a password alone must not be enough for this user.
   if (hasTwoFactor(user)) throw invalidGrant('This user signs in with two-factor authentication; use the authorization code flow');
   return startSession(services, { grant: 'password', client, user, audience, scope, settings });
