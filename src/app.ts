@@ -8,6 +8,7 @@ import { setHashConcurrency } from './iam/password-hash.ts';
 import { ensureConsoleAccess } from './console/console-admin.ts';
 import { ensureConsoleClient } from './console/console-client.ts';
 import { ensureRootClient } from './iam/root-client.ts';
+import { indexUserLogins } from './iam/user-logins.ts';
 import { buildServer } from './server.ts';
 import { openDatabase, type Database } from './store/database.ts';
 import { LiveCache } from './store/live-cache.ts';
@@ -37,6 +38,7 @@ export async function startApp(config: Config, options: { logger?: boolean; data
     if (config.rootClient) await ensureRootClient(resources, config.rootClient);
     await ensureConsoleClient(resources, config.baseUrl);
     await ensureConsoleAccess(resources, config);
+    await indexUserLogins(db);
     const policies = await PolicyStore.open(db);
     const ctx: AppContext = { config, db, resources, policies, live };
     server = await buildServer(ctx, options);

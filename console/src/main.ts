@@ -11,6 +11,8 @@ import { clientEditPage, clientNewPage, clientsPage } from './pages/clients.ts';
 import { identityProviderEditPage, identityProvidersPage } from './pages/identity-providers.ts';
 import { introspectorEditPage, introspectorsPage } from './pages/introspectors.ts';
 import { policiesPage, policyEditPage } from './pages/policies.ts';
+import { resourceListPage, resourceNewPage, resourceTypesPage, resourceViewPage } from './pages/resource-browser.ts';
+import { restConsolePage } from './pages/rest-console.ts';
 import { roleEditPage, rolesPage } from './pages/roles.ts';
 import { sessionsPage } from './pages/sessions.ts';
 import { userEditPage, usersPage } from './pages/users.ts';
@@ -35,6 +37,11 @@ const routes: Route[] = [
   { pattern: '/console/identity-providers/new', page: identityProviderEditPage, section: 'identity-providers' },
   { pattern: '/console/identity-providers/:id', page: identityProviderEditPage, section: 'identity-providers' },
   { pattern: '/console/sessions', page: sessionsPage, section: 'sessions' },
+  { pattern: '/console/rest', page: restConsolePage, section: 'rest' },
+  { pattern: '/console/resources', page: resourceTypesPage, section: 'resources' },
+  { pattern: '/console/resources/:type', page: resourceListPage, section: 'resources' },
+  { pattern: '/console/resources/:type/new', page: resourceNewPage, section: 'resources' },
+  { pattern: '/console/resources/:type/:id', page: resourceViewPage, section: 'resources' },
 ];
 
 const app = document.getElementById('app')!;

@@ -11,6 +11,8 @@
 import { randomUUID } from 'node:crypto';
 import { identifierSystemOf, PROTECTED_USER_FIELDS, type IdentityProvider } from '../iam/identity-provider.ts';
 import { prepareUser } from '../iam/user.ts';
+import { findUserByLogin } from '../iam/user-logins.ts';
+import { FhirError } from '../resources/outcome.ts';
 import type { Database } from '../store/database.ts';
 import { VersionConflict, type Resource, type ResourceStore } from '../store/resource-store.ts';
 
@@ -22,17 +24,15 @@ export class LinkRefused extends Error {}
 const EMAIL = /^[^@\s]+@[^@\s]+$/;
 const MAX_ATTEMPTS = 5;
 
-async function findOne(db: Database, where: string, value: string): Promise<Resource | null> {
+/** The User this provider's `sub` already stands for. */
+async function byIdentifier(db: Database, system: string, value: string): Promise<Resource | null> {
   const [row] = await db.query<{ resource: string }>(
-    `select resource::text as resource from resource where type = 'User' and not deleted and ${where} order by id limit 1`,
-    [value],
+    `select resource::text as resource from resource where type = 'User' and not deleted
+     and resource->'identifier' @> $1::text::jsonb order by id limit 1`,
+    [JSON.stringify([{ system, value }])],
   );
   return row ? (JSON.parse(row.resource) as Resource) : null;
 }
-
-const byIdentifier = (db: Database, system: string, value: string) =>
-  findOne(db, `resource->'identifier' @> $1::text::jsonb`, JSON.stringify([{ system, value }]));
-const byEmail = (db: Database, email: string) => findOne(db, `lower(resource->>'email') = lower($1)`, email);
 
 function verifiedEmail(claims: Claims): string | undefined {
   return claims.email_verified === true && typeof claims.email === 'string' && EMAIL.test(claims.email) ? claims.email : undefined;
@@ -74,7 +74,8 @@ export async function userForSignIn(db: Database, resources: ResourceStore, prov
   const identifier = { system, value: sub };
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const email = verifiedEmail(claims);
-    const holder = email ? await byEmail(db, email) : null;
+    // The holder is found as the login page finds a user by email (case and Unicode form folded).
+    const holder = email ? await findUserByLogin(db, email) : null;
     const linked = await byIdentifier(db, system, sub);
     const linking = !linked && holder && provider.isEmailUniqueness === true ? holder : null;
     const found = linked ?? linking;
@@ -89,6 +90,8 @@ export async function userForSignIn(db: Database, resources: ResourceStore, prov
     try {
       return (await resources.write(await prepareUser(next), user && current ? current.versionId : null)).resource;
     } catch (error) {
+      // A userName (or email) mapped from the claims that another User holds.
+      if (error instanceof FhirError && error.status === 409) throw new LinkRefused(error.message);
       if (!(error instanceof VersionConflict)) throw error;
       // Another sign-in of the same person, or an administrator, wrote the User meanwhile: read again.
     }

@@ -48,7 +48,7 @@ export class ProviderClients {
         ? oidc.ClientSecretPost(secret)
         : oidc.ClientSecretBasic(secret);
     const metadata: Partial<oidc.ClientMetadata> = { redirect_uris: [this.redirectUri(provider)] };
-    // https everywhere, except a provider on this machine: the write rule allows plain http only to loopback.
+    // https everywhere; plain http passes the write rule only with WARDEN_ALLOW_INSECURE_JWKS_URIS (development).
     const urls = [provider.issuer, provider.authorize_endpoint, provider.token_endpoint, provider.userinfo_endpoint, provider.jwks_uri];
     const insecure = urls.some((url) => url?.startsWith('http:'));
     // OIDC Core §3.1.3.7 step 6 lets a client trust TLS instead of the signature; Warden checks it against the JWKS anyway.

@@ -1,7 +1,9 @@
 // Client: an application that calls Warden. Its secret is stored only as a hash.
+import { checkOutboundUrl } from '../http/outbound-url.ts';
 import { compileResourceSchema } from './schema.ts';
 import { storableSecretField } from './password-hash.ts';
 import type { Resource } from '../store/resource-store.ts';
+import type { WriteSettings } from './write-rules.ts';
 
 export const GRANT_TYPES = [
   'basic',
@@ -60,8 +62,9 @@ const validateClient = compileResourceSchema({
   },
 });
 
-export async function prepareClient(client: Resource): Promise<Resource> {
+export async function prepareClient(client: Resource, _db?: unknown, settings?: WriteSettings): Promise<Resource> {
   validateClient(client);
+  if (typeof client.jwks_uri === 'string') checkOutboundUrl('Client.jwks_uri', client.jwks_uri, settings);
   if (typeof client.secret !== 'string') return client;
   return { ...client, secret: await storableSecretField(client.secret, 'Client.secret') };
 }

@@ -6,9 +6,10 @@
 import { unprocessable } from '../resources/outcome.ts';
 import type { Database } from '../store/database.ts';
 import type { Resource } from '../store/resource-store.ts';
-import { checkEndpointUrl } from './endpoint-url.ts';
+import { checkOutboundUrl } from '../http/outbound-url.ts';
 import { compileResourceSchema } from './schema.ts';
 import { isSealed, seal } from './sealed-secret.ts';
+import type { WriteSettings } from './write-rules.ts';
 
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
 
@@ -63,7 +64,7 @@ const validateShape = compileResourceSchema({
       properties: {
         id: { type: 'string', minLength: 1 },
         secret: { type: 'string', minLength: 1 },
-        redirect_uri: url,
+        redirect_uri: { type: 'string', pattern: '^https?://' },
         'auth-method': { enum: AUTH_METHODS },
       },
     },
@@ -95,7 +96,7 @@ function checkMapping(mapping: Record<string, unknown>, path: string[]): void {
   }
 }
 
-export async function prepareIdentityProvider(resource: Resource, db?: Database): Promise<Resource> {
+export async function prepareIdentityProvider(resource: Resource, db?: Database, settings?: WriteSettings): Promise<Resource> {
   // The issuer is what the id_token's `iss` must equal (OIDC Core §3.1.3.7 step 2), so it is always required.
   if (typeof resource.issuer !== 'string') throw invalid('issuer', 'is required: id_tokens are checked against it (and without the endpoints, its discovery document supplies them)');
   validateShape(resource);
@@ -103,9 +104,9 @@ export async function prepareIdentityProvider(resource: Resource, db?: Database)
   const endpoints = ['authorize_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri', 'issuer'] as const;
   for (const field of endpoints) {
     const value = provider[field];
-    if (value !== undefined) checkEndpointUrl('IdentityProvider', field, value);
+    // Warden calls these with the client secret and trusts their keys: https, no metadata addresses (SSRF).
+    if (value !== undefined) checkOutboundUrl(`IdentityProvider.${field}`, value, settings);
   }
-  if (provider.client.redirect_uri !== undefined) checkEndpointUrl('IdentityProvider', 'client.redirect_uri', provider.client.redirect_uri);
   if (provider.toScim) checkMapping(provider.toScim, []);
   const secret = provider.client.secret;
   if (secret === undefined || isSealed(secret)) return provider;

@@ -30,7 +30,7 @@ export async function oauthRoutes(app: FastifyInstance, options: { ctx: AppConte
   const { ctx } = options;
   const issuer = ctx.config.baseUrl;
   const services = authServices(ctx);
-  const clients = new ClientAuthenticator(services.secrets, ctx.db, issuer);
+  const clients = new ClientAuthenticator(services.secrets, ctx.db, issuer, ctx.config.allowInsecureJwksUris);
 
   app.removeContentTypeParser('application/x-www-form-urlencoded');
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {

@@ -1,5 +1,6 @@
 // Resources as JSONB rows, each write a new version kept for history. Every write is conditional on the
 // version the writer read, so concurrent writers never overwrite each other unseen.
+import { writeUserLogins } from '../iam/user-logins.ts';
 import { writeSearchIndex } from '../search/index-writer.ts';
 import type { Database, Queryable } from './database.ts';
 
@@ -196,6 +197,7 @@ export class ResourceStore {
       values,
     );
     await writeSearchIndex(tx, resource, deleted);
+    if (resource.resourceType === 'User') await writeUserLogins(tx, resource, deleted);
     return { resource, versionId, lastUpdated, deleted };
   }
 }
