@@ -9,9 +9,10 @@ import { basic, engines, startTestServer, type TestServer } from '../helpers/ser
 const ISSUER = 'https://hospital-idp.example';
 const SECRET = 'hmac-secret-of-the-hospital-idp-32-bytes-long';
 const APP = { id: 'ward-app', secret: 'ward-app-secret' };
+const AUDIENCE = 'https://warden.example';
 
 const externalToken = () =>
-  new SignJWT({ sub: 'nurse-1', scope: 'openid' })
+  new SignJWT({ sub: 'nurse-1', scope: 'openid', aud: AUDIENCE })
     .setProtectedHeader({ alg: 'HS256' })
     .setIssuer(ISSUER)
     .setIssuedAt()
@@ -24,7 +25,7 @@ for (const engine of engines()) {
     before(async () => {
       server = await startTestServer(engine);
       for (const [path, body] of [
-        ['/TokenIntrospector/hospital', { type: 'jwt', jwt: { iss: ISSUER, secret: SECRET } }],
+        ['/TokenIntrospector/hospital', { type: 'jwt', jwt: { iss: ISSUER, aud: AUDIENCE, secret: SECRET } }],
         ['/Client/ward-app', { secret: APP.secret, grant_types: ['basic'] }],
         ['/Client/no-basic', { secret: 'no-basic-secret', grant_types: ['client_credentials'] }],
         ['/Client/svc', { secret: 'svc-secret', grant_types: ['client_credentials'] }],

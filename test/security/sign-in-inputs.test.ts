@@ -21,9 +21,9 @@ for (const engine of engines()) {
     before(async () => {
       [server, idp] = await Promise.all([startTestServer(engine), startScriptedIdp()]);
       await server.request('PUT', '/IdentityProvider/scripted', { body: idp.provider('scripted') });
-      await server.request('PUT', '/TokenIntrospector/hs', { body: { type: 'jwt', jwt: { iss: 'https://hs.example', secret: 'hs-secret-of-at-least-thirty-two-bytes' } } });
+      await server.request('PUT', '/TokenIntrospector/hs', { body: { type: 'jwt', jwt: { iss: 'https://hs.example', aud: 'warden', secret: 'hs-secret-of-at-least-thirty-two-bytes' } } });
       await server.request('PUT', '/User/zed', { body: { password: 'zed-password-long', twoFactor: { enabled: true, secretKey: 'JBSWY3DPEHPK3PXPJBSWY3DP' } } });
-      externalToken = await new SignJWT({ sub: 'someone' }).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://hs.example').setExpirationTime('5m')
+      externalToken = await new SignJWT({ sub: 'someone', aud: 'warden' }).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://hs.example').setExpirationTime('5m')
         .sign(new TextEncoder().encode('hs-secret-of-at-least-thirty-two-bytes'));
     });
     after(async () => {
