@@ -5,6 +5,7 @@ import * as oidc from 'openid-client';
 import type { Config } from '../config.ts';
 import type { IdentityProvider } from '../iam/identity-provider.ts';
 import type { Database } from '../store/database.ts';
+import { outboundProblemNow } from '../http/outbound-url.ts';
 import { unseal } from '../iam/sealed-secret.ts';
 
 /** The provider could not be reached or is misconfigured: the user sees a page saying so, the log says why. */
@@ -18,7 +19,7 @@ export class ProviderClients {
 
   constructor(
     private readonly db: Database,
-    private readonly config: Pick<Config, 'baseUrl' | 'externalTokens'>,
+    private readonly config: Pick<Config, 'baseUrl' | 'externalTokens' | 'allowInsecureJwksUris'>,
   ) {}
 
   /** Where the provider sends the browser back: `client.redirect_uri` when registered so, else Warden's callback. */
@@ -77,6 +78,21 @@ export class ProviderClients {
         throw new ProviderUnavailable(`IdentityProvider/${provider.id}: discovery at ${provider.issuer} failed: ${(error as Error).message}`);
       }
     }
+    await this.checkEndpoints(provider, configuration);
     return configuration;
+  }
+
+  /**
+   * The endpoints Warden will call, including those a discovery document named (never checked at write time),
+   * must pass the outbound-URL rule now, their host names resolved: no metadata or link-local address (SSRF).
+   */
+  private async checkEndpoints(provider: IdentityProvider, configuration: oidc.Configuration): Promise<void> {
+    const metadata = configuration.serverMetadata();
+    const urls = [metadata.authorization_endpoint, metadata.token_endpoint, metadata.userinfo_endpoint, metadata.jwks_uri];
+    for (const url of urls) {
+      if (typeof url !== 'string') continue;
+      const problem = await outboundProblemNow(url, this.config.allowInsecureJwksUris);
+      if (problem) throw new ProviderUnavailable(`IdentityProvider/${provider.id}: endpoint ${url} ${problem}`);
+    }
   }
 }

@@ -233,3 +233,30 @@ for (const engine of engines()) {
     });
   });
 }
+
+describe('sign-in through an identity provider: endpoints Warden will not call (SSRF, OWASP ASVS 5.0 V1.3.6)', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer(engines()[0], { allowInsecureJwksUris: false });
+  });
+  after(() => server?.close());
+
+  test('a provider whose endpoints point at a cloud metadata address is not called, even if stored around the write rule', async () => {
+    // Written straight to the store, as a provider whose discovery document named such endpoints would be met.
+    await server.app.ctx.resources.write(
+      {
+        resourceType: 'IdentityProvider',
+        id: 'metadata',
+        issuer: 'https://idp.example',
+        authorize_endpoint: 'https://169.254.169.254/authorize',
+        token_endpoint: 'https://169.254.169.254/token',
+        jwks_uri: 'https://169.254.169.254/jwks',
+        client: { id: 'w' },
+      },
+      null,
+    );
+    const response = await new CookieBrowser(server.url).get('/auth/redirect/metadata');
+    assert.equal(response.status, 502);
+    assert.equal(response.location, null);
+  });
+});
