@@ -15,6 +15,7 @@ import { registerCors } from './http/cors.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
 import { frameworkErrorHandler, registerErrorHandlers } from './http/errors.ts';
 import { loggerOptions, requestId } from './log.ts';
+import { observeRoutes } from './observe/routes.ts';
 import { browserRoutes } from './pages/routes.ts';
 import { oauthRoutes } from './oauth/routes.ts';
 import { resourceRoutes } from './resources/routes.ts';
@@ -23,6 +24,8 @@ import { launchRoutes } from './smart/launch.ts';
 import { smartConfigurationRoutes } from './smart/smart-configuration.ts';
 
 export const VERSION = '0.1.0';
+
+const trustNearestHops = (hops: number) => (_address: string, hop: number) => hop < hops;
 
 /**
  * Node checks the request and headers timeouts of open connections every so often (30 s by default), so a
@@ -44,7 +47,8 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
     http: { headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs, connectionsCheckingInterval: checkingInterval(timeouts) },
     bodyLimit: config.bodyLimit,
     genReqId: requestId,
-    trustProxy: false,
+    // A hop count as proxy-addr takes it: the N addresses nearest to us are proxies.
+    trustProxy: typeof config.trustProxy === 'number' ? trustNearestHops(config.trustProxy) : config.trustProxy,
     routerOptions: { maxParamLength: 200 },
     frameworkErrors: frameworkErrorHandler(config.bodyLimit),
   });
@@ -54,7 +58,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   });
 
   await registerCors(app, config.corsOrigins);
-  registerSecurityHeaders(app);
+  registerSecurityHeaders(app, config.baseUrl);
 
   registerBodyParsers(app, config.maxBodyDepth);
   registerErrorHandlers(app, config.bodyLimit);
@@ -66,6 +70,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   app.addHook('onSend', invalidateIntrospectorsAfterWrite(ctx));
 
   healthRoutes(app, ctx);
+  observeRoutes(app, ctx);
   smartConfigurationRoutes(app, ctx);
   await app.register(launchRoutes, { ctx });
   explainRoutes(app, ctx);

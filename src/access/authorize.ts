@@ -11,6 +11,7 @@ import { rolesOf } from './policy-store.ts';
 import { isRoot } from './root.ts';
 import { buildRequestObject, describeRequest } from './request-object.ts';
 import { sqlRunner } from './sql-runner.ts';
+import { policyDecisionSeconds } from '../observe/metrics.ts';
 
 export function authorizer(ctx: AppContext) {
   const runner = sqlRunner(ctx.db);
@@ -30,7 +31,9 @@ export function authorizer(ctx: AppContext) {
       return reply.code(200).header('cache-control', 'no-store').send(trace);
     }
 
+    const stopTimer = policyDecisionSeconds.startTimer();
     const decision = await decide(set, object, runner);
+    stopTimer({ allowed: String(decision.allowed) });
     if (decision.allowed) return;
     const what = `${request.method} ${object.uri}`;
     if (!identity) throw unauthorized(`Authentication required for ${what}`, BASIC_CHALLENGE);

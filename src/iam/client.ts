@@ -2,6 +2,7 @@
 import { checkOutboundUrl } from '../http/outbound-url.ts';
 import { compileResourceSchema } from './schema.ts';
 import { storableSecretField } from './password-hash.ts';
+import { checkRedirectUris } from './redirect-uris.ts';
 import type { Resource } from '../store/resource-store.ts';
 import type { WriteSettings } from './write-rules.ts';
 
@@ -65,6 +66,7 @@ const validateClient = compileResourceSchema({
 export async function prepareClient(client: Resource, _db?: unknown, settings?: WriteSettings): Promise<Resource> {
   validateClient(client);
   if (typeof client.jwks_uri === 'string') checkOutboundUrl('Client.jwks_uri', client.jwks_uri, settings);
+  checkRedirectUris(client);
   if (typeof client.secret !== 'string') return client;
   return { ...client, secret: await storableSecretField(client.secret, 'Client.secret') };
 }

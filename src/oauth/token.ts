@@ -12,6 +12,7 @@ import type { GrantHandler } from './grants/grant.ts';
 import { passwordGrant } from './grants/password.ts';
 import { refreshTokenGrant } from './grants/refresh-token.ts';
 import { readParams } from './params.ts';
+import { tokensIssued } from '../observe/metrics.ts';
 
 export const GRANTS: Record<string, GrantHandler> = {
   authorization_code: authorizationCodeGrant,
@@ -49,6 +50,7 @@ export function tokenHandler(services: AuthServices, clients: ClientAuthenticato
       throw unauthorizedClient(`Client "${client.id}" may not use the ${grantType} grant: add it to the Client's grant_types`);
     }
     const response = await handler({ services, issuer, client, authMethod: method, params, request });
+    tokensIssued.inc({ grant: grantType });
     return reply.code(200).headers(NO_STORE).send(response);
   };
 }

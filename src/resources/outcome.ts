@@ -10,11 +10,16 @@ export type IssueCode =
   | 'conflict'
   | 'not-supported'
   | 'too-long'
+  | 'too-costly'
   | 'security'
   | 'login'
   | 'forbidden'
   | 'throttled'
-  | 'exception';
+  | 'exception'
+  | 'invariant'
+  | 'code-invalid'
+  | 'processing'
+  | 'informational';
 
 export interface OperationOutcome {
   resourceType: 'OperationOutcome';

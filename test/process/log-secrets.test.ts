@@ -52,18 +52,36 @@ test('logs carry neither Basic credentials, a query access_token, nor a secret s
   }
 });
 
-/** Constraints that make a write fail inside PostgreSQL with the written data in the error (detail, message). */
+test('logs carry no SMART launch value, nor the state, nonce or PKCE challenge inside return_to (OWASP ASVS 5.0 V16.2.5)', async () => {
+  const server = await spawnServer({ WARDEN_DATA_DIR: 'memory://', LOG_LEVEL: 'trace' });
+  const launch = 'launch-NEVER-LOGGED';
+  const state = 'state-NEVER-LOGGED';
+  const nonce = 'nonce-NEVER-LOGGED';
+  const output = await logsOf(server, async () => {
+    const authorize = `/auth/authorize?response_type=code&client_id=nobody&launch=${launch}&state=${state}&nonce=${nonce}`;
+    await request(server.url, 'GET', authorize, { auth: null });
+    await request(server.url, 'GET', `/auth/login?return_to=${encodeURIComponent(authorize)}`, { auth: null });
+    await request(server.url, 'GET', `/auth/login?return_to=${encodeURIComponent(`/auth/login?return_to=${encodeURIComponent(authorize)}`)}`, { auth: null });
+  });
+  assert.match(output, /return_to=/, 'the login requests were logged');
+  for (const secret of [launch, state, nonce]) assert.equal(output.includes(secret), false, `"${secret}" appears in the logs`);
+});
+
+/**
+ * Constraints that make a write fail inside PostgreSQL with the written data in the error (detail, message).
+ * They sit on elements whose values pass FHIR validation (a code, a uri), so the write reaches the database.
+ */
 const REFUSING_CONSTRAINTS = `
-  alter table resource add constraint warden_test_no_flag check (resource->>'flag' is null);
-  alter table resource add constraint warden_test_number check (resource->>'number' is null or (resource->>'number')::int > 0);`;
+  alter table resource add constraint warden_test_no_flag check (resource->>'language' is null);
+  alter table resource add constraint warden_test_number check (resource->>'implicitRules' is null or (resource->>'implicitRules')::int > 0);`;
 
 async function assertDatabaseErrorsLogWithoutValues(server: Spawned) {
   const flag = 'flag-secret-NEVER-LOGGED';
   const number = 'number-secret-NEVER-LOGGED';
   const output = await logsOf(server, async () => {
-    const refused = await request(server.url, 'PUT', '/Patient/flagged', { body: { resourceType: 'Patient', flag } });
+    const refused = await request(server.url, 'PUT', '/Patient/flagged', { body: { resourceType: 'Patient', language: flag } });
     assert.equal(refused.status, 500, refused.text);
-    const cast = await request(server.url, 'PUT', '/Patient/numbered', { body: { resourceType: 'Patient', number } });
+    const cast = await request(server.url, 'PUT', '/Patient/numbered', { body: { resourceType: 'Patient', implicitRules: number } });
     assert.equal(cast.status, 500, cast.text);
   });
   assert.match(output, /"code":"23514"/, 'the check violation was logged, with its SQLSTATE');
