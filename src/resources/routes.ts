@@ -4,6 +4,7 @@ import type { AppContext } from '../context.ts';
 import { sendResource } from '../http/reply-format.ts';
 import { capabilityStatement } from './capability.ts';
 import { crudHandlers } from './crud.ts';
+import { deleteCurrentSession } from './current-session.ts';
 import { historyHandlers } from './history.ts';
 import { searchHandler } from './search.ts';
 import { validateHandlers } from '../validation/operation.ts';
@@ -15,6 +16,7 @@ export function resourceRoutes(app: FastifyInstance, ctx: AppContext, version: s
   const validate = validateHandlers(ctx);
 
   app.get('/metadata', { config: { public: true } }, (request, reply) => sendResource(request, reply, 200, capability));
+  app.delete('/Session', { config: { public: true } }, deleteCurrentSession(ctx));
   app.get('/:type', searchHandler(ctx));
   app.post('/:type', crud.create);
   app.post('/:type/$validate', validate.type);
