@@ -62,6 +62,11 @@ export interface Config {
   workers: number;
   /** How long a connection may take to send its request, or stay silent: slowloris (CWE-400) is cut off. */
   timeouts: TimeoutConfig;
+  /**
+   * Whether every create, update and patch of a FHIR resource is validated against the R4 base definitions and
+   * the profiles it claims; off only for bulk loads of trusted data. `$validate` validates either way.
+   */
+  validateWrites: boolean;
 }
 
 export interface TimeoutConfig {
@@ -113,10 +118,11 @@ function resourceId(env: Env, name: string, fallback: string): string {
   return raw;
 }
 
-function flag(env: Env, name: string): boolean {
+function flag(env: Env, name: string, fallback = false): boolean {
   const raw = env[name];
-  if (raw === undefined || raw === '' || raw === 'false' || raw === '0') return false;
+  if (raw === undefined || raw === '') return fallback;
   if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 
@@ -225,5 +231,6 @@ export function loadConfig(env: Env = process.env): Config {
     },
     workers: workers(env),
     timeouts: timeouts(env),
+    validateWrites: flag(env, 'WARDEN_VALIDATE_WRITES', true),
   };
 }

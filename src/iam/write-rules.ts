@@ -3,7 +3,9 @@ import { prepareAccessPolicy } from '../access/write-rule.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../store/database.ts';
 import type { Resource } from '../store/resource-store.ts';
+import { prepareAuthConfig } from './auth-config.ts';
 import { prepareClient } from './client.ts';
+import { prepareIdentityProvider } from './identity-provider.ts';
 import { prepareTokenIntrospector } from './token-introspector.ts';
 import { prepareUser } from './user.ts';
 
@@ -11,13 +13,15 @@ import { prepareUser } from './user.ts';
 type WriteRule = (resource: Resource, db?: Database, settings?: WriteSettings) => Promise<Resource>;
 
 /** The settings write rules follow; absent, the strictest. */
-export type WriteSettings = Pick<Config, 'allowInsecureJwksUris'>;
+export type WriteSettings = Pick<Config, 'allowInsecureJwksUris' | 'baseUrl'>;
 
 const rules: Record<string, WriteRule> = {
   Client: prepareClient,
   User: prepareUser,
   AccessPolicy: prepareAccessPolicy,
   TokenIntrospector: prepareTokenIntrospector,
+  IdentityProvider: prepareIdentityProvider,
+  AuthConfig: prepareAuthConfig,
 };
 
 export async function applyWriteRules(resource: Resource, db?: Database, settings?: WriteSettings): Promise<Resource> {

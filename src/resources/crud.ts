@@ -6,6 +6,7 @@ import type { AppContext } from '../context.ts';
 import { applyWriteRules } from '../iam/write-rules.ts';
 import { sendResource } from '../http/reply-format.ts';
 import { VersionConflict, type Resource, type Version } from '../store/resource-store.ts';
+import { validateWrite } from '../validation/validate.ts';
 import { conflict, gone, notFound, preconditionFailed } from './outcome.ts';
 import { applyResourcePatch } from './patch.ts';
 import { checkId, checkResourceBody, checkWritableType, checkResourceMediaType, checkType, ifMatchVersion } from './validate.ts';
@@ -50,6 +51,7 @@ async function commit(
       );
     }
     const resource = await next(current);
+    if (!deleting) await validateWrite(ctx, resource);
     try {
       const version = await ctx.resources.write(resource, current?.versionId ?? null, deleting);
       return { version, created: !current || current.deleted };

@@ -90,6 +90,8 @@ export function smartRequestOf(method: string, route: string | undefined, params
     case 'HEAD /:type/:id':
     case 'GET /:type/:id/_history':
     case 'GET /:type/:id/_history/:versionId':
+    // Instance-level $validate reads the stored version when no body is sent: it is a read of that instance.
+    case 'POST /:type/:id/$validate':
       return { interaction: 'r', type, id };
     case 'PUT /:type/:id':
     case 'PATCH /:type/:id':
