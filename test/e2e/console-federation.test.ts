@@ -24,7 +24,7 @@ for (const engine of engines()) {
       page.setDefaultTimeout(15_000);
       await page.goto(`${server.url}/console/`);
       await page.waitForSelector('#username');
-      await page.fill('#username', 'admin');
+      await page.fill('#username', server.config.adminUser);
       await page.fill('#password', ADMIN_PASSWORD);
       await page.click('button[type=submit]');
       await page.waitForURL(/\/console\/clients/);

@@ -73,8 +73,7 @@ for (const engine of engines()) {
       });
       await page.goto(`${server.url}/console/`);
       await page.waitForSelector('#username');
-      // The administrator's User id is a setting on newer mains (adminUser); 'admin' before it.
-      await page.fill('#username', (server.config as { adminUser?: string }).adminUser ?? 'admin');
+      await page.fill('#username', server.config.adminUser);
       await page.fill('#password', ADMIN_PASSWORD);
       await page.click('button[type=submit]');
       await heading('Clients');
