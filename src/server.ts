@@ -16,7 +16,6 @@ import { loggerOptions, requestId } from './log.ts';
 import { browserRoutes } from './pages/routes.ts';
 import { oauthRoutes } from './oauth/routes.ts';
 import { resourceRoutes } from './resources/routes.ts';
-import { smartScopeGate, smartVisibilityGate } from './smart/gate.ts';
 import { launchRoutes } from './smart/launch.ts';
 import { smartConfigurationRoutes } from './smart/smart-configuration.ts';
 
@@ -33,6 +32,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
     frameworkErrors: frameworkErrorHandler(config.bodyLimit),
   });
   app.decorateRequest('identity', null);
+  app.decorateRequest('access', null);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -49,9 +49,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   registerBodyParsers(app, config.maxBodyDepth);
   registerErrorHandlers(app, config.bodyLimit);
   app.addHook('onRequest', authenticator(ctx));
-  app.addHook('preHandler', smartScopeGate());
   app.addHook('preHandler', authorizer(ctx));
-  app.addHook('preHandler', smartVisibilityGate(ctx));
   app.addHook('onSend', refreshAfterWrite(ctx));
   app.addHook('onSend', invalidateIntrospectorsAfterWrite(ctx));
 

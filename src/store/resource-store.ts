@@ -86,6 +86,21 @@ export class ResourceStore {
     return row ? toVersion(row) : null;
   }
 
+  /**
+   * The current version of a resource, deleted or not, with whether it meets `condition` (a confinement's
+   * visibility), in one query; null if it never existed.
+   */
+  async readMatching(type: string, id: string, condition: SearchFilter): Promise<(Version & { matches: boolean }) | null> {
+    const params: unknown[] = [type, id];
+    const bind = (value: unknown) => `$${params.push(value)}`;
+    const [row] = await this.db.query<VersionRow & { matches: boolean }>(
+      `select ${versionColumns}, coalesce((${condition(bind)}), false) as matches from resource where type = $1 and id = $2`,
+      params,
+      { prepare: false },
+    );
+    return row ? { ...toVersion(row), matches: row.matches === true } : null;
+  }
+
   async vread(type: string, id: string, versionId: string): Promise<Version | null> {
     if (!/^[0-9]{1,18}$/.test(versionId)) return null;
     const [row] = await this.db.query<VersionRow>(
