@@ -13,11 +13,11 @@ import { consoleRoutes } from './console/routes.ts';
 import { registerBodyParsers } from './http/body-parsers.ts';
 import { frameworkErrorHandler, registerErrorHandlers } from './http/errors.ts';
 import { loggerOptions, requestId } from './log.ts';
-import { browserRoutes } from './pages/routes.ts';
+import { browserRoutes } from './oauth/browser-routes.ts';
 import { oauthRoutes } from './oauth/routes.ts';
 import { resourceRoutes } from './resources/routes.ts';
-import { launchRoutes } from './smart/launch.ts';
-import { smartConfigurationRoutes } from './smart/smart-configuration.ts';
+import { launchRoutes } from './oauth/launch.ts';
+import { smartConfigurationRoutes } from './oauth/smart-configuration.ts';
 
 export const VERSION = '0.1.0';
 

@@ -3,7 +3,7 @@ import type { AppContext } from '../context.ts';
 import { FHIR_ROUTES } from '../fhir/interactions.ts';
 import { RESOURCE_TYPES } from './resource-types.ts';
 import { searchParametersOf } from '../search/parameters.ts';
-import { smartSecurity } from '../smart/smart-configuration.ts';
+import { smartSecurity } from '../oauth/smart-configuration.ts';
 
 const INTERACTIONS = FHIR_ROUTES.map((route) => route.interaction);
 

@@ -1,6 +1,7 @@
 // engine: smart-on-fhir — allows a FHIR interaction when the SMART scopes of the token used allow it
 // (as Aidbox's engine of that name). Linked to a SMART app's Client, it lets the app's scopes decide; the
-// SMART gate (src/smart/gate.ts) then confines what a patient/ token sees to its patient's compartment.
+// authorize step (src/access/authorize.ts) decides on the scopes once and confines what a patient/ token sees
+// to its patient's compartment, through the store view handlers get (src/access/confined-resources.ts).
 // For a token issued to a user, the scopes only narrow the user's own rights (SMART App Launch: "the
 // intersection of the scopes and the user's permissions"): the user's policies must allow the request too,
 // unless the token is confined to the patient user's own compartment.

@@ -4,11 +4,11 @@ import { authServices } from '../authn/services.ts';
 import { Throttled } from '../authn/throttle.ts';
 import { verifyUserLogin } from '../authn/user-login.ts';
 import { clientDisplayName } from '../iam/client.ts';
-import { handOverBrowserSession } from '../oauth/grants/user-session.ts';
+import { handOverBrowserSession } from './grants/user-session.ts';
 import type { BrowserFlows } from './browser-flows.ts';
-import { html } from './html.ts';
-import { page, sendPage } from './layout.ts';
-import { loginPage } from './login.ts';
+import { html } from '../pages/html.ts';
+import { page, sendPage } from '../pages/layout.ts';
+import { loginPage } from '../pages/login.ts';
 import { safeReturnTo } from './return-to.ts';
 
 /** One message for every failure, so the page never tells whether an account exists. */

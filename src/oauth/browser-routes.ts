@@ -2,11 +2,11 @@
 // routes (no API credentials); who the user is comes from the browser session, read by each endpoint.
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.ts';
-import { authorizeEndpoint } from '../oauth/authorize/endpoint.ts';
+import { authorizeEndpoint } from './authorize/endpoint.ts';
 import { createBrowserFlows } from './browser-flows.ts';
-import { STYLESHEET, STYLESHEET_PATH } from './layout.ts';
-import { loginEndpoints } from './login-endpoint.ts';
-import { logoutEndpoints } from './logout-endpoint.ts';
+import { STYLESHEET, STYLESHEET_PATH } from '../pages/layout.ts';
+import { loginEndpoints } from './login.ts';
+import { logoutEndpoints } from './logout.ts';
 
 export async function browserRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const flows = await createBrowserFlows(ctx);

@@ -1,43 +1,30 @@
-// The SMART part of /auth/authorize: the `aud` check, and the launch context the code will carry.
+// The SMART step of /auth/authorize: the launch context the code will carry.
 //   EHR launch         `launch` scope and a `launch` value minted by POST /auth/launch
 //   standalone launch  `launch/patient`: the user's own Patient record, or the patient picker; then
 //                      `launch/encounter`: the patient's only Encounter, or the encounter picker
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { clientDisplayName } from '../iam/client.ts';
-import { fhirUserReference, ownPatientOf } from '../iam/user.ts';
-import { carriedParams, type AuthorizationRequest } from '../oauth/authorize/validate.ts';
-import { toClient } from '../oauth/authorize/authorize-error.ts';
-import type { BrowserFlows } from '../pages/browser-flows.ts';
-import { errorPage } from '../pages/error.ts';
-import { sendPage } from '../pages/layout.ts';
-import type { ResourceView } from '../access/confined-resources.ts';
-import { resourcesVisibleTo } from '../access/user-access.ts';
-import { patientCompartmentFilter, storedInPatientCompartment } from '../search/compartment.ts';
-import { searchFilters } from '../search/query.ts';
-import { FhirError } from '../resources/outcome.ts';
-import type { Resource } from '../store/resource-store.ts';
-import { encounterChoice, encounterPickerPage } from './encounter-picker.ts';
-import { LaunchContexts, type LaunchContext } from './launch.ts';
-import { patientName, patientPickerPage } from './patient-picker.ts';
-import { isResourceScope, parseScopes, requestedLaunchContexts } from './scopes.ts';
+import { clientDisplayName } from '../../iam/client.ts';
+import { ownPatientOf } from '../../iam/user.ts';
+import { carriedParams, type AuthorizationRequest } from './validate.ts';
+import { toClient } from './authorize-error.ts';
+import type { BrowserFlows } from '../browser-flows.ts';
+import { errorPage } from '../../pages/error.ts';
+import { sendPage } from '../../pages/layout.ts';
+import type { ResourceView } from '../../access/confined-resources.ts';
+import { resourcesVisibleTo } from '../../access/user-access.ts';
+import { patientCompartmentFilter, storedInPatientCompartment } from '../../search/compartment.ts';
+import { searchFilters } from '../../search/query.ts';
+import { FhirError } from '../../resources/outcome.ts';
+import type { Resource } from '../../store/resource-store.ts';
+import { encounterChoice, encounterPickerPage } from '../../pages/encounter-picker.ts';
+import { LaunchContexts, type LaunchContext } from '../../smart/launch-contexts.ts';
+import { patientName, patientPickerPage } from '../../pages/patient-picker.ts';
+import { isResourceScope, parseScopes, requestedLaunchContexts } from '../../smart/scopes.ts';
 
 /** Fields of the pickers' forms, never part of the authorization request itself. */
 export const PICKER_FIELDS = ['smart_patient', 'smart_patient_query', 'smart_encounter'];
 const PICKER_SIZE = 50;
 const ID = /^[A-Za-z0-9\-.]{1,64}$/;
-
-const sameUrl = (a: string, b: string) => a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
-
-/**
- * SMART App Launch 2.x: `aud` names the FHIR server the app means to use; a token for this server must not be
- * issued to an app that was sent somewhere else (a phishing resource server), so a wrong `aud` is refused.
- */
-export function checkAudience(authz: AuthorizationRequest, baseUrl: string): void {
-  const aud = authz.params.aud;
-  if (aud !== undefined && !sameUrl(aud, baseUrl)) {
-    throw toClient('invalid_request', `aud "${aud.slice(0, 200)}" is not this FHIR server (${baseUrl})`);
-  }
-}
 
 export type LaunchStep = { done: true } | { done: false; context: LaunchContext | undefined };
 
@@ -222,12 +209,4 @@ async function chooseEncounter(
     }),
   );
   return SHOWN;
-}
-
-/** OpenID Connect with SMART's `fhirUser` scope: the id_token names the user's FHIR resource by absolute URL. */
-export function fhirUserClaim(user: Resource, scope: string | undefined, baseUrl: string): Record<string, unknown> {
-  const scopes = (scope ?? '').split(' ');
-  const reference = fhirUserReference(user);
-  if (!scopes.includes('fhirUser') || !reference) return {};
-  return { fhirUser: `${baseUrl}/${reference}` };
 }
