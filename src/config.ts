@@ -39,6 +39,19 @@ export interface Config {
   externalTokens: ExternalTokensConfig;
   /** What is swept away, and how often: expired tokens, codes, counters, and Sessions past their retention. */
   sweep: SweepConfig;
+  /** How long a connection may take to send its request, or stay silent: slowloris (CWE-400) is cut off. */
+  timeouts: TimeoutConfig;
+}
+
+export interface TimeoutConfig {
+  /** Whole request, headers and body, from its first byte; past it 408 and the connection is closed. */
+  requestMs: number;
+  /** The request line and headers; at most `requestMs`. */
+  headersMs: number;
+  /** An idle keep-alive connection between two requests. */
+  keepAliveMs: number;
+  /** A connection on which no byte moves either way, whatever it is doing. */
+  idleMs: number;
 }
 
 export interface SweepConfig {
@@ -89,6 +102,21 @@ function signingAlg(raw: string | undefined): 'RS256' | 'ES256' {
   throw new ConfigError(`WARDEN_TOKEN_SIGNING_ALG must be RS256 or ES256, got "${raw}"`);
 }
 
+function timeouts(env: Env): TimeoutConfig {
+  const requestMs = integer(env, 'WARDEN_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000);
+  const headersMs = integer(env, 'WARDEN_HEADERS_TIMEOUT_MS', Math.min(10_000, requestMs), 100, 3_600_000);
+  // Node refuses a headers timeout longer than the request's (http.createServer throws ERR_OUT_OF_RANGE).
+  if (headersMs > requestMs) {
+    throw new ConfigError(`WARDEN_HEADERS_TIMEOUT_MS (${headersMs}) must not exceed WARDEN_REQUEST_TIMEOUT_MS (${requestMs})`);
+  }
+  return {
+    requestMs,
+    headersMs,
+    keepAliveMs: integer(env, 'WARDEN_KEEP_ALIVE_TIMEOUT_MS', 72_000, 100, 3_600_000),
+    idleMs: integer(env, 'WARDEN_IDLE_TIMEOUT_MS', 120_000, 100, 3_600_000),
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, 'PORT', 8080, 0, 65535);
   const baseUrl = (env.WARDEN_BASE_URL || `http://localhost:${port}`).replace(/\/+$/, '');
@@ -127,5 +155,6 @@ export function loadConfig(env: Env = process.env): Config {
       intervalSeconds: integer(env, 'WARDEN_SWEEP_INTERVAL_SECONDS', 600, 0, 7 * 86_400),
       sessionRetentionSeconds: integer(env, 'WARDEN_SESSION_RETENTION_SECONDS', 7 * 86_400, 0, 3650 * 86_400),
     },
+    timeouts: timeouts(env),
   };
 }

@@ -1,16 +1,18 @@
 // Builds the HTTP app: the request pipeline in order, and the routes. Nothing else lives here.
 //   parse (content-type parsers) → authenticate (onRequest) → authorize (preHandler) → handle (routes) → store
-import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { authorizer, refreshAfterWrite } from './access/authorize.ts';
 import { explainRoutes } from './access/explain.ts';
 import { authenticator } from './authn/authenticate.ts';
 import { invalidateIntrospectorsAfterWrite } from './authn/external/bearer-hook.ts';
 import { authServices } from './authn/services.ts';
+import type { TimeoutConfig } from './config.ts';
 import type { AppContext } from './context.ts';
 import { healthRoutes } from './health.ts';
 import { consoleRoutes } from './console/routes.ts';
 import { registerBodyParsers } from './http/body-parsers.ts';
+import { registerCors } from './http/cors.ts';
+import { registerSecurityHeaders } from './http/security-headers.ts';
 import { frameworkErrorHandler, registerErrorHandlers } from './http/errors.ts';
 import { loggerOptions, requestId } from './log.ts';
 import { browserRoutes } from './oauth/browser-routes.ts';
@@ -21,10 +23,24 @@ import { smartConfigurationRoutes } from './oauth/smart-configuration.ts';
 
 export const VERSION = '0.1.0';
 
+/**
+ * Node checks the request and headers timeouts of open connections every so often (30 s by default), so a
+ * shorter timeout would be enforced late; checking four times per timeout keeps it within a quarter of it.
+ */
+function checkingInterval(timeouts: TimeoutConfig): number {
+  return Math.max(50, Math.min(30_000, Math.floor(timeouts.headersMs / 4)));
+}
+
 export async function buildServer(ctx: AppContext, options: { logger?: boolean } = {}): Promise<FastifyInstance> {
   const { config } = ctx;
+  const { timeouts } = config;
   const app = Fastify({
     logger: options.logger === false ? false : loggerOptions(config.logLevel),
+    // A client that sends its request slowly, or sends nothing, holds a socket: bound both (slowloris, CWE-400).
+    requestTimeout: timeouts.requestMs,
+    connectionTimeout: timeouts.idleMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    http: { headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs, connectionsCheckingInterval: checkingInterval(timeouts) },
     bodyLimit: config.bodyLimit,
     genReqId: requestId,
     trustProxy: false,
@@ -37,14 +53,8 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
     reply.header('x-request-id', request.id);
   });
 
-  await app.register(cors, {
-    origin: config.corsOrigins,
-    credentials: false,
-    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-    allowedHeaders: ['Authorization', 'Content-Type', 'Accept', 'If-Match', 'If-None-Match', 'Prefer', 'X-Request-Id'],
-    exposedHeaders: ['ETag', 'Location', 'Last-Modified', 'WWW-Authenticate', 'X-Request-Id', 'Retry-After'],
-    maxAge: 600,
-  });
+  await registerCors(app, config.corsOrigins);
+  registerSecurityHeaders(app);
 
   registerBodyParsers(app, config.maxBodyDepth);
   registerErrorHandlers(app, config.bodyLimit);

@@ -51,4 +51,11 @@ describe('configuration from the environment', () => {
     assert.throws(() => loadConfig({ WARDEN_MAX_BODY_DEPTH: 'deep' }), /WARDEN_MAX_BODY_DEPTH/);
     assert.equal(loadConfig({ WARDEN_BODY_LIMIT: '2048' }).bodyLimit, 2048);
   });
+
+  test('request, headers, keep-alive and idle timeouts default to bounded values; headers may not outlast the request', () => {
+    assert.deepEqual(loadConfig({}).timeouts, { requestMs: 30_000, headersMs: 10_000, keepAliveMs: 72_000, idleMs: 120_000 });
+    assert.equal(loadConfig({ WARDEN_REQUEST_TIMEOUT_MS: '5000' }).timeouts.headersMs, 5000);
+    assert.throws(() => loadConfig({ WARDEN_REQUEST_TIMEOUT_MS: '1000', WARDEN_HEADERS_TIMEOUT_MS: '2000' }), /must not exceed WARDEN_REQUEST_TIMEOUT_MS/);
+    assert.throws(() => loadConfig({ WARDEN_IDLE_TIMEOUT_MS: '0' }), ConfigError);
+  });
 });

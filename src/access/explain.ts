@@ -1,11 +1,14 @@
 // Why was a request allowed or denied: POST /auth/test-policy evaluates a described request (and, if given,
 // a policy not yet stored) against the policies, and the debug switch (header `x-debug: policy` or query
 // `__debug=policy`, as in Aidbox) answers a real request with the same trace instead of carrying it out.
-// Both are for callers a policy allows POST /auth/test-policy (and the root client).
+// Both are for callers a policy allows POST /auth/test-policy by name (and the root client): the trace shows
+// how every policy decides, so a catch-all policy does not grant it. Trying a policy not yet stored runs its
+// SQL, which reads every resource, so it also takes the right to write AccessPolicies.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Identity } from '../authn/identity.ts';
 import type { AppContext } from '../context.ts';
 import type { Resource } from '../store/resource-store.ts';
+import { forbidden } from '../resources/outcome.ts';
 import { isRoot } from './root.ts';
 import { compilePolicy, verifyPolicy } from './compile.ts';
 import { decide, type CandidateResult, type Decision } from './decide.ts';
@@ -20,10 +23,29 @@ export function debugRequested(request: FastifyRequest): boolean {
   return query >= 0 && new URLSearchParams(request.url.slice(query + 1)).getAll('__debug').includes('policy');
 }
 
+/** A path no policy can mean: a policy that allows it as well as /auth/test-policy does not name the latter. */
+const PROBE_URL = '/auth/warden-probe-endpoint';
+
+/**
+ * Whether a policy allows POST /auth/test-policy by naming it (its uri, or link Operation/AuthTestPolicy):
+ * one that allows the same call to another endpoint is a catch-all, and does not grant the debugger
+ * (OWASP ASVS 5.0 V8.2.2: access to a function is granted explicitly).
+ */
 export async function mayDebug(ctx: AppContext, set: PolicySet, identity: Identity | null, runner: SqlRunner): Promise<boolean> {
   if (isRoot(ctx, identity)) return true;
-  const probe = buildRequestObject({ method: 'POST', url: '/auth/test-policy', identity, roles: rolesOf(set, identity) });
-  return (await decide(set, probe, runner)).allowed;
+  const roles = rolesOf(set, identity);
+  const asked = await decide(set, buildRequestObject({ method: 'POST', url: '/auth/test-policy', identity, roles }), runner, { trace: true });
+  const allowing = asked.results.filter((result) => result.allowed).map((result) => result.id);
+  if (allowing.length === 0) return false;
+  const probe = await decide(set, buildRequestObject({ method: 'POST', url: PROBE_URL, identity, roles }), runner, { trace: true });
+  return allowing.some((id) => !probe.results.some((result) => result.id === id && result.allowed));
+}
+
+/** Whether the policies allow the caller this request; the root client may do anything. */
+async function callerMay(ctx: AppContext, caller: Identity | null, runner: SqlRunner, method: string, url: string, body?: unknown) {
+  if (isRoot(ctx, caller)) return true;
+  const set = ctx.policies.current;
+  return (await decide(set, buildRequestObject({ method, url, body, identity: caller, roles: rolesOf(set, caller) }), runner)).allowed;
 }
 
 /** `root`: the caller is the root client, allowed whatever the policies say; they are evaluated all the same. */
@@ -46,6 +68,9 @@ export function traceOf(set: PolicySet, request: RequestObject, decision: Decisi
   };
   return trace;
 }
+
+const NOT_NAMED = 'Not allowed to debug access policies: no policy allows POST /auth/test-policy by name (a catch-all policy does not)';
+const MAY_NOT_WRITE = 'Not allowed to try a policy that is not stored: that takes the right to write AccessPolicies';
 
 class ExplainError extends Error {}
 
@@ -97,10 +122,20 @@ function field(value: unknown, name: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-async function load(ctx: AppContext, type: 'Client' | 'User' | 'Session', ref: unknown): Promise<Resource | undefined> {
+/**
+ * The Client, User or Session a described request names, when the caller may read it: the trace shows its
+ * fields, so naming one is reading it (the same decision as GET /{type}/{id}).
+ */
+async function load(
+  ctx: AppContext,
+  type: 'Client' | 'User' | 'Session',
+  ref: unknown,
+  mayRead: (type: string, id: string) => Promise<boolean>,
+): Promise<Resource | undefined> {
   if (ref === undefined || ref === null) return undefined;
   const id = typeof ref === 'string' ? ref : (ref as { id?: unknown }).id;
   if (typeof id !== 'string') throw new ExplainError(`request.${type.toLowerCase()} must be an id or {id}`);
+  if (!(await mayRead(type, id))) throw forbidden(`Not allowed to describe a request of ${type}/${id}: no policy allows reading it`);
   const found = await ctx.resources.read(type, id);
   if (!found || found.deleted) throw new ExplainError(`request.${type.toLowerCase()}: ${type}/${id} not found`);
   return found.resource;
@@ -109,6 +144,8 @@ async function load(ctx: AppContext, type: 'Client' | 'User' | 'Session', ref: u
 export function explainRoutes(app: FastifyInstance, ctx: AppContext): void {
   const runner = sqlRunner(ctx.db);
   app.post('/auth/test-policy', async (request, reply) => {
+    const caller = request.identity ?? null;
+    if (!(await mayDebug(ctx, ctx.policies.current, caller, runner))) throw forbidden(NOT_NAMED);
     try {
       const body = field(request.body, 'the body');
       const described = field(body.request, 'request');
@@ -117,14 +154,17 @@ export function explainRoutes(app: FastifyInstance, ctx: AppContext): void {
       if (typeof method !== 'string' || typeof uri !== 'string' || !uri.startsWith('/')) {
         throw new ExplainError('request needs a method and a uri starting with /');
       }
-      const client = await load(ctx, 'Client', described.client);
-      const user = await load(ctx, 'User', described.user);
-      const session = await load(ctx, 'Session', described.session);
+      const mayRead = (type: string, id: string) => callerMay(ctx, caller, runner, 'GET', `/${type}/${encodeURIComponent(id)}`);
+      const client = await load(ctx, 'Client', described.client, mayRead);
+      const user = await load(ctx, 'User', described.user, mayRead);
+      const session = await load(ctx, 'Session', described.session, mayRead);
       const jwt = described.jwt === undefined ? undefined : field(described.jwt, 'request.jwt');
       const identity = client || user || jwt ? ({ method: 'bearer', client, user, session, jwt } as Identity) : null;
 
       let set = ctx.policies.current;
       if (body.policy !== undefined) {
+        // Its SQL would read every resource: trying an unstored policy takes the right to store one.
+        if (!(await callerMay(ctx, caller, runner, 'POST', '/AccessPolicy', { resourceType: 'AccessPolicy' }))) throw forbidden(MAY_NOT_WRITE);
         const policy = compilePolicy({ resourceType: 'AccessPolicy', id: 'test-policy', ...field(body.policy, 'policy') } as Resource);
         await verifyPolicy(policy, runner);
         set = withPolicy(set, policy);

@@ -1,7 +1,9 @@
 // Where sql policies run: a read-only transaction that is always rolled back, so nothing a query does
 // (a setting, a write a function attempts) outlives it, under a statement timeout on PostgreSQL, and as role
 // warden_policy, which may read the resources and their search index and nothing else (migration 0010):
-// not the signing keys, tokens or throttle counters.
+// not the signing keys, tokens or throttle counters. It reads the resources through the view
+// warden_policy.resource (migration 0030), without TokenIntrospectors and without Client secret and User
+// password hashes; schema warden_policy comes first on the search path, so policies still say `from resource`.
 // PGlite runs inside this process and has no timer to cancel a statement with; there the write-time checks
 // (no sleeping or locking functions, a bounded planner cost) are the bound.
 import type { Database, Queryable } from '../store/database.ts';
@@ -9,6 +11,8 @@ import type { SqlRunner } from './policy.ts';
 
 export const SQL_POLICY_TIMEOUT_MS = 1000;
 export const POLICY_ROLE = 'warden_policy';
+/** The schema of the view policies read the resources through (migration 0030). */
+const POLICY_SCHEMA = 'warden_policy';
 
 /** Policy SQL cannot be confined on this database, so it is not run at all. */
 export class SqlPoliciesUnavailable extends Error {}
@@ -34,9 +38,12 @@ export const POLICY_ROLE_SETUP = [
   `create role ${POLICY_ROLE} nologin`,
   `grant ${POLICY_ROLE} to <warden's user>`,
   `grant usage on schema public to ${POLICY_ROLE}`,
-  `grant select on resource, search_string, search_token, search_reference, search_date, search_quantity to ${POLICY_ROLE}`,
-  `alter table resource enable row level security`,
-  `create policy warden_policy_reads on resource for select to ${POLICY_ROLE} using (type <> 'TokenIntrospector')`,
+  `grant select on search_string, search_token, search_reference, search_date, search_quantity to ${POLICY_ROLE}`,
+  `create schema if not exists ${POLICY_SCHEMA}`,
+  `create or replace view ${POLICY_SCHEMA}.resource with (security_barrier) as select type, id, version_id, last_updated, deleted, resource - array['secret', 'password'] as resource from public.resource where type <> 'TokenIntrospector'`,
+  `revoke all on public.resource, public.resource_history from ${POLICY_ROLE}`,
+  `grant usage on schema ${POLICY_SCHEMA} to ${POLICY_ROLE}`,
+  `grant select on ${POLICY_SCHEMA}.resource to ${POLICY_ROLE}`,
   `grant execute on function pg_catalog.set_config(text, text, boolean) to <warden's user>`,
   `revoke execute on function pg_catalog.set_config(text, text, boolean) from public`,
 ].join('; ');
@@ -45,19 +52,24 @@ const problems = new WeakMap<Database, Promise<string | null>>();
 
 /**
  * Why policy SQL cannot be confined on this database, or null when it can: the server's user must be able to
- * take role warden_policy, and that role must read the resources, not the signing keys, and not be able to
- * call set_config (with which it could take the server's user back). Checked once per database.
+ * take role warden_policy, and that role must read the resources through the view without credentials, not the
+ * resource table itself, not the signing keys, and not be able to call set_config (with which it could take
+ * the server's user back). Checked once per database.
  */
 export function policyConfinementProblem(db: Database): Promise<string | null> {
   let known = problems.get(db);
   if (!known) {
     known = rolledBack(db, async (tx) => {
       await tx.query(`set local role ${POLICY_ROLE}`);
-      const [row] = await tx.query<{ resources: boolean; keys: boolean; set_config: boolean }>(
-        `select has_table_privilege('resource', 'select') as resources, has_table_privilege('signing_key', 'select') as keys,
+      const [row] = await tx.query<{ view: boolean; table: boolean; history: boolean; keys: boolean; set_config: boolean }>(
+        `select to_regclass('${POLICY_SCHEMA}.resource') is not null and has_table_privilege('${POLICY_SCHEMA}.resource', 'select') as view,
+                has_table_privilege('public.resource', 'select') as table,
+                has_table_privilege('public.resource_history', 'select') as history,
+                has_table_privilege('signing_key', 'select') as keys,
                 has_function_privilege('pg_catalog.set_config(text, text, boolean)', 'execute') as set_config`,
       );
-      if (!row.resources) return `role ${POLICY_ROLE} may not read the resources`;
+      if (!row.view) return `role ${POLICY_ROLE} may not read the view ${POLICY_SCHEMA}.resource`;
+      if (row.table || row.history) return `role ${POLICY_ROLE} may read the credentials in public.resource${row.history ? '_history' : ''}`;
       if (row.keys) return `role ${POLICY_ROLE} may read signing_key`;
       if (row.set_config) return `role ${POLICY_ROLE} may call set_config()`;
       return null;
@@ -77,6 +89,7 @@ export function sqlRunner(db: Database): SqlRunner {
       return rolledBack(db, async (tx) => {
         await tx.query('set transaction read only');
         if (db.engine === 'postgres') await tx.query(`set local statement_timeout = ${SQL_POLICY_TIMEOUT_MS}`);
+        await tx.query(`set local search_path = ${POLICY_SCHEMA}, public`);
         await tx.query(`set local role ${POLICY_ROLE}`);
         const [row] = await tx.query(query, params, { prepare: false });
         return row ? Object.values(row)[0] : null;

@@ -1,7 +1,9 @@
 // Checks a presented secret (a Client's secret, a User's password) against its stored scrypt hash, the same
-// way for every caller: throttled before the KDF runs, the same work for an unknown id as for a wrong secret,
-// and, for client secrets, a cache so the KDF runs once per secret rather than once per request.
+// way for every caller: an attempt reserved with the throttle before the KDF runs, the same work and answer
+// for an unknown id, a disabled one and a wrong secret, and, for client secrets, a cache so the KDF runs once
+// per secret rather than once per request.
 import { createHmac, randomBytes } from 'node:crypto';
+import { canonicalLogin } from '../iam/login-name.ts';
 import { hashSecret, verifySecret } from '../iam/password-hash.ts';
 import type { LiveCache } from '../store/live-cache.ts';
 import type { Resource } from '../store/resource-store.ts';
@@ -26,59 +28,60 @@ export class SecretChecker {
     readonly throttle: FailureThrottle,
   ) {}
 
-  /** The current, not deleted, Client whose secret is `secret`; null otherwise. Throws Throttled. */
+  /** The current, not deleted, active Client whose secret is `secret`; null otherwise. Throws Throttled. */
   async verifyClient(clientId: string, secret: string, address: string): Promise<Resource | null> {
     return this.verifyClientReadings([[clientId, secret]], address);
   }
 
   /**
    * Like verifyClient, for a credential that may be read more than one way (Basic credentials as sent or
-   * form-decoded): every reading is looked up in the cache before any KDF runs, so a client whose credential
-   * is cached under its second reading never pays for the first; a failure is counted once.
+   * form-decoded). Failures count against the Client a reading names (or, naming none, the last reading: the
+   * decoded one), so every spelling of one id shares one budget. The throttle is asked before the cache: a
+   * throttled caller gets the same 429 for the right secret as for a wrong one, or the cache would tell them
+   * apart (OWASP ASVS 5.0 V6.3.1).
    */
   async verifyClientReadings(readings: [string, string][], address: string): Promise<Resource | null> {
     const candidates = await Promise.all(
       readings.map(async ([clientId, secret]) => {
         const client = await this.readLive('Client', clientId);
-        const hash = typeof client?.secret === 'string' ? client.secret : null;
+        // A disabled Client is checked like an unknown one: same work, same answer, counted as a failure.
+        const hash = client?.active !== false && typeof client?.secret === 'string' ? client.secret : null;
         const key = createHmac('sha256', this.cacheKey).update(clientId).update('\0').update(secret).digest('base64');
         return { clientId, secret, client, hash, key };
       }),
     );
-    for (const { client, hash, key } of candidates) if (hash !== null && this.verified.get(key) === hash) return client;
-    const identity = `Client/${candidates[0].clientId}`;
-    await this.throttle.check(identity, address);
+    const named = candidates.find((candidate) => candidate.client) ?? candidates[candidates.length - 1];
+    const identity = `Client/${named.clientId}`;
+    const cached = candidates.find(({ hash, key }) => hash !== null && this.verified.get(key) === hash);
+    if (cached) {
+      await this.throttle.check(identity, address);
+      return cached.client;
+    }
+    await this.throttle.reserve(identity, address);
     for (const { client, hash, secret, key } of candidates) {
-      if (await verifySecret(secret, hash ?? (await this.dummyHash))) {
-        if (hash === null) continue;
+      if ((await verifySecret(secret, hash ?? (await this.dummyHash))) && hash !== null) {
         this.remember(key, hash);
-        await this.throttle.recordSuccess(identity, address);
+        await this.throttle.succeeded(identity, address);
         return client;
       }
     }
-    await this.throttle.recordFailure(identity, address);
     return null;
   }
 
-  /** Runs the KDF for a User's password (never cached: logins are rare, and a password is not a client secret). */
-  async verifyUserPassword(user: Resource | null, login: string, password: string, address: string): Promise<boolean> {
-    const hash = typeof user?.password === 'string' ? user.password : null;
-    return this.verifyHashed(`User/${login}`, hash, password, address);
-  }
-
   /**
-   * The throttled KDF check. `identity` is what the caller presented, so an unknown id is counted, throttled
-   * and timed exactly like a known one.
+   * Runs the KDF for a User's password (never cached: logins are rare, and a password is not a client secret).
+   * `user` is the User the login names, if any; failures count against it, or against the canonical login when
+   * it names none, so an id, an email and a userName of one User share one budget. An inactive User is checked
+   * like an unknown one.
    */
-  private async verifyHashed(identity: string, hash: string | null, secret: string, address: string): Promise<boolean> {
-    await this.throttle.check(identity, address);
-    const ok = await verifySecret(secret, hash ?? (await this.dummyHash));
-    if (ok && hash !== null) {
-      await this.throttle.recordSuccess(identity, address);
-      return true;
-    }
-    await this.throttle.recordFailure(identity, address);
-    return false;
+  async verifyUserPassword(user: Resource | null, login: string, password: string, address: string): Promise<boolean> {
+    const hash = user?.active !== false && typeof user?.password === 'string' ? user.password : null;
+    const identity = user ? `User/${user.id}` : `User/${canonicalLogin(login)}`;
+    await this.throttle.reserve(identity, address);
+    const ok = await verifySecret(password, hash ?? (await this.dummyHash));
+    if (!ok || hash === null) return false;
+    await this.throttle.succeeded(identity, address);
+    return true;
   }
 
   readLive(type: string, id: string): Promise<Resource | null> {

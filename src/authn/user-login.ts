@@ -24,9 +24,7 @@ export async function verifyUserLogin(
   const { login, password, address } = attempt;
   const found = login.length > 0 && login.length <= 320 ? await findUser(db, login) : null;
   // An inactive user is checked like an unknown one: same work, same answer.
-  const user = found && found.active !== false ? found : null;
-  const ok = await secrets.verifyUserPassword(user, login.toLowerCase(), password, address);
-  return ok ? user : null;
+  return (await secrets.verifyUserPassword(found, login, password, address)) ? found : null;
 }
 
 /** The User a session belongs to, if it still exists and is active. */

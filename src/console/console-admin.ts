@@ -29,6 +29,15 @@ export const consoleAdminPolicies: Resource[] = [
     roleName: ADMIN_ROLE,
     matcho: { client: { id: CONSOLE_CLIENT_ID }, params: { 'resource/type': { $enum: [...PROTECTED_TYPES] } } },
   },
+  {
+    // The policy debugger needs a policy that names it (src/access/explain.ts): a blanket one never grants it.
+    resourceType: 'AccessPolicy',
+    id: 'warden-console-admin-debug',
+    description: `Users with the Role "${ADMIN_ROLE}" may try policies (POST /auth/test-policy) in the admin console.`,
+    engine: 'matcho',
+    roleName: ADMIN_ROLE,
+    matcho: { client: { id: CONSOLE_CLIENT_ID }, uri: '/auth/test-policy' },
+  },
 ];
 
 /** Writes `resource` unless a version of it ever existed: what an operator changed or deleted stays so. */

@@ -1,6 +1,6 @@
 // Client: an application that calls Warden. Its secret is stored only as a hash.
 import { compileResourceSchema } from './schema.ts';
-import { hashSecret, isSecretHash } from './password-hash.ts';
+import { storableSecretField } from './password-hash.ts';
 import type { Resource } from '../store/resource-store.ts';
 
 export const GRANT_TYPES = [
@@ -60,10 +60,8 @@ const validateClient = compileResourceSchema({
 
 export async function prepareClient(client: Resource): Promise<Resource> {
   validateClient(client);
-  if (typeof client.secret === 'string' && !isSecretHash(client.secret)) {
-    return { ...client, secret: await hashSecret(client.secret) };
-  }
-  return client;
+  if (typeof client.secret !== 'string') return client;
+  return { ...client, secret: await storableSecretField(client.secret, 'Client.secret') };
 }
 
 /** How pages name a Client to its user: its `name`, else its id. */

@@ -1,6 +1,6 @@
 // User: a person who logs in. The password is stored only as a hash.
 import { compileResourceSchema } from './schema.ts';
-import { hashSecret, isSecretHash } from './password-hash.ts';
+import { storableSecretField } from './password-hash.ts';
 import type { Resource } from '../store/resource-store.ts';
 
 // Users carry many optional profile fields (SCIM-like, as in Aidbox); only the ones Warden acts on are checked.
@@ -21,10 +21,8 @@ const validateUser = compileResourceSchema({
 
 export async function prepareUser(user: Resource): Promise<Resource> {
   validateUser(user);
-  if (typeof user.password === 'string' && !isSecretHash(user.password)) {
-    return { ...user, password: await hashSecret(user.password) };
-  }
-  return user;
+  if (typeof user.password !== 'string') return user;
+  return { ...user, password: await storableSecretField(user.password, 'User.password') };
 }
 
 /** The FHIR resource a User stands for (`User.fhirUser` as `{resourceType, id}` or `{reference}`), if any. */

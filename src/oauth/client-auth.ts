@@ -26,6 +26,13 @@ export interface AuthenticatedClient {
 export type PublicClientRule = (client: Resource) => boolean;
 
 const FAILED = 'Client authentication failed';
+/**
+ * A client assertion is for one request, made just before it (RFC 7523 §3 lets the server bound how far in
+ * the future `exp` lies): an assertion valid for days is a bearer credential in disguise, and each keeps its
+ * jti stored until it expires. `iat` may not lie in the future either, beyond the clocks' disagreement.
+ */
+const MAX_ASSERTION_LIFETIME_SECONDS = 300;
+const ASSERTION_CLOCK_SKEW_SECONDS = 60;
 /** Remote key sets, one per jwks_uri, so their HTTP caching and cooldown work across requests. */
 const remoteKeySets = new Map<string, JWTVerifyGetKey>();
 
@@ -109,6 +116,11 @@ export class ClientAuthenticator {
     } catch (error) {
       throw invalidClient(`The client assertion is not valid: ${(error as Error).message.slice(0, 200)}`);
     }
+    const now = Math.floor(Date.now() / 1000);
+    if (payload.exp! - now > MAX_ASSERTION_LIFETIME_SECONDS + ASSERTION_CLOCK_SKEW_SECONDS) {
+      throw invalidClient(`The client assertion expires too late: exp may be at most ${MAX_ASSERTION_LIFETIME_SECONDS} seconds from now`);
+    }
+    if (payload.iat !== undefined && payload.iat - now > ASSERTION_CLOCK_SKEW_SECONDS) throw invalidClient('The client assertion was issued in the future (iat)');
     await this.consumeJti(clientId, String(payload.jti), payload.exp!);
     return this.usable(client, 'private_key_jwt');
   }

@@ -8,9 +8,10 @@ import { fhirUserClaim } from '../iam/user.ts';
 import { launchContextFields, type LaunchContext } from '../smart/launch-contexts.ts';
 import type { LiveSession } from '../tokens/session.ts';
 import type { AccessClaims } from '../tokens/access-token.ts';
-import { looksLikeJwt } from '../tokens/opaque.ts';
+import { looksLikeJwt, wasIssued } from '../tokens/opaque.ts';
 import { seconds } from '../tokens/access-token.ts';
 import type { ClientAuthenticator } from './client-auth.ts';
+import { GuessThrottle } from './guesses.ts';
 import { required, readParams } from './params.ts';
 import { NO_STORE } from './token.ts';
 
@@ -62,12 +63,16 @@ export function introspectHandler(services: AuthServices, clients: ClientAuthent
     const params = readParams(request.body);
     const { client } = await clients.authenticate(request, params);
     const token = required(params, 'token');
+    const guesses = new GuessThrottle(services.secrets.throttle, 'introspect', client.id, request.ip);
+    await guesses.check();
     // The hint only orders the lookups (§2.1); both kinds are tried.
     const answer = looksLikeJwt(token)
       ? await accessToken(token, client.id)
       : params.token_type_hint === 'refresh_token'
         ? ((await refreshToken(token, client.id)) ?? (await accessToken(token, client.id)))
         : ((await accessToken(token, client.id)) ?? (await refreshToken(token, client.id)));
+    // An opaque token Warden never issued is a guess; an expired or spent one is a resource server's daily bread.
+    if (!answer && !looksLikeJwt(token) && !(await wasIssued(services.sessions.db, token))) await guesses.failed();
     return reply.code(200).headers(NO_STORE).send(answer ?? INACTIVE);
   };
 }

@@ -1,7 +1,9 @@
 // Where the login page may send the browser afterwards: only back into an authorization request on this server.
 // Anything else would make the login page an open redirector.
 
-const AUTHORIZE_PATH = /^\/auth\/authorize\?[^#\\]*$/;
+// Printable ASCII only (what authorizeUrl writes): a CR/LF would split the Location header (CWE-113), and a
+// character past U+00FF makes Node refuse to write it.
+const AUTHORIZE_PATH = /^\/auth\/authorize\?[\x21-\x22\x24-\x5b\x5d-\x7e]*$/;
 
 export function safeReturnTo(value: unknown): string {
   return typeof value === 'string' && value.length <= 8192 && AUTHORIZE_PATH.test(value) ? value : '';

@@ -145,7 +145,7 @@ for (const engine of engines()) {
       assert.match(rows.reason!, /more than one row/);
       const columns = await evaluate(sql('select true, true'), read, db);
       assert.equal(columns.allowed, false);
-      assert.match(columns.reason!, /only one column/);
+      assert.match(columns.reason!, /more than one column/);
     });
 
     test('verification at write time accepts a valid query and names a broken one', async () => {

@@ -16,6 +16,8 @@ for (const engine of engines()) {
       await putPolicy(server, { id: 'app-reads-patients', engine: 'matcho', link: linkTo('Client', 'app'), matcho: { uri: '/Patient', 'request-method': 'get' } });
       await putPolicy(server, { id: 'app-sql', engine: 'sql', link: linkTo('Client', 'app'), sql: { query: 'select {{client.id}} = {{headers.x-owner}}' } });
       await putPolicy(server, { id: 'debugger-reads', engine: 'matcho', link: linkTo('Client', 'debugger'), matcho: { 'request-method': 'get' } });
+      // Describing a request of Client app shows its fields, so the debugger must be allowed to read it.
+      await putPolicy(server, { id: 'debugger-reads-clients', engine: 'matcho', link: linkTo('Client', 'debugger'), matcho: { 'request-method': 'get', params: { 'resource/type': 'Client' } } });
       await putPolicy(server, { id: 'debugger-debugs', engine: 'matcho', link: linkTo('Client', 'debugger'), matcho: { uri: '/auth/test-policy', 'request-method': 'post' } });
     });
     after(() => server.close());

@@ -96,7 +96,8 @@ for (const engine of engines()) {
       assert.equal(trace.status, 403);
       const rootTrace = await server.request('POST', '/auth/test-policy', { body: { request: { method: 'GET', uri: '/Media', client: 'c' } } });
       const evilResult = rootTrace.body.candidates.find((candidate: { id: string }) => candidate.id === 'sql-evil-function');
-      assert.match(evilResult.reason, /read-only transaction/);
+      // The function runs as warden_policy, which may not even read the table it writes (and the transaction is read-only).
+      assert.match(evilResult.reason, /permission denied|read-only transaction/);
     });
 
     test('a stored policy that changes a session setting leaves the session unchanged', async () => {
@@ -122,7 +123,7 @@ for (const engine of engines()) {
         const trace = await server.request('POST', '/auth/test-policy', { body: { request: { method: 'GET', uri: '/Media', client: 'c' } } });
         const sleeper = trace.body.candidates.find((candidate: { id: string }) => candidate.id === 'sql-sleep');
         assert.equal(sleeper.allowed, false);
-        assert.match(sleeper.reason, /statement timeout/);
+        assert.match(sleeper.reason, /ran longer than allowed \(SQLSTATE 57014\)/);
       });
     }
   });

@@ -1,4 +1,5 @@
 // Requests to the /auth endpoints as an OAuth client would make them, for the tests of issue 3.
+import { request as httpRequest } from 'node:http';
 import type { Response, TestServer } from './server.ts';
 import { basic } from './server.ts';
 
@@ -17,6 +18,60 @@ export async function postForm(
     headers: { ...(auth && { authorization: basic(auth.id, auth.secret) }), ...headers },
   });
 }
+
+export interface AddressedResponse {
+  status: number;
+  retryAfter: string | undefined;
+  wwwAuthenticate: string | undefined;
+  text: string;
+}
+
+/**
+ * A request sent from `localAddress` (any of 127.0.0.0/8 reaches the server), so tests can be several callers.
+ * `form` is sent form-encoded; `auth` as Basic credentials.
+ */
+export function requestFrom(
+  baseUrl: string,
+  localAddress: string,
+  method: string,
+  path: string,
+  { form, auth, headers = {} }: { form?: Record<string, string>; auth?: { id: string; secret: string }; headers?: Record<string, string> } = {},
+): Promise<AddressedResponse> {
+  const body = form && new URLSearchParams(form).toString();
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest(
+      `${baseUrl}${path}`,
+      {
+        method,
+        localAddress,
+        headers: {
+          ...(body !== undefined && { 'content-type': 'application/x-www-form-urlencoded' }),
+          ...(auth && { authorization: basic(auth.id, auth.secret) }),
+          ...headers,
+        },
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode!,
+            retryAfter: response.headers['retry-after'],
+            wwwAuthenticate: response.headers['www-authenticate'],
+            text,
+          }),
+        );
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(body);
+  });
+}
+
+/** A form POST to an /auth endpoint sent from `localAddress`. */
+export const postFormFrom = (server: TestServer, localAddress: string, path: string, form: Record<string, string>, auth?: { id: string; secret: string }) =>
+  requestFrom(server.url, localAddress, 'POST', path, { form, auth });
 
 export async function createClient(server: TestServer, client: Record<string, unknown>): Promise<void> {
   const response = await server.request('PUT', `/Client/${client.id}`, { body: { resourceType: 'Client', ...client } });

@@ -1,8 +1,7 @@
 // Basic auth on the API (RFC 7617, RFC 6749 §2.3.1), its secret cache rules, and brute-force throttling.
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { createClient, createUser, postForm } from '../helpers/oauth.ts';
+import { createClient, createUser, postForm, postFormFrom } from '../helpers/oauth.ts';
 import { basic, engines, startTestServer, type TestServer } from '../helpers/server.ts';
 
 const headersOf = (response: { headers: Headers }) => {
@@ -12,29 +11,6 @@ const headersOf = (response: { headers: Headers }) => {
   });
   return kept;
 };
-
-/** A form POST sent from `localAddress` (any of 127.0.0.0/8 reaches the server), so tests can be several callers. */
-function postFormFrom(server: TestServer, localAddress: string, path: string, form: Record<string, string>, auth: { id: string; secret: string }) {
-  const body = new URLSearchParams(form).toString();
-  return new Promise<{ status: number; retryAfter: string | undefined; text: string }>((resolve, reject) => {
-    const outgoing = httpRequest(
-      `${server.url}${path}`,
-      {
-        method: 'POST',
-        localAddress,
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(auth.id, auth.secret) },
-      },
-      (response) => {
-        let text = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (text += chunk));
-        response.on('end', () => resolve({ status: response.statusCode!, retryAfter: response.headers['retry-after'], text }));
-      },
-    );
-    outgoing.on('error', reject);
-    outgoing.end(body);
-  });
-}
 
 for (const engine of engines()) {
   describe(`Basic auth (${engine})`, () => {

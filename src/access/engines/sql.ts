@@ -22,6 +22,32 @@ const PATH = /^[A-Za-z0-9_\-/]+(\.[A-Za-z0-9_\-/]+)*$/;
 const FORBIDDEN_FUNCTIONS =
   /(^|[^\w$])"?(pg_sleep\w*|pg_(try_)?advisory\w*|set_config|pg_notify|dblink\w*|lo_\w+|pg_read_\w+|pg_ls_\w+|pg_stat_file|pg_terminate_backend|pg_cancel_backend|pg_reload_conf|pg_switch_wal|pg_create_\w+|pg_drop_\w+|pg_logical_\w+|txid_current\w*|nextval|setval)"?\s*\(/i;
 
+/**
+ * Why a query failed at run time, in words that carry no data: a database's error message can quote the value
+ * that failed (`invalid input syntax for type integer: "<a secret>"`, a table name built by query_to_xml), so
+ * only its SQLSTATE and a fixed phrase go into a trace. A policy's result is allow or deny, never what its query
+ * read (OWASP ASVS 5.0 V16.5.1: errors do not disclose data).
+ */
+const FAILURES: Record<string, string> = {
+  '42501': 'permission denied',
+  '42P01': 'no such table',
+  '42703': 'no such column',
+  '42883': 'no such function',
+  '57014': 'canceled: it ran longer than allowed',
+  '25006': 'it tried to write in a read-only transaction',
+  '21000': 'a subquery returned more than one row',
+  '42601': 'a syntax error, or a subquery with more than one column',
+  '22P02': 'a value did not convert to the type asked',
+  '22012': 'division by zero',
+};
+
+export function describeFailure(error: unknown): string {
+  if (error instanceof SqlPoliciesUnavailable) return error.message;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return 'query failed';
+  return `query failed: ${FAILURES[code] ?? 'database error'} (SQLSTATE ${code})`;
+}
+
 /** Largest planner cost accepted at write time: a policy runs on every request it applies to. */
 export const MAX_PLAN_COST = 100_000;
 
@@ -102,9 +128,9 @@ export function compileSql(sql: unknown, at: string): SqlRule {
         const value = await input.db.run(rendered.query, rendered.params);
         return value === true
           ? { allowed: true, sql: rendered }
-          : { allowed: false, reason: `query returned ${JSON.stringify(value) ?? 'no row'}, not true`, sql: rendered };
+          : { allowed: false, reason: 'query did not return true', sql: rendered };
       } catch (error) {
-        return { allowed: false, reason: `query failed: ${(error as Error).message}`, sql: rendered };
+        return { allowed: false, reason: describeFailure(error), sql: rendered };
       }
     },
   };

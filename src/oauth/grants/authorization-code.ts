@@ -1,13 +1,15 @@
 // RFC 6749 §4.1.3: the authorization_code grant. A code is used once (a second use revokes what the first one
 // issued, §4.1.2), by the client it was issued to, with the redirect URI it was sent to, and with the PKCE
-// verifier of its challenge (RFC 7636 §4.6). The first exchange spends it, whether it succeeds or not.
+// verifier of its challenge (RFC 7636 §4.6). Its client's first exchange spends it, whether it succeeds or not;
+// another client's attempt is refused without touching it. Failed exchanges are throttled per client and address.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { loadActiveUser } from '../../authn/user-login.ts';
 import { AuthorizationCodes } from '../authorize/code-store.ts';
 import { invalidGrant, invalidRequest } from '../errors.ts';
 import { grantSettings } from '../grant-settings.ts';
 import { required } from '../params.ts';
-import type { GrantHandler } from './grant.ts';
+import { GuessThrottle } from '../guesses.ts';
+import type { GrantHandler, GrantRequest } from './grant.ts';
 import { issueUserTokens } from './user-session.ts';
 
 /** RFC 7636 §4.1: code-verifier = 43*128unreserved. */
@@ -19,24 +21,32 @@ function pkceMatches(verifier: string, challenge: string): boolean {
   return computed.length === expected.length && timingSafeEqual(computed, expected);
 }
 
-export const authorizationCodeGrant: GrantHandler = async ({ services, issuer, client, authMethod, params }) => {
+const UNKNOWN = 'The authorization code is invalid or expired';
+
+export const authorizationCodeGrant: GrantHandler = (grant) =>
+  new GuessThrottle(grant.services.secrets.throttle, 'code', grant.client.id, grant.request.ip).redeem(() => exchange(grant));
+
+async function exchange({ services, issuer, client, authMethod, params }: GrantRequest) {
   const code = required(params, 'code');
   const codes = new AuthorizationCodes(services.sessions.db);
   const stored = await codes.find(code);
-  if (!stored || stored.expired) throw invalidGrant('The authorization code is invalid or expired');
+  if (!stored || stored.expired) throw invalidGrant(UNKNOWN);
+  // RFC 6749 §4.1.3: the code must have been issued to the authenticated client. Another client's attempt
+  // neither spends it nor revokes what it issued (it would let whoever saw a code burn it for its client), and
+  // is told no more than for an unknown code.
+  if (stored.clientId !== client.id) throw invalidGrant(UNKNOWN);
   if (stored.used) {
     if (stored.issuedSession) await services.sessions.end(stored.issuedSession);
     throw invalidGrant('The authorization code was already used; the tokens issued for it have been revoked');
   }
-  // The code is spent before any check of the exchange: RFC 6749 §10.5 and RFC 9700 §2.1.1 make it single use,
-  // so a wrong client, redirect URI or PKCE verifier leaves it unusable, and no one may guess verifiers against
-  // it. Of two exchanges racing for one code only one wins; the other is a replay.
+  // The code is spent before any other check of the exchange: RFC 6749 §10.5 and RFC 9700 §2.1.1 make it single
+  // use, so a wrong redirect URI or PKCE verifier leaves it unusable, and no one may guess verifiers against it.
+  // Of two exchanges racing for one code only one wins; the other is a replay.
   if (!(await codes.consume(code))) {
     const again = await codes.find(code);
     if (again?.issuedSession) await services.sessions.end(again.issuedSession);
     throw invalidGrant('The authorization code was already used or has expired');
   }
-  if (stored.clientId !== client.id) throw invalidGrant('The authorization code was issued to another client');
 
   const redirectUri = params.redirect_uri;
   if (stored.redirectUriRequired && redirectUri === undefined) {
@@ -73,4 +83,4 @@ export const authorizationCodeGrant: GrantHandler = async ({ services, issuer, c
   });
   await codes.recordIssued(code, sessionId);
   return response;
-};
+}

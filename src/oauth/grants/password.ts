@@ -31,6 +31,5 @@ export const passwordGrant: GrantHandler = async ({ services, issuer, client, pa
   const user = await findUser(services.sessions.db, login);
   const ok = await services.secrets.verifyUserPassword(user, login, password, request.ip);
   if (!ok || !user) throw invalidGrant('Invalid username or password');
-  if (user.active === false) throw invalidGrant('Invalid username or password');
   return startSession(services, { grant: 'password', client, user, audience, scope, settings });
 };

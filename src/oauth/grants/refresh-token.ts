@@ -7,9 +7,14 @@ import { refreshAccess } from '../refresh-access.ts';
 import { narrowedScope } from '../scope.ts';
 import { issueInSession, type Grant } from '../token-response.ts';
 import { seconds } from '../../tokens/access-token.ts';
-import type { GrantHandler } from './grant.ts';
+import { GuessThrottle } from '../guesses.ts';
+import type { GrantHandler, GrantRequest } from './grant.ts';
 
-export const refreshTokenGrant: GrantHandler = async ({ services, client, params }) => {
+// A failed refresh counts as a guess of the client at its address (src/oauth/guesses.ts).
+export const refreshTokenGrant: GrantHandler = (grant) =>
+  new GuessThrottle(grant.services.secrets.throttle, 'refresh_token', grant.client.id, grant.request.ip).redeem(() => refresh(grant));
+
+async function refresh({ services, client, params }: GrantRequest) {
   const token = required(params, 'refresh_token');
   // Checked before the token is spent, so a request with a bad scope does not burn the client's token.
   const unspent = await services.refreshTokens.peek(token);
@@ -44,4 +49,4 @@ export const refreshTokenGrant: GrantHandler = async ({ services, client, params
     use.sessionId,
     use.expiresAt,
   );
-};
+}
