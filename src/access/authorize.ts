@@ -12,6 +12,7 @@ import type { AppContext } from '../context.ts';
 import { interactionAt, type InteractionRequest } from '../fhir/interactions.ts';
 import { forbidden, insufficientScope, unauthorized } from '../resources/outcome.ts';
 import { decide as decideScopes, smartContextOf, smartScopesOf, type SmartDecision } from '../smart/enforce.ts';
+import type { Access } from './access.ts';
 import type { Confinement } from './confined-resources.ts';
 import { decide } from './decide.ts';
 import { debugRequested, mayDebug, traceOf } from './explain.ts';
@@ -21,32 +22,28 @@ import { buildRequestObject, describeRequest, type RequestDescription } from './
 import type { SqlRunner } from './policy.ts';
 import { sqlRunner } from './sql-runner.ts';
 
-/** What the authorize step allowed: who allowed it, and what the caller may see. */
-export interface Access {
-  by: 'public' | 'root' | `policy ${string}`;
-  /** null: nothing confines the caller beyond the request itself. */
-  confinement: Confinement | null;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** Set by the authorize step; null before it (or on a route it does not cover). */
-    access: Access | null;
-  }
-}
-
-/** The access the authorize step left on a request; a handler reached without it is a wiring bug: fail closed. */
-export function accessOf(request: FastifyRequest): Access {
-  if (!request.access) throw new Error(`${request.method} ${request.routeOptions.url ?? request.url} was not authorized`);
-  return request.access;
-}
-
-/** The SMART scopes' decision on a FHIR interaction, or undefined when the token is not a SMART token. */
-function scopeDecision(identity: Identity | null, interaction: InteractionRequest | null): SmartDecision | undefined {
+/**
+ * What a SMART token's scopes say of the request: for a FHIR interaction, the decision on it; for any other
+ * entry point (POST /auth/launch, the policy debugger...), a confinement that lets it see, of each type, what
+ * its scopes would let it read. Nothing for a token without resource scopes.
+ */
+function scopeDecision(
+  identity: Identity | null,
+  interaction: InteractionRequest | null,
+): { smart?: SmartDecision; confinement: Confinement | null } {
   const scopes = smartScopesOf(identity?.scopes);
-  if (!identity || scopes === null || !interaction) return undefined;
+  if (!identity || scopes === null) return { confinement: null };
+  const context = smartContextOf(identity);
+  if (!interaction) {
+    const readable = (type: string) => {
+      const decision = decideScopes(scopes, { interaction: 'r', type }, context);
+      return decision.allow ? decision.filters : [];
+    };
+    return { confinement: { visibility: readable } };
+  }
   const request = { interaction: interaction.smart, type: interaction.type, ...(interaction.id !== undefined && { id: interaction.id }) };
-  return decideScopes(scopes, request, smartContextOf(identity));
+  const smart = decideScopes(scopes, request, context);
+  return { smart, confinement: smart.allow && smart.filters ? { visibility: smart.filters } : null };
 }
 
 /** The one decision: denied (throws the FHIR error to answer with) or allowed with a confinement. */
@@ -57,9 +54,8 @@ export async function authorize(
   interaction: InteractionRequest | null,
   described: RequestDescription,
 ): Promise<Access> {
-  const smart = scopeDecision(identity, interaction);
+  const { smart, confinement } = scopeDecision(identity, interaction);
   if (smart && !smart.allow) throw insufficientScope(smart.reason);
-  const confinement: Confinement | null = smart?.filters ? { visibility: smart.filters } : null;
   if (isRoot(ctx, identity)) return { by: 'root', confinement };
 
   const set = ctx.policies.current;

@@ -5,14 +5,20 @@
 //               query; applied inside each query (one query for a read)
 //   mayRead     a per-resource decision (the user's own policies, for the SMART pickers)
 // A resource outside the confinement is answered as if it did not exist (404), so its existence is not revealed.
-import { insufficientScope, notFound } from '../resources/outcome.ts';
+import { FhirError, insufficientScope, notFound } from '../resources/outcome.ts';
 import { visibilitySearchFilter, visibleUnder } from '../smart/compartment.ts';
 import type { VisibilityFilter } from '../smart/enforce.ts';
 import type { Resource, ResourceStore, SearchQuery, Version } from '../store/resource-store.ts';
 
+/** null: every resource of the type; otherwise a resource must meet one of the filters ([]: none is visible). */
+export type Visibility = readonly VisibilityFilter[] | null;
+
 export interface Confinement {
-  /** A resource is visible when it meets one of these (patient compartment and scope narrowing). */
-  readonly visibility?: readonly VisibilityFilter[];
+  /**
+   * A resource is visible when it meets one of these (patient compartment and scope narrowing): the same for
+   * every type (a FHIR interaction on one type), or by type (an entry point that may read any type).
+   */
+  readonly visibility?: Visibility | ((type: string) => Visibility);
   /** A resource is visible when this allows it. */
   readonly mayRead?: (type: string, id: string) => Promise<boolean>;
 }
@@ -25,6 +31,8 @@ const HISTORY_LIMIT = 10_000;
 export interface ResourceView {
   /** The current version, deleted or not; null when it never existed. Throws 404 when it exists out of sight. */
   read(type: string, id: string): Promise<Version | null>;
+  /** The current version, deleted or not; null when it never existed or is out of sight (for pages and forms). */
+  find(type: string, id: string): Promise<Version | null>;
   /** One version; null when there is no such version or it is out of sight. */
   vread(type: string, id: string, versionId: string): Promise<Version | null>;
   /** Versions newest first, only those in sight. */
@@ -38,14 +46,25 @@ const hidden = (type: string, id: string) => notFound(`${type}/${id} not found`)
 
 /** The view of the store under `confinement`; null: the whole store (the root client, or nothing confines). */
 export function confinedResources(store: ResourceStore, confinement: Confinement | null, baseUrl: string): ResourceView {
-  const visibility = confinement?.visibility;
   const mayRead = confinement?.mayRead;
-  const bodyVisible = (resource: Resource) => visibility === undefined || visibleUnder(resource, visibility, baseUrl);
+  const rule = confinement?.visibility;
+  const visibilityOf = (type: string): Visibility => (typeof rule === 'function' ? rule(type) : (rule ?? null));
+  const bodyVisible = (resource: Resource) => visibleUnder(resource, visibilityOf(resource.resourceType), baseUrl);
   const allowed = async (type: string, id: string) => mayRead === undefined || (await mayRead(type, id));
 
-  return {
+  const view: ResourceView = {
+    async find(type, id) {
+      try {
+        return await view.read(type, id);
+      } catch (error) {
+        if (error instanceof FhirError && error.status === 404) return null;
+        throw error;
+      }
+    },
+
     async read(type, id) {
-      if (visibility === undefined) {
+      const visibility = visibilityOf(type);
+      if (visibility === null) {
         const version = await store.read(type, id);
         if (version && !(await allowed(type, id))) throw hidden(type, id);
         return version;
@@ -67,7 +86,7 @@ export function confinedResources(store: ResourceStore, confinement: Confinement
     },
 
     async history(type, id, count, offset) {
-      if (visibility === undefined && mayRead === undefined) return store.history(type, id, count, offset);
+      if (visibilityOf(type) === null && mayRead === undefined) return store.history(type, id, count, offset);
       if (!(await allowed(type, id))) return { versions: [], total: 0 };
       const { versions } = await store.history(type, id, HISTORY_LIMIT, 0);
       const visible = versions.filter((version) => bodyVisible(version.resource));
@@ -75,7 +94,8 @@ export function confinedResources(store: ResourceStore, confinement: Confinement
     },
 
     async search(type, query) {
-      const filters = visibility === undefined ? query.filters : [...(query.filters ?? []), visibilitySearchFilter(type, visibility, baseUrl)];
+      const visibility = visibilityOf(type);
+      const filters = visibility === null ? query.filters : [...(query.filters ?? []), visibilitySearchFilter(type, visibility, baseUrl)];
       if (mayRead === undefined) return store.search(type, { ...query, filters });
       // A per-resource decision cannot be written into SQL: look through the matches, keep the allowed.
       const found: Resource[] = [];
@@ -96,4 +116,5 @@ export function confinedResources(store: ResourceStore, confinement: Confinement
       return store.write(resource, expectedVersionId, deleted);
     },
   };
+  return view;
 }

@@ -3,6 +3,8 @@
 // and gets an opaque `launch` value to open the app with (`{launch_uri}?iss={base}&launch={value}`). The app
 // sends it back in its authorization request (`Client.smart.launch_uri` gives the URL to open); the context then rides with the code into the token's Session.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { accessOf } from '../access/access.ts';
+import { confinedResources, type ResourceView } from '../access/confined-resources.ts';
 import type { AppContext } from '../context.ts';
 import { OAuthError, type OAuthErrorCode } from './errors.ts';
 import { badRequest, FhirError, unprocessable } from '../resources/outcome.ts';
@@ -12,11 +14,12 @@ import { LAUNCH_LIFETIME_SECONDS, LaunchContexts, type LaunchContext } from '../
 const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
 /** The body of POST /auth/launch, checked field by field, with the referenced resources required to exist. */
-async function readLaunchRequest(ctx: AppContext, body: unknown): Promise<{ context: LaunchContext; clientId: string | null }> {
+async function readLaunchRequest(resources: ResourceView, body: unknown): Promise<{ context: LaunchContext; clientId: string | null }> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('Send a JSON object: {patient, encounter?, client?, ...}');
   const input = body as Record<string, unknown>;
+  // Through the caller's view: what it may not see does not exist for it (no existence oracle, no launch into it).
   const exists = async (type: string, id: string) => {
-    const stored = await ctx.resources.read(type, id);
+    const stored = await resources.find(type, id);
     return stored !== null && !stored.deleted;
   };
   const known = new Set(['patient', 'encounter', 'client', 'user', 'need_patient_banner', 'smart_style_url', 'fhirContext']);
@@ -80,7 +83,8 @@ export async function launchRoutes(app: FastifyInstance, options: { ctx: AppCont
   });
   // Not public: authenticate and authorize run first, so only a caller a policy allows may mint contexts.
   app.post('/auth/launch', async (request: FastifyRequest, reply: FastifyReply) => {
-    const { context, clientId } = await readLaunchRequest(ctx, request.body);
+    const visible = confinedResources(ctx.resources, accessOf(request).confinement, ctx.config.baseUrl);
+    const { context, clientId } = await readLaunchRequest(visible, request.body);
     const launch = await launches.create(context, clientId);
     const client = clientId ? await ctx.resources.read('Client', clientId) : null;
     // Aidbox keeps a SMART app's launch URI in Client.smart.launch_uri.

@@ -2,7 +2,7 @@
 // each route carries its interaction, which the authorize step reads. Static paths (/metadata, /auth/...,
 // /health) win over these patterns.
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
-import { accessOf } from '../access/authorize.ts';
+import { accessOf } from '../access/access.ts';
 import { confinedResources } from '../access/confined-resources.ts';
 import type { AppContext } from '../context.ts';
 import { FHIR_ROUTES, type FhirInteraction } from '../fhir/interactions.ts';

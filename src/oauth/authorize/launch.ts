@@ -10,11 +10,10 @@ import { toClient } from './authorize-error.ts';
 import type { BrowserFlows } from '../browser-flows.ts';
 import { errorPage } from '../../pages/error.ts';
 import { sendPage } from '../../pages/layout.ts';
-import type { ResourceView } from '../../access/confined-resources.ts';
+import { confinedResources, type ResourceView } from '../../access/confined-resources.ts';
 import { resourcesVisibleTo } from '../../access/user-access.ts';
 import { patientCompartmentFilter, storedInPatientCompartment } from '../../search/compartment.ts';
 import { searchFilters } from '../../search/query.ts';
-import { FhirError } from '../../resources/outcome.ts';
 import type { Resource } from '../../store/resource-store.ts';
 import { encounterChoice, encounterPickerPage } from '../../pages/encounter-picker.ts';
 import { LaunchContexts, type LaunchContext } from '../../smart/launch-contexts.ts';
@@ -82,7 +81,7 @@ export async function resolveLaunch(
   }
   if (wanted.has('encounter') && context.encounter === undefined && context.patient !== undefined) {
     // A patient user's own encounters are theirs; anyone else is offered the encounters their policies let them read.
-    const visible = ownPatientOf(user) === context.patient ? flows.ctx.resources : resourcesVisibleTo(flows.ctx, user);
+    const visible = ownPatientOf(user) === context.patient ? confinedResources(flows.ctx.resources, null, flows.ctx.config.baseUrl) : resourcesVisibleTo(flows.ctx, user);
     const encounter = await chooseEncounter(flows, request, reply, authz, context.patient, visible);
     if (encounter === SHOWN) return { done: true };
     if (encounter !== undefined) context.encounter = encounter;
@@ -111,10 +110,7 @@ async function pickedPatient(flows: BrowserFlows, request: FastifyRequest, authz
   if (!flows.csrf.verify(request, authz.params.csrf_token)) throw toClient('invalid_request', 'The patient choice did not come from the picker page');
   if (!ID.test(chosen)) throw toClient('invalid_request', 'The chosen patient id is malformed');
   const refused = () => toClient('access_denied', `Patient/${chosen} is not a patient this user may open`);
-  const stored = await visible.read('Patient', chosen).catch((error: unknown) => {
-    if (error instanceof FhirError && error.status === 404) throw refused();
-    throw error;
-  });
+  const stored = await visible.find('Patient', chosen);
   if (!stored || stored.deleted) throw refused();
   return chosen;
 }
@@ -165,7 +161,7 @@ async function chooseEncounter(
   reply: FastifyReply,
   authz: AuthorizationRequest,
   patient: string,
-  visible: Pick<ResourceView, 'read' | 'search'>,
+  visible: ResourceView,
 ): Promise<string | undefined | typeof SHOWN> {
   const { ctx } = flows;
   const chosen = authz.params.smart_encounter;
@@ -175,14 +171,7 @@ async function chooseEncounter(
     if (!(await storedInPatientCompartment(ctx.resources, 'Encounter', chosen, patient, ctx.config.baseUrl))) {
       throw toClient('invalid_request', `Encounter/${chosen} is not an encounter of Patient/${patient}`);
     }
-    const mayOpen = await visible.read('Encounter', chosen).then(
-      () => true,
-      (error: unknown) => {
-        if (error instanceof FhirError && error.status === 404) return false;
-        throw error;
-      },
-    );
-    if (!mayOpen) throw toClient('access_denied', `Encounter/${chosen} is not an encounter this user may open`);
+    if (!(await visible.find('Encounter', chosen))) throw toClient('access_denied', `Encounter/${chosen} is not an encounter this user may open`);
     return chosen;
   }
   const { resources: encounters } = await visible.search('Encounter', {
