@@ -9,11 +9,13 @@ import { ensureConsoleAccess } from './console/console-admin.ts';
 import { ensureConsoleClient } from './console/console-client.ts';
 import { ensureRootClient } from './iam/root-client.ts';
 import { buildServer } from './server.ts';
-import { openDatabase, type Database } from './store/database.ts';
+import type { Database } from './store/database.ts';
+import { openDatabase } from './store/open-database.ts';
 import { LiveCache } from './store/live-cache.ts';
 import { migrate } from './store/migrations.ts';
 import { startSweeping } from './store/sweeper.ts';
 import { ResourceStore } from './store/resource-store.ts';
+import { writeSearchIndex } from './search/index-writer.ts';
 
 export interface App {
   ctx: AppContext;
@@ -29,7 +31,7 @@ export async function startApp(config: Config, options: { logger?: boolean; data
   let live: LiveCache | undefined;
   try {
     await migrate(db);
-    const resources = new ResourceStore(db);
+    const resources = new ResourceStore(db, writeSearchIndex);
     let server: FastifyInstance | undefined;
     live = new LiveCache(db, (message) => server?.log.warn(message));
     // Started first, so the start-up writes below reach the other processes' caches like any other.

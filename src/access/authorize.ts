@@ -10,7 +10,7 @@ import { BASIC_CHALLENGE } from '../authn/basic.ts';
 import type { Identity } from '../authn/identity.ts';
 import type { AppContext } from '../context.ts';
 import { interactionAt, type InteractionRequest } from '../fhir/interactions.ts';
-import { forbidden, insufficientScope, unauthorized } from '../resources/outcome.ts';
+import { forbidden, insufficientScope, unauthorized } from '../fhir/outcome.ts';
 import { decide as decideScopes, smartContextOf, smartScopesOf, type SmartDecision } from '../smart/enforce.ts';
 import type { Access } from './access.ts';
 import type { Confinement } from './confined-resources.ts';

@@ -5,7 +5,7 @@
 //               query; applied inside each query (one query for a read)
 //   mayRead     a per-resource decision (the user's own policies, for the SMART pickers)
 // A resource outside the confinement is answered as if it did not exist (404), so its existence is not revealed.
-import { FhirError, insufficientScope, notFound } from '../resources/outcome.ts';
+import { FhirError, insufficientScope, notFound } from '../fhir/outcome.ts';
 import { visibilitySearchFilter, visibleUnder } from '../smart/compartment.ts';
 import type { VisibilityFilter } from '../smart/enforce.ts';
 import type { Resource, ResourceStore, SearchQuery, Version } from '../store/resource-store.ts';

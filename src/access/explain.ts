@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Identity } from '../authn/identity.ts';
 import type { AppContext } from '../context.ts';
 import type { Resource } from '../store/resource-store.ts';
-import { forbidden } from '../resources/outcome.ts';
+import { forbidden } from '../fhir/outcome.ts';
 import { accessOf } from './access.ts';
 import { confinedResources, type ResourceView } from './confined-resources.ts';
 import { isRoot } from './root.ts';

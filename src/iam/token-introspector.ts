@@ -4,7 +4,7 @@
 //   type opaque: tokens sent to `introspection_endpoint.url` (RFC 7662) with its `authorization` header.
 // A malformed introspector is refused at write time, so a bad one can never weaken verification later.
 import { importJWK, type JWK } from 'jose';
-import { unprocessable } from '../resources/outcome.ts';
+import { unprocessable } from '../fhir/outcome.ts';
 import type { Resource } from '../store/resource-store.ts';
 import { compileResourceSchema } from './schema.ts';
 

@@ -7,7 +7,7 @@ import { accessOf } from '../access/access.ts';
 import { confinedResources, type ResourceView } from '../access/confined-resources.ts';
 import type { AppContext } from '../context.ts';
 import { OAuthError, type OAuthErrorCode } from './errors.ts';
-import { badRequest, FhirError, unprocessable } from '../resources/outcome.ts';
+import { badRequest, FhirError, unprocessable } from '../fhir/outcome.ts';
 import { FhirContextError, readFhirContext } from '../smart/fhir-context.ts';
 import { LAUNCH_LIFETIME_SECONDS, LaunchContexts, type LaunchContext } from '../smart/launch-contexts.ts';
 

@@ -1,7 +1,7 @@
 // GET /metadata: a CapabilityStatement that claims exactly what this server does, no more.
 import type { AppContext } from '../context.ts';
 import { FHIR_ROUTES } from '../fhir/interactions.ts';
-import { RESOURCE_TYPES } from './resource-types.ts';
+import { RESOURCE_TYPES } from '../fhir/resource-types.ts';
 import { searchParametersOf } from '../search/parameters.ts';
 import { smartSecurity } from '../oauth/smart-configuration.ts';
 

@@ -7,7 +7,7 @@ import type { AppContext } from '../context.ts';
 import { applyWriteRules } from '../iam/write-rules.ts';
 import { sendResource } from '../http/reply-format.ts';
 import { VersionConflict, type Resource, type Version } from '../store/resource-store.ts';
-import { conflict, gone, notFound, preconditionFailed } from './outcome.ts';
+import { conflict, gone, notFound, preconditionFailed } from '../fhir/outcome.ts';
 import { applyResourcePatch } from './patch.ts';
 import { checkId, checkResourceBody, checkWritableType, checkResourceMediaType, checkType, ifMatchVersion } from './validate.ts';
 

@@ -5,7 +5,7 @@ import type { AppContext } from '../context.ts';
 import { sendResource } from '../http/reply-format.ts';
 import { historyBundle } from './bundle.ts';
 import { versionHeaders } from './crud.ts';
-import { gone, notFound } from './outcome.ts';
+import { gone, notFound } from '../fhir/outcome.ts';
 import { DEFAULT_COUNT, MAX_COUNT, pagingParameter } from './search.ts';
 import { checkId, checkType } from './validate.ts';
 

@@ -8,7 +8,7 @@ import { sendResource } from '../http/reply-format.ts';
 import { searchFilters } from '../search/query.ts';
 import type { SearchQuery } from '../store/resource-store.ts';
 import { searchBundle } from './bundle.ts';
-import { badRequest } from './outcome.ts';
+import { badRequest } from '../fhir/outcome.ts';
 import { checkType } from './validate.ts';
 
 export const RESULT_PARAMETERS = ['_count', '_page', '_sort', '_total', '_format'] as const;

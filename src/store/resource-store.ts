@@ -1,21 +1,10 @@
 // Resources as JSONB rows, each write a new version kept for history. Every write is conditional on the
 // version the writer read, so concurrent writers never overwrite each other unseen.
-import { writeSearchIndex } from '../search/index-writer.ts';
+import type { Resource, Version } from '../fhir/resource.ts';
 import type { Database, Queryable } from './database.ts';
 
-export interface Resource {
-  resourceType: string;
-  id: string;
-  meta?: { versionId?: string; lastUpdated?: string; [key: string]: unknown };
-  [key: string]: unknown;
-}
-
-export interface Version {
-  resource: Resource;
-  versionId: string;
-  lastUpdated: string;
-  deleted: boolean;
-}
+/** Re-exported: most modules meet these types through the store. */
+export type { Resource, Version };
 
 /** The version a write expected to replace was not the current one. */
 export class VersionConflict extends Error {
@@ -67,10 +56,17 @@ const UNIQUE_VIOLATION = '23505';
 
 export type WriteListener = (type: string, id: string) => void | Promise<void>;
 
+/** Writes a version's search index rows in the version's own transaction (src/search/index-writer.ts). */
+export type IndexWriter = (tx: Queryable, resource: Resource, deleted: boolean) => Promise<void>;
+
 export class ResourceStore {
   private readonly writeListeners: WriteListener[] = [];
 
-  constructor(readonly db: Database) {}
+  /** `index`: the search index is written with each version; the store is given it, so it needs no search code. */
+  constructor(
+    readonly db: Database,
+    private readonly index: IndexWriter,
+  ) {}
 
   /** Calls `listener` after each committed write of an existing resource (update or delete); the write waits for it. */
   onWrite(listener: WriteListener): void {
@@ -210,7 +206,7 @@ export class ResourceStore {
        values ($1, $2, $3, $4, $5, $6::text::jsonb)`,
       values,
     );
-    await writeSearchIndex(tx, resource, deleted);
+    await this.index(tx, resource, deleted);
     return { resource, versionId, lastUpdated, deleted };
   }
 }

@@ -1,7 +1,7 @@
 // Rotates the access-token signing key of the database the environment names, for every server process
 // using it (they hear of it through NOTIFY):  npx tsx src/tokens/rotate-keys.ts [RS256|ES256] [--retire <kid>]
 import { loadConfig } from '../config.ts';
-import { openDatabase } from '../store/database.ts';
+import { openDatabase } from '../store/open-database.ts';
 import { migrate } from '../store/migrations.ts';
 import { KeyStore, SIGNING_ALGS, type SigningAlg } from './keys.ts';
 
