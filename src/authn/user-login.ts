@@ -1,20 +1,10 @@
-// A User proving who they are on the login page: by id or email, and password. An unknown user, an inactive
+// A User proving who they are on the login page: by login name (iam/user.ts findUserByLogin), and password. An unknown user, an inactive
 // one, one without a password and a wrong password all take the same time and give the same answer; failures
 // are throttled per login and per address by the same counters as the token endpoint's (throws Throttled).
+import { findUserByLogin } from '../iam/user.ts';
 import type { Database } from '../store/database.ts';
 import type { Resource } from '../store/resource-store.ts';
 import type { SecretChecker } from './secret-check.ts';
-
-async function findUser(db: Database, login: string): Promise<Resource | null> {
-  // An exact id wins over an email, so a user cannot take over another's id by choosing it as their email.
-  const [row] = await db.query<{ resource: string }>(
-    `select resource::text as resource from resource
-     where type = 'User' and not deleted and (id = $1 or lower(resource->>'email') = lower($1))
-     order by (id = $1) desc, id limit 1`,
-    [login],
-  );
-  return row ? (JSON.parse(row.resource) as Resource) : null;
-}
 
 export async function verifyUserLogin(
   db: Database,
@@ -22,7 +12,7 @@ export async function verifyUserLogin(
   attempt: { login: string; password: string; address: string },
 ): Promise<Resource | null> {
   const { login, password, address } = attempt;
-  const found = login.length > 0 && login.length <= 320 ? await findUser(db, login) : null;
+  const found = await findUserByLogin(db, login);
   // An inactive user is checked like an unknown one: same work, same answer.
   return (await secrets.verifyUserPassword(found, login, password, address)) ? found : null;
 }
