@@ -8,7 +8,8 @@ import { narrowedScope } from '../scope.ts';
 import { issueInSession, type Grant } from '../token-response.ts';
 import { seconds } from '../../tokens/access-token.ts';
 import { GuessThrottle } from '../guesses.ts';
-import type { GrantHandler, GrantRequest } from './grant.ts';
+import type { GrantHandler, GrantRequest, GrantType } from './grant.ts';
+import { isPublicClient } from '../authorize/check-pkce.ts';
 
 // A failed refresh counts as a guess of the client at its address (src/oauth/guesses.ts).
 export const refreshTokenGrant: GrantHandler = (grant) =>
@@ -50,3 +51,15 @@ async function refresh({ services, client, params }: GrantRequest) {
     use.expiresAt,
   );
 }
+
+/**
+ * RFC 6749 §6: SMART public apps (no secret) refresh as they exchanged their code, by client id with rotation;
+ * Aidbox clients follow their password grant's `secret_required`. Whether the client may refresh at all is the
+ * grant's own check (refresh-access.ts), made against the token's grant.
+ */
+export const refreshToken: GrantType = {
+  type: 'refresh_token',
+  mayAuthenticateWithIdOnly: (client) => isPublicClient(client) || !grantSettings(client, 'password').secretRequired,
+  clientMayUse: () => true,
+  handle: refreshTokenGrant,
+};
