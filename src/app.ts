@@ -8,6 +8,7 @@ import { setHashConcurrency } from './iam/password-hash.ts';
 import { ensureConsoleAccess } from './console/console-admin.ts';
 import { ensureConsoleClient } from './console/console-client.ts';
 import { ensureRootClient } from './iam/root-client.ts';
+import { indexUserLogins } from './iam/user-logins.ts';
 import { buildServer } from './server.ts';
 import type { Database } from './store/database.ts';
 import { openDatabase } from './store/open-database.ts';
@@ -15,7 +16,7 @@ import { LiveCache } from './store/live-cache.ts';
 import { migrate } from './store/migrations.ts';
 import { startSweeping } from './store/sweeper.ts';
 import { ResourceStore } from './store/resource-store.ts';
-import { writeSearchIndex } from './search/index-writer.ts';
+import { writeResourceIndexes } from './iam/resource-indexes.ts';
 
 export interface App {
   ctx: AppContext;
@@ -31,7 +32,7 @@ export async function startApp(config: Config, options: { logger?: boolean; data
   let live: LiveCache | undefined;
   try {
     await migrate(db);
-    const resources = new ResourceStore(db, writeSearchIndex);
+    const resources = new ResourceStore(db, writeResourceIndexes);
     let server: FastifyInstance | undefined;
     live = new LiveCache(db, (message) => server?.log.warn(message));
     // Started first, so the start-up writes below reach the other processes' caches like any other.
@@ -39,6 +40,7 @@ export async function startApp(config: Config, options: { logger?: boolean; data
     if (config.rootClient) await ensureRootClient(resources, config.rootClient);
     await ensureConsoleClient(resources, config.baseUrl);
     await ensureConsoleAccess(resources, config);
+    await indexUserLogins(db);
     const policies = await PolicyStore.open(db);
     const ctx: AppContext = { config, db, resources, policies, live };
     server = await buildServer(ctx, options);

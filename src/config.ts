@@ -37,6 +37,11 @@ export interface Config {
   throttle: { identityLimit: number; addressLimit: number; windowSeconds: number; knownAddressSeconds: number };
   /** Trust in tokens issued by other identity providers, configured by TokenIntrospector resources. */
   externalTokens: ExternalTokensConfig;
+  /**
+   * Development only: let jwks_uri and introspection endpoints be plain http (loopback included) or link-local
+   * and cloud metadata addresses, which are refused otherwise (src/http/outbound-url.ts).
+   */
+  allowInsecureJwksUris: boolean;
   /** What is swept away, and how often: expired tokens, codes, counters, and Sessions past their retention. */
   sweep: SweepConfig;
   /** How long a connection may take to send its request, or stay silent: slowloris (CWE-400) is cut off. */
@@ -83,6 +88,13 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
     throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
   }
   return value;
+}
+
+function flag(env: Env, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === 'false' || raw === '0') return false;
+  if (raw === 'true' || raw === '1') return true;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 
 function rootClient(env: Env): RootClientConfig | undefined {
@@ -151,6 +163,7 @@ export function loadConfig(env: Env = process.env): Config {
       clockSkewSeconds: integer(env, 'WARDEN_EXTERNAL_TOKEN_CLOCK_SKEW', 30, 0, 300),
       jwksRefetchIntervalSeconds: integer(env, 'WARDEN_JWKS_REFETCH_INTERVAL', 30, 0, 3600),
     },
+    allowInsecureJwksUris: flag(env, 'WARDEN_ALLOW_INSECURE_JWKS_URIS'),
     sweep: {
       intervalSeconds: integer(env, 'WARDEN_SWEEP_INTERVAL_SECONDS', 600, 0, 7 * 86_400),
       sessionRetentionSeconds: integer(env, 'WARDEN_SESSION_RETENTION_SECONDS', 7 * 86_400, 0, 3650 * 86_400),

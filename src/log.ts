@@ -5,13 +5,22 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { stdSerializers } from 'pino';
 
-const SENSITIVE_QUERY = /token|secret|password|code|assertion|verifier|state|nonce/i;
+/**
+ * Query values that grant something: tokens, codes, secrets, PKCE and OIDC binding values, and SMART `launch`
+ * (an EHR launch id stands for a chosen patient and encounter until it is used).
+ */
+const SENSITIVE_QUERY = /token|secret|password|code|assertion|verifier|state|nonce|launch/i;
+/** Query values that are themselves a URL with a query (the login page's return_to): masked inside. */
+const NESTED_URL_QUERY = /^return_to$/i;
 
 export function maskUrl(url: string): string {
   const question = url.indexOf('?');
   if (question < 0) return url;
   const params = new URLSearchParams(url.slice(question + 1));
-  for (const key of new Set(params.keys())) if (SENSITIVE_QUERY.test(key)) params.set(key, '***');
+  for (const key of new Set(params.keys())) {
+    if (SENSITIVE_QUERY.test(key)) params.set(key, '***');
+    else if (NESTED_URL_QUERY.test(key)) params.set(key, maskUrl(params.get(key)!));
+  }
   return `${url.slice(0, question)}?${params}`;
 }
 

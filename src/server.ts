@@ -54,7 +54,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   });
 
   await registerCors(app, config.corsOrigins);
-  registerSecurityHeaders(app);
+  registerSecurityHeaders(app, config.baseUrl);
 
   registerBodyParsers(app, config.maxBodyDepth);
   registerErrorHandlers(app, config.bodyLimit);

@@ -10,7 +10,7 @@ const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../src');
 
 /** Bottom to top: a module may import from its own layer and the ones before it. */
 const LAYERS = [
-  'fhir', 'config', 'log', 'store', 'context', 'search', 'smart', 'iam', 'tokens', 'http', 'authn', 'access',
+  'fhir', 'config', 'log', 'store', 'context', 'search', 'http', 'smart', 'iam', 'tokens', 'authn', 'access',
   'pages', 'oauth', 'resources', 'console', 'health', 'server', 'app', 'main',
 ];
 

@@ -8,6 +8,8 @@ export const SECTIONS = [
   { id: 'policies', title: 'Access policies', icon: 'policy' },
   { id: 'introspectors', title: 'Token introspectors', icon: 'introspector' },
   { id: 'sessions', title: 'Sessions', icon: 'session' },
+  { id: 'resources', title: 'Resources', icon: 'resources' },
+  { id: 'rest', title: 'REST console', icon: 'terminal' },
 ] as const;
 
 export interface Shell {
@@ -42,8 +44,13 @@ export function shell(userName: string, onLogout: () => void): Shell {
     main,
     select(section) {
       for (const link of links) {
-        if (link.dataset.section === section) link.setAttribute('aria-current', 'page');
-        else link.removeAttribute('aria-current');
+        if (link.dataset.section === section) {
+          link.setAttribute('aria-current', 'page');
+          // On a narrow window the sections scroll sideways: keep the current one in sight.
+          if (window.matchMedia('(max-width: 900px)').matches) link.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+        } else {
+          link.removeAttribute('aria-current');
+        }
       }
     },
   };

@@ -10,6 +10,8 @@ import { alertBox, errorMessage } from './ui/feedback.ts';
 import { clientEditPage, clientNewPage, clientsPage } from './pages/clients.ts';
 import { introspectorEditPage, introspectorsPage } from './pages/introspectors.ts';
 import { policiesPage, policyEditPage } from './pages/policies.ts';
+import { resourceListPage, resourceNewPage, resourceTypesPage, resourceViewPage } from './pages/resource-browser.ts';
+import { restConsolePage } from './pages/rest-console.ts';
 import { roleEditPage, rolesPage } from './pages/roles.ts';
 import { sessionsPage } from './pages/sessions.ts';
 import { userEditPage, usersPage } from './pages/users.ts';
@@ -31,6 +33,11 @@ const routes: Route[] = [
   { pattern: '/console/introspectors/new', page: introspectorEditPage, section: 'introspectors' },
   { pattern: '/console/introspectors/:id', page: introspectorEditPage, section: 'introspectors' },
   { pattern: '/console/sessions', page: sessionsPage, section: 'sessions' },
+  { pattern: '/console/rest', page: restConsolePage, section: 'rest' },
+  { pattern: '/console/resources', page: resourceTypesPage, section: 'resources' },
+  { pattern: '/console/resources/:type', page: resourceListPage, section: 'resources' },
+  { pattern: '/console/resources/:type/new', page: resourceNewPage, section: 'resources' },
+  { pattern: '/console/resources/:type/:id', page: resourceViewPage, section: 'resources' },
 ];
 
 const app = document.getElementById('app')!;

@@ -53,7 +53,12 @@ export function routeOf(method: string, path: string): { route?: string; params:
     const matches = parts.every((part, i) => {
       if (part.startsWith(':')) {
         if (segments[i] === '') return false;
-        params[part.slice(1)] = decodeURIComponent(segments[i]);
+        // A segment that is not valid percent-encoding names no route, as the router answers 400 for it.
+        try {
+          params[part.slice(1)] = decodeURIComponent(segments[i]);
+        } catch {
+          return false;
+        }
         return true;
       }
       return part === segments[i];

@@ -4,12 +4,39 @@
 // not the signing keys, tokens or throttle counters. It reads the resources through the view
 // warden_policy.resource (migration 0030), without TokenIntrospectors and without Client secret and User
 // password hashes; schema warden_policy comes first on the search path, so policies still say `from resource`.
-// PGlite runs inside this process and has no timer to cancel a statement with; there the write-time checks
-// (no sleeping or locking functions, a bounded planner cost) are the bound.
+// PGlite runs inside this process and has no timer to cancel a statement with: `statement_timeout` is ignored,
+// and a query that runs for minutes stalls every request of the process. Measured there (0.5.16, a 300-row
+// table): counting generate_series(1, 1e8) took 105 s, a recursive CTE to 1e8 185 s, a 300³ cross join 6 s,
+// sorting 3e6 rows 11 s. What bounds it, per query, on PGlite:
+//   - work_mem 1MB and temp_file_limit 8MB: whatever materialises rows (a set-returning function, a recursive
+//     CTE, a sort, a hash) spills past work_mem and fails at the limit, SQLSTATE 53400, within about a second;
+//   - the planner cost, checked before every run, not only when written (MAX_PLAN_COST): a join that was cheap
+//     on an empty table is refused once the tables have grown (the cross join above: cost 406145);
+//   - functions that build huge values from nothing (repeat, lpad, rpad, array_fill) are refused when the
+//     policy is compiled (engines/sql.ts): repeat('x', 2e8) took 10 s and 200 MB with no row at all.
+// Every bound fails closed: the policy denies.
 import type { Database, Queryable } from '../store/database.ts';
 import type { SqlRunner } from './policy.ts';
 
 export const SQL_POLICY_TIMEOUT_MS = 1000;
+/** Largest planner cost a policy query may have: a policy runs on every request it applies to. */
+export const MAX_PLAN_COST = 100_000;
+/** Working memory and temporary file space of a policy query on PGlite (see above). */
+const PGLITE_WORK_MEM = '1MB';
+const PGLITE_TEMP_FILE_LIMIT = '8MB';
+
+/** A policy query whose plan costs more than MAX_PLAN_COST; it is not run. */
+export class PolicyQueryTooCostly extends Error {
+  constructor(readonly cost: number) {
+    super(`query is too costly to run on every request (planner cost ${Math.round(cost)} > ${MAX_PLAN_COST})`);
+  }
+}
+
+/** The total cost of an `explain (format json)` answer. */
+export function planCost(plan: unknown): number {
+  const parsed = typeof plan === 'string' ? JSON.parse(plan) : plan;
+  return Number((parsed as { Plan?: { 'Total Cost'?: number } }[])?.[0]?.Plan?.['Total Cost']);
+}
 export const POLICY_ROLE = 'warden_policy';
 /** The schema of the view policies read the resources through (migration 0030). */
 const POLICY_SCHEMA = 'warden_policy';
@@ -89,8 +116,19 @@ export function sqlRunner(db: Database): SqlRunner {
       return rolledBack(db, async (tx) => {
         await tx.query('set transaction read only');
         if (db.engine === 'postgres') await tx.query(`set local statement_timeout = ${SQL_POLICY_TIMEOUT_MS}`);
+        // temp_file_limit may be set only by a superuser, which the embedded store's user is.
+        else {
+          await tx.query(`set local work_mem = '${PGLITE_WORK_MEM}'`);
+          await tx.query(`set local temp_file_limit = '${PGLITE_TEMP_FILE_LIMIT}'`);
+        }
         await tx.query(`set local search_path = ${POLICY_SCHEMA}, public`);
         await tx.query(`set local role ${POLICY_ROLE}`);
+        // A policy's query is always `select (...)` (engines/sql.ts); only verifySql's own EXPLAIN starts otherwise.
+        if (db.engine !== 'postgres' && !query.startsWith('explain')) {
+          const [plan] = await tx.query(`explain (format json) ${query}`, params, { prepare: false });
+          const cost = planCost(Object.values(plan)[0]);
+          if (cost > MAX_PLAN_COST) throw new PolicyQueryTooCostly(cost);
+        }
         const [row] = await tx.query(query, params, { prepare: false });
         return row ? Object.values(row)[0] : null;
       });

@@ -1,11 +1,12 @@
 // Step 2 of the pipeline: who is calling. Runs before the body is read, so strangers cannot make us parse it.
 import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
-import { unauthorized } from '../fhir/outcome.ts';
+import { FhirError, unauthorized } from '../fhir/outcome.ts';
 import { BASIC_CHALLENGE } from './basic.ts';
 import { BEARER_CHALLENGE } from './bearer.ts';
 import { withExternalTokens } from './external/bearer-hook.ts';
 import './identity.ts';
+import { invalidRequestChallenge, tokenMethodProblem } from './token-in-uri.ts';
 import { authServices } from './services.ts';
 
 export function authenticator(ctx: AppContext) {
@@ -15,6 +16,8 @@ export function authenticator(ctx: AppContext) {
   return async function authenticate(request: FastifyRequest): Promise<void> {
     request.identity = null;
     if (request.routeOptions.config.public) return;
+    const tokenProblem = tokenMethodProblem(request, 'query');
+    if (tokenProblem) throw new FhirError(400, 'invalid', tokenProblem, invalidRequestChallenge(tokenProblem));
     const header = request.headers.authorization;
     if (header === undefined) return;
     const [scheme, credentials = ''] = header.trim().split(/\s+/, 2);

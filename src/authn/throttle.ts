@@ -12,6 +12,8 @@
 // limit. An attacker elsewhere still gets the identity's budget and no more; the owner keeps getting in.
 // Nothing here tells an unknown id from a wrong secret: an address becomes known only by presenting the right
 // secret, and every check runs the same queries for both.
+import { createHash } from 'node:crypto';
+import { isIPv6 } from 'node:net';
 import type { Database } from '../store/database.ts';
 
 export interface ThrottleLimits {
@@ -45,13 +47,44 @@ type Count = {
   known: boolean;
 };
 
-const identityKey = (identity: string) => `id:${identity}`;
-const addressKey = (address: string) => `ip:${address}`;
-/** The failures of one identity from one address: what limits a known address. (An address has no space.) */
-const pairKey = (identity: string, address: string) => `id-ip:${address} ${identity}`;
+/**
+ * An identity as the counters store it: a name an attacker sent may be megabytes of random text, more than a
+ * database index entry holds; past 200 characters it is kept as a prefix and a SHA-256 of the whole.
+ */
+function bounded(identity: string): string {
+  if (identity.length <= 200) return identity;
+  return `${identity.slice(0, 100)}…${createHash('sha256').update(identity).digest('base64url')}`;
+}
+
+/**
+ * The address an attempt is counted under. An IPv6 host is usually given a whole /64 (RFC 7421), so counting
+ * per IPv6 address would give one attacker 2^64 budgets: IPv6 addresses count by their /64. An IPv4 address
+ * mapped into IPv6 (::ffff:a.b.c.d) counts as itself.
+ */
+export function addressBucket(address: string): string {
+  if (!isIPv6(address)) return address;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1];
+  const [head, tail = ''] = address.replace(/%.*$/, '').toLowerCase().split('::');
+  const left = head ? head.split(':') : [];
+  const right = address.includes('::') && tail ? tail.split(':') : [];
+  const groups = address.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).map((group) => group.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
+
+/**
+ * The counters an attempt touches: the identity's, the address's, and that of the identity from the address
+ * (what limits a known address; an address has no space).
+ */
+const keysOf = (identity: string, address: string) => [`id:${identity}`, `ip:${address}`, `id-ip:${address} ${identity}`];
 
 const KNOWN = `exists (select 1 from auth_known_address where identity = $5 and address = $6
                        and last_success > now() - make_interval(secs => $7))`;
+/** One more failure on each of the three counters ($1-$3), in a window of $4 seconds that starts anew when past. */
+const COUNT_FAILURE = `insert into auth_failure (key, failures, window_start) select key, 1, now() from (values ($1), ($2), ($3)) as counted (key)
+  on conflict (key) do update set
+    failures = case when auth_failure.window_start <= now() - make_interval(secs => $4) then 1 else auth_failure.failures + 1 end,
+    window_start = case when auth_failure.window_start <= now() - make_interval(secs => $4) then now() else auth_failure.window_start end`;
 const REMAINING = `ceil(extract(epoch from window_start + make_interval(secs => $4) - now()))::int`;
 
 export class FailureThrottle {
@@ -77,26 +110,19 @@ export class FailureThrottle {
    */
   async reserve(identity: string, address: string, scope: ThrottleScope = {}): Promise<void> {
     const rows = await this.db.query<Count>(
-      `insert into auth_failure (key, failures, window_start) select key, 1, now() from (values ($1), ($2), ($3)) as counted (key)
-       on conflict (key) do update set
-         failures = case when auth_failure.window_start <= now() - make_interval(secs => $4) then 1 else auth_failure.failures + 1 end,
-         window_start = case when auth_failure.window_start <= now() - make_interval(secs => $4) then now() else auth_failure.window_start end
-       returning key, failures, ${REMAINING} as remaining, ${KNOWN} as known`,
+      `${COUNT_FAILURE} returning key, failures, ${REMAINING} as remaining, ${KNOWN} as known`,
       this.params(identity, address),
     );
     const wait = this.wait(rows, (failures, limit) => failures > limit, scope);
     if (wait === 0) return;
-    await this.release([identityKey(identity), addressKey(address), pairKey(identity, address)]);
+    await this.release(keysOf(bounded(identity), addressBucket(address)));
     throw new Throttled(wait);
   }
 
   /** Counts a failure that needed no reservation (the work was cheap); `check` first. */
   async recordFailure(identity: string, address: string): Promise<void> {
     await this.db.query(
-      `insert into auth_failure (key, failures, window_start) select key, 1, now() from (values ($1), ($2), ($3)) as counted (key)
-       on conflict (key) do update set
-         failures = case when auth_failure.window_start <= now() - make_interval(secs => $4) then 1 else auth_failure.failures + 1 end,
-         window_start = case when auth_failure.window_start <= now() - make_interval(secs => $4) then now() else auth_failure.window_start end`,
+      COUNT_FAILURE,
       this.params(identity, address).slice(0, 4),
     );
   }
@@ -107,9 +133,11 @@ export class FailureThrottle {
    * in must not refill an attacker's budget) nor the address's (one good login must not unlock a spray).
    * Addresses no longer known are deleted by the sweeper (store/sweeper.ts); `check` ignores them meanwhile.
    */
-  async succeeded(identity: string, address: string): Promise<void> {
-    await this.release([identityKey(identity), addressKey(address)]);
-    await this.db.query('delete from auth_failure where key = $1', [pairKey(identity, address)]);
+  async succeeded(presented: string, from: string): Promise<void> {
+    const [identity, address] = [bounded(presented), addressBucket(from)];
+    const [identityKey, addressKey, pairKey] = keysOf(identity, address);
+    await this.release([identityKey, addressKey]);
+    await this.db.query('delete from auth_failure where key = $1', [pairKey]);
     await this.db.query(
       `insert into auth_known_address (identity, address, last_success) values ($1, $2, now())
        on conflict (identity, address) do update set last_success = now()`,
@@ -117,14 +145,21 @@ export class FailureThrottle {
     );
   }
 
-  private params(identity: string, address: string): unknown[] {
+  private params(presented: string, from: string): unknown[] {
     const { windowSeconds, knownAddressSeconds } = this.limits;
-    return [identityKey(identity), addressKey(address), pairKey(identity, address), windowSeconds, identity, address, knownAddressSeconds];
+    const [identity, address] = [bounded(presented), addressBucket(from)];
+    return [...keysOf(identity, address), windowSeconds, identity, address, knownAddressSeconds];
   }
 
+  /**
+   * Takes one failure back from each counter. Written as an upsert over the keys in keysOf's order, as
+   * COUNT_FAILURE is: both lock the rows in one order, so concurrent attempts cannot deadlock.
+   */
   private async release(keys: string[]): Promise<void> {
     await this.db.query(
-      'update auth_failure set failures = greatest(failures - 1, 0) where key in (select jsonb_array_elements_text($1::text::jsonb))',
+      `insert into auth_failure (key, failures, window_start)
+       select key, 0, now() from jsonb_array_elements_text($1::text::jsonb) with ordinality as released (key, position) order by position
+       on conflict (key) do update set failures = greatest(auth_failure.failures - 1, 0)`,
       [JSON.stringify(keys)],
     );
   }

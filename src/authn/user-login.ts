@@ -1,9 +1,9 @@
-// A User proving who they are on the login page: by login name (iam/user.ts findUserByLogin), and password. An unknown user, an inactive
-// one, one without a password and a wrong password all take the same time and give the same answer; failures
-// are throttled per login and per address by the same counters as the token endpoint's (throws Throttled).
-import { findUserByLogin } from '../iam/user.ts';
+// A User proving who they are on the login page: by id, email or userName, and password. An unknown user, an
+// inactive one, one without a password and a wrong password all take the same time and give the same answer;
+// failures are throttled per User and per address by the same counters as the token endpoint's (throws Throttled).
 import type { Database } from '../store/database.ts';
 import type { Resource } from '../store/resource-store.ts';
+import { findUserByLogin } from '../iam/user-logins.ts';
 import type { SecretChecker } from './secret-check.ts';
 
 export async function verifyUserLogin(

@@ -10,6 +10,7 @@ export type IssueCode =
   | 'conflict'
   | 'not-supported'
   | 'too-long'
+  | 'too-costly'
   | 'security'
   | 'login'
   | 'forbidden'

@@ -48,7 +48,8 @@ export function parseYamlBody(text: string, maxDepth: number): unknown {
   let value: unknown;
   try {
     // The core schema gives plain JSON values; anchors and aliases are bounded by the library (maxAliasCount).
-    value = parseYaml(text, { schema: 'core', uniqueKeys: true, prettyErrors: false });
+    // logLevel 'error': the library's warnings (unknown tags, directives) would write attacker text to stderr.
+    value = parseYaml(text, { schema: 'core', uniqueKeys: true, prettyErrors: false, logLevel: 'error' });
   } catch (error) {
     if (isStackOverflow(error)) throw badRequest(`Request body nests deeper than ${maxDepth} levels`, 'structure');
     throw badRequest(`Malformed YAML: ${(error as Error).message.split('\n')[0]}`, 'structure');
@@ -57,10 +58,18 @@ export function parseYamlBody(text: string, maxDepth: number): unknown {
   return value;
 }
 
+/**
+ * Sets a form field as an own property, whatever its name: `form[key] = value` would drop `__proto__`, and `in`
+ * would see `constructor` or `toString` as already there.
+ */
+export function defineField(form: Record<string, string>, key: string, value: string): void {
+  Object.defineProperty(form, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** Form bodies become a plain object; a repeated field keeps its first value. */
 export function parseFormBody(text: string): Record<string, string> {
   const form: Record<string, string> = {};
-  for (const [key, value] of new URLSearchParams(text)) if (!(key in form)) form[key] = value;
+  for (const [key, value] of new URLSearchParams(text)) if (!Object.hasOwn(form, key)) defineField(form, key, value);
   return form;
 }
 

@@ -1,6 +1,8 @@
 // Client: an application that calls Warden. Its secret is stored only as a hash.
+import { checkOutboundUrl, type WriteSettings } from '../http/outbound-url.ts';
 import { compileResourceSchema } from './schema.ts';
 import { storableSecretField } from './password-hash.ts';
+import { checkRedirectUris } from './redirect-uris.ts';
 import type { Resource } from '../store/resource-store.ts';
 
 export const GRANT_TYPES = [
@@ -58,8 +60,10 @@ const validateClient = compileResourceSchema({
   },
 });
 
-export async function prepareClient(client: Resource): Promise<Resource> {
+export async function prepareClient(client: Resource, _db?: unknown, settings?: WriteSettings): Promise<Resource> {
   validateClient(client);
+  if (typeof client.jwks_uri === 'string') checkOutboundUrl('Client.jwks_uri', client.jwks_uri, settings);
+  checkRedirectUris(client);
   if (typeof client.secret !== 'string') return client;
   return { ...client, secret: await storableSecretField(client.secret, 'Client.secret') };
 }

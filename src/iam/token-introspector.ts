@@ -3,9 +3,14 @@
 //                or the HMAC secret `jwt.secret` (exactly one of the three);
 //   type opaque: tokens sent to `introspection_endpoint.url` (RFC 7662) with its `authorization` header.
 // A malformed introspector is refused at write time, so a bad one can never weaken verification later.
+// A jwt introspector names the audience its tokens must carry (`jwt.aud`, RFC 9068 §4, RFC 8725 §3.9): without it
+// a token the provider minted for any other API would be accepted here. `jwt.any_audience: true` is the explicit,
+// discouraged opt-out. `speaks_for` lists the local Clients and Users its tokens may act as, besides those it
+// created (src/authn/external/identity-mapping.ts).
 import { importJWK, type JWK } from 'jose';
 import { unprocessable } from '../fhir/outcome.ts';
 import type { Resource } from '../store/resource-store.ts';
+import { checkOutboundUrl, type WriteSettings } from '../http/outbound-url.ts';
 import { compileResourceSchema } from './schema.ts';
 
 /** Signature algorithms accepted with public keys (JWKS or inline keys). Never `none`, never HMAC. */
@@ -21,12 +26,14 @@ export interface TokenIntrospector extends Resource {
   resourceType: 'TokenIntrospector';
   type: 'jwt' | 'opaque';
   jwks_uri?: string;
-  jwt?: { iss: string; aud?: string | string[]; keys?: JWK[]; secret?: string };
+  jwt?: { iss: string; aud?: string | string[]; any_audience?: boolean; keys?: JWK[]; secret?: string };
   introspection_endpoint?: { url: string; authorization?: string };
   /** Seconds that fetched keys and introspection answers are trusted. */
   cache_ttl?: number;
   /** Create the User named by `box_user`/`sub` when it does not exist yet (just-in-time provisioning). */
   create_user?: boolean;
+  /** Local Clients and Users its tokens may speak for, besides those it created; never a first-party client. */
+  speaks_for?: { resourceType: 'Client' | 'User'; id: string }[];
   identity_provider?: { id?: string; resourceType?: string };
 }
 
@@ -48,6 +55,7 @@ const validateShape = compileResourceSchema({
       properties: {
         iss: nonEmpty,
         aud: { anyOf: [nonEmpty, { type: 'array', minItems: 1, items: nonEmpty }] },
+        any_audience: { type: 'boolean' },
         keys: { type: 'array', minItems: 1, items: { type: 'object', required: ['kty'], properties: { kty: { type: 'string' } } } },
         secret: nonEmpty,
       },
@@ -60,6 +68,15 @@ const validateShape = compileResourceSchema({
     },
     cache_ttl: { type: 'integer', minimum: 0, maximum: MAX_CACHE_TTL },
     create_user: { type: 'boolean' },
+    speaks_for: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['resourceType', 'id'],
+        properties: { resourceType: { enum: ['Client', 'User'] }, id: nonEmpty },
+      },
+    },
     identity_provider: {
       type: 'object',
       properties: { id: { type: 'string' }, resourceType: { type: 'string' } },
@@ -70,23 +87,6 @@ const validateShape = compileResourceSchema({
 const invalid = (field: string, message: string) =>
   unprocessable(`TokenIntrospector.${field} ${message}`, [`TokenIntrospector.${field}`]);
 
-/**
- * Keys and tokens travel to these URLs, so they must be https; plain http is allowed only to this machine,
- * for a provider running beside Warden (and for tests).
- */
-export function checkEndpointUrl(field: string, raw: string): void {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw invalid(field, `must be an absolute URL, got "${raw.slice(0, 100)}"`);
-  }
-  if (url.username || url.password) throw invalid(field, 'must not carry credentials in the URL');
-  if (url.protocol === 'https:') return;
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  if (url.protocol === 'http:' && loopback) return;
-  throw invalid(field, 'must be an https URL (plain http is allowed only to localhost)');
-}
 
 async function checkKey(jwk: JWK, index: number): Promise<void> {
   const field = `jwt.keys.${index}`;
@@ -107,7 +107,7 @@ async function checkKey(jwk: JWK, index: number): Promise<void> {
   }
 }
 
-function checkJwt(introspector: TokenIntrospector): Promise<void> | void {
+async function checkJwt(introspector: TokenIntrospector, settings: WriteSettings | undefined): Promise<void> {
   const { jwt, jwks_uri } = introspector;
   if (introspector.introspection_endpoint) {
     throw invalid('introspection_endpoint', 'belongs to type "opaque"; a "jwt" introspector verifies signatures itself');
@@ -121,30 +121,34 @@ function checkJwt(introspector: TokenIntrospector): Promise<void> | void {
       sources.length === 0 ? 'needs one key source: jwks_uri, jwt.keys or jwt.secret' : `cannot be combined with ${sources[0]}: give exactly one key source`,
     );
   }
-  if (jwks_uri !== undefined) return checkEndpointUrl('jwks_uri', jwks_uri);
+  if (jwks_uri !== undefined) checkOutboundUrl('TokenIntrospector.jwks_uri', jwks_uri, settings);
   if (jwt.secret !== undefined && Buffer.byteLength(jwt.secret, 'utf8') < MIN_SECRET_BYTES) {
     throw invalid('jwt.secret', `must be at least ${MIN_SECRET_BYTES} bytes long (RFC 7518 §3.2)`);
   }
-  if (jwt.keys) return Promise.all(jwt.keys.map(checkKey)).then(() => undefined);
+  if (jwt.keys) await Promise.all(jwt.keys.map(checkKey));
+  if (jwt.aud === undefined && jwt.any_audience !== true) {
+    throw invalid('jwt.aud', 'is required: the audience this API is known by at the provider (RFC 9068 §4), or jwt.any_audience: true to accept tokens minted for any API');
+  }
+  if (jwt.aud !== undefined && jwt.any_audience === true) throw invalid('jwt.any_audience', 'cannot be combined with jwt.aud');
 }
 
-function checkOpaque(introspector: TokenIntrospector): void {
+function checkOpaque(introspector: TokenIntrospector, settings: WriteSettings | undefined): void {
   for (const field of ['jwt', 'jwks_uri'] as const) {
     if (introspector[field] !== undefined) throw invalid(field, 'belongs to type "jwt"; an "opaque" introspector asks its introspection_endpoint');
   }
   const endpoint = introspector.introspection_endpoint;
   if (!endpoint) throw invalid('introspection_endpoint', 'is required for type "opaque"');
-  checkEndpointUrl('introspection_endpoint.url', endpoint.url);
+  checkOutboundUrl('TokenIntrospector.introspection_endpoint.url', endpoint.url, settings);
   if (endpoint.authorization !== undefined && /[\r\n]/.test(endpoint.authorization)) {
     throw invalid('introspection_endpoint.authorization', 'must be a single header value');
   }
 }
 
-export async function prepareTokenIntrospector(resource: Resource): Promise<Resource> {
+export async function prepareTokenIntrospector(resource: Resource, _db?: unknown, settings?: WriteSettings): Promise<Resource> {
   if (resource.type === undefined) throw invalid('type', 'is required: "jwt" or "opaque"');
   validateShape(resource);
   const introspector = resource as TokenIntrospector;
-  if (introspector.type === 'jwt') await checkJwt(introspector);
-  else checkOpaque(introspector);
+  if (introspector.type === 'jwt') await checkJwt(introspector, settings);
+  else checkOpaque(introspector, settings);
   return resource;
 }

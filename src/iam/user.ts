@@ -1,7 +1,6 @@
 // User: a person who logs in. The password is stored only as a hash.
 import { compileResourceSchema } from './schema.ts';
 import { storableSecretField } from './password-hash.ts';
-import type { Queryable } from '../store/database.ts';
 import type { Resource } from '../store/resource-store.ts';
 
 // Users carry many optional profile fields (SCIM-like, as in Aidbox); only the ones Warden acts on are checked.
@@ -47,23 +46,4 @@ export function fhirUserClaim(user: Record<string, unknown>, scope: string | und
   const reference = fhirUserReference(user);
   if (!scopes.includes('fhirUser') || !reference) return {};
   return { fhirUser: `${baseUrl}/${reference}` };
-}
-
-/**
- * The one rule for "who is this login", used by the login page, the password grant and so by their throttling:
- * the User whose id it is exactly, else the one User whose userName or email it is, letter case aside (as Aidbox
- * accepts). An exact id wins, so nobody takes over another's id by choosing it as their email; a name two Users
- * share names neither.
- */
-export async function findUserByLogin(db: Queryable, login: string): Promise<Resource | null> {
-  if (login.length === 0 || login.length > 320) return null;
-  const rows = await db.query<{ resource: string; by_id: boolean }>(
-    `select resource::text as resource, id = $1 as by_id from resource
-     where type = 'User' and not deleted
-       and (id = $1 or lower(resource->>'userName') = lower($1) or lower(resource->>'email') = lower($1))
-     order by by_id desc, id limit 2`,
-    [login],
-  );
-  if (rows.length === 0 || (rows.length === 2 && !rows[0].by_id)) return null;
-  return JSON.parse(rows[0].resource) as Resource;
 }

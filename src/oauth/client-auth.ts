@@ -8,6 +8,7 @@ import type { SecretChecker } from '../authn/secret-check.ts';
 import { Throttled } from '../authn/throttle.ts';
 import type { Database } from '../store/database.ts';
 import type { Resource } from '../store/resource-store.ts';
+import { outboundUrlProblem } from '../http/outbound-url.ts';
 import { FhirError } from '../fhir/outcome.ts';
 import { invalidClient, invalidRequest, throttled } from './errors.ts';
 import type { Params } from './params.ts';
@@ -41,6 +42,8 @@ export class ClientAuthenticator {
     private readonly secrets: SecretChecker,
     private readonly db: Database,
     private readonly issuer: string,
+    /** WARDEN_ALLOW_INSECURE_JWKS_URIS: a jwks_uri may be plain http or link-local (development only). */
+    private readonly allowInsecureJwksUris = false,
   ) {}
 
   async authenticate(request: FastifyRequest, params: Params, allowPublic: PublicClientRule = () => false): Promise<AuthenticatedClient> {
@@ -149,6 +152,8 @@ export class ClientAuthenticator {
   private clientKeys(client: Resource): JWTVerifyGetKey | null {
     if (client.jwks && typeof client.jwks === 'object') return createLocalJWKSet(client.jwks as JSONWebKeySet);
     if (typeof client.jwks_uri === 'string') {
+      // One stored by hand, or before the rule: never fetched from (SSRF, src/http/outbound-url.ts).
+      if (outboundUrlProblem(client.jwks_uri, this.allowInsecureJwksUris)) return null;
       let keySet = remoteKeySets.get(client.jwks_uri);
       if (!keySet) {
         keySet = createRemoteJWKSet(new URL(client.jwks_uri), { timeoutDuration: 5000 });

@@ -10,7 +10,7 @@ import { discoveryHandler } from './discovery.ts';
 import { OAuthError, throttled } from './errors.ts';
 import { introspectHandler } from './introspect.ts';
 import { jwksHandler } from './jwks.ts';
-import { parseStrictForm } from './params.ts';
+import { parseStrictForm, refuseQueryParameters } from './params.ts';
 import { revokeHandler } from './revoke.ts';
 import { NO_STORE, tokenHandler } from './token.ts';
 import { userinfoHandler } from './userinfo.ts';
@@ -30,7 +30,7 @@ export async function oauthRoutes(app: FastifyInstance, options: { ctx: AppConte
   const { ctx } = options;
   const issuer = ctx.config.baseUrl;
   const services = authServices(ctx);
-  const clients = new ClientAuthenticator(services.secrets, ctx.db, issuer);
+  const clients = new ClientAuthenticator(services.secrets, ctx.db, issuer, ctx.config.allowInsecureJwksUris);
 
   app.removeContentTypeParser('application/x-www-form-urlencoded');
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
@@ -51,9 +51,10 @@ export async function oauthRoutes(app: FastifyInstance, options: { ctx: AppConte
   // Each endpoint checks its caller itself (client authentication or a Bearer token), so none goes
   // through the API's authenticate and authorize hooks.
   const open = { config: { public: true } };
-  app.post('/auth/token', open, tokenHandler(services, clients, issuer));
-  app.post('/auth/introspect', open, introspectHandler(services, clients, issuer));
-  app.post('/auth/revoke', open, revokeHandler(services, clients));
+  const bodyOnly = { ...open, onRequest: refuseQueryParameters };
+  app.post('/auth/token', bodyOnly, tokenHandler(services, clients, issuer));
+  app.post('/auth/introspect', bodyOnly, introspectHandler(services, clients, issuer));
+  app.post('/auth/revoke', bodyOnly, revokeHandler(services, clients));
   app.get('/auth/userinfo', open, userinfoHandler(services));
   app.post('/auth/userinfo', open, userinfoHandler(services));
   app.get('/.well-known/jwks.json', open, jwksHandler(services.keys));

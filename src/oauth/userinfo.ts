@@ -2,6 +2,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BEARER_CHALLENGE, InvalidToken, bearerChallenge } from '../authn/bearer.ts';
 import type { AuthServices } from '../authn/services.ts';
+import { invalidRequestChallenge, tokenMethodProblem } from '../authn/token-in-uri.ts';
 import type { Resource } from '../store/resource-store.ts';
 import { OAuthError } from './errors.ts';
 
@@ -24,6 +25,8 @@ function claimsOf(user: Resource): Record<string, unknown> {
 
 export function userinfoHandler(services: AuthServices) {
   return async function userinfo(request: FastifyRequest, reply: FastifyReply) {
+    const tokenProblem = tokenMethodProblem(request, 'query or body');
+    if (tokenProblem) throw new OAuthError('invalid_request', tokenProblem, 400, invalidRequestChallenge(tokenProblem));
     const header = request.headers.authorization?.trim() ?? '';
     const match = /^bearer\s+(\S+)$/i.exec(header);
     if (!match) throw new OAuthError('invalid_token', 'A Bearer access token is required', 401, { 'www-authenticate': BEARER_CHALLENGE });

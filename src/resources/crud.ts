@@ -74,7 +74,7 @@ export function crudHandlers(ctx: AppContext, resourcesFor: (request: FastifyReq
     async create(request: FastifyRequest<{ Params: { type: string } }>, reply: FastifyReply) {
       const type = checkWritableType(request.params.type);
       checkResourceMediaType(request.headers['content-type']);
-      const resource = await applyWriteRules(checkResourceBody(request.body, type), ctx.db);
+      const resource = await applyWriteRules(checkResourceBody(request.body, type), ctx.db, ctx.config);
       const { version } = await commit(resourcesFor(request), type, resource.id, undefined, async (current) => {
         if (current && !current.deleted) throw conflict(`${type}/${resource.id} already exists; use PUT to update it`);
         return resource;
@@ -93,7 +93,7 @@ export function crudHandlers(ctx: AppContext, resourcesFor: (request: FastifyReq
       const type = checkWritableType(request.params.type);
       const id = checkId(request.params.id);
       checkResourceMediaType(request.headers['content-type']);
-      const resource = await applyWriteRules(checkResourceBody(request.body, type, id), ctx.db);
+      const resource = await applyWriteRules(checkResourceBody(request.body, type, id), ctx.db, ctx.config);
       const ifMatch = ifMatchVersion(request.headers['if-match']);
       const { version, created } = await commit(resourcesFor(request), type, id, ifMatch, async () => resource);
       return sendVersion(ctx, request, reply, created ? 201 : 200, version);
@@ -108,7 +108,7 @@ export function crudHandlers(ctx: AppContext, resourcesFor: (request: FastifyReq
       const { version } = await commit(resourcesFor(request), type, id, ifMatch, async (current) => {
         const { meta: _meta, ...body } = existing(current, type, id).resource;
         const patched = applyResourcePatch(body as Resource, request.body, contentType);
-        return applyWriteRules(checkResourceBody(patched, type, id), ctx.db);
+        return applyWriteRules(checkResourceBody(patched, type, id), ctx.db, ctx.config);
       });
       return sendVersion(ctx, request, reply, 200, version);
     },

@@ -20,7 +20,14 @@ export function checkType(type: string): string {
   return type;
 }
 
+/**
+ * FHIR's id syntax ([A-Za-z0-9\-.]{1,64}), without the dot segments "." and "..": a URL naming them
+ * (`/Patient/..`, Location `/Patient/../_history/1`) resolves to another path in every client.
+ */
 export function checkId(id: string): string {
+  if (id === '.' || id === '..') {
+    throw badRequest(`Invalid id "${id}": "." and ".." are path segments, not ids`, 'value', ['id']);
+  }
   if (!ID_PATTERN.test(id)) {
     throw badRequest(`Invalid id "${id.slice(0, 80)}": an id is 1 to 64 characters of A-Z, a-z, 0-9, "-" and "."`, 'value', ['id']);
   }

@@ -1,7 +1,7 @@
 // Search parameters of a request turned into SQL conditions on the `resource` table. Every value the caller
 // sent reaches the database as a bind parameter; only table and column names from this file are spliced in.
 // Repeating a parameter ANDs its occurrences, a comma inside one ORs its values (FHIR R4 §3.1.1.3, §3.1.1.5).
-import { badRequest } from '../fhir/outcome.ts';
+import { badRequest, FhirError } from '../fhir/outcome.ts';
 import { RESOURCE_TYPES } from '../fhir/resource-types.ts';
 import type { SearchFilter } from '../store/resource-store.ts';
 import { boundToMs, parseDateRange, toBound, type DateRange } from './date-range.ts';
@@ -260,12 +260,32 @@ function checkModifier(name: string, parameter: SearchParameter, modifier: strin
  * The filters a search's parameters ask for. `params` are the request's search parameters, without the
  * result parameters (`_count`, `_sort`, ...) whose names `resultParameters` lists for error messages.
  */
+/**
+ * Each occurrence of a parameter is a join the store must plan, and the embedded store runs in the server's
+ * own thread: a few hundred occurrences would hold every other request for seconds (CWE-400). Comma
+ * alternatives are cheaper, and bounded more loosely.
+ */
+export const MAX_SEARCH_OCCURRENCES = 16;
+export const MAX_SEARCH_ALTERNATIVES = 500;
+
+function checkSearchCost(params: [name: string, values: string[]][]): void {
+  const values = params.flatMap(([, occurrences]) => occurrences);
+  if (values.length > MAX_SEARCH_OCCURRENCES) {
+    throw new FhirError(400, 'too-costly', `A search may have at most ${MAX_SEARCH_OCCURRENCES} parameters, this one has ${values.length}`);
+  }
+  const alternatives = values.reduce((sum, value) => sum + value.split(',').length, 0);
+  if (alternatives > MAX_SEARCH_ALTERNATIVES) {
+    throw new FhirError(400, 'too-costly', `A search may have at most ${MAX_SEARCH_ALTERNATIVES} comma-separated values in all, this one has ${alternatives}`);
+  }
+}
+
 export function searchFilters(
   type: string,
   params: [name: string, values: string[]][],
   baseUrl: string,
   resultParameters: readonly string[],
 ): SearchFilter[] {
+  checkSearchCost(params);
   const parameters = searchParametersOf(type);
   const filters: SearchFilter[] = [];
   for (const [name, values] of params) {

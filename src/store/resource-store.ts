@@ -56,13 +56,16 @@ const UNIQUE_VIOLATION = '23505';
 
 export type WriteListener = (type: string, id: string) => void | Promise<void>;
 
-/** Writes a version's search index rows in the version's own transaction (src/search/index-writer.ts). */
+/**
+ * Writes what is derived from a version (the search index, a User's login names) in the version's own
+ * transaction: src/iam/resource-indexes.ts.
+ */
 export type IndexWriter = (tx: Queryable, resource: Resource, deleted: boolean) => Promise<void>;
 
 export class ResourceStore {
   private readonly writeListeners: WriteListener[] = [];
 
-  /** `index`: the search index is written with each version; the store is given it, so it needs no search code. */
+  /** `index`: written with each version; the store is given it, so it needs no search or IAM code. */
   constructor(
     readonly db: Database,
     private readonly index: IndexWriter,

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { confinedResources, type ResourceView } from '../../src/access/confined-resources.ts';
 import type { Database } from '../../src/store/database.ts';
-import { writeSearchIndex } from '../../src/search/index-writer.ts';
+import { writeResourceIndexes } from '../../src/iam/resource-indexes.ts';
 import { ResourceStore } from '../../src/store/resource-store.ts';
 import { engines, openTestStore } from '../helpers/server.ts';
 
@@ -21,7 +21,7 @@ for (const engine of engines()) {
     before(async () => {
       ({ db, close } = await openTestStore(engine));
       const counted: Database = { ...db, query: (...args: Parameters<Database['query']>) => (queries++, db.query(...args)) } as Database;
-      const store = new ResourceStore(counted, writeSearchIndex);
+      const store = new ResourceStore(counted, writeResourceIndexes);
       for (const resource of [{ resourceType: 'Patient', id: 'pa' }, { resourceType: 'Patient', id: 'pb' }, observation('oa', 'pa'), observation('ob', 'pb'), observation('gone', 'pb')]) {
         await store.write(resource, null);
       }

@@ -112,7 +112,7 @@ for (const engine of engines()) {
 
     test('TokenIntrospector rows, which may hold secrets, are not visible to policy SQL', async () => {
       const introspector = await server.request('PUT', '/TokenIntrospector/idp', {
-        body: { resourceType: 'TokenIntrospector', type: 'jwt', jwt: { iss: 'https://idp.example', secret: 's'.repeat(40) } },
+        body: { resourceType: 'TokenIntrospector', type: 'jwt', jwt: { iss: 'https://idp.example', aud: 'warden', secret: 's'.repeat(40) } },
       });
       assert.ok(introspector.status < 300, introspector.text);
       await putPolicy(server, {

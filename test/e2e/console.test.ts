@@ -289,6 +289,7 @@ for (const engine of engines()) {
       await page.click('text=New introspector');
       await page.fill('input[name=id]', 'corporate-idp');
       await page.fill('input[name=iss]', 'https://idp.example.org');
+      await page.fill('input[name=aud]', 'https://warden.example.org');
       await page.fill('input[name=jwks_uri]', 'https://idp.example.org/.well-known/jwks.json');
       await page.click('form button[type=submit]');
       await assertHeading('Token introspectors');
@@ -297,6 +298,7 @@ for (const engine of engines()) {
       const stored = await server.request('GET', '/TokenIntrospector/corporate-idp');
       assert.equal(stored.body.type, 'jwt');
       assert.equal(stored.body.jwt.iss, 'https://idp.example.org');
+      assert.equal(stored.body.jwt.aud, 'https://warden.example.org');
     });
 
     test('ending a session on the Sessions page ends the tokens issued in it', async () => {

@@ -7,7 +7,7 @@ import { bearer, hmac, now } from './tokens.ts';
 
 const ISSUER = 'https://hs.example';
 const SECRET = 'shared-hmac-secret-of-at-least-32-bytes';
-const introspector = { resourceType: 'TokenIntrospector', type: 'jwt', jwt: { iss: ISSUER, secret: SECRET } };
+const introspector = { resourceType: 'TokenIntrospector', type: 'jwt', jwt: { iss: ISSUER, aud: 'warden', secret: SECRET } };
 
 /** Asks until `check` holds; each try is a real request, so this waits for an event, not for a time. */
 async function eventually(check: () => Promise<boolean>, what: string) {
@@ -34,7 +34,7 @@ for (const engine of engines()) {
     after(() => server.close());
 
     test('a change made with plain SQL, past the API, is picked up through NOTIFY', async () => {
-      const token = await hmac(SECRET, { iss: ISSUER, exp: now() + 300 });
+      const token = await hmac(SECRET, { iss: ISSUER, aud: 'warden', exp: now() + 300 });
       assert.equal((await server.request('GET', '/Patient', bearer(token))).status, 200);
       await server.app.ctx.db.query(
         `update resource set resource = jsonb_set(resource, '{jwt,secret}', to_jsonb($1::text))
@@ -68,7 +68,7 @@ if (engines().includes('postgres')) {
     });
 
     test('an introspector created, then deleted, in one process is honoured, then refused, by the other', async () => {
-      const token = await hmac(SECRET, { iss: ISSUER, exp: now() + 300 });
+      const token = await hmac(SECRET, { iss: ISSUER, aud: 'warden', exp: now() + 300 });
       const read = () => request(secondUrl, 'GET', '/Patient', bearer(token));
       assert.equal((await read()).status, 401, 'the second process has loaded its (empty) introspectors');
       assert.equal((await first.request('PUT', '/TokenIntrospector/hs', { body: introspector })).status, 201);

@@ -7,7 +7,14 @@ import { JWT_RESOURCE, startProvider, type TestProvider } from './provider.ts';
 import { attackerKey, bearer, hmac, hmacWithPublicKey, now, stubServer, unsecured, type StubServer } from './tokens.ts';
 
 const HS_ISSUER = 'https://hs.example';
+const HS_AUDIENCE = 'urn:warden:hs';
 const HS_SECRET = 'shared-hmac-secret-of-at-least-32-bytes';
+/** The local Client and Users the provider's tokens may act as (test/security/external-tokens.test.ts: the others). */
+const IDP_SPEAKS_FOR = [
+  { resourceType: 'Client', id: 'ext-app' },
+  { resourceType: 'User', id: 'alice' },
+  { resourceType: 'User', id: 'dora' },
+];
 const externalTokens = { timeoutMs: 5000, clockSkewSeconds: 30, jwksRefetchIntervalSeconds: 30 };
 
 function assertRefused(response: Response, reason: RegExp) {
@@ -28,10 +35,10 @@ for (const engine of engines()) {
       server = await startTestServer(engine, { externalTokens });
       const writes = [
         server.request('PUT', '/TokenIntrospector/idp', {
-          body: { resourceType: 'TokenIntrospector', type: 'jwt', jwks_uri: provider.jwksUri, jwt: { iss: provider.issuer, aud: JWT_RESOURCE } },
+          body: { resourceType: 'TokenIntrospector', type: 'jwt', jwks_uri: provider.jwksUri, jwt: { iss: provider.issuer, aud: JWT_RESOURCE }, speaks_for: IDP_SPEAKS_FOR },
         }),
         server.request('PUT', '/TokenIntrospector/hs', {
-          body: { resourceType: 'TokenIntrospector', type: 'jwt', jwt: { iss: HS_ISSUER, secret: HS_SECRET } },
+          body: { resourceType: 'TokenIntrospector', type: 'jwt', jwt: { iss: HS_ISSUER, aud: HS_AUDIENCE, secret: HS_SECRET } },
         }),
         // Reads by the provider's app, recognised by the verified claims the policy sees as `jwt`.
         server.request('PUT', '/AccessPolicy/idp-app-reads', {
@@ -110,7 +117,7 @@ for (const engine of engines()) {
       });
 
       test('creates the User just in time when the introspector has create_user', async () => {
-        const introspector = { resourceType: 'TokenIntrospector', type: 'jwt', jwks_uri: provider.jwksUri, jwt: { iss: provider.issuer, aud: JWT_RESOURCE } };
+        const introspector = { resourceType: 'TokenIntrospector', type: 'jwt', jwks_uri: provider.jwksUri, jwt: { iss: provider.issuer, aud: JWT_RESOURCE }, speaks_for: IDP_SPEAKS_FOR };
         await server.request('PUT', '/TokenIntrospector/idp', { body: { ...introspector, create_user: true } });
         provider.extraClaims = { box_user: 'carol', email: 'carol@example.com' };
         try {
@@ -154,18 +161,18 @@ for (const engine of engines()) {
 
     describe('an HS256 introspector', () => {
       test('accepts a token signed with its secret', async () => {
-        const token = await hmac(HS_SECRET, { iss: HS_ISSUER, sub: 'someone', exp: now() + 60 });
+        const token = await hmac(HS_SECRET, { iss: HS_ISSUER, aud: HS_AUDIENCE, sub: 'someone', exp: now() + 60 });
         assert.equal((await server.request('GET', '/Patient/pt-1', bearer(token))).status, 200);
       });
 
       test('refuses a token signed with another secret', async () => {
-        const token = await hmac('another-secret-that-is-also-32-bytes-long', { iss: HS_ISSUER, exp: now() + 60 });
+        const token = await hmac('another-secret-that-is-also-32-bytes-long', { iss: HS_ISSUER, aud: HS_AUDIENCE, exp: now() + 60 });
         assertRefused(await server.request('GET', '/Patient/pt-1', bearer(token)), /signature does not verify/);
       });
 
       test('refuses a public-key signature, whatever key made it', async () => {
         const attacker = await attackerKey();
-        const token = await attacker.sign({ iss: HS_ISSUER, exp: now() + 60 });
+        const token = await attacker.sign({ iss: HS_ISSUER, aud: HS_AUDIENCE, exp: now() + 60 });
         assertRefused(await server.request('GET', '/Patient/pt-1', bearer(token)), /algorithm is not accepted/);
       });
     });
@@ -257,10 +264,10 @@ for (const engine of engines()) {
         slow = await stubServer('hang');
         const writes = [
           server.request('PUT', '/TokenIntrospector/down', {
-            body: { resourceType: 'TokenIntrospector', type: 'jwt', jwks_uri: `http://127.0.0.1:9/jwks`, jwt: { iss: 'https://down.example' } },
+            body: { resourceType: 'TokenIntrospector', type: 'jwt', jwks_uri: `http://127.0.0.1:9/jwks`, jwt: { iss: 'https://down.example', aud: JWT_RESOURCE } },
           }),
           server.request('PUT', '/TokenIntrospector/slow', {
-            body: { resourceType: 'TokenIntrospector', type: 'jwt', jwks_uri: `${slow.url}/jwks`, jwt: { iss: 'https://slow.example' } },
+            body: { resourceType: 'TokenIntrospector', type: 'jwt', jwks_uri: `${slow.url}/jwks`, jwt: { iss: 'https://slow.example', aud: JWT_RESOURCE } },
           }),
         ];
         for (const response of await Promise.all(writes)) assert.equal(response.status, 201, response.text);
@@ -269,13 +276,13 @@ for (const engine of engines()) {
 
       test('a JWKS that is down gives 401', async () => {
         const attacker = await attackerKey();
-        const token = await attacker.sign({ iss: 'https://down.example', exp: now() + 60 });
+        const token = await attacker.sign({ iss: 'https://down.example', aud: JWT_RESOURCE, exp: now() + 60 });
         assertRefused(await server.request('GET', '/Patient/pt-1', bearer(token)), /keys of TokenIntrospector "down" could not be fetched/);
       });
 
       test('a JWKS that never answers gives 401 after the timeout, and other requests go on meanwhile', async () => {
         const attacker = await attackerKey();
-        const token = await attacker.sign({ iss: 'https://slow.example', exp: now() + 60 });
+        const token = await attacker.sign({ iss: 'https://slow.example', aud: JWT_RESOURCE, exp: now() + 60 });
         const arrived = slow.nextRequest();
         const stalled = server.request('GET', '/Patient/pt-1', bearer(token));
         await arrived;
@@ -300,7 +307,7 @@ for (const engine of engines()) {
       server = await startTestServer(engine, { externalTokens });
       const writes = [
         server.request('PUT', '/TokenIntrospector/idp', {
-          body: { resourceType: 'TokenIntrospector', type: 'jwt', jwks_uri: provider.jwksUri, jwt: { iss: provider.issuer } },
+          body: { resourceType: 'TokenIntrospector', type: 'jwt', jwks_uri: provider.jwksUri, jwt: { iss: provider.issuer, aud: JWT_RESOURCE } },
         }),
         server.request('PUT', '/AccessPolicy/idp-reads', {
           body: { resourceType: 'AccessPolicy', engine: 'matcho', matcho: { 'request-method': 'get', jwt: { iss: provider.issuer } } },

@@ -36,11 +36,12 @@ for (const engine of engines()) {
       server = await startTestServer(engine);
       const writes = [
         server.request('PUT', '/TokenIntrospector/lenient', {
-          body: { resourceType: 'TokenIntrospector', type: 'opaque', introspection_endpoint: { url: `${lenient.url}/introspect` } },
+          // It may speak for the local Client it names in its answers.
+          body: { resourceType: 'TokenIntrospector', type: 'opaque', introspection_endpoint: { url: `${lenient.url}/introspect` }, speaks_for: [{ resourceType: 'Client', id: READER.id }] },
         }),
         // An introspector that claims Warden's own issuer, with a secret an attacker knows.
         server.request('PUT', '/TokenIntrospector/impostor', {
-          body: { resourceType: 'TokenIntrospector', type: 'jwt', jwt: { iss: server.url, secret: SECRET } },
+          body: { resourceType: 'TokenIntrospector', type: 'jwt', jwt: { iss: server.url, aud: 'warden', secret: SECRET } },
         }),
         server.request('PUT', '/AccessPolicy/reader-reads', {
           body: { resourceType: 'AccessPolicy', engine: 'matcho', matcho: { 'request-method': 'get' }, link: [{ resourceType: 'Client', id: READER.id }] },

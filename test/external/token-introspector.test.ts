@@ -10,7 +10,7 @@ for (const engine of engines()) {
   describe(`TokenIntrospector write rule (${engine})`, () => {
     let server: TestServer;
     before(async () => {
-      server = await startTestServer(engine);
+      server = await startTestServer(engine, { allowInsecureJwksUris: false });
     });
     after(() => server.close());
 
@@ -28,15 +28,15 @@ for (const engine of engines()) {
     test('accepts Aidbox shapes: jwks_uri, inline keys, HS256 secret, opaque introspection', async () => {
       const key = await attackerKey('k1');
       const shapes = {
-        jwks: { type: 'jwt', jwks_uri: 'https://idp.example/jwks', jwt: { iss: 'https://idp.example' }, cache_ttl: 600 },
+        jwks: { type: 'jwt', jwks_uri: 'https://idp.example/jwks', jwt: { iss: 'https://idp.example', aud: 'warden' }, cache_ttl: 600 },
         inline: { type: 'jwt', jwt: { iss: 'https://inline.example', aud: ['api'], keys: [key.publicJwk] }, create_user: true },
-        secret: { type: 'jwt', jwt: { iss: 'https://hs.example', secret: SECRET } },
+        secret: { type: 'jwt', jwt: { iss: 'https://hs.example', aud: 'warden', secret: SECRET } },
         opaque: {
           type: 'opaque',
           introspection_endpoint: { url: 'https://idp.example/introspect', authorization: 'Basic cnM6c2VjcmV0' },
           identity_provider: { resourceType: 'IdentityProvider', id: 'idp' },
         },
-        loopback: { type: 'jwt', jwks_uri: 'http://127.0.0.1:9999/jwks', jwt: { iss: 'http://127.0.0.1:9999' } },
+        any: { type: 'jwt', jwks_uri: 'https://any.example/jwks', jwt: { iss: 'https://any.example', any_audience: true } },
       };
       for (const [id, body] of Object.entries(shapes)) {
         const response = await put(id, body);
@@ -80,8 +80,11 @@ for (const engine of engines()) {
       await rejects({ type: 'jwt', jwt: { iss: 'https://a', keys: [{ kty: 'RSA', n: 'AQAB' }] } }, 'jwt.keys.0', /not a usable public key/);
     });
 
-    test('endpoints must be https URLs, plain http only to localhost, without credentials', async () => {
+    test('endpoints must be https URLs, not link-local or metadata addresses, without credentials', async () => {
       await rejects({ type: 'jwt', jwks_uri: 'http://idp.example/jwks', jwt: { iss: 'https://a' } }, 'jwks_uri', /https/);
+      // Loopback http needs WARDEN_ALLOW_INSECURE_JWKS_URIS too (test/security/external-tokens.test.ts).
+      await rejects({ type: 'jwt', jwks_uri: 'http://127.0.0.1:9999/jwks', jwt: { iss: 'https://a' } }, 'jwks_uri', /WARDEN_ALLOW_INSECURE_JWKS_URIS/);
+      await rejects({ type: 'jwt', jwks_uri: 'https://169.254.169.254/jwks', jwt: { iss: 'https://a' } }, 'jwks_uri', /link-local/);
       await rejects({ type: 'jwt', jwks_uri: 'not a url', jwt: { iss: 'https://a' } }, 'jwks_uri', /absolute URL/);
       await rejects(
         { type: 'opaque', introspection_endpoint: { url: 'https://user:pw@idp.example/introspect' } },

@@ -29,10 +29,14 @@ function open(baseUrl: string): Socket {
   return connect({ host: hostname, port: Number(port) });
 }
 
-/** Sends `head` (request line and headers, without the blank line) and `body` with `Connection: close`. */
+/**
+ * Sends `head` (request line and headers, without the blank line) and `body` with `Connection: close`, and a
+ * Host and a Content-Length unless `head` has its own.
+ */
 export function rawRequest(baseUrl: string, head: string, body = ''): Promise<RawResponse> {
   const host = new URL(baseUrl).host;
-  const request = `${head}\r\nHost: ${host}\r\nConnection: close\r\n${body === '' ? '' : `Content-Length: ${Buffer.byteLength(body)}\r\n`}\r\n${body}`;
+  const hostLine = /^host:/im.test(head) ? '' : `Host: ${host}\r\n`;
+  const request = `${head}\r\n${hostLine}Connection: close\r\n${body === '' || /^(content-length|transfer-encoding):/im.test(head) ? '' : `Content-Length: ${Buffer.byteLength(body)}\r\n`}\r\n${body}`;
   return new Promise((resolve, reject) => {
     const socket = open(baseUrl);
     const chunks: Buffer[] = [];

@@ -151,6 +151,9 @@ export async function startTestServer(engine: Engine, overrides: Partial<Config>
     databaseUrl: database?.url,
     rootClient: ROOT,
     logLevel: 'silent',
+    // The identity providers tests start listen on http://127.0.0.1; test/security/external-tokens.test.ts turns
+    // this off to see such URLs refused.
+    allowInsecureJwksUris: true,
     ...overrides,
   };
   const embedded = !config.databaseUrl && config.dataDir === 'memory://';

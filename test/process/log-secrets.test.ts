@@ -52,6 +52,21 @@ test('logs carry neither Basic credentials, a query access_token, nor a secret s
   }
 });
 
+test('logs carry no SMART launch value, nor the state, nonce or PKCE challenge inside return_to (OWASP ASVS 5.0 V16.2.5)', async () => {
+  const server = await spawnServer({ WARDEN_DATA_DIR: 'memory://', LOG_LEVEL: 'trace' });
+  const launch = 'launch-NEVER-LOGGED';
+  const state = 'state-NEVER-LOGGED';
+  const nonce = 'nonce-NEVER-LOGGED';
+  const output = await logsOf(server, async () => {
+    const authorize = `/auth/authorize?response_type=code&client_id=nobody&launch=${launch}&state=${state}&nonce=${nonce}`;
+    await request(server.url, 'GET', authorize, { auth: null });
+    await request(server.url, 'GET', `/auth/login?return_to=${encodeURIComponent(authorize)}`, { auth: null });
+    await request(server.url, 'GET', `/auth/login?return_to=${encodeURIComponent(`/auth/login?return_to=${encodeURIComponent(authorize)}`)}`, { auth: null });
+  });
+  assert.match(output, /return_to=/, 'the login requests were logged');
+  for (const secret of [launch, state, nonce]) assert.equal(output.includes(secret), false, `"${secret}" appears in the logs`);
+});
+
 /** Constraints that make a write fail inside PostgreSQL with the written data in the error (detail, message). */
 const REFUSING_CONSTRAINTS = `
   alter table resource add constraint warden_test_no_flag check (resource->>'flag' is null);

@@ -125,6 +125,33 @@ for (const engine of engines()) {
       }
     });
 
+    test('a state carrying CR/LF, NUL or non-ASCII is percent-encoded in the redirect, never a header or a 500 (CWE-113, RFC 6749 §4.1.2.1)', async () => {
+      for (const state of ['a\r\nSet-Cookie: planted=1', 'a\u0000b', '\u00e9\u4e2d\u2028', '"><script>x</script>']) {
+        // No code_challenge: the request is refused with an error redirect that carries the state back.
+        const query = `response_type=code&client_id=spa&redirect_uri=${encodeURIComponent('https://spa.example/callback')}&state=${encodeURIComponent(state)}`;
+        const response = await rawRequest(server.url, `GET /auth/authorize?${query} HTTP/1.1`);
+        assert.ok(response.status === 303 || response.status === 400, `${JSON.stringify(state)}: ${response.status}`);
+        assert.equal(response.headers.get('set-cookie'), undefined);
+        const location = response.headers.get('location')?.[0];
+        if (location) assert.equal(new URL(location).searchParams.get('state'), state);
+      }
+    });
+
+    test('a cross-site POST to /auth/login or /auth/logout without the form token is refused and changes nothing (CSRF, OWASP ASVS 5.0 V3.5.1)', async () => {
+      const browser = new CookieBrowser(server.url);
+      await signIn(browser, AUTHORIZE);
+      const session = browser.cookies.get('warden_session');
+      assert.ok(session);
+      const logout = await browser.send('POST', '/auth/logout', '', { origin: EVIL, 'content-type': 'application/x-www-form-urlencoded' });
+      assert.equal(logout.status, 403);
+      assert.equal(browser.cookies.get('warden_session'), session, 'the session cookie was not cleared');
+      assert.equal((await browser.get(AUTHORIZE)).status, 200, 'still signed in');
+      const stranger = new CookieBrowser(server.url);
+      const login = await stranger.post('/auth/login', { username: ALICE.email, password: ALICE.password });
+      assert.equal(login.status, 403, 'login CSRF: an attacker cannot sign a victim into the attacker account');
+      assert.equal(stranger.cookies.has('warden_session'), false);
+    });
+
     test('token responses, token errors, introspection and userinfo are never cached (RFC 6749 §5.1, RFC 7662 §2.2)', async () => {
       const form = (body: Record<string, string>) => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body).toString() });
       const error = await fetch(`${server.url}/auth/token`, form({ grant_type: 'authorization_code', code: 'nope', client_id: 'spa' }));
@@ -146,6 +173,7 @@ for (const engine of engines()) {
       assert.equal(read.headers.get('x-content-type-options'), 'nosniff');
       const denied = await server.request('GET', '/Patient/cached', { auth: null });
       assert.equal(denied.headers.get('x-content-type-options'), 'nosniff');
+      assert.equal(read.headers.get('strict-transport-security'), null, 'no HSTS over plain http');
     });
   });
 }
@@ -162,6 +190,8 @@ describe('cookies behind https', () => {
       const cookies = browser.setCookieHeaders.filter((line) => /^__Host-warden_(session|csrf)=/.test(line));
       assert.equal(new Set(cookies.map((line) => line.split('=')[0])).size, 2, browser.setCookieHeaders.join('\n'));
       for (const line of cookies) assert.match(line, /; Secure/, line);
+      // OWASP ASVS 5.0 V3.4.1: HSTS on every answer once the server is reached over https.
+      assert.match((await fetch(`${direct}/metadata`)).headers.get('strict-transport-security') ?? '', /max-age=\d{7,}/);
     } finally {
       await server.close();
     }

@@ -130,6 +130,40 @@ for (const engine of engines()) {
       assert.equal(tried.text.includes(SENTINEL), false, 'the trace echoed what the query returned');
     });
 
+    test('a policy that would run for minutes is cut off and denies, on the embedded store too (OWASP ASVS 5.0 V15.2.2)', async () => {
+      // PGlite ignores statement_timeout: this took 185 s there and stalled every other request meanwhile.
+      // Now the recursive CTE's rows exceed the policy's temporary space (53400); PostgreSQL's timeout (57014).
+      const endless = "with recursive c(n) as (select 1 union all select n + 1 from c where n < 100000000) select count(*) > 0 and {{uri}} = '/Endless' from c";
+      await storeUnchecked(server, { id: 'endless', engine: 'sql', link: linkTo('Client', 'debug'), sql: { query: endless } });
+      assert.equal((await server.request('GET', '/Endless', { auth: debug })).status, 403);
+      const trace = await server.request('GET', '/Endless', { auth: debug, headers: { 'x-debug': 'policy' } });
+      const result = trace.body.candidates.find((c: { id: string }) => c.id === 'endless');
+      assert.match(result.reason, /SQLSTATE (53400|57014)/);
+    });
+
+    test('a join that was cheap when written is refused once the tables have grown (OWASP ASVS 5.0 V15.2.2)', async () => {
+      await server.app.ctx.db.query(
+        `insert into resource (type, id, version_id, last_updated, deleted, resource)
+         select 'Basic', 'b' || g, 1, now(), false, jsonb_build_object('resourceType', 'Basic', 'id', 'b' || g) from generate_series(1, 300) g`,
+      );
+      const cross = "select count(*) > 0 and {{uri}} = '/Cross' from resource a, resource b, resource c, resource d";
+      await storeUnchecked(server, { id: 'cross', engine: 'sql', link: linkTo('Client', 'debug'), sql: { query: cross } });
+      assert.equal((await server.request('GET', '/Cross', { auth: debug })).status, 403);
+      const trace = await server.request('GET', '/Cross', { auth: debug, headers: { 'x-debug': 'policy' } });
+      const result = trace.body.candidates.find((c: { id: string }) => c.id === 'cross');
+      assert.match(result.reason, /too costly|SQLSTATE 57014/);
+    });
+
+    test('functions that build huge values from nothing are refused when the policy is written', async () => {
+      for (const call of ["repeat('x', 200000000)", "lpad('', 200000000)", 'array_fill(1, array[100000000])']) {
+        const response = await server.request('PUT', '/AccessPolicy/huge', {
+          body: { resourceType: 'AccessPolicy', engine: 'sql', link: linkTo('Client', 'debug'), sql: { query: `select ${call} is not null` } },
+        });
+        assert.equal(response.status, 422, `${call}: ${response.text}`);
+        assert.match(response.text, /is not allowed in a policy query/);
+      }
+    });
+
     test('data read through dynamic SQL (query_to_xml) does not come back in an error message (ASVS 5.0 V16.5.1)', async () => {
       // The table name is built from data, so "relation ... does not exist" would quote it.
       const dynamic = "select query_to_xml('select 1 from ' || (select resource#>>'{name,0,family}' from resource where type = 'Patient' and id = 'p1'), true, false, '') is not null";

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Database } from '../../src/store/database.ts';
 import { ResourceStore } from '../../src/store/resource-store.ts';
-import { writeSearchIndex } from '../../src/search/index-writer.ts';
+import { writeResourceIndexes } from '../../src/iam/resource-indexes.ts';
 import { sweep } from '../../src/store/sweeper.ts';
 import { engines, openTestStore } from '../helpers/server.ts';
 
@@ -31,7 +31,7 @@ for (const engine of engines()) {
 
     before(async () => {
       ({ db, close } = await openTestStore(engine));
-      store = new ResourceStore(db, writeSearchIndex);
+      store = new ResourceStore(db, writeResourceIndexes);
 
       await session('live', epoch(HOUR), { ageSeconds: 10 });
       await session('expired-lately', epoch(-60), { ageSeconds: 2 * HOUR });

@@ -31,6 +31,7 @@ export async function introspectorEditPage({ main, params, navigate }: PageConte
   const errors = h('div', { class: 'form-errors' });
   const jwtFields = h('fieldset', { 'data-type': 'jwt' }, h('legend', {}, 'JWT'),
     textField('iss', { label: 'Issuer (iss)', value: text(jwt.iss), placeholder: 'https://idp.example.org', hint: 'Only tokens whose iss is exactly this are checked with these keys.' }),
+    textField('aud', { label: 'Audience (aud)', value: ([] as unknown[]).concat(jwt.aud ?? []).map(text).join(', '), placeholder: 'https://warden.example.org', hint: 'Required: the name this API has at the provider; tokens minted for other APIs are refused. Several, comma-separated.' }),
     textField('jwks_uri', { label: 'JWKS URL', type: 'url', value: text(existing?.jwks_uri), placeholder: 'https://idp.example.org/.well-known/jwks.json' }),
     textField('jwt_secret', { label: 'Shared secret (HS256)', type: 'password', autocomplete: 'new-password', hint: existing && jwt.secret ? 'A secret is set. Leave empty to keep it.' : 'Only when the provider signs with a shared key instead of a JWKS.' }),
   );
@@ -63,6 +64,9 @@ export async function introspectorEditPage({ main, params, navigate }: PageConte
     if (values.type === 'jwt') {
       const settings: Settings = { ...jwt };
       if (values.iss?.trim()) settings.iss = values.iss.trim();
+      const audiences = (values.aud ?? '').split(',').map((aud) => aud.trim()).filter(Boolean);
+      if (audiences.length > 0) settings.aud = audiences.length === 1 ? audiences[0] : audiences;
+      else delete settings.aud;
       if (values.jwt_secret) settings.secret = values.jwt_secret;
       item.jwt = settings;
       if (values.jwks_uri?.trim()) item.jwks_uri = values.jwks_uri.trim();

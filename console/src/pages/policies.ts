@@ -6,6 +6,7 @@ import { pageHeader } from '../layout.ts';
 import type { PageContext } from '../router.ts';
 import { h, icon, replace } from '../ui/dom.ts';
 import { alertBox, errorMessage, toast } from '../ui/feedback.ts';
+import { codeEditor } from '../ui/code-editor.ts';
 import { selectField, textArea, textField } from '../ui/fields.ts';
 import { badge, dateCell, table } from '../ui/table.ts';
 import { checkPolicy, detectFormat, type Format } from './policy-check.ts';
@@ -70,45 +71,16 @@ export async function policyEditPage({ main, params, navigate }: PageContext): P
   const startFrom = existing ? (() => { const { meta: _meta, ...rest } = existing; return rest; })() : TEMPLATES.seed!.policy;
 
   // ----- the editor -----
-  const area = h('textarea', { class: 'code-input', spellcheck: 'false', 'aria-label': 'Policy (JSON or YAML)', rows: 22, wrap: 'off', 'data-testid': 'policy-source' });
-  area.value = render(startFrom, 'yaml');
-  const gutter = h('div', { class: 'gutter', 'aria-hidden': 'true' });
-  const status = h('div', { class: 'editor-status', role: 'status', 'aria-live': 'polite', 'data-testid': 'policy-status' });
   const saveErrors = h('div', { class: 'form-errors' });
   const saveButton = h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': 'policy-save' }, existing ? 'Save policy' : 'Create policy');
-  let check = checkPolicy(area.value);
-
-  const drawGutter = () => {
-    const lines = area.value.split('\n').length;
-    const bad = new Set(check.problems.map((problem) => problem.line).filter((line): line is number => line !== undefined));
-    replace(gutter, Array.from({ length: lines }, (_, index) => h('span', { class: bad.has(index + 1) ? 'bad' : null }, String(index + 1))));
-    gutter.scrollTop = area.scrollTop;
-  };
+  let check = checkPolicy(render(startFrom, 'yaml'));
   const validate = () => {
     check = checkPolicy(area.value);
-    if (check.problems.length === 0) {
-      replace(status, h('span', { class: 'ok' }, icon('check'), `Valid AccessPolicy · ${check.format.toUpperCase()} · engine ${String(check.policy!.engine)}`));
-      status.className = 'editor-status is-ok';
-    } else {
-      replace(status, h('ul', {}, check.problems.map((problem) => h('li', {}, problem.line ? h('span', { class: 'line' }, `line ${problem.line}`) : null, problem.message))));
-      status.className = 'editor-status is-bad';
-    }
+    source.report(check.problems, check.policy ? `Valid AccessPolicy · ${check.format.toUpperCase()} · engine ${String(check.policy.engine)}` : '');
     saveButton.disabled = check.problems.length > 0;
-    drawGutter();
   };
-  area.addEventListener('input', validate);
-  area.addEventListener('scroll', () => { gutter.scrollTop = area.scrollTop; });
-  // Tab indents instead of leaving the editor; Escape then Tab still leaves it (WCAG 2.1.2).
-  let escaped = false;
-  area.addEventListener('keydown', (event) => {
-    if (event.key === 'Escape') { escaped = true; return; }
-    if (event.key === 'Tab' && !event.shiftKey && !escaped) {
-      event.preventDefault();
-      area.setRangeText('  ', area.selectionStart, area.selectionEnd, 'end');
-      validate();
-    }
-    escaped = false;
-  });
+  const source = codeEditor({ label: 'Policy (JSON or YAML)', value: render(startFrom, 'yaml'), testId: 'policy-source', statusTestId: 'policy-status', rows: 22, onInput: validate });
+  const area = source.area;
 
   const convert = (format: Format) => {
     if (!check.policy) return toast('Fix the policy before converting it', 'error');
@@ -153,8 +125,8 @@ export async function policyEditPage({ main, params, navigate }: PageContext): P
       ),
     ),
     existing ? null : templates,
-    h('div', { class: 'editor' }, gutter, area),
-    status,
+    source.root,
+    source.status,
     saveErrors,
     h('div', { class: 'form-actions' },
       h('a', { href: '/console/policies', class: 'btn btn-ghost' }, 'Cancel'),

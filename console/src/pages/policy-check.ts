@@ -25,7 +25,8 @@ function lineAt(text: string, position: number): number {
   return text.slice(0, position).split('\n').length;
 }
 
-function parse(text: string, format: Format): { value: unknown; problems: Problem[] } {
+/** JSON or YAML text to a value, or the problems with the line of each; the resource editors use it too. */
+export function parse(text: string, format: Format): { value: unknown; problems: Problem[] } {
   if (format === 'json') {
     try {
       return { value: JSON.parse(text), problems: [] };
@@ -48,7 +49,12 @@ function parse(text: string, format: Format): { value: unknown; problems: Proble
       })),
     };
   }
-  return { value: document.toJS(), problems: [] };
+  try {
+    return { value: document.toJS(), problems: [] };
+  } catch (error) {
+    // An alias to no anchor (`*x`) parses, then fails to resolve.
+    return { value: null, problems: [{ message: `YAML: ${error instanceof Error ? error.message : String(error)}` }] };
+  }
 }
 
 function yamlErrorLine(text: string): number | undefined {

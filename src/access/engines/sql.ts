@@ -7,7 +7,7 @@
 // and nothing else (see sql-runner.ts).
 import { PolicyError, readPath, type Rule, type RuleOutcome, type SqlRunner } from '../policy.ts';
 import type { RequestObject } from '../request-object.ts';
-import { SqlPoliciesUnavailable } from '../sql-runner.ts';
+import { MAX_PLAN_COST, planCost, PolicyQueryTooCostly, SqlPoliciesUnavailable } from '../sql-runner.ts';
 
 type Part = { text: string } | { param: string } | { identifier: string };
 
@@ -16,11 +16,13 @@ const PATH = /^[A-Za-z0-9_\-/]+(\.[A-Za-z0-9_\-/]+)*$/;
 
 /**
  * Functions with effects a rolled-back read-only transaction does not undo (session locks and settings,
- * notifications, files, other connections) or that only waste time. Checked at write time; a denylist is
- * a second line: the read-only transaction and the timeout are the first.
+ * notifications, files, other connections), that only waste time, or that build huge values from nothing
+ * (repeat, lpad, rpad, array_fill: the embedded store cannot stop them, see sql-runner.ts). Checked when a
+ * policy is compiled; a denylist is a second line: the read-only transaction and the time and space bounds
+ * are the first.
  */
 const FORBIDDEN_FUNCTIONS =
-  /(^|[^\w$])"?(pg_sleep\w*|pg_(try_)?advisory\w*|set_config|pg_notify|dblink\w*|lo_\w+|pg_read_\w+|pg_ls_\w+|pg_stat_file|pg_terminate_backend|pg_cancel_backend|pg_reload_conf|pg_switch_wal|pg_create_\w+|pg_drop_\w+|pg_logical_\w+|txid_current\w*|nextval|setval)"?\s*\(/i;
+  /(^|[^\w$])"?(repeat|lpad|rpad|array_fill|pg_sleep\w*|pg_(try_)?advisory\w*|set_config|pg_notify|dblink\w*|lo_\w+|pg_read_\w+|pg_ls_\w+|pg_stat_file|pg_terminate_backend|pg_cancel_backend|pg_reload_conf|pg_switch_wal|pg_create_\w+|pg_drop_\w+|pg_logical_\w+|txid_current\w*|nextval|setval)"?\s*\(/i;
 
 /**
  * Why a query failed at run time, in words that carry no data: a database's error message can quote the value
@@ -39,17 +41,17 @@ const FAILURES: Record<string, string> = {
   '42601': 'a syntax error, or a subquery with more than one column',
   '22P02': 'a value did not convert to the type asked',
   '22012': 'division by zero',
+  '53400': 'it needed more working space than a policy may use',
+  '53200': 'out of memory',
 };
 
 export function describeFailure(error: unknown): string {
-  if (error instanceof SqlPoliciesUnavailable) return error.message;
+  if (error instanceof SqlPoliciesUnavailable || error instanceof PolicyQueryTooCostly) return error.message;
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return 'query failed';
   return `query failed: ${FAILURES[code] ?? 'database error'} (SQLSTATE ${code})`;
 }
 
-/** Largest planner cost accepted at write time: a policy runs on every request it applies to. */
-export const MAX_PLAN_COST = 100_000;
 
 export interface SqlRule extends Rule {
   readonly engine: 'sql';
@@ -149,9 +151,6 @@ export async function verifySql(rule: SqlRule, runner: SqlRunner): Promise<void>
     if (rule.hasIdentifiers && (code === '42P01' || code === '42703')) return;
     throw new PolicyError(rule.at, `invalid SQL: ${(error as Error).message}`);
   }
-  const parsed = typeof plan === 'string' ? JSON.parse(plan) : plan;
-  const cost = Number((parsed as { Plan?: { 'Total Cost'?: number } }[])?.[0]?.Plan?.['Total Cost']);
-  if (Number.isFinite(cost) && cost > MAX_PLAN_COST) {
-    throw new PolicyError(rule.at, `query is too costly to run on every request (planner cost ${Math.round(cost)} > ${MAX_PLAN_COST})`);
-  }
+  const cost = planCost(plan);
+  if (Number.isFinite(cost) && cost > MAX_PLAN_COST) throw new PolicyError(rule.at, new PolicyQueryTooCostly(cost).message);
 }

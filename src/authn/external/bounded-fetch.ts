@@ -1,5 +1,6 @@
 // Calls to another identity provider's endpoints (JWKS, RFC 7662 introspection), bounded in time and size:
 // a provider that is down, slow or answers something huge costs one request a short wait, never more.
+import { outboundProblemNow } from '../../http/outbound-url.ts';
 
 /** The endpoint did not give a usable answer; the message is for operators and never contains a token. */
 export class EndpointError extends Error {}
@@ -7,6 +8,8 @@ export class EndpointError extends Error {}
 export interface FetchLimits {
   timeoutMs: number;
   maxBytes: number;
+  /** WARDEN_ALLOW_INSECURE_JWKS_URIS: plain http and link-local addresses allowed (development). */
+  allowInsecureUrls: boolean;
 }
 
 async function readLimited(response: Response, maxBytes: number): Promise<string> {
@@ -28,6 +31,9 @@ async function readLimited(response: Response, maxBytes: number): Promise<string
 
 /** Fetches `url` and parses its JSON answer; the timeout covers connecting, waiting and reading the body. */
 export async function fetchJson(url: string, init: RequestInit, limits: FetchLimits): Promise<unknown> {
+  // Checked again at each fetch: a resource stored by hand, or a host name that now points at a metadata address.
+  const refused = await outboundProblemNow(url, limits.allowInsecureUrls);
+  if (refused) throw new EndpointError(`is refused: it ${refused}`);
   const signal = AbortSignal.timeout(limits.timeoutMs);
   let text: string;
   try {

@@ -38,7 +38,7 @@ export class ExternalTokens {
   private readonly mapper: ExternalIdentityMapper;
 
   constructor(ctx: AppContext) {
-    this.introspectors = new Introspectors(ctx.db, ctx.config.externalTokens);
+    this.introspectors = new Introspectors(ctx.db, { ...ctx.config.externalTokens, allowInsecureJwksUris: ctx.config.allowInsecureJwksUris });
     this.mapper = new ExternalIdentityMapper(ctx.resources, ctx.config.rootClient?.id);
   }
 

@@ -1,11 +1,16 @@
-// Who an external token speaks for, in Warden's terms.
+// Who an external token speaks for, in Warden's terms. Another provider vouches only for its own identities:
+// a local Client or User is one an introspector's tokens may speak for only when the introspector created it
+// (a User made by `create_user` carries the tag `https://warden.dev/provisioning|TokenIntrospector/<id>`, which
+// an administrator may also put on a Client or User) or lists it in `speaks_for`. Warden's own first-party
+// clients (the root client, `first_party: true` such as the console) never: a provider that issues tokens with
+// `client_id: warden-console, sub: admin` does not get the console's administrator (OWASP ASVS 5.0 V10.3.2).
 //   user:   the User named by the `box_user` claim (Aidbox's convention), else by `sub` — unless `sub` is the
 //           client itself (RFC 9068 §2.2, a token without a resource owner). A missing User is created just in
-//           time when the introspector has `create_user`; without it, `box_user` must name an existing User,
-//           while an unknown `sub` simply leaves the identity without a user.
-//   client: the Client named by `client_id` (else `azp`) when Warden has it, so AccessPolicies linked to that
-//           Client apply to the external app; otherwise, and always instead of the root client, a synthetic
-//           Client named `TokenIntrospector/<id>`, which no stored Client can be (ids cannot hold "/").
+//           time when the introspector has `create_user`; without it, `box_user` must name a User the
+//           introspector may speak for, while any other `sub` simply leaves the identity without a user.
+//   client: the Client named by `client_id` (else `azp`) when the introspector may speak for it, so
+//           AccessPolicies linked to that Client apply to the external app; otherwise a synthetic Client named
+//           `TokenIntrospector/<id>`, which no stored Client can be (ids cannot hold "/").
 import { prepareUser } from '../../iam/user.ts';
 import type { TokenIntrospector } from '../../iam/token-introspector.ts';
 import { VersionConflict, type Resource, type ResourceStore } from '../../store/resource-store.ts';
@@ -13,6 +18,19 @@ import type { Identity } from '../identity.ts';
 import { invalidToken } from './errors.ts';
 
 const RESOURCE_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+/** The tag a resource made for (or handed to) a TokenIntrospector carries: system and code `TokenIntrospector/<id>`. */
+export const PROVISIONING_SYSTEM = 'https://warden.dev/provisioning';
+
+const provisioningTag = (introspector: TokenIntrospector) => ({ system: PROVISIONING_SYSTEM, code: `TokenIntrospector/${introspector.id}` });
+
+/** Whether `introspector`'s tokens may speak for this local Client or User (see the header). */
+function speaksFor(introspector: TokenIntrospector, resource: Resource): boolean {
+  const listed = introspector.speaks_for?.some((ref) => ref.resourceType === resource.resourceType && ref.id === resource.id);
+  if (listed) return true;
+  const { code } = provisioningTag(introspector);
+  const tags = (resource.meta as { tag?: unknown } | undefined)?.tag;
+  return Array.isArray(tags) && tags.some((tag) => tag?.system === PROVISIONING_SYSTEM && tag?.code === code);
+}
 
 export interface ExternalClaims {
   method: 'external-jwt' | 'external-opaque';
@@ -49,9 +67,10 @@ export class ExternalIdentityMapper {
   private async client(introspector: TokenIntrospector, clientId: string | undefined): Promise<Resource> {
     if (clientId && clientId !== this.rootClientId && RESOURCE_ID.test(clientId)) {
       const current = await this.resources.read('Client', clientId);
-      if (current && !current.deleted) {
-        if (current.resource.active === false) throw invalidToken(`Client "${clientId}" is deactivated`);
-        return current.resource;
+      const local = current && !current.deleted ? current.resource : undefined;
+      if (local && local.first_party !== true && speaksFor(introspector, local)) {
+        if (local.active === false) throw invalidToken(`Client "${clientId}" is deactivated`);
+        return local;
       }
     }
     return {
@@ -76,6 +95,10 @@ export class ExternalIdentityMapper {
       if (named) throw invalidToken(`The User named by the token's box_user claim does not exist`);
       return undefined;
     }
+    if (!speaksFor(introspector, user)) {
+      if (named) throw invalidToken(`TokenIntrospector "${introspector.id}" may not speak for the User named by the token's box_user claim`);
+      return undefined;
+    }
     if (user.active === false) throw invalidToken(`User "${user.id}" is deactivated`);
     return user;
   }
@@ -90,7 +113,7 @@ export class ExternalIdentityMapper {
       ...(email && /^[^@\s]+@[^@\s]+$/.test(email) && { email }),
       ...(text(claims.name) && { name: { formatted: text(claims.name) } }),
       identifier: [{ system: text(claims.iss) ?? `TokenIntrospector/${introspector.id}`, value: text(claims.sub) ?? id }],
-      meta: { tag: [{ system: 'https://warden.dev/provisioning', code: `TokenIntrospector/${introspector.id}` }] },
+      meta: { tag: [provisioningTag(introspector)] },
     });
     try {
       return (await this.resources.write(resource, null)).resource;

@@ -3,7 +3,7 @@
 // (migration 0007) and drops the compiled set; the next token loads it again. Verifiers of unchanged
 // introspectors are kept across reloads, with their cached keys and answers.
 import { createHash } from 'node:crypto';
-import type { ExternalTokensConfig } from '../../config.ts';
+import type { Config, ExternalTokensConfig } from '../../config.ts';
 import type { TokenIntrospector } from '../../iam/token-introspector.ts';
 import type { Database } from '../../store/database.ts';
 import { JwtVerifier } from './jwt-verifier.ts';
@@ -20,6 +20,8 @@ export interface IntrospectorSet {
 
 type Compiled = JwtVerifier | OpaqueIntrospector;
 
+export type IntrospectorSettings = ExternalTokensConfig & Pick<Config, 'allowInsecureJwksUris'>;
+
 export class Introspectors {
   private loaded: Promise<IntrospectorSet> | null = null;
   private listening: Promise<void> | null = null;
@@ -29,7 +31,7 @@ export class Introspectors {
 
   constructor(
     private readonly db: Database,
-    private readonly settings: ExternalTokensConfig,
+    private readonly settings: IntrospectorSettings,
   ) {}
 
   async current(): Promise<IntrospectorSet> {

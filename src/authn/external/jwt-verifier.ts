@@ -3,7 +3,12 @@
 //     HMAC ones for a secret. `none` is never accepted, and an HMAC token never meets a public key, so the
 //     public key cannot be abused as an HMAC secret (algorithm confusion);
 //   - `kid` only selects among the configured keys; `jku`, `x5u`, `jwk` and `x5c` headers are ignored;
-//   - `exp` required, `exp`/`nbf`/`iat` with a small bounded clock skew; `iss` exact; `aud` when configured.
+//   - `exp` required, `exp`/`nbf`/`iat` with a small bounded clock skew; `iss` exact; `aud` required unless the
+//     introspector opts out with `jwt.any_audience` (RFC 9068 §4, RFC 8725 §3.9);
+//   - a JWT of another kind is not an access token (RFC 8725 §3.11, RFC 9068 §4): a `typ` other than JWT or
+//     at+jwt (a logout token, a SET, a DPoP proof...), an ID token's own claims (`at_hash`, `c_hash`), or
+//     Keycloak's `typ` claim naming an ID, refresh or logout token;
+//   - `crit` headers are refused (jose understands none of them, RFC 7515 §4.1.11).
 import { createSecretKey } from 'node:crypto';
 import { createLocalJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import { ASYMMETRIC_ALGS, DEFAULT_CACHE_TTL, HMAC_ALGS, type TokenIntrospector } from '../../iam/token-introspector.ts';
@@ -13,11 +18,20 @@ import { RemoteJwks } from './remote-jwks.ts';
 
 export interface JwtVerifierSettings {
   timeoutMs: number;
+  /** WARDEN_ALLOW_INSECURE_JWKS_URIS (src/http/outbound-url.ts). */
+  allowInsecureJwksUris: boolean;
   clockSkewSeconds: number;
   jwksRefetchIntervalSeconds: number;
 }
 
 type Key = Parameters<typeof jwtVerify>[1];
+
+/** `typ` values of an access token (RFC 9068 §2.1; RFC 7515 §4.1.9 lets `application/` be left out). */
+const ACCESS_TOKEN_TYPES = new Set(['jwt', 'at+jwt', 'application/jwt', 'application/at+jwt']);
+/** Claims only an OpenID Connect ID token carries (OIDC Core §3.1.3.6, §3.3.2.11). */
+const ID_TOKEN_CLAIMS = ['at_hash', 'c_hash'];
+/** Keycloak's own `typ` claim names the kind of its tokens; these are not access tokens. */
+const OTHER_TOKEN_KINDS = new Set(['id', 'refresh', 'offline', 'logout']);
 
 /** Where failures of the provider's endpoints are reported to operators (a request's pino logger). */
 export interface OperatorLog {
@@ -72,11 +86,14 @@ export class JwtVerifier {
     private readonly settings: JwtVerifierSettings,
   ) {
     const jwt = introspector.jwt!;
+    // One stored before the audience was required (or by hand) trusts nothing until it names one.
+    if (jwt.aud === undefined && jwt.any_audience !== true) throw new Error(`TokenIntrospector "${introspector.id}" names no jwt.aud`);
     const secret = jwt.secret !== undefined;
     if (introspector.jwks_uri) {
       const remote = new RemoteJwks(introspector.jwks_uri, {
         ttlSeconds: introspector.cache_ttl ?? DEFAULT_CACHE_TTL,
         timeoutMs: settings.timeoutMs,
+        allowInsecureUrls: settings.allowInsecureJwksUris,
         refetchIntervalSeconds: settings.jwksRefetchIntervalSeconds,
       });
       this.key = remote.getKey;
@@ -101,14 +118,22 @@ export class JwtVerifier {
   /** The verified claims, or a 401 saying why not. */
   async verify(token: string, log?: OperatorLog): Promise<JWTPayload> {
     let payload: JWTPayload;
+    let typ: string | undefined;
     try {
-      ({ payload } = await verifyWithAnyKey(token, this.key, this.options));
+      ({ payload, protectedHeader: { typ } } = await verifyWithAnyKey(token, this.key, this.options));
     } catch (error) {
       if (error instanceof EndpointError) {
         log?.warn({ tokenIntrospector: this.introspector.id }, `jwks_uri ${error.message}`);
         throw invalidToken(`The keys of TokenIntrospector "${this.introspector.id}" could not be fetched`);
       }
       throw invalidToken(describe(error, this.introspector));
+    }
+    if (typ !== undefined && !ACCESS_TOKEN_TYPES.has(typ.toLowerCase())) {
+      throw invalidToken(`The token's type (typ "${typ.slice(0, 40)}") is not an access token`);
+    }
+    const kind = typeof payload.typ === 'string' ? payload.typ.toLowerCase() : undefined;
+    if (ID_TOKEN_CLAIMS.some((claim) => claim in payload) || (kind && OTHER_TOKEN_KINDS.has(kind))) {
+      throw invalidToken('The token is an ID, refresh or logout token, not an access token');
     }
     // jose checks iat only against a maximum age; a token issued in the future is as suspect as an early nbf.
     if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + this.settings.clockSkewSeconds) {

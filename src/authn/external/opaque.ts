@@ -17,6 +17,8 @@ export type IntrospectionAnswer = Record<string, unknown> & { active: boolean };
 
 export interface OpaqueSettings {
   timeoutMs: number;
+  /** WARDEN_ALLOW_INSECURE_JWKS_URIS (src/http/outbound-url.ts). */
+  allowInsecureJwksUris: boolean;
   clockSkewSeconds: number;
   now?: () => number;
 }
@@ -87,6 +89,7 @@ export class OpaqueIntrospector {
     const body = new URLSearchParams({ token, token_type_hint: 'access_token' }).toString();
     const answer = await fetchJson(endpoint.url, { method: 'POST', headers, body }, {
       timeoutMs: this.settings.timeoutMs,
+      allowInsecureUrls: this.settings.allowInsecureJwksUris,
       maxBytes: MAX_ANSWER_BYTES,
     });
     if (!answer || typeof answer !== 'object' || Array.isArray(answer)) {

@@ -9,6 +9,7 @@ const MAX_JWKS_BYTES = 512 * 1024;
 export interface RemoteJwksOptions {
   ttlSeconds: number;
   timeoutMs: number;
+  allowInsecureUrls: boolean;
   refetchIntervalSeconds: number;
   now?: () => number;
 }
@@ -57,6 +58,7 @@ export class RemoteJwks {
       try {
         const body = await fetchJson(this.url, { headers: { accept: 'application/json' } }, {
           timeoutMs: this.options.timeoutMs,
+          allowInsecureUrls: this.options.allowInsecureUrls,
           maxBytes: MAX_JWKS_BYTES,
         });
         this.keySet = createLocalJWKSet(toKeySet(body));

@@ -1,6 +1,6 @@
 // RFC 6749 §4.3: the resource owner password credentials grant, for a User with a password. Off unless the
 // Client lists "password" in grant_types. An unknown user and a wrong password fail alike.
-import { findUserByLogin } from '../../iam/user.ts';
+import { findUserByLogin } from '../../iam/user-logins.ts';
 import { invalidGrant, invalidRequest } from '../errors.ts';
 import { clientGrantTypes, grantSettings, tokenAudience } from '../grant-settings.ts';
 import { required } from '../params.ts';
@@ -14,6 +14,7 @@ export const passwordGrant: GrantHandler = async ({ services, issuer, client, pa
   const settings = grantSettings(client, 'password');
   const audience = tokenAudience(settings, params.audience, issuer, invalidRequest);
   const scope = grantedScope(client, params.scope);
+  // A username is the User's id, or its userName or email (as Aidbox accepts).
   const user = await findUserByLogin(services.sessions.db, login);
   const ok = await services.secrets.verifyUserPassword(user, login, password, request.ip);
   if (!ok || !user) throw invalidGrant('Invalid username or password');
