@@ -32,6 +32,7 @@ async function startWarden(port: number, databaseUrl?: string): Promise<ChildPro
       PORT: String(port),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
+      WARDEN_WORKERS: '1',
       WARDEN_ROOT_CLIENT_ID: ROOT.id,
       WARDEN_ROOT_CLIENT_SECRET: ROOT.secret,
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { WARDEN_DATA_DIR: 'memory://' }),

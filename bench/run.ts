@@ -6,6 +6,9 @@ const benchmarks: { name: string; load: () => Promise<{ run: () => Promise<void>
   { name: 'access', load: () => import('./access.ts') },
   { name: 'external', load: () => import('./external.ts') },
   { name: 'smart', load: () => import('./smart.ts') },
+  { name: 'validation', load: () => import('./validation.ts') },
+  { name: 'workers', load: () => import('./workers.ts') },
+  { name: 'soak', load: () => import('./soak.ts') },
 ];
 
 // `npm run bench -- tokens access` runs only the named ones.

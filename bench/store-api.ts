@@ -39,7 +39,7 @@ export interface Row {
 }
 
 /** A fresh store for one engine: a temporary PGlite folder, or a new PostgreSQL database. */
-async function freshStore(engine: Engine): Promise<{ env: Record<string, string>; cleanup: () => Promise<void> }> {
+export async function freshStore(engine: Engine): Promise<{ env: Record<string, string>; cleanup: () => Promise<void> }> {
   if (engine === 'postgres') {
     const database = await createTestDatabase();
     return { env: { DATABASE_URL: database.url }, cleanup: database.drop };

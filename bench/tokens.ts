@@ -5,11 +5,10 @@
 //   npx tsx bench/tokens.ts                 (Warden on the embedded store)
 //   DATABASE_URL=postgres://... npx tsx bench/tokens.ts   (Warden on a fresh PostgreSQL database)
 //   BENCH_ALG=ES256 BENCH_DURATION=10 BENCH_CONNECTIONS=16 npx tsx bench/tokens.ts
-import { execSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import postgres from 'postgres';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
+import { backendPids, cpuSeconds } from './cpu.ts';
 import { createTestDatabase, freePort } from '../test/helpers/server.ts';
 
 const repo = fileURLToPath(new URL('../', import.meta.url));
@@ -45,7 +44,8 @@ interface Peer {
 function spawnNode(script: string, env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: repo,
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...env },
+    // One process each: what these benchmarks compare (bench/workers.ts measures workers).
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', WARDEN_WORKERS: '1', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   return child;
@@ -124,34 +124,6 @@ const bareFastify: Peer = {
     return { token, read };
   },
 };
-
-const TICKS_PER_SECOND = Number(execSync('getconf CLK_TCK').toString().trim()) || 100;
-
-/** CPU seconds used so far by these processes (user + system, all threads), from /proc. */
-function cpuSeconds(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
-    } catch {
-      // a backend that has exited since it was listed
-    }
-  }
-  return ticks / TICKS_PER_SECOND;
-}
-
-async function backendPids(database: string | undefined): Promise<number[]> {
-  if (!database || !process.env.DATABASE_URL) return [];
-  const admin = postgres(process.env.DATABASE_URL, { max: 1, onnotice: () => {} });
-  try {
-    const rows = await admin<{ pid: number }[]>`select pid from pg_stat_activity where datname = ${database}`;
-    return rows.map((row) => row.pid);
-  } finally {
-    await admin.end();
-  }
-}
 
 interface Measured {
   rps: number;

@@ -1,4 +1,6 @@
 // Every setting Warden reads, typed and read once. No other module touches process.env.
+import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 
 export interface RootClientConfig {
   id: string;
@@ -44,8 +46,25 @@ export interface Config {
   allowInsecureJwksUris: boolean;
   /** What is swept away, and how often: expired tokens, codes, counters, and Sessions past their retention. */
   sweep: SweepConfig;
+  /**
+   * Which reverse proxies' X-Forwarded-For/-Proto/-Host headers are believed, for the caller's address (throttling,
+   * logs, policies), scheme and host: none (false), the last N hops, or proxies at these addresses or CIDR ranges.
+   */
+  trustProxy: false | number | string[];
+  /**
+   * Where GET /metrics is served: on the main port to authorized callers (no port), or on a port of its own,
+   * open to whoever reaches `host`, for a scraper on a private network.
+   */
+  metrics: { port?: number; host: string };
+  /** Server processes: 1, or this many workers under a supervisor (node:cluster), all on one port. */
+  workers: number;
   /** How long a connection may take to send its request, or stay silent: slowloris (CWE-400) is cut off. */
   timeouts: TimeoutConfig;
+  /**
+   * Whether every create, update and patch of a FHIR resource is validated against the R4 base definitions and
+   * the profiles it claims; off only for bulk loads of trusted data. `$validate` validates either way.
+   */
+  validateWrites: boolean;
 }
 
 export interface TimeoutConfig {
@@ -90,10 +109,11 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
-function flag(env: Env, name: string): boolean {
+function flag(env: Env, name: string, fallback = false): boolean {
   const raw = env[name];
-  if (raw === undefined || raw === '' || raw === 'false' || raw === '0') return false;
+  if (raw === undefined || raw === '') return fallback;
   if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 
@@ -112,6 +132,32 @@ function signingAlg(raw: string | undefined): 'RS256' | 'ES256' {
   if (raw === undefined || raw === '') return 'RS256';
   if (raw === 'RS256' || raw === 'ES256') return raw;
   throw new ConfigError(`WARDEN_TOKEN_SIGNING_ALG must be RS256 or ES256, got "${raw}"`);
+}
+
+function trustProxy(env: Env): false | number | string[] {
+  const raw = env.WARDEN_TRUST_PROXY;
+  if (raw === undefined || raw.trim() === '' || raw.trim() === '0') return false;
+  if (/^\d+$/.test(raw)) return integer(env, 'WARDEN_TRUST_PROXY', 0, 1, 100);
+  const ranges = raw.split(',').map((range) => range.trim()).filter(Boolean);
+  for (const range of ranges) {
+    const [address, prefix, extra] = range.split('/');
+    const family = isIP(address);
+    const maxPrefix = family === 6 ? 128 : 32;
+    if (!family || extra !== undefined || (prefix !== undefined && !(/^\d+$/.test(prefix) && Number(prefix) <= maxPrefix))) {
+      throw new ConfigError(`WARDEN_TRUST_PROXY must be a hop count or a list of addresses and CIDR ranges, got "${range}"`);
+    }
+  }
+  return ranges;
+}
+
+/** Every core on PostgreSQL; one on the embedded store, which lives in one process's memory. */
+function workers(env: Env): number {
+  const embedded = !env.DATABASE_URL;
+  const count = integer(env, 'WARDEN_WORKERS', embedded ? 1 : availableParallelism(), 1, 1024);
+  if (embedded && count > 1) {
+    throw new ConfigError('WARDEN_WORKERS must be 1 on the embedded store, which one process holds: set DATABASE_URL for more');
+  }
+  return count;
 }
 
 function timeouts(env: Env): TimeoutConfig {
@@ -168,6 +214,13 @@ export function loadConfig(env: Env = process.env): Config {
       intervalSeconds: integer(env, 'WARDEN_SWEEP_INTERVAL_SECONDS', 600, 0, 7 * 86_400),
       sessionRetentionSeconds: integer(env, 'WARDEN_SESSION_RETENTION_SECONDS', 7 * 86_400, 0, 3650 * 86_400),
     },
+    trustProxy: trustProxy(env),
+    metrics: {
+      port: env.WARDEN_METRICS_PORT ? integer(env, 'WARDEN_METRICS_PORT', 0, 1, 65535) : undefined,
+      host: env.WARDEN_METRICS_HOST || '127.0.0.1',
+    },
+    workers: workers(env),
     timeouts: timeouts(env),
+    validateWrites: flag(env, 'WARDEN_VALIDATE_WRITES', true),
   };
 }

@@ -1,6 +1,10 @@
-// Starts Warden from the environment: `npm start`.
+// Starts Warden from the environment: `npm start` (`node dist/main.js`; `npm run dev` runs it from source).
+import cluster from 'node:cluster';
 import { startApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { serveMetrics } from './observe/metrics-server.ts';
+import { superviseWorkers } from './process/supervisor.ts';
+import { EmbeddedStoreInUse } from './store/embedded-lock.ts';
 
 let config;
 try {
@@ -11,12 +15,23 @@ try {
   process.exit(2);
 }
 
-const app = await startApp(config);
+// With several workers this process only supervises them; each worker runs the rest of this file.
+if (cluster.isPrimary && config.workers > 1) await superviseWorkers(config);
+
+let app;
+try {
+  app = await startApp(config);
+} catch (error) {
+  if (!(error instanceof EmbeddedStoreInUse)) throw error;
+  console.error(`warden: ${error.message}`);
+  process.exit(2);
+}
 const log = app.server.log;
 if (!config.rootClient) {
   log.warn('no root client: set WARDEN_ROOT_CLIENT_SECRET (and optionally WARDEN_ROOT_CLIENT_ID) to get one');
 }
 await app.server.listen({ port: config.port, host: config.host });
+if (cluster.isPrimary && config.metrics.port !== undefined) await serveMetrics(config.metrics.port, config.metrics.host);
 log.info({ baseUrl: config.baseUrl, store: config.databaseUrl ? 'postgres' : `pglite:${config.dataDir}` }, 'warden is ready');
 
 let stopping = false;

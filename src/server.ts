@@ -15,6 +15,7 @@ import { registerCors } from './http/cors.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
 import { frameworkErrorHandler, registerErrorHandlers } from './http/errors.ts';
 import { loggerOptions, requestId } from './log.ts';
+import { observeRoutes } from './observe/routes.ts';
 import { browserRoutes } from './oauth/browser-routes.ts';
 import { oauthRoutes } from './oauth/routes.ts';
 import { resourceRoutes } from './resources/routes.ts';
@@ -22,6 +23,8 @@ import { launchRoutes } from './oauth/launch.ts';
 import { smartConfigurationRoutes } from './oauth/smart-configuration.ts';
 
 export const VERSION = '0.1.0';
+
+const trustNearestHops = (hops: number) => (_address: string, hop: number) => hop < hops;
 
 /**
  * Node checks the request and headers timeouts of open connections every so often (30 s by default), so a
@@ -43,7 +46,8 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
     http: { headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs, connectionsCheckingInterval: checkingInterval(timeouts) },
     bodyLimit: config.bodyLimit,
     genReqId: requestId,
-    trustProxy: false,
+    // A hop count as proxy-addr takes it: the N addresses nearest to us are proxies.
+    trustProxy: typeof config.trustProxy === 'number' ? trustNearestHops(config.trustProxy) : config.trustProxy,
     routerOptions: { maxParamLength: 200 },
     frameworkErrors: frameworkErrorHandler(config.bodyLimit),
   });
@@ -64,6 +68,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   app.addHook('onSend', invalidateIntrospectorsAfterWrite(ctx));
 
   healthRoutes(app, ctx);
+  observeRoutes(app, ctx);
   smartConfigurationRoutes(app, ctx);
   await app.register(launchRoutes, { ctx });
   explainRoutes(app, ctx);

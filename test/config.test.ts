@@ -52,6 +52,16 @@ describe('configuration from the environment', () => {
     assert.equal(loadConfig({ WARDEN_BODY_LIMIT: '2048' }).bodyLimit, 2048);
   });
 
+  test('WARDEN_TRUST_PROXY is off by default, a hop count, or a list of addresses and CIDR ranges', () => {
+    assert.equal(loadConfig({}).trustProxy, false);
+    assert.equal(loadConfig({ WARDEN_TRUST_PROXY: '0' }).trustProxy, false);
+    assert.equal(loadConfig({ WARDEN_TRUST_PROXY: '2' }).trustProxy, 2);
+    assert.deepEqual(loadConfig({ WARDEN_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1, ::1/128' }).trustProxy, ['10.0.0.0/8', '127.0.0.1', '::1/128']);
+    for (const bad of ['10.0.0.0/33', 'proxy.example', '10.0.0.1/8/8', '::1/129', 'true']) {
+      assert.throws(() => loadConfig({ WARDEN_TRUST_PROXY: bad }), /WARDEN_TRUST_PROXY must be a hop count or a list/, bad);
+    }
+  });
+
   test('request, headers, keep-alive and idle timeouts default to bounded values; headers may not outlast the request', () => {
     assert.deepEqual(loadConfig({}).timeouts, { requestMs: 30_000, headersMs: 10_000, keepAliveMs: 72_000, idleMs: 120_000 });
     assert.equal(loadConfig({ WARDEN_REQUEST_TIMEOUT_MS: '5000' }).timeouts.headersMs, 5000);

@@ -10,8 +10,8 @@ const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../src');
 
 /** Bottom to top: a module may import from its own layer and the ones before it. */
 const LAYERS = [
-  'fhir', 'config', 'log', 'store', 'context', 'search', 'http', 'smart', 'iam', 'tokens', 'authn', 'access',
-  'pages', 'oauth', 'resources', 'console', 'health', 'server', 'app', 'main',
+  'fhir', 'config', 'build-output', 'log', 'observe', 'store', 'context', 'search', 'http', 'smart', 'iam', 'tokens', 'authn', 'access',
+  'pages', 'oauth', 'resources|validation', 'console', 'health', 'server', 'app', 'admin', 'cli', 'process', 'main',
 ];
 
 /** The imports allowed to run up, at most three (issue 14). */
@@ -20,6 +20,8 @@ const ALLOWED_UPWARD = new Set([
   'context.ts -> access/policy-store.ts',
   // The AccessPolicy write rule compiles the policy, so a bad one is refused when written.
   'iam/write-rules.ts -> access/write-rule.ts',
+  // The metrics live low (the authorize step and the token endpoint count); their /metrics route reads AppContext.
+  'observe/routes.ts -> context.ts',
 ]);
 
 function sourceFiles(dir: string): string[] {
@@ -40,7 +42,10 @@ function importGraph(): Map<string, string[]> {
   return graph;
 }
 
-const layerOf = (file: string) => LAYERS.indexOf(file.includes('/') ? file.split('/')[0] : file.replace(/\.ts$/, ''));
+const layerOf = (file: string) => {
+  const name = file.includes('/') ? file.split('/')[0] : file.replace(/\.ts$/, '');
+  return LAYERS.findIndex((layer) => layer.split('|').includes(name));
+};
 
 test('every folder and top-level module of src/ has a layer', () => {
   for (const file of importGraph().keys()) assert.ok(layerOf(file) >= 0, `${file} is in no layer: add it to LAYERS`);

@@ -21,6 +21,7 @@ import { isRoot } from './root.ts';
 import { buildRequestObject, describeRequest, type RequestDescription } from './request-object.ts';
 import type { SqlRunner } from './policy.ts';
 import { sqlRunner } from './sql-runner.ts';
+import { policyDecisionSeconds } from '../observe/metrics.ts';
 
 /**
  * What a SMART token's scopes say of the request: for a FHIR interaction, the decision on it; for any other
@@ -34,7 +35,7 @@ function scopeDecision(
   const scopes = smartScopesOf(identity?.scopes);
   if (!identity || scopes === null) return { confinement: null };
   const context = smartContextOf(identity);
-  if (!interaction) {
+  if (!interaction?.smart) {
     const readable = (type: string) => {
       const decision = decideScopes(scopes, { interaction: 'r', type }, context);
       return decision.allow ? decision.filters : [];
@@ -60,7 +61,9 @@ export async function authorize(
 
   const set = ctx.policies.current;
   const object = buildRequestObject({ ...described, roles: rolesOf(set, identity) });
+  const stopTimer = policyDecisionSeconds.startTimer();
   const decision = await decide(set, object, runner, smart && { smart });
+  stopTimer({ allowed: String(decision.allowed) });
   if (decision.allowed) return { by: `policy ${decision.policy!}`, confinement };
   const what = `${described.method} ${object.uri}`;
   if (!identity) throw unauthorized(`Authentication required for ${what}`, BASIC_CHALLENGE);

@@ -5,6 +5,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { canonicalLogin } from '../iam/login-name.ts';
 import { hashSecret, verifySecret } from '../iam/password-hash.ts';
+import { authFailures } from '../observe/metrics.ts';
 import type { LiveCache } from '../store/live-cache.ts';
 import type { Resource } from '../store/resource-store.ts';
 import type { FailureThrottle } from './throttle.ts';
@@ -65,6 +66,7 @@ export class SecretChecker {
         return client;
       }
     }
+    authFailures.inc({ credential: 'client_secret' });
     return null;
   }
 
@@ -79,7 +81,10 @@ export class SecretChecker {
     const identity = user ? `User/${user.id}` : `User/${canonicalLogin(login)}`;
     await this.throttle.reserve(identity, address);
     const ok = await verifySecret(password, hash ?? (await this.dummyHash));
-    if (!ok || hash === null) return false;
+    if (!ok || hash === null) {
+      authFailures.inc({ credential: 'password' });
+      return false;
+    }
     await this.throttle.succeeded(identity, address);
     return true;
   }

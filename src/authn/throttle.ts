@@ -15,6 +15,7 @@
 import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import type { Database } from '../store/database.ts';
+import { authFailures, throttledRequests } from '../observe/metrics.ts';
 
 export interface ThrottleLimits {
   identityLimit: number;
@@ -46,6 +47,11 @@ type Count = {
   remaining: number;
   known: boolean;
 };
+
+function throttled(retryAfter: number): Throttled {
+  throttledRequests.inc();
+  return new Throttled(retryAfter);
+}
 
 /**
  * An identity as the counters store it: a name an attacker sent may be megabytes of random text, more than a
@@ -101,7 +107,7 @@ export class FailureThrottle {
       this.params(identity, address),
     );
     const wait = this.wait(rows, (failures, limit) => failures >= limit, scope);
-    if (wait > 0) throw new Throttled(wait);
+    if (wait > 0) throw throttled(wait);
   }
 
   /**
@@ -116,11 +122,12 @@ export class FailureThrottle {
     const wait = this.wait(rows, (failures, limit) => failures > limit, scope);
     if (wait === 0) return;
     await this.release(keysOf(bounded(identity), addressBucket(address)));
-    throw new Throttled(wait);
+    throw throttled(wait);
   }
 
   /** Counts a failure that needed no reservation (the work was cheap); `check` first. */
   async recordFailure(identity: string, address: string): Promise<void> {
+    authFailures.inc({ credential: 'guess' });
     await this.db.query(
       COUNT_FAILURE,
       this.params(identity, address).slice(0, 4),

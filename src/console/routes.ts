@@ -3,13 +3,11 @@
 // REST API with a Bearer token, which the authenticate and authorize steps check like any other caller's.
 import { existsSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { CONSOLE_BUILD_DIR } from '../build-output.ts';
 import type { AppContext } from '../context.ts';
 import { CONSOLE_CLIENT_ID, consoleRedirectUri } from './console-client.ts';
-
-export const CONSOLE_BUILD_DIR = fileURLToPath(new URL('../../dist/console/', import.meta.url));
 
 /**
  * Only our own bundle runs and only our own origin is called. No inline script or style is needed, so none is

@@ -12,11 +12,11 @@ export type FhirInteraction = 'read' | 'vread' | 'update' | 'patch' | 'delete' |
 export interface FhirRoute {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
-  interaction: FhirInteraction;
-  /** The Operation id policies link to (Aidbox's names). */
-  operation: string;
-  /** What SMART scopes must allow: c r u d s. */
-  smart: SmartInteraction;
+  interaction: FhirInteraction | '$validate';
+  /** The Operation id policies link to (Aidbox's names), if they have one. */
+  operation?: string;
+  /** What SMART scopes must allow: c r u d s; none when SMART scopes do not speak of it. */
+  smart?: SmartInteraction;
 }
 
 export const FHIR_ROUTES = [
@@ -30,6 +30,15 @@ export const FHIR_ROUTES = [
   { method: 'GET', url: '/:type/:id/_history/:versionId', interaction: 'vread', operation: 'FhirVread', smart: 'r' },
 ] as const satisfies readonly FhirRoute[];
 
+/**
+ * FHIR operations on a type or an instance. Instance-level $validate reads the stored version when no body is
+ * sent: SMART scopes see it as a read of that instance.
+ */
+export const OPERATION_ROUTES = [
+  { method: 'POST', url: '/:type/$validate', interaction: '$validate' },
+  { method: 'POST', url: '/:type/:id/$validate', interaction: '$validate', smart: 'r' },
+] as const satisfies readonly FhirRoute[];
+
 /** Routes that are not FHIR interactions on a type but that policies name by Operation id. */
 export const OTHER_OPERATIONS = [
   { method: 'GET', url: '/metadata', operation: 'FhirMetadata' },
@@ -39,14 +48,14 @@ export const OTHER_OPERATIONS = [
 /** The FHIR interaction of a method (HEAD as GET, RFC 9110 §9.3.2) on a route pattern, if it is one. */
 export function fhirRouteOf(method: string, url: string | undefined): FhirRoute | undefined {
   const upper = method.toUpperCase() === 'HEAD' ? 'GET' : method.toUpperCase();
-  return FHIR_ROUTES.find((route) => route.method === upper && route.url === url);
+  return [...FHIR_ROUTES, ...OPERATION_ROUTES].find((route) => route.method === upper && route.url === url);
 }
 
 /** One FHIR interaction as a request makes it: what, on which type, and which instance and version. */
 export interface InteractionRequest {
-  interaction: FhirInteraction;
-  operation: string;
-  smart: SmartInteraction;
+  interaction: FhirRoute['interaction'];
+  operation?: string;
+  smart?: SmartInteraction;
   type: string;
   id?: string;
   versionId?: string;
@@ -57,8 +66,8 @@ export function interactionAt(route: FhirRoute | undefined, params: Record<strin
   if (!route || params.type === undefined) return null;
   return {
     interaction: route.interaction,
-    operation: route.operation,
-    smart: route.smart,
+    ...(route.operation !== undefined && { operation: route.operation }),
+    ...(route.smart !== undefined && { smart: route.smart }),
     type: params.type,
     ...(params.id !== undefined && { id: params.id }),
     ...(params.versionId !== undefined && { versionId: params.versionId }),

@@ -15,7 +15,11 @@ export type IssueCode =
   | 'login'
   | 'forbidden'
   | 'throttled'
-  | 'exception';
+  | 'exception'
+  | 'invariant'
+  | 'code-invalid'
+  | 'processing'
+  | 'informational';
 
 export interface OperationOutcome {
   resourceType: 'OperationOutcome';

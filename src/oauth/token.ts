@@ -9,6 +9,7 @@ import type { GrantType } from './grants/grant.ts';
 import { password } from './grants/password.ts';
 import { refreshToken } from './grants/refresh-token.ts';
 import { readParams } from './params.ts';
+import { tokensIssued } from '../observe/metrics.ts';
 
 export const GRANTS: ReadonlyMap<string, GrantType> = new Map([authorizationCode, clientCredentials, password, refreshToken].map((grant) => [grant.type, grant]));
 
@@ -30,6 +31,7 @@ export function tokenHandler(services: AuthServices, clients: ClientAuthenticato
       throw unauthorizedClient(`Client "${client.id}" may not use the ${grant.type} grant: add it to the Client's grant_types`);
     }
     const response = await grant.handle({ services, issuer, client, authMethod: method, params, request });
+    tokensIssued.inc({ grant: grant.type });
     return reply.code(200).headers(NO_STORE).send(response);
   };
 }

@@ -40,6 +40,7 @@ export function capabilityStatement(ctx: AppContext, version: string) {
             type: paramType,
             definition,
           })),
+          operation: [{ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' }],
         })),
       },
     ],

@@ -7,6 +7,7 @@ import type { AppContext } from '../context.ts';
 import { applyWriteRules } from '../iam/write-rules.ts';
 import { sendResource } from '../http/reply-format.ts';
 import { VersionConflict, type Resource, type Version } from '../store/resource-store.ts';
+import { validateWrite } from '../validation/validate.ts';
 import { conflict, gone, notFound, preconditionFailed } from '../fhir/outcome.ts';
 import { applyResourcePatch } from './patch.ts';
 import { checkId, checkResourceBody, checkWritableType, checkResourceMediaType, checkType, ifMatchVersion } from './validate.ts';
@@ -34,6 +35,7 @@ function sendVersion(ctx: AppContext, request: FastifyRequest, reply: FastifyRep
  * existed; a deleted resource is passed as is, so the caller decides whether it may be written again.
  */
 async function commit(
+  ctx: AppContext,
   resources: ResourceView,
   type: string,
   id: string,
@@ -51,6 +53,7 @@ async function commit(
       );
     }
     const resource = await next(current);
+    if (!deleting) await validateWrite(ctx, resource);
     try {
       const version = await resources.write(resource, current?.versionId ?? null, deleting);
       return { version, created: !current || current.deleted };
@@ -75,7 +78,7 @@ export function crudHandlers(ctx: AppContext, resourcesFor: (request: FastifyReq
       const type = checkWritableType(request.params.type);
       checkResourceMediaType(request.headers['content-type']);
       const resource = await applyWriteRules(checkResourceBody(request.body, type), ctx.db, ctx.config);
-      const { version } = await commit(resourcesFor(request), type, resource.id, undefined, async (current) => {
+      const { version } = await commit(ctx, resourcesFor(request), type, resource.id, undefined, async (current) => {
         if (current && !current.deleted) throw conflict(`${type}/${resource.id} already exists; use PUT to update it`);
         return resource;
       });
@@ -95,7 +98,7 @@ export function crudHandlers(ctx: AppContext, resourcesFor: (request: FastifyReq
       checkResourceMediaType(request.headers['content-type']);
       const resource = await applyWriteRules(checkResourceBody(request.body, type, id), ctx.db, ctx.config);
       const ifMatch = ifMatchVersion(request.headers['if-match']);
-      const { version, created } = await commit(resourcesFor(request), type, id, ifMatch, async () => resource);
+      const { version, created } = await commit(ctx, resourcesFor(request), type, id, ifMatch, async () => resource);
       return sendVersion(ctx, request, reply, created ? 201 : 200, version);
     },
 
@@ -105,7 +108,7 @@ export function crudHandlers(ctx: AppContext, resourcesFor: (request: FastifyReq
       const ifMatch = ifMatchVersion(request.headers['if-match']);
       checkResourceMediaType(request.headers['content-type']);
       const contentType = String(request.headers['content-type'] ?? '');
-      const { version } = await commit(resourcesFor(request), type, id, ifMatch, async (current) => {
+      const { version } = await commit(ctx, resourcesFor(request), type, id, ifMatch, async (current) => {
         const { meta: _meta, ...body } = existing(current, type, id).resource;
         const patched = applyResourcePatch(body as Resource, request.body, contentType);
         return applyWriteRules(checkResourceBody(patched, type, id), ctx.db, ctx.config);
@@ -117,7 +120,7 @@ export function crudHandlers(ctx: AppContext, resourcesFor: (request: FastifyReq
       const type = checkType(request.params.type);
       const id = checkId(request.params.id);
       const ifMatch = ifMatchVersion(request.headers['if-match']);
-      const { version } = await commit(resourcesFor(request), type, id, ifMatch, async (current) => existing(current, type, id).resource, true);
+      const { version } = await commit(ctx, resourcesFor(request), type, id, ifMatch, async (current) => existing(current, type, id).resource, true);
       reply.header('etag', `W/"${version.versionId}"`);
       return sendResource(request, reply, 200, version.resource);
     },

@@ -5,12 +5,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod 
 import { accessOf } from '../access/access.ts';
 import { confinedResources } from '../access/confined-resources.ts';
 import type { AppContext } from '../context.ts';
-import { FHIR_ROUTES, type FhirInteraction } from '../fhir/interactions.ts';
+import { FHIR_ROUTES, OPERATION_ROUTES, type FhirInteraction } from '../fhir/interactions.ts';
 import { sendResource } from '../http/reply-format.ts';
 import { capabilityStatement } from './capability.ts';
 import { crudHandlers } from './crud.ts';
 import { historyHandlers } from './history.ts';
 import { searchHandler } from './search.ts';
+import { validateHandlers } from '../validation/operation.ts';
 
 export function resourceRoutes(app: FastifyInstance, ctx: AppContext, version: string): void {
   // Handlers get the store as the caller may see it, with the confinement the authorize step decided.
@@ -33,4 +34,8 @@ export function resourceRoutes(app: FastifyInstance, ctx: AppContext, version: s
   for (const route of FHIR_ROUTES) {
     app.route({ method: route.method, url: route.url, config: { interaction: route }, handler: handlers[route.interaction] as RouteHandlerMethod });
   }
+  const validate = validateHandlers(ctx, resourcesFor);
+  const [validateType, validateInstance] = OPERATION_ROUTES;
+  app.post(validateType.url, { config: { interaction: validateType } }, validate.type);
+  app.post(validateInstance.url, { config: { interaction: validateInstance } }, validate.instance);
 }

@@ -19,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Database } from './database.ts';
 import type { Resource, ResourceStore } from './resource-store.ts';
+import { cacheLookups } from '../observe/metrics.ts';
 
 export const LIVE_CHANNEL = 'warden_live_changed';
 const BARRIER_CHANNEL = 'warden_live_barrier';
@@ -119,6 +120,11 @@ export class LiveCache {
     return `warden_live_ping_${this.processId}`;
   }
 
+  /** Is the cache following the store's announcements (GET /health/ready)? */
+  following(): boolean {
+    return this.usable();
+  }
+
   /** May entries be served now? Only while listening and, with other processes about, under a live lease. */
   private usable(): boolean {
     return this.listening && (this.db.engine !== 'postgres' || performance.now() - this.leaseFrom < LEASE_MS);
@@ -136,6 +142,8 @@ export class LiveCache {
       if (entry && now - entry.storedAt < MAX_AGE_MS) found.set(keyOf(type, id), entry.resource);
       else missing.push({ type, id });
     }
+    cacheLookups.inc({ result: 'hit' }, found.size);
+    cacheLookups.inc({ result: 'miss' }, missing.length);
     if (missing.length === 0) return found;
     const generation = this.generation;
     const rows = await this.db.query<{ type: string; id: string; resource: string }>(

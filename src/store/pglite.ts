@@ -2,11 +2,22 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { checkStorableParams, type Database, type Queryable, type Row } from './database.ts';
+import { lockEmbeddedStore } from './embedded-lock.ts';
 
 /** Opens the store in `dataDir`; an in-memory store may start as a copy of `seed`, a dump made by `dumpPglite`. */
 export async function openPglite(dataDir: string, seed?: Blob): Promise<Database> {
-  if (dataDir !== 'memory://') mkdirSync(dataDir, { recursive: true });
-  const db = dataDir === 'memory://' ? await PGlite.create({ loadDataDir: seed }) : await PGlite.create(dataDir);
+  let unlock = () => {};
+  if (dataDir !== 'memory://') {
+    mkdirSync(dataDir, { recursive: true });
+    unlock = lockEmbeddedStore(dataDir);
+  }
+  let db: PGlite;
+  try {
+    db = dataDir === 'memory://' ? await PGlite.create({ loadDataDir: seed }) : await PGlite.create(dataDir);
+  } catch (error) {
+    unlock();
+    throw error;
+  }
 
   const queryable = (q: Pick<PGlite, 'query' | 'exec'>): Queryable => ({
     async query<T extends Row>(text: string, params: unknown[] = []) {
@@ -29,7 +40,10 @@ export async function openPglite(dataDir: string, seed?: Blob): Promise<Database
     async notify(channel, payload) {
       await db.query('select pg_notify($1, $2)', [channel, payload]);
     },
-    close: () => db.close(),
+    async close() {
+      await db.close();
+      unlock();
+    },
   };
   handles.set(database, db);
   return database;

@@ -54,7 +54,22 @@ export async function sweep(db: Database, config: Pick<Config, 'sweep' | 'thrott
       if (n < BATCH) break;
     }
   }
+  if (db.engine === 'pglite') await vacuumAsAutovacuumWould(db);
   return deleted;
+}
+
+/**
+ * PGlite runs no autovacuum, so in a long-running embedded store the row versions left by every update and
+ * delete (Sessions, counters, resources) were never reclaimed, nor the planner's statistics renewed. The sweep
+ * applies autovacuum's default thresholds itself: a table is vacuumed when its dead rows pass 50 + 20% of its
+ * live ones, and analyzed when its changes since the last analyze pass 50 + 10%.
+ */
+async function vacuumAsAutovacuumWould(db: Database): Promise<void> {
+  const tables = await db.query<{ name: string; vacuum: boolean }>(
+    `select relname as name, n_dead_tup > 50 + 0.2 * n_live_tup as vacuum from pg_stat_user_tables
+     where n_dead_tup > 50 + 0.2 * n_live_tup or n_mod_since_analyze > 50 + 0.1 * n_live_tup`,
+  );
+  for (const { name, vacuum } of tables) await db.exec(`${vacuum ? 'vacuum analyze' : 'analyze'} "${name.replaceAll('"', '""')}"`);
 }
 
 /** Sweeps every `intervalSeconds` until the returned function is called; the first sweep is one interval after start. */

@@ -1,4 +1,4 @@
-// Runs the real server as its own process (`node --import tsx src/main.ts`), for what only a process can
+// Runs the real server as its own process (`node --import tsx src/main.ts`, or a build's `node dist/main.js`), for what only a process can
 // show: a kill -9, a SIGTERM, what it writes to its logs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -33,10 +33,14 @@ async function untilHealthy(url: string, exited: Promise<number | string>, outpu
   }
 }
 
-export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
+/** From source by default; `from` runs another checkout's build instead (`{ cwd, args: ['dist/main.js'] }`). */
+export async function spawnServer(
+  env: Record<string, string>,
+  from: { cwd: string; args: string[] } = { cwd: root, args: ['--import', 'tsx', 'src/main.ts'] },
+): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
+  const child = spawn(process.execPath, from.args, {
+    cwd: from.cwd,
     env: {
       PATH: process.env.PATH ?? '',
       PORT: String(port),
@@ -44,6 +48,8 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
       WARDEN_ROOT_CLIENT_ID: ROOT.id,
       WARDEN_ROOT_CLIENT_SECRET: ROOT.secret,
       LOG_LEVEL: 'info',
+      // One process, whatever the store: the tests that want workers ask for them.
+      WARDEN_WORKERS: '1',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

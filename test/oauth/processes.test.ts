@@ -31,6 +31,7 @@ describe('two server processes on one PostgreSQL database', { skip: !process.env
         WARDEN_ROOT_CLIENT_ID: ROOT.id,
         WARDEN_ROOT_CLIENT_SECRET: ROOT.secret,
         LOG_LEVEL: 'warn',
+        WARDEN_WORKERS: '1',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -67,18 +67,21 @@ test('logs carry no SMART launch value, nor the state, nonce or PKCE challenge i
   for (const secret of [launch, state, nonce]) assert.equal(output.includes(secret), false, `"${secret}" appears in the logs`);
 });
 
-/** Constraints that make a write fail inside PostgreSQL with the written data in the error (detail, message). */
+/**
+ * Constraints that make a write fail inside PostgreSQL with the written data in the error (detail, message).
+ * They sit on elements whose values pass FHIR validation (a code, a uri), so the write reaches the database.
+ */
 const REFUSING_CONSTRAINTS = `
-  alter table resource add constraint warden_test_no_flag check (resource->>'flag' is null);
-  alter table resource add constraint warden_test_number check (resource->>'number' is null or (resource->>'number')::int > 0);`;
+  alter table resource add constraint warden_test_no_flag check (resource->>'language' is null);
+  alter table resource add constraint warden_test_number check (resource->>'implicitRules' is null or (resource->>'implicitRules')::int > 0);`;
 
 async function assertDatabaseErrorsLogWithoutValues(server: Spawned) {
   const flag = 'flag-secret-NEVER-LOGGED';
   const number = 'number-secret-NEVER-LOGGED';
   const output = await logsOf(server, async () => {
-    const refused = await request(server.url, 'PUT', '/Patient/flagged', { body: { resourceType: 'Patient', flag } });
+    const refused = await request(server.url, 'PUT', '/Patient/flagged', { body: { resourceType: 'Patient', language: flag } });
     assert.equal(refused.status, 500, refused.text);
-    const cast = await request(server.url, 'PUT', '/Patient/numbered', { body: { resourceType: 'Patient', number } });
+    const cast = await request(server.url, 'PUT', '/Patient/numbered', { body: { resourceType: 'Patient', implicitRules: number } });
     assert.equal(cast.status, 500, cast.text);
   });
   assert.match(output, /"code":"23514"/, 'the check violation was logged, with its SQLSTATE');

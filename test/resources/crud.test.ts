@@ -100,7 +100,7 @@ for (const engine of engines()) {
 
     test('resources of different types may share an id', async () => {
       await server.request('PUT', '/Patient/shared-id', { body: { resourceType: 'Patient' } });
-      const other = await server.request('PUT', '/Encounter/shared-id', { body: { resourceType: 'Encounter', status: 'planned' } });
+      const other = await server.request('PUT', '/Encounter/shared-id', { body: { resourceType: 'Encounter', status: 'planned', class: { code: 'AMB' } } });
       assert.equal(other.status, 201);
       assert.equal((await server.request('GET', '/Patient/shared-id')).body.resourceType, 'Patient');
     });

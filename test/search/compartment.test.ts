@@ -65,7 +65,7 @@ for (const engine of engines()) {
         { resourceType: 'Observation', id: 'cp-o5', status: 'final', code: { text: 'x' }, subject: { reference: `${server.url}/Patient/cp-1` } },
         { resourceType: 'Condition', id: 'cp-c1', subject: { reference: 'Patient/cp-1' } },
         { resourceType: 'CarePlan', id: 'cp-cp1', status: 'active', intent: 'plan', subject: { reference: 'Patient/cp-1' } },
-        { resourceType: 'Organization', id: 'cp-1' },
+        { resourceType: 'Organization', id: 'cp-1', name: 'Clinic' },
       ];
       for (const resource of resources) {
         const response = await server.request('PUT', `/${resource.resourceType}/${resource.id}`, { body: resource });

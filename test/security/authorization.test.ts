@@ -131,6 +131,14 @@ for (const engine of engines()) {
       assert.equal((await bearer(server, token.access_token, 'GET', '/Observation/obs-b-gone')).status, 404);
     });
 
+    test("instance $validate is a read: a patient-confined token cannot validate, and so learn of, another patient's resource (SMART App Launch 2.x scopes; ASVS 5.0 V8.2.2)", async () => {
+      const token = await tokenFor(CLINICIAN, { scope: 'launch/patient patient/*.rs' }, 'pat-a');
+      const other = await bearer(server, token.access_token, 'POST', '/Patient/pat-b/$validate');
+      assert.ok(other.status === 403 || other.status === 404, `${other.status}: ${other.text}`);
+      assert.doesNotMatch(other.text, /information|issue.*Patient\./);
+      assert.equal((await bearer(server, token.access_token, 'POST', '/Patient/pat-a/$validate')).status, 200);
+    });
+
     test("a resource moved into the patient's compartment does not reveal the version that belonged to another patient", async () => {
       await put(server, { resourceType: 'Observation', id: 'obs-moved', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/pat-b' } } as never);
       await put(server, { resourceType: 'Observation', id: 'obs-moved', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/pat-a' } } as never);

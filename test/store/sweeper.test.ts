@@ -105,3 +105,22 @@ for (const engine of engines()) {
     });
   });
 }
+
+test('on the embedded store, which has no autovacuum, a sweep vacuums the tables whose dead rows pass autovacuum\'s threshold', async () => {
+  const { db, close } = await openTestStore('pglite');
+  try {
+    const store = new ResourceStore(db, writeResourceIndexes);
+    await store.write({ resourceType: 'Patient', id: 'busy', active: true }, null);
+    for (let version = 1; version <= 200; version++) {
+      await store.write({ resourceType: 'Patient', id: 'busy', active: version % 2 === 0 }, String(version));
+    }
+    const dead = async () => Number((await db.query<{ n: number }>(`select sum(n_dead_tup) as n from pg_stat_user_tables`))[0].n);
+    const before = await dead();
+    assert.ok(before >= 200, `every update left dead row versions (${before})`);
+    await sweep(db, config);
+    const after = await dead();
+    assert.ok(after < 100, `the sweep reclaimed them (${before} before, ${after} after)`);
+  } finally {
+    await close();
+  }
+});

@@ -1,0 +1,96 @@
+// Soak: a mixed load (tokens, Basic and Bearer reads, searches, writes) on one Warden process for a long time,
+// printing each minute's throughput and the process's memory. A server that holds up serves the last minute
+// within 10% of the second (the first warms up), with flat memory.
+//   npx tsx bench/soak.ts                                   (embedded store, 20 minutes)
+//   DATABASE_URL=postgres://... npx tsx bench/soak.ts       (a fresh PostgreSQL database)
+//   BENCH_SOAK_MINUTES=3 BENCH_MINUTE_SECONDS=20 npx tsx bench/soak.ts   (a short run: 3 "minutes" of 20 s)
+// Add NODE_OPTIONS to the server's environment with BENCH_SERVER_NODE_OPTIONS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/soak").
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import autocannon, { type Request } from 'autocannon';
+import { createTestDatabase, freePort } from '../test/helpers/server.ts';
+
+const repo = fileURLToPath(new URL('../', import.meta.url));
+const minutes = Number(process.env.BENCH_SOAK_MINUTES ?? 20);
+const minuteSeconds = Number(process.env.BENCH_MINUTE_SECONDS ?? 60);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 8);
+const ROOT = { id: 'soak', secret: 'soak-secret' };
+const BASIC = `Basic ${Buffer.from(`${ROOT.id}:${ROOT.secret}`).toString('base64')}`;
+const FORM = { authorization: BASIC, 'content-type': 'application/x-www-form-urlencoded' };
+const JSON_BODY = { authorization: BASIC, 'content-type': 'application/json' };
+/** Writes go to a fixed set of Patients, so the data searched stays the same size; their history grows. */
+const WRITTEN_PATIENTS = 50;
+
+function residentMegabytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+async function heapMegabytes(base: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`, { headers: { authorization: BASIC } })).text();
+  return Number(/^warden_nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? 0) / 2 ** 20;
+}
+
+export async function run(): Promise<void> {
+  const database = process.env.DATABASE_URL ? await createTestDatabase() : undefined;
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: repo,
+    env: {
+      PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn',
+      WARDEN_WORKERS: '1', WARDEN_ROOT_CLIENT_ID: ROOT.id, WARDEN_ROOT_CLIENT_SECRET: ROOT.secret,
+      NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS ?? '',
+      ...(database ? { DATABASE_URL: database.url } : { WARDEN_DATA_DIR: 'memory://' }),
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  try {
+    while (!(await fetch(`${base}/health/ready`).then((response) => response.ok, () => false))) {
+      if (child.exitCode !== null) throw new Error(`Warden exited with ${child.exitCode}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    for (let i = 0; i < WRITTEN_PATIENTS; i++) {
+      await fetch(`${base}/Patient/soak-${i}`, { method: 'PUT', headers: JSON_BODY, body: JSON.stringify({ resourceType: 'Patient', id: `soak-${i}`, name: [{ family: 'Soak' }] }) });
+    }
+    const token = async () =>
+      ((await (await fetch(`${base}/auth/token`, { method: 'POST', headers: FORM, body: 'grant_type=client_credentials' })).json()) as { access_token: string }).access_token;
+    let bearer = await token();
+    let write = 0;
+    const requests: Request[] = [
+      { method: 'POST', path: '/auth/token', headers: FORM, body: 'grant_type=client_credentials' },
+      { method: 'GET', path: '/Patient/soak-1', headers: { authorization: BASIC } },
+      { method: 'GET', path: '/Patient/soak-2', setupRequest: (request) => ({ ...request, headers: { authorization: `Bearer ${bearer}` } }) },
+      { method: 'GET', path: '/Patient?family=Soak&_count=10', headers: { authorization: BASIC } },
+      {
+        method: 'PUT',
+        setupRequest: (request) => {
+          const id = `soak-${write++ % WRITTEN_PATIENTS}`;
+          return { ...request, path: `/Patient/${id}`, headers: JSON_BODY, body: JSON.stringify({ resourceType: 'Patient', id, name: [{ family: 'Soak' }], active: write % 2 === 0 }) };
+        },
+      },
+    ];
+    const throughput: number[] = [];
+    console.log(`soak: ${minutes} × ${minuteSeconds} s, ${connections} connections, ${database ? 'PostgreSQL' : 'embedded store'}; mix: token, Basic read, Bearer read, search, write`);
+    for (let minute = 1; minute <= minutes; minute++) {
+      bearer = await token(); // tokens last longer than a minute; a fresh one keeps the Bearer reads valid in any run
+      const result = await autocannon({ url: base, connections, duration: minuteSeconds, requests });
+      throughput.push(result.requests.average);
+      const failed = result.non2xx + result.errors + result.timeouts;
+      console.log(
+        `minute ${String(minute).padStart(2)}  ${result.requests.average.toFixed(0).padStart(5)} req/s  p99 ${String(result.latency.p99).padStart(4)} ms  ` +
+          `RSS ${residentMegabytes(child.pid!).toFixed(0).padStart(4)} MB  heap ${(await heapMegabytes(base)).toFixed(0).padStart(4)} MB  failed ${failed}`,
+      );
+    }
+    if (throughput.length >= 3) {
+      const ratio = throughput[throughput.length - 1] / throughput[1];
+      console.log(`last minute / second minute: ${ratio.toFixed(2)}× (target ≥ 0.90: ${ratio >= 0.9 ? 'met' : 'MISSED'})`);
+    }
+  } finally {
+    await new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM'); });
+    await database?.drop();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await run();
