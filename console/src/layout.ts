@@ -7,6 +7,7 @@ export const SECTIONS = [
   { id: 'roles', title: 'Roles', icon: 'role' },
   { id: 'policies', title: 'Access policies', icon: 'policy' },
   { id: 'introspectors', title: 'Token introspectors', icon: 'introspector' },
+  { id: 'identity-providers', title: 'Identity providers', icon: 'introspector' },
   { id: 'sessions', title: 'Sessions', icon: 'session' },
   { id: 'resources', title: 'Resources', icon: 'resources' },
   { id: 'rest', title: 'REST console', icon: 'terminal' },

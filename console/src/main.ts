@@ -8,6 +8,7 @@ import { loadSettings, type ConsoleSettings } from './settings.ts';
 import { h, replace } from './ui/dom.ts';
 import { alertBox, errorMessage } from './ui/feedback.ts';
 import { clientEditPage, clientNewPage, clientsPage } from './pages/clients.ts';
+import { identityProviderEditPage, identityProvidersPage } from './pages/identity-providers.ts';
 import { introspectorEditPage, introspectorsPage } from './pages/introspectors.ts';
 import { policiesPage, policyEditPage } from './pages/policies.ts';
 import { resourceListPage, resourceNewPage, resourceTypesPage, resourceViewPage } from './pages/resource-browser.ts';
@@ -32,6 +33,9 @@ const routes: Route[] = [
   { pattern: '/console/introspectors', page: introspectorsPage, section: 'introspectors' },
   { pattern: '/console/introspectors/new', page: introspectorEditPage, section: 'introspectors' },
   { pattern: '/console/introspectors/:id', page: introspectorEditPage, section: 'introspectors' },
+  { pattern: '/console/identity-providers', page: identityProvidersPage, section: 'identity-providers' },
+  { pattern: '/console/identity-providers/new', page: identityProviderEditPage, section: 'identity-providers' },
+  { pattern: '/console/identity-providers/:id', page: identityProviderEditPage, section: 'identity-providers' },
   { pattern: '/console/sessions', page: sessionsPage, section: 'sessions' },
   { pattern: '/console/rest', page: restConsolePage, section: 'rest' },
   { pattern: '/console/resources', page: resourceTypesPage, section: 'resources' },

@@ -9,9 +9,9 @@ import type { RequestObject } from './request-object.ts';
 import type { SmartDecision } from '../smart/enforce.ts';
 
 /** IAM types whose writes need a policy that names them: a blanket policy never grants them. */
-export const PROTECTED_TYPES = new Set(['AccessPolicy', 'Client', 'User', 'Role', 'TokenIntrospector', 'Session', 'Grant']);
+export const PROTECTED_TYPES = new Set(['AccessPolicy', 'Client', 'User', 'Role', 'TokenIntrospector', 'IdentityProvider', 'AuthConfig', 'Session', 'Grant']);
 /** Types that hold credentials (secret hashes, HMAC keys): even reading them needs a policy that names them. */
-const CREDENTIAL_TYPES = new Set(['Client', 'User', 'TokenIntrospector']);
+const CREDENTIAL_TYPES = new Set(['Client', 'User', 'TokenIntrospector', 'IdentityProvider']);
 const WRITE_METHODS = new Set(['post', 'put', 'patch', 'delete']);
 /** A type no policy can mean: a policy that allows it too allows any type, so it does not name the one asked. */
 const PROBE_TYPE = 'WardenProbeType';

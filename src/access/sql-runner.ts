@@ -2,8 +2,8 @@
 // (a setting, a write a function attempts) outlives it, under a statement timeout on PostgreSQL, and as role
 // warden_policy, which may read the resources and their search index and nothing else (migration 0010):
 // not the signing keys, tokens or throttle counters. It reads the resources through the view
-// warden_policy.resource (migration 0030), without TokenIntrospectors and without Client secret and User
-// password hashes; schema warden_policy comes first on the search path, so policies still say `from resource`.
+// warden_policy.resource (migrations 0030, 0082), without TokenIntrospectors and IdentityProviders and without
+// Client secret, User password hashes and User two-factor keys; schema warden_policy comes first on the search path, so policies still say `from resource`.
 // PGlite runs inside this process and has no timer to cancel a statement with: `statement_timeout` is ignored,
 // and a query that runs for minutes stalls every request of the process. Measured there (0.5.16, a 300-row
 // table): counting generate_series(1, 1e8) took 105 s, a recursive CTE to 1e8 185 s, a 300³ cross join 6 s,
@@ -67,7 +67,7 @@ export const POLICY_ROLE_SETUP = [
   `grant usage on schema public to ${POLICY_ROLE}`,
   `grant select on search_string, search_token, search_reference, search_date, search_quantity to ${POLICY_ROLE}`,
   `create schema if not exists ${POLICY_SCHEMA}`,
-  `create or replace view ${POLICY_SCHEMA}.resource with (security_barrier) as select type, id, version_id, last_updated, deleted, resource - array['secret', 'password'] as resource from public.resource where type <> 'TokenIntrospector'`,
+  `create or replace view ${POLICY_SCHEMA}.resource with (security_barrier) as select type, id, version_id, last_updated, deleted, resource - array['secret', 'password', 'twoFactor'] as resource from public.resource where type not in ('TokenIntrospector', 'IdentityProvider')`,
   `revoke all on public.resource, public.resource_history from ${POLICY_ROLE}`,
   `grant usage on schema ${POLICY_SCHEMA} to ${POLICY_ROLE}`,
   `grant select on ${POLICY_SCHEMA}.resource to ${POLICY_ROLE}`,

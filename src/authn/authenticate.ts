@@ -5,6 +5,7 @@ import { FhirError, unauthorized } from '../fhir/outcome.ts';
 import { BASIC_CHALLENGE } from './basic.ts';
 import { BEARER_CHALLENGE } from './bearer.ts';
 import { withExternalTokens } from './external/bearer-hook.ts';
+import { withClientAuthHeader } from './external/client-auth-header.ts';
 import './identity.ts';
 import { invalidRequestChallenge, tokenMethodProblem } from './token-in-uri.ts';
 import { authServices } from './services.ts';
@@ -26,7 +27,8 @@ export function authenticator(ctx: AppContext) {
       return;
     }
     if (/^bearer$/i.test(scheme)) {
-      request.identity = await bearer.authenticate(credentials, request.log);
+      const identity = await bearer.authenticate(credentials, request.log);
+      request.identity = await withClientAuthHeader(identity, request.headers['x-client-auth'], basic, request.ip);
       return;
     }
     throw unauthorized(`Unsupported authorization scheme "${scheme.slice(0, 20)}": use Basic or Bearer`, `${BASIC_CHALLENGE}, ${BEARER_CHALLENGE}`);

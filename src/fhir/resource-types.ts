@@ -1,6 +1,6 @@
 // The resource types Warden serves: every FHIR R4 (4.0.1) resource type, and Warden's IAM types.
 
-export const IAM_TYPES = ['Client', 'User', 'AccessPolicy', 'Role', 'Session', 'Grant', 'TokenIntrospector'] as const;
+export const IAM_TYPES = ['Client', 'User', 'AccessPolicy', 'Role', 'Session', 'Grant', 'TokenIntrospector', 'IdentityProvider', 'AuthConfig'] as const;
 
 export const FHIR_R4_TYPES = [
   'Account', 'ActivityDefinition', 'AdverseEvent', 'AllergyIntolerance', 'Appointment', 'AppointmentResponse',

@@ -49,7 +49,7 @@ export function outboundUrlProblem(raw: string, allowInsecure: boolean): string 
 
 /** At write time: 422 naming the field (`Client.jwks_uri`) when Warden could not fetch `raw`. */
 /** The settings an outbound URL is checked under (and so every IAM write rule: iam/write-rules.ts). */
-export type WriteSettings = Pick<Config, 'allowInsecureJwksUris'>;
+export type WriteSettings = Pick<Config, 'allowInsecureJwksUris' | 'baseUrl'>;
 
 export function checkOutboundUrl(field: string, raw: string, settings: WriteSettings | undefined): void {
   const problem = outboundUrlProblem(raw, settings?.allowInsecureJwksUris === true);

@@ -49,6 +49,8 @@ const validateClient = compileResourceSchema({
     type: { type: 'string' },
     scope: { type: 'array', items: { type: 'string' } },
     allowed_origins: { type: 'array', items: { type: 'string' } },
+    // OpenID Connect RP-Initiated Logout §3.1: where the browser may be sent after signing out, matched exactly.
+    post_logout_redirect_uris: { type: 'array', items: { type: 'string', pattern: '^https?://' } },
     jwks: { type: 'object', required: ['keys'], properties: { keys: { type: 'array', items: { type: 'object' } } } },
     jwks_uri: { type: 'string', pattern: '^https?://' },
     smart: { type: 'object' },

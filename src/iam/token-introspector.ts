@@ -107,12 +107,28 @@ async function checkKey(jwk: JWK, index: number): Promise<void> {
   }
 }
 
+/** Whether two issuer URLs name the same server: scheme and host case, default port and trailing slashes aside. */
+function sameIssuer(a: string, b: string): boolean {
+  const canonical = (raw: string) => {
+    try {
+      const url = new URL(raw);
+      return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
+    } catch {
+      return raw;
+    }
+  };
+  return canonical(a) === canonical(b);
+}
+
 async function checkJwt(introspector: TokenIntrospector, settings: WriteSettings | undefined): Promise<void> {
   const { jwt, jwks_uri } = introspector;
   if (introspector.introspection_endpoint) {
     throw invalid('introspection_endpoint', 'belongs to type "opaque"; a "jwt" introspector verifies signatures itself');
   }
   if (!jwt?.iss) throw invalid('jwt.iss', 'is required for type "jwt": tokens are matched to introspectors by issuer');
+  // Warden's own tokens are verified with its own keys only (bearer-hook.ts); an introspector claiming its issuer,
+  // in any spelling, could only serve to pass off forged tokens as Warden's (RFC 8725 §3.8).
+  if (settings && sameIssuer(jwt.iss, settings.baseUrl)) throw invalid('jwt.iss', "is Warden's own issuer: its tokens need no TokenIntrospector");
   const sources = [jwks_uri !== undefined && 'jwks_uri', jwt.keys !== undefined && 'jwt.keys', jwt.secret !== undefined && 'jwt.secret'].filter(Boolean);
   if (sources.length !== 1) {
     // One key source each, so an HMAC secret and public keys never meet (no HS/RS algorithm confusion).

@@ -1,7 +1,9 @@
 // User: a person who logs in. The password is stored only as a hash.
 import { compileResourceSchema } from './schema.ts';
 import { storableSecretField } from './password-hash.ts';
+import type { Database } from '../store/database.ts';
 import type { Resource } from '../store/resource-store.ts';
+import { isSealed, seal } from './sealed-secret.ts';
 
 // Users carry many optional profile fields (SCIM-like, as in Aidbox); only the ones Warden acts on are checked.
 const validateUser = compileResourceSchema({
@@ -16,11 +18,31 @@ const validateUser = compileResourceSchema({
     data: { type: 'object' },
     roles: { type: 'array', items: { type: 'object' } },
     fhirUser: { type: 'object', properties: { reference: { type: 'string' } } },
+    twoFactor: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        enabled: { type: 'boolean' },
+        secretKey: { type: 'string', minLength: 16 },
+        transport: { type: 'string' },
+        recoveryCodes: { type: 'array', items: { type: 'string' } },
+      },
+    },
   },
 });
 
-export async function prepareUser(user: Resource): Promise<Resource> {
-  validateUser(user);
+/** Seals a TOTP key written in clear, so the API never returns it readable. */
+async function sealTwoFactorKey(user: Resource, db: Database | undefined): Promise<Resource> {
+  const twoFactor = user.twoFactor as { secretKey?: unknown } | undefined;
+  if (typeof twoFactor?.secretKey !== 'string' || isSealed(twoFactor.secretKey)) return user;
+  if (!db) throw new Error('sealing a two-factor key needs the database');
+  return { ...user, twoFactor: { ...twoFactor, secretKey: await seal(db, twoFactor.secretKey) } };
+}
+
+export async function prepareUser(resource: Resource, db?: Database): Promise<Resource> {
+  validateUser(resource);
+  // A TOTP key given in clear (an administrator provisioning an authenticator) is sealed like the one enrolment makes.
+  const user = await sealTwoFactorKey(resource, db);
   if (typeof user.password !== 'string') return user;
   return { ...user, password: await storableSecretField(user.password, 'User.password') };
 }

@@ -3,7 +3,9 @@ import { prepareAccessPolicy } from '../access/write-rule.ts';
 import type { WriteSettings } from '../http/outbound-url.ts';
 import type { Database } from '../store/database.ts';
 import type { Resource } from '../store/resource-store.ts';
+import { prepareAuthConfig } from './auth-config.ts';
 import { prepareClient } from './client.ts';
+import { prepareIdentityProvider } from './identity-provider.ts';
 import { prepareTokenIntrospector } from './token-introspector.ts';
 import { prepareUser } from './user.ts';
 
@@ -18,6 +20,8 @@ const rules: Record<string, WriteRule> = {
   User: prepareUser,
   AccessPolicy: prepareAccessPolicy,
   TokenIntrospector: prepareTokenIntrospector,
+  IdentityProvider: prepareIdentityProvider,
+  AuthConfig: prepareAuthConfig,
 };
 
 export async function applyWriteRules(resource: Resource, db?: Database, settings?: WriteSettings): Promise<Resource> {

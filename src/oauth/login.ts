@@ -2,22 +2,29 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authServices } from '../authn/services.ts';
 import { Throttled } from '../authn/throttle.ts';
+import { hasTwoFactor } from '../authn/two-factor.ts';
 import { verifyUserLogin } from '../authn/user-login.ts';
+import { activeProviders } from '../federation/endpoints.ts';
 import { clientDisplayName } from '../iam/client.ts';
-import { handOverBrowserSession } from './grants/user-session.ts';
+import type { Resource } from '../store/resource-store.ts';
 import type { BrowserFlows } from './browser-flows.ts';
-import { html } from '../pages/html.ts';
-import { page, sendPage } from '../pages/layout.ts';
+import { sendPage } from '../pages/layout.ts';
 import { loginPage } from '../pages/login.ts';
 import { safeReturnTo } from './return-to.ts';
+import { completeSignIn } from './sign-in.ts';
 
 /** One message for every failure, so the page never tells whether an account exists. */
 const LOGIN_FAILED = 'Incorrect email, user id or password.';
 const FORM_EXPIRED = 'This sign-in form has expired. Please try again.';
-const throttledMessage = (seconds: number) =>
+export const throttledMessage = (seconds: number) =>
   `Too many failed sign-in attempts. Please wait ${seconds < 120 ? `${seconds} seconds` : `${Math.ceil(seconds / 60)} minutes`} and try again.`;
 
-export function loginEndpoints(flows: BrowserFlows) {
+/** The code step after the password (two-factor-endpoint.ts). */
+interface TwoFactorStep {
+  challenge(request: FastifyRequest, reply: FastifyReply, user: Resource, returnTo: string): Promise<unknown>;
+}
+
+export function loginEndpoints(flows: BrowserFlows, twoFactor: TwoFactorStep) {
   const { ctx } = flows;
 
   /** The name of the application the login is for, read from the client_id of the request it returns to. */
@@ -35,7 +42,7 @@ export function loginEndpoints(flows: BrowserFlows) {
     return sendPage(
       reply,
       status,
-      loginPage({ csrf: flows.csrf.issue(request, reply), returnTo, clientName: await clientName(returnTo), ...extra }),
+      loginPage({ csrf: flows.csrf.issue(request, reply), returnTo, clientName: await clientName(returnTo), providers: await activeProviders(flows), ...extra }),
     );
   }
 
@@ -63,11 +70,9 @@ export function loginEndpoints(flows: BrowserFlows) {
         request.log.info({ event: 'login_failed' }, 'login failed');
         return show(request, reply, 401, returnTo, { username, error: LOGIN_FAILED });
       }
-      const { session, replaced } = await flows.sessions.start(request, reply, user.id);
-      if (replaced) await handOverBrowserSession(authServices(ctx), replaced, session);
-      request.log.info({ event: 'login', user: user.id }, 'user signed in');
-      if (returnTo) return reply.code(303).headers({ location: returnTo, 'cache-control': 'no-store' }).send();
-      return sendPage(reply, 200, page('Signed in', html`<h1>You are signed in</h1><p class="lead">You can close this window.</p>`));
+      // The password was right; a user with two-factor still owes the code before any session starts.
+      if (hasTwoFactor(user)) return twoFactor.challenge(request, reply, user, returnTo);
+      return completeSignIn(flows, request, reply, user, returnTo);
     },
   };
 }

@@ -9,10 +9,13 @@ export interface LoginView {
   /** Name of the application asking, when the login is part of an authorization. */
   clientName?: string;
   username?: string;
+  /** The IdentityProviders offered beside the password: "Sign in with <title>". */
+  providers?: { id: string; title: string }[];
   error?: string;
 }
 
 export function loginPage(view: LoginView) {
+  const providers = view.providers ?? [];
   return page(
     'Sign in',
     html`<h1>Sign in</h1>
@@ -27,6 +30,10 @@ ${view.error ? html`<p class="alert" role="alert" id="login-error">${view.error}
 <label for="password">Password</label>
 <input type="password" id="password" name="password" autocomplete="current-password" required>
 <div class="actions"><button type="submit" class="primary">Sign in</button></div>
-</form>`,
+</form>
+${providers.length > 0 ? html`<ul class="providers">${providers.map(
+    (provider) =>
+      html`<li><a class="button" href="/auth/redirect/${encodeURIComponent(provider.id)}${view.returnTo ? `?return_to=${encodeURIComponent(view.returnTo)}` : ''}">Sign in with ${provider.title}</a></li>`,
+  )}</ul>` : ''}`,
   );
 }

@@ -2,7 +2,7 @@
 import { html } from './html.ts';
 import { page } from './layout.ts';
 
-export function logoutConfirmPage(view: { csrf: string; userName: string | null }) {
+export function logoutConfirmPage(view: { csrf: string; userName: string | null; carried?: Record<string, string> }) {
   return page(
     'Sign out',
     html`<h1>Sign out</h1>
@@ -12,6 +12,7 @@ of the applications you signed in to here, except those you allowed to keep acce
   : html`<p class="lead">You are not signed in.</p>`}
 <form method="post" action="/auth/logout">
 <input type="hidden" name="csrf_token" value="${view.csrf}">
+${Object.entries(view.carried ?? {}).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}
 <div class="actions"><button type="submit" class="primary">Sign out</button></div>
 </form>`,
   );

@@ -9,6 +9,7 @@ import { FHIR_ROUTES, OPERATION_ROUTES, type FhirInteraction } from '../fhir/int
 import { sendResource } from '../http/reply-format.ts';
 import { capabilityStatement } from './capability.ts';
 import { crudHandlers } from './crud.ts';
+import { deleteCurrentSession } from './current-session.ts';
 import { historyHandlers } from './history.ts';
 import { searchHandler } from './search.ts';
 import { validateHandlers } from '../validation/operation.ts';
@@ -31,6 +32,7 @@ export function resourceRoutes(app: FastifyInstance, ctx: AppContext, version: s
   const capability = capabilityStatement(ctx, version);
 
   app.get('/metadata', { config: { public: true } }, (request, reply) => sendResource(request, reply, 200, capability));
+  app.delete('/Session', { config: { public: true } }, deleteCurrentSession(ctx));
   for (const route of FHIR_ROUTES) {
     app.route({ method: route.method, url: route.url, config: { interaction: route }, handler: handlers[route.interaction] as RouteHandlerMethod });
   }

@@ -33,6 +33,8 @@ const statements = ({ sweep: { sessionRetentionSeconds: retention }, throttle }:
   client_assertion_jti: expired('client_assertion_jti', 'client_id, jti', `expires_at < now() - interval '1 day'`),
   authorization_code: expired('authorization_code', 'code_hash', `expires_at < now() - interval '1 day'`),
   smart_launch: expired('smart_launch', 'launch_hash', `expires_at < now() - interval '1 day'`),
+  federation_flow: expired('federation_flow', 'binding_hash', `expires_at < now() - interval '1 day'`),
+  two_factor_challenge: expired('two_factor_challenge', 'binding_hash', `expires_at < now() - interval '1 day'`),
   auth_failure: expired('auth_failure', 'key', `window_start < now() - interval '1 day'`),
   auth_known_address: expired('auth_known_address', 'identity, address', `last_success < now() - make_interval(secs => ${throttle.knownAddressSeconds})`),
   browser_session: expired('browser_session', 'id_hash', `expires_at < now() - interval '1 day'`),

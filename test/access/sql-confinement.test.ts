@@ -123,6 +123,22 @@ for (const engine of engines()) {
       });
       assert.equal((await server.request('GET', '/Flag', { auth: c })).status, 200, 'the policy sees no introspector');
     });
+
+    test('IdentityProvider rows and User two-factor keys are not visible to policy SQL', async () => {
+      const provider = await server.request('PUT', '/IdentityProvider/idp', { body: { issuer: 'https://idp.example', client: { id: 'w', secret: 'provider-secret' } } });
+      assert.ok(provider.status < 300, provider.text);
+      const user = await server.request('PUT', '/User/tf', { body: { twoFactor: { enabled: true, secretKey: 'JBSWY3DPEHPK3PXPJBSWY3DP' } } });
+      assert.ok(user.status < 300, user.text);
+      await putPolicy(server, {
+        id: 'sql-sign-in-secrets',
+        engine: 'sql',
+        link: linkTo('Client', 'c'),
+        sql: {
+          query: "select count(*) = 0 from resource where (type = 'IdentityProvider' or resource ? 'twoFactor') and {{uri}} = '/Basic'",
+        },
+      });
+      assert.equal((await server.request('GET', '/Basic', { auth: c })).status, 200, 'the policy sees neither');
+    });
   });
 }
 

@@ -5,9 +5,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { KeyObject, sign } from 'node:crypto';
+import { isIP } from 'node:net';
+import fc from 'fast-check';
 import { base64url, type JWTPayload } from 'jose';
+import { isForbiddenAddress, outboundUrlProblem } from '../../src/http/outbound-url.ts';
 import { engines, type Response, type TestServer, startTestServer } from '../helpers/server.ts';
-import { attackerKey, bearer, now, stubServer, type AttackerKey } from '../external/tokens.ts';
+import { attackerKey, bearer, now, stubServer, type AttackerKey, type StubServer } from '../external/tokens.ts';
 
 const ISSUER = 'https://idp.example';
 const AUDIENCE = 'https://warden.example/fhir';
@@ -119,6 +122,14 @@ for (const engine of engines()) {
         const optOut = await introspector('no-aud', {}, { aud: undefined, iss: 'https://lenient.example', any_audience: true });
         assert.equal(optOut.status, 201, optOut.text);
         await server.request('DELETE', '/TokenIntrospector/no-aud');
+      });
+
+      test("an introspector claiming Warden's own issuer, in any spelling, is refused when written (RFC 8725 §3.8)", async () => {
+        for (const iss of [server.url, `${server.url}/`, server.url.toUpperCase().replace('HTTP://', 'http://')]) {
+          const response = await introspector('impostor', {}, { iss });
+          assert.equal(response.status, 422, `${iss}: ${response.text}`);
+          assert.match(response.text, /Warden's own issuer/);
+        }
       });
 
       test('a token minted for another API is refused', async () => {
@@ -257,6 +268,71 @@ for (const engine of engines()) {
     });
   });
 }
+
+for (const engine of engines()) {
+  describe(`an opaque token's introspection answer (${engine})`, () => {
+    let server: TestServer;
+    let provider: StubServer;
+    before(async () => {
+      // The provider vouches for anything: its answers name Warden's own console client and administrator.
+      provider = await stubServer(() => ({ status: 200, body: { active: true, client_id: 'warden-console', sub: 'admin', exp: now() + 300 } }));
+      // The stub listens on http://127.0.0.1, which only the development setting (on in tests by default) allows.
+      server = await startTestServer(engine, { adminPassword: ADMIN_PASSWORD });
+      const written = await server.request('PUT', '/TokenIntrospector/vouches', {
+        body: { resourceType: 'TokenIntrospector', type: 'opaque', introspection_endpoint: { url: `${provider.url}/introspect` } },
+      });
+      assert.equal(written.status, 201, written.text);
+    });
+    after(async () => {
+      await server.close();
+      await provider.close();
+    });
+
+    test('naming warden-console and admin does not make the token the console administrator (OWASP ASVS 5.0 V10.3.2)', async () => {
+      const token = 'opaque-token-from-elsewhere';
+      const read = await server.request('GET', '/Client/root', bearer(token));
+      assert.equal(read.status, 403, read.text);
+      assert.equal(provider.hits > 0, true, 'the token went to the introspection endpoint');
+      assert.equal((await server.request('GET', '/User/admin', bearer(token))).status, 403);
+    });
+  });
+}
+
+describe('the outbound URL rule, for any input (property-based)', () => {
+  const hosts = fc.oneof(
+    fc.ipV4(),
+    fc.ipV6().map((ip) => `[${ip}]`),
+    fc.domain(),
+    fc.constantFrom('metadata.google.internal', 'localhost', '[::ffff:169.254.169.254]', '2852039166', '0x7f.1', '169.254.169.254.'),
+  );
+  const urls = fc.oneof(
+    fc.tuple(fc.constantFrom('http', 'https', 'ftp', 'file', 'javascript'), hosts, fc.string({ maxLength: 20 })).map(([scheme, host, path]) => `${scheme}://${host}/${path}`),
+    fc.string({ maxLength: 80 }),
+  );
+
+  test('never throws, and never lets a link-local address through without the development setting', () => {
+    fc.assert(
+      fc.property(urls, (raw) => {
+        const problem = outboundUrlProblem(raw, false);
+        outboundUrlProblem(raw, true);
+        if (problem !== null) return;
+        const host = new URL(raw).hostname.replace(/^\[|\]$/g, '');
+        assert.equal(new URL(raw).protocol, 'https:');
+        assert.equal(isIP(host) !== 0 && isForbiddenAddress(host), false, raw);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('every address of 169.254.0.0/16, in any spelling the URL parser accepts, is refused', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.constantFrom('dotted', 'decimal', 'mapped'), (c, d, form) => {
+        const host = form === 'dotted' ? `169.254.${c}.${d}` : form === 'decimal' ? String(((169 << 24) >>> 0) + (254 << 16) + (c << 8) + d) : `[::ffff:169.254.${c}.${d}]`;
+        assert.notEqual(outboundUrlProblem(`https://${host}/jwks`, false), null, host);
+      }),
+    );
+  });
+});
 
 describe('WARDEN_ALLOW_INSECURE_JWKS_URIS', () => {
   test('is off unless set, and lets loopback http through when on (for development)', async () => {

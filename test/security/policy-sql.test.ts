@@ -3,6 +3,7 @@
 // Each case is a raw HTTP request against a real server, on both engines.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import fc from 'fast-check';
 import { engines, startTestServer, type TestServer } from '../helpers/server.ts';
 import { createClient, linkTo, putPolicy, storeUnchecked } from '../access/fixtures.ts';
 
@@ -162,6 +163,21 @@ for (const engine of engines()) {
         assert.equal(response.status, 422, `${call}: ${response.text}`);
         assert.match(response.text, /is not allowed in a policy query/);
       }
+    });
+
+    test('any SQL text or described request gives a 2xx or a precise 4xx, never a 5xx (property-based)', async () => {
+      const fragments = fc.constantFrom('select ', 'true', '{{uri}}', '{{!uri}}', '{{', '}}', "'", '"', ';', '--', '/*', ' from resource', ' where ', '$1', '(', ')', '::int', 'with recursive ', '\u0000');
+      const sqlText = fc.oneof(fc.string({ maxLength: 60 }), fc.array(fragments, { maxLength: 8 }).map((parts) => parts.join('')));
+      await fc.assert(
+        fc.asyncProperty(sqlText, fc.string({ maxLength: 20 }), async (query, uri) => {
+          const written = await server.request('PUT', '/AccessPolicy/prop', { body: { resourceType: 'AccessPolicy', engine: 'sql', sql: { query }, link: linkTo('Client', 'debug') } });
+          assert.ok(written.status < 500, `PUT ${JSON.stringify(query)}: ${written.status} ${written.text}`);
+          const tried = await debugTrace({ request: { method: 'GET', uri: `/${uri}` }, policy: { engine: 'sql', sql: { query } } });
+          assert.ok(tried.status < 500, `test-policy ${JSON.stringify(query)}: ${tried.status} ${tried.text}`);
+        }),
+        { numRuns: 40 },
+      );
+      await server.request('DELETE', '/AccessPolicy/prop');
     });
 
     test('data read through dynamic SQL (query_to_xml) does not come back in an error message (ASVS 5.0 V16.5.1)', async () => {

@@ -60,6 +60,8 @@ for (const engine of engines()) {
         insert into browser_session (id_hash, sid, user_id, auth_time, expires_at) values
           ('old', 'sid-old', 'u', now() - interval '3 days', now() - interval '2 days'), ('new', 'sid-new', 'u', now(), now() + interval '1 hour');
         insert into browser_session_token (sid, session_id) values ('sid-old', 'live'), ('sid-new', 'live');
+        insert into federation_flow (binding_hash, provider_id, state, nonce, code_verifier, return_to, expires_at) values
+          ('old', 'idp', 's', 'n', 'v', '', now() - interval '2 days'), ('new', 'idp', 's', 'n', 'v', '', now() + interval '10 minutes');
       `);
     });
     after(() => close());
@@ -72,6 +74,8 @@ for (const engine of engines()) {
         client_assertion_jti: 1,
         authorization_code: 1,
         smart_launch: 1,
+        federation_flow: 1,
+        two_factor_challenge: 0,
         auth_failure: 1,
         auth_known_address: 1,
         browser_session: 1,

@@ -1,5 +1,5 @@
 // Users: the people who log in on Warden's login page. Passwords are typed here, sent once, stored hashed.
-import { list, read, type Resource } from '../api.ts';
+import { call, list, read, type Resource } from '../api.ts';
 import { pageHeader } from '../layout.ts';
 import type { PageContext } from '../router.ts';
 import { h, icon, replace } from '../ui/dom.ts';
@@ -12,6 +12,23 @@ const fullName = (user: Resource) => {
   return name.formatted ?? [name.givenName, name.familyName].filter(Boolean).join(' ');
 };
 
+const twoFactorOn = (user: Resource) => (user.twoFactor as { enabled?: boolean } | undefined)?.enabled === true;
+
+/** The user's two-factor status; an administrator may reset it when they lost their authenticator. */
+function twoFactorFieldset(user: Resource, afterwards: () => void): HTMLElement {
+  const on = twoFactorOn(user);
+  const reset = h('button', { type: 'button', class: 'btn btn-secondary' }, 'Reset two-factor');
+  reset.addEventListener('click', async () => {
+    if (!window.confirm(`Turn off two-factor sign-in for ${user.id}? They will sign in with their password alone until they set it up again.`)) return;
+    await call('PATCH', `/User/${encodeURIComponent(user.id!)}`, { twoFactor: { enabled: false, secretKey: null, recoveryCodes: null } });
+    afterwards();
+  });
+  return h('fieldset', {}, h('legend', {}, 'Two-factor sign-in'),
+    h('p', { id: 'two-factor-status' }, on ? badge('on', 'green') : badge('off', 'neutral'), on ? ' The user signs in with a code from an authenticator app.' : ' The user can turn it on at /auth/two-factor.'),
+    on ? reset : null,
+  );
+}
+
 export async function usersPage({ main }: PageContext): Promise<void> {
   const users = await list('User');
   replace(main,
@@ -22,6 +39,7 @@ export async function usersPage({ main }: PageContext): Promise<void> {
       { title: 'Email', cell: (user) => text(user.email) || '—' },
       { title: 'Status', cell: (user) => (user.active === false ? badge('inactive', 'red') : badge('active', 'green')) },
       { title: 'Password', cell: (user) => (user.password ? badge('set', 'neutral') : badge('none', 'amber')) },
+      { title: 'Two-factor', cell: (user) => (twoFactorOn(user) ? badge('on', 'green') : badge('off', 'neutral')) },
       { title: 'Updated', cell: (user) => dateCell(user.meta?.lastUpdated) },
     ], [h('strong', {}, 'No users yet.'), ' Create one so people can log in to apps.']),
   );
@@ -50,6 +68,7 @@ export async function userEditPage({ main, params, navigate }: PageContext): Pro
         hint: existing ? 'Leave empty to keep the current password. Stored only as a hash.' : 'Stored only as a hash.',
       }),
     ),
+    existing ? twoFactorFieldset(existing, () => navigate(`/console/users/${encodeURIComponent(existing.id!)}`)) : null,
     errors,
     formActions('/console/users', existing, existing ? deleteButton('User', existing.id!, 'user', `User ${existing.id} will no longer be able to log in.`, () => navigate('/console/users')) : null, 'Create user'),
   );

@@ -1,5 +1,6 @@
 // RFC 6749 §4.3: the resource owner password credentials grant, for a User with a password. Off unless the
 // Client lists "password" in grant_types. An unknown user and a wrong password fail alike.
+import { hasTwoFactor } from '../../authn/two-factor.ts';
 import { findUserByLogin } from '../../iam/user-logins.ts';
 import { invalidGrant, invalidRequest } from '../errors.ts';
 import { clientGrantTypes, grantSettings, tokenAudience } from '../grant-settings.ts';
@@ -18,6 +19,8 @@ export const passwordGrant: GrantHandler = async ({ services, issuer, client, pa
   const user = await findUserByLogin(services.sessions.db, login);
   const ok = await services.secrets.verifyUserPassword(user, login, password, request.ip);
   if (!ok || !user) throw invalidGrant('Invalid username or password');
+  // The grant has no place for the second factor: a password alone must not be enough for this user.
+  if (hasTwoFactor(user)) throw invalidGrant('This user signs in with two-factor authentication; use the authorization code flow');
   return startSession(services, { grant: 'password', client, user, audience, scope, settings });
 };
 
