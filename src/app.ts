@@ -7,6 +7,7 @@ import type { AppContext } from './context.ts';
 import { setHashConcurrency } from './iam/password-hash.ts';
 import { ensureConsoleAccess } from './console/console-admin.ts';
 import { ensureConsoleClient } from './console/console-client.ts';
+import { firstStartHints } from './console/first-admin.ts';
 import { ensureRootClient } from './iam/root-client.ts';
 import { indexUserLogins } from './iam/user-logins.ts';
 import { buildServer } from './server.ts';
@@ -47,6 +48,7 @@ export async function startApp(config: Config, options: { logger?: boolean; data
     const stopSweeping = startSweeping(db, config, (message) => server?.log.warn(message));
     const policyProblem = await policyConfinementProblem(db);
     if (policyProblem) server.log.warn(`SQL access policies are refused: ${policyProblem}`);
+    for (const hint of await firstStartHints(ctx)) server.log.info(hint);
     return {
       ctx,
       server,

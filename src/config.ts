@@ -17,8 +17,10 @@ export interface Config {
   /** Folder of the embedded store, or `memory://` for a store that lives only in memory. */
   dataDir: string;
   rootClient?: RootClientConfig;
-  /** Password of the console's first administrator, User `admin` with Role `admin`; none is made without it. */
+  /** Password of the console's first administrator, User `adminUser` with Role `admin`; none is made without it. */
   adminPassword?: string;
+  /** Id of that User: `warden-admin`, so Aidbox's examples that POST a User `admin` still work. */
+  adminUser: string;
   /** Origins allowed by CORS; `true` allows any origin (no credentials are ever allowed with it). */
   corsOrigins: string[] | true;
   /** Largest request body accepted, in bytes. */
@@ -109,6 +111,13 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
+function resourceId(env: Env, name: string, fallback: string): string {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^[A-Za-z0-9\-.]{1,64}$/.test(raw)) throw new ConfigError(`${name} must be a resource id (letters, digits, "-" and ".", at most 64), got "${raw.slice(0, 80)}"`);
+  return raw;
+}
+
 function flag(env: Env, name: string, fallback = false): boolean {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -191,6 +200,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: env.WARDEN_DATA_DIR || './data',
     rootClient: rootClient(env),
     adminPassword: env.WARDEN_ADMIN_PASSWORD || env.BOX_ADMIN_PASSWORD || undefined,
+    adminUser: resourceId(env, 'WARDEN_ADMIN_USER', 'warden-admin'),
     corsOrigins: corsOrigins(env.WARDEN_CORS_ORIGINS),
     bodyLimit: integer(env, 'WARDEN_BODY_LIMIT', 1024 * 1024, 1024, 100 * 1024 * 1024),
     maxBodyDepth: integer(env, 'WARDEN_MAX_BODY_DEPTH', 64, 2, 1000),

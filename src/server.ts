@@ -10,6 +10,7 @@ import type { TimeoutConfig } from './config.ts';
 import type { AppContext } from './context.ts';
 import { healthRoutes } from './health.ts';
 import { consoleRoutes } from './console/routes.ts';
+import { firstStartGate } from './console/first-admin.ts';
 import { registerBodyParsers } from './http/body-parsers.ts';
 import { registerCors } from './http/cors.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
@@ -62,6 +63,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
 
   registerBodyParsers(app, config.maxBodyDepth);
   registerErrorHandlers(app, config.bodyLimit);
+  app.addHook('onRequest', firstStartGate(ctx));
   app.addHook('onRequest', authenticator(ctx));
   app.addHook('preHandler', authorizer(ctx));
   app.addHook('onSend', refreshAfterWrite(ctx));

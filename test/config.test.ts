@@ -40,6 +40,12 @@ describe('configuration from the environment', () => {
     );
   });
 
+  test('the administrator WARDEN_ADMIN_PASSWORD makes is User warden-admin, not the seeds\' "admin"; WARDEN_ADMIN_USER renames it', () => {
+    assert.equal(loadConfig({}).adminUser, 'warden-admin');
+    assert.equal(loadConfig({ WARDEN_ADMIN_USER: 'ops.admin' }).adminUser, 'ops.admin');
+    assert.throws(() => loadConfig({ WARDEN_ADMIN_USER: 'no spaces' }), (error: unknown) => error instanceof ConfigError && /^WARDEN_ADMIN_USER must be a resource id/.test(error.message));
+  });
+
   test('WARDEN_CORS_ORIGINS is a comma-separated list; unset or * allows any origin', () => {
     assert.deepEqual(loadConfig({ WARDEN_CORS_ORIGINS: 'https://a.example, https://b.example' }).corsOrigins, ['https://a.example', 'https://b.example']);
     assert.equal(loadConfig({}).corsOrigins, true);

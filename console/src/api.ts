@@ -69,8 +69,8 @@ export async function call<T = unknown>(method: string, path: string, body?: unk
   return parsed as T;
 }
 
-export async function list(type: string, count = 200): Promise<Resource[]> {
-  const bundle = await call<Bundle>('GET', `/${type}?_count=${count}&_sort=_id`);
+export async function list(type: string, count = 200, sort = '_id'): Promise<Resource[]> {
+  const bundle = await call<Bundle>('GET', `/${type}?_count=${count}&_sort=${sort}`);
   return (bundle.entry ?? []).map((entry) => entry.resource);
 }
 

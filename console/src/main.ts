@@ -55,6 +55,21 @@ function fatal(title: string, message: string, settings?: ConsoleSettings): void
   ));
 }
 
+/**
+ * Opened at another address than WARDEN_BASE_URL (an IP address while the setting says localhost): the login
+ * would return to the other address and fail. Say which setting to change instead of trying.
+ */
+function wrongAddress(here: string, baseUrl: string): void {
+  replace(app, h('div', { class: 'center-card', 'data-testid': 'base-url-mismatch' },
+    h('img', { src: '/console/favicon.svg', alt: '', width: 40, height: 40 }),
+    h('h1', {}, 'Open the console at Warden\'s address'),
+    alertBox(`This page was opened at ${here}, but Warden's address (the setting WARDEN_BASE_URL) is ${baseUrl}. ` +
+      `Logging in from here cannot work: the login returns to ${baseUrl}. Open the console there, or restart Warden with ` +
+      `WARDEN_BASE_URL=${here} if this is the address people use.`),
+    h('a', { href: `${baseUrl}/console/`, class: 'btn btn-primary' }, `Open ${baseUrl}/console`),
+  ));
+}
+
 async function start(): Promise<void> {
   let settings: ConsoleSettings;
   try {
@@ -62,6 +77,9 @@ async function start(): Promise<void> {
   } catch (error) {
     return fatal('The console could not start', errorMessage(error));
   }
+
+  const expected = new URL(settings.baseUrl).origin;
+  if (window.location.origin !== expected) return wrongAddress(window.location.origin, settings.baseUrl);
 
   if (window.location.pathname === '/console/callback') {
     try {

@@ -1,6 +1,7 @@
 // Who may use the console. The console has no powers of its own: its calls are authorized by AccessPolicy
 // like anyone's. At start Warden makes two policies that let Users holding the Role `admin` do anything, but
-// only through the console's client; with WARDEN_ADMIN_PASSWORD set it also makes the first such User.
+// only through the console's client; with WARDEN_ADMIN_PASSWORD set it also makes the first such User
+// (`warden-admin` unless WARDEN_ADMIN_USER says otherwise: not `admin`, which Aidbox's own examples POST).
 import { PROTECTED_TYPES } from '../access/decide.ts';
 import type { Config } from '../config.ts';
 import { verifySecret } from '../iam/password-hash.ts';
@@ -9,7 +10,6 @@ import { VersionConflict, type Resource, type ResourceStore } from '../store/res
 import { CONSOLE_CLIENT_ID } from './console-client.ts';
 
 export const ADMIN_ROLE = 'admin';
-export const ADMIN_USER_ID = 'admin';
 
 export const consoleAdminPolicies: Resource[] = [
   {
@@ -57,16 +57,22 @@ export async function ensureConsoleAccess(resources: ResourceStore, config: Conf
   for (const policy of consoleAdminPolicies) await createOnce(resources, policy);
   const password = config.adminPassword;
   if (!password) return;
-  const current = await resources.read('User', ADMIN_USER_ID);
+  const userId = config.adminUser;
+  const current = await resources.read('User', userId);
   const user = current && !current.deleted ? current.resource : null;
   // As with the root client, the password in the environment wins over one changed since.
   if (!user || typeof user.password !== 'string' || !(await verifySecret(password, user.password))) {
-    const updated = await applyWriteRules({ ...(user ?? {}), resourceType: 'User', id: ADMIN_USER_ID, password, active: user?.active ?? true });
+    const updated = await applyWriteRules({ ...(user ?? {}), resourceType: 'User', id: userId, password, active: user?.active ?? true });
     try {
       await resources.write(updated, current?.versionId ?? null);
     } catch (error) {
       if (!(error instanceof VersionConflict)) throw error;
     }
   }
-  await createOnce(resources, { resourceType: 'Role', id: ADMIN_USER_ID, name: ADMIN_ROLE, user: { id: ADMIN_USER_ID, resourceType: 'User' } });
+  await createOnce(resources, adminRole(userId));
+}
+
+/** The Role that makes a User an administrator of the console. */
+export function adminRole(userId: string): Resource {
+  return { resourceType: 'Role', id: `${userId}-admin`, name: ADMIN_ROLE, user: { id: userId, resourceType: 'User' } };
 }

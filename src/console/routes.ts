@@ -4,10 +4,11 @@
 import { existsSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CONSOLE_BUILD_DIR } from '../build-output.ts';
 import type { AppContext } from '../context.ts';
 import { CONSOLE_CLIENT_ID, consoleRedirectUri } from './console-client.ts';
+import { firstStartOf, isLoopbackRequest, setupRoutes, SETUP_PATH } from './first-admin.ts';
 
 /**
  * Only our own bundle runs and only our own origin is called. No inline script or style is needed, so none is
@@ -35,9 +36,46 @@ function secure(reply: FastifyReply): FastifyReply {
     .header('cross-origin-opener-policy', 'same-origin');
 }
 
+/**
+ * The console logs in through WARDEN_BASE_URL: opened under another host name (an IP address, say, while the
+ * setting says localhost), its login returns to a page of another origin and cannot complete. The page says so;
+ * this says it in the log, once per host name seen (a few at most: the Host header is the caller's to choose).
+ */
+function baseUrlMismatchWarner(baseUrl: string, warn: (message: string) => void) {
+  const expected = new URL(baseUrl).host.toLowerCase();
+  const warned = new Set<string>();
+  return (request: FastifyRequest) => {
+    const host = (request.headers.host ?? '').toLowerCase();
+    if (!host || host === expected || warned.has(host) || warned.size >= 8) return;
+    warned.add(host);
+    warn(
+      `the console was opened at ${request.protocol}://${host}/console, but WARDEN_BASE_URL is ${baseUrl}: its login ` +
+        `returns to ${baseUrl} and cannot complete there. Open ${baseUrl}/console, or set WARDEN_BASE_URL to the address people use`,
+    );
+  };
+}
+
+/** The Clients Warden makes at every start, each with why the console does not offer to delete or rotate it. */
+function managedClients(ctx: AppContext): Record<string, string> {
+  const managed: Record<string, string> = {
+    [CONSOLE_CLIENT_ID]:
+      'The console signs in with this client, and Warden makes it again at every start: it cannot be deleted here ' +
+      '(that would lock everyone out of the console), and as a public client it has no secret to rotate.',
+  };
+  const root = ctx.config.rootClient;
+  if (root) {
+    managed[root.id] =
+      'Warden makes this root client at every start from WARDEN_ROOT_CLIENT_ID and WARDEN_ROOT_CLIENT_SECRET: change ' +
+      'its secret there and restart. A secret set here, or its deletion, would be undone at the next start.';
+  }
+  return managed;
+}
+
 export async function consoleRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { baseUrl } = ctx.config;
+  const warnOfOtherHost = baseUrlMismatchWarner(baseUrl, (message) => app.log.warn(message));
   const built = existsSync(`${CONSOLE_BUILD_DIR}index.html`);
+  await setupRoutes(app, ctx);
 
   await app.register(async (scope) => {
     // Our own cache-control headers below, not the plugin's default.
@@ -45,6 +83,7 @@ export async function consoleRoutes(app: FastifyInstance, ctx: AppContext): Prom
     const open = { config: { public: true } };
 
     const sendIndex = (reply: FastifyReply) => {
+      warnOfOtherHost(reply.request);
       if (!built) {
         return secure(reply).code(503).type('text/plain; charset=utf-8')
           .send('The console is not built. Run `npm run build:console` (npm start and npm test do it), then restart.');
@@ -54,7 +93,11 @@ export async function consoleRoutes(app: FastifyInstance, ctx: AppContext): Prom
     };
 
     scope.get('/console', open, (_request, reply) => reply.redirect('/console/', 302));
-    scope.get('/console/', open, (_request, reply) => sendIndex(reply));
+    scope.get('/console/', open, async (request, reply) => {
+      // A first start: the person opening the console on this machine creates its first administrator.
+      if (isLoopbackRequest(request) && (await firstStartOf(ctx).awaitsAdmin())) return reply.redirect(SETUP_PATH, 303);
+      return sendIndex(reply);
+    });
 
     // What the page needs to log in; derived from WARDEN_BASE_URL so the redirect URI matches the Client's.
     scope.get('/console/config.json', open, (_request, reply) =>
@@ -65,6 +108,7 @@ export async function consoleRoutes(app: FastifyInstance, ctx: AppContext): Prom
         tokenEndpoint: `${baseUrl}/auth/token`,
         logoutEndpoint: `${baseUrl}/auth/logout`,
         baseUrl,
+        managedClients: managedClients(ctx),
       }),
     );
 

@@ -54,10 +54,12 @@ const validateClient = compileResourceSchema({
     jwks: { type: 'object', required: ['keys'], properties: { keys: { type: 'array', items: { type: 'object' } } } },
     jwks_uri: { type: 'string', pattern: '^https?://' },
     smart: { type: 'object' },
+    /** RFC 8693 token exchange (Aidbox 2412): the issuers whose tokens this Client may exchange. */
+    allowedIssuers: { type: 'array', items: { type: 'string', minLength: 1 } },
     auth: {
       type: 'object',
       additionalProperties: false,
-      properties: Object.fromEntries(GRANT_TYPES.map((grant) => [grant, grantSettings])),
+      properties: Object.fromEntries([...GRANT_TYPES, 'token_exchange'].map((grant) => [grant, grantSettings])),
     },
   },
 });

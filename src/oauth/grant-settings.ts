@@ -14,9 +14,17 @@ export interface GrantSettings {
 export const DEFAULT_ACCESS_TOKEN_LIFETIME = 3600;
 export const DEFAULT_REFRESH_TOKEN_LIFETIME = 30 * 24 * 3600;
 
+/** RFC 8693's grant type; Aidbox lists it in grant_types by this name and keeps its settings in `auth.token_exchange`. */
+export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+
+/** The key of a grant's settings in `Client.auth`. */
+export function settingsKey(grant: string): string {
+  return grant === TOKEN_EXCHANGE ? 'token_exchange' : grant;
+}
+
 export function grantSettings(client: Resource, grant: string): GrantSettings {
   const auth = (client.auth ?? {}) as Record<string, Record<string, unknown> | undefined>;
-  const settings = auth[grant] ?? {};
+  const settings = auth[settingsKey(grant)] ?? {};
   // Aidbox's documents name the format both `access_token_format` (the seed) and `token_format`.
   const format = settings.access_token_format ?? settings.token_format;
   return {

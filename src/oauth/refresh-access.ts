@@ -7,7 +7,7 @@
 // Aidbox-style clients that ask for neither keep their per-grant setting: `auth.<grant>.refresh_token: true`
 // gives a refresh token tied to the sign-in, as an online one is.
 import type { Resource } from '../store/resource-store.ts';
-import { clientGrantTypes } from './grant-settings.ts';
+import { clientGrantTypes, settingsKey } from './grant-settings.ts';
 
 export type RefreshAccess = 'offline' | 'online';
 
@@ -15,7 +15,7 @@ export const REFRESH_SCOPES = ['offline_access', 'online_access'] as const;
 
 function refreshTokenSetting(client: Resource, grant: string): unknown {
   const auth = (client.auth ?? {}) as Record<string, Record<string, unknown> | undefined>;
-  return auth[grant]?.refresh_token;
+  return auth[settingsKey(grant)]?.refresh_token;
 }
 
 /**

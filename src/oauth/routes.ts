@@ -1,6 +1,7 @@
 // The /auth endpoints and the /.well-known documents, in their own Fastify scope: every error here, a
 // malformed body included, leaves as RFC 6749 JSON ({error, error_description}), never an OperationOutcome.
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { externalTokens } from '../authn/external/external-tokens.ts';
 import { Throttled } from '../authn/throttle.ts';
 import { authServices } from '../authn/services.ts';
 import type { AppContext } from '../context.ts';
@@ -12,7 +13,7 @@ import { introspectHandler } from './introspect.ts';
 import { jwksHandler } from './jwks.ts';
 import { parseStrictForm, refuseQueryParameters } from './params.ts';
 import { revokeHandler } from './revoke.ts';
-import { NO_STORE, tokenHandler } from './token.ts';
+import { NO_STORE, sendTokenBody, tokenHandler } from './token.ts';
 import { userinfoHandler } from './userinfo.ts';
 
 /** What any failure in this scope becomes. */
@@ -43,7 +44,7 @@ export async function oauthRoutes(app: FastifyInstance, options: { ctx: AppConte
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const known = asOAuthError(error);
-    if (known) return reply.code(known.status).headers({ ...NO_STORE, ...known.headers }).send(known.body);
+    if (known) return sendTokenBody(request, reply, known.status, known.body, known.headers);
     request.log.error({ err: error }, 'unhandled error');
     return reply.code(500).headers(NO_STORE).send({ error: 'server_error', error_description: `Internal server error (request id ${request.id})` });
   });
@@ -52,7 +53,7 @@ export async function oauthRoutes(app: FastifyInstance, options: { ctx: AppConte
   // through the API's authenticate and authorize hooks.
   const open = { config: { public: true } };
   const bodyOnly = { ...open, onRequest: refuseQueryParameters };
-  app.post('/auth/token', bodyOnly, tokenHandler(services, clients, issuer));
+  app.post('/auth/token', bodyOnly, tokenHandler(services, clients, issuer, externalTokens(ctx)));
   app.post('/auth/introspect', bodyOnly, introspectHandler(services, clients, issuer));
   app.post('/auth/revoke', bodyOnly, revokeHandler(services, clients));
   app.get('/auth/userinfo', open, userinfoHandler(services));

@@ -23,6 +23,15 @@ function claimsOf(user: Resource): Record<string, unknown> {
   return claims;
 }
 
+/**
+ * Aidbox answers the password and authorization_code grants with `userinfo`: the User as stored, without its
+ * password hash, with `sub` as in the OpenID claims.
+ */
+export function tokenResponseUserinfo(user: Resource): Record<string, unknown> {
+  const { password: _hash, ...visible } = user;
+  return { ...visible, sub: user.id };
+}
+
 export function userinfoHandler(services: AuthServices) {
   return async function userinfo(request: FastifyRequest, reply: FastifyReply) {
     const tokenProblem = tokenMethodProblem(request, 'query or body');

@@ -1,8 +1,11 @@
 // The console's client forms produce Clients the server accepts, and an edit form finds the flow it was made with.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { FLOWS, flowOf, toClient, valuesOf, type FlowId } from '../../console/src/pages/client-flows.ts';
+import { FLOWS, flowOf, hasSmartPolicy, smartPolicyFor, toClient, valuesOf, type FlowId } from '../../console/src/pages/client-flows.ts';
+import { CookieBrowser, pkcePair } from '../helpers/browser.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { authorizeInBrowser, codeOf, smartAuthorizePath } from '../smart/browser-launch.ts';
+import { bearer, clinicianPolicyFor, seedClinicalData, tokenRequest } from '../smart/fixtures.ts';
 
 /** What an administrator would type in each flow's form. */
 const FORM: Record<FlowId, Record<string, string>> = {
@@ -58,5 +61,53 @@ describe('console client forms', () => {
     assert.deepEqual(edited.grant_types, ['basic', 'client_credentials']);
     assert.deepEqual(edited.auth, existing.auth);
     assert.equal(edited.name, 'Renamed');
+  });
+
+  test('an Aidbox-shaped Client (top-level redirect_uri, no grant_types) opens as the web app it is, with its redirect URIs', async () => {
+    // The "Users and Clients" seed, verbatim.
+    const created = await server.request('POST', '/Client', {
+      body: { resourceType: 'Client', id: 'seed-web-app', secret: 'client-secret', redirect_uri: 'http://localhost:4200,https://example.com' },
+    });
+    assert.equal(created.status, 201, created.text);
+    const flow = flowOf(created.body);
+    assert.equal(flow.id, 'web');
+    const values = valuesOf(created.body, flow);
+    assert.equal(values.redirect_uri, 'http://localhost:4200\nhttps://example.com');
+    assert.equal(flowOf({ resourceType: 'Client', id: 'seed-spa', redirect_uri: 'http://localhost:4200' }).id, 'spa');
+    // Saved through the form, the URIs move under auth.authorization_code, where the form reads them back.
+    const saved = toClient(flow, values, created.body);
+    assert.equal(saved.redirect_uri, undefined);
+    assert.deepEqual(saved.grant_types, ['authorization_code']);
+    assert.deepEqual((saved.auth as Record<string, Record<string, unknown>>).authorization_code.redirect_uri, ['http://localhost:4200', 'https://example.com']);
+    const updated = await server.request('PUT', '/Client/seed-web-app', { body: saved });
+    assert.equal(updated.status, 200, updated.text);
+    assert.equal(valuesOf(updated.body, flowOf(updated.body)).redirect_uri, 'http://localhost:4200\nhttps://example.com');
+  });
+
+  test('a SMART app made by the form, with the policy the form makes with it, reads FHIR data at once', async () => {
+    await seedClinicalData(server);
+    const user = { id: 'smart-nurse', email: 'nurse@example.com', password: 'nurse password 12' };
+    assert.equal((await server.request('PUT', `/User/${user.id}`, { body: { resourceType: 'User', ...user } })).status, 201);
+    // Scopes only narrow what the user may do: the user has rights of their own.
+    await clinicianPolicyFor(server, user.id);
+    const callback = 'https://smart.example.org/cb';
+    const smartFlow = FLOWS.find((flow) => flow.id === 'smart')!;
+    const client = toClient(smartFlow, { id: 'console-smart', name: 'Growth chart', redirect_uri: callback, scope: 'launch/patient patient/*.rs' }, null);
+    assert.equal((await server.request('POST', '/Client', { body: client })).status, 201);
+    const policy = smartPolicyFor('console-smart');
+    assert.equal(hasSmartPolicy([], 'console-smart'), false);
+    assert.equal(hasSmartPolicy([policy], 'console-smart'), true);
+    const created = await server.request('POST', '/AccessPolicy', { body: policy });
+    assert.equal(created.status, 201, created.text);
+
+    const { verifier, challenge } = pkcePair();
+    const path = smartAuthorizePath(server.url, { client_id: 'console-smart', redirect_uri: callback, code_challenge: challenge, scope: 'launch/patient patient/*.rs' });
+    const code = codeOf(await authorizeInBrowser(new CookieBrowser(server.url), path, user, { patient: 'pat-a' }), callback);
+    const token = await tokenRequest(server, { grant_type: 'authorization_code', code, client_id: 'console-smart', redirect_uri: callback, code_verifier: verifier });
+    assert.equal(token.status, 200, JSON.stringify(token.body));
+    assert.equal(token.body.patient, 'pat-a');
+    const read = await bearer(server, token.body.access_token, 'GET', '/Patient/pat-a');
+    assert.equal(read.status, 200, read.text);
+    assert.equal((await bearer(server, token.body.access_token, 'GET', '/Observation?patient=pat-a')).status, 200);
   });
 });

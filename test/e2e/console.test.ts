@@ -115,12 +115,12 @@ for (const engine of engines()) {
       }
       await page.waitForSelector('#username');
       await shot('login');
-      await page.fill('#username', 'admin');
+      await page.fill('#username', server.config.adminUser);
       await page.fill('#password', ADMIN_PASSWORD);
       await page.click('button[type=submit]');
       await page.waitForURL(`${server.url}/console/clients`);
       await assertHeading('Clients');
-      assert.equal(await page.getByTestId('whoami').textContent(), 'admin');
+      assert.equal(await page.getByTestId('whoami').textContent(), server.config.adminUser);
     });
 
     test('the access token stays in memory: not in the URL, localStorage or sessionStorage', async () => {

@@ -20,6 +20,7 @@ for (const engine of engines()) {
       await seed(server);
       for (const client of [
         { resourceType: 'Client', id: 'rp-public', grant_types: ['authorization_code'], auth: { authorization_code: { redirect_uri: app.callback } } },
+        { resourceType: 'Client', id: 'rp-public-offline', grant_types: ['authorization_code', 'refresh_token'], auth: { authorization_code: { redirect_uri: app.callback } } },
         {
           resourceType: 'Client',
           id: 'rp-confidential',
@@ -114,6 +115,29 @@ for (const engine of engines()) {
       assert.ok(refreshed.access_token);
       const info = await oidc.fetchUserInfo(config, refreshed.access_token, ALICE.id);
       assert.equal(info.sub, ALICE.id);
+    });
+
+    test('a public client with offline_access refreshes as openid-client does (client_id in the body, no secret)', async () => {
+      const config = await discover('rp-public-offline', oidc.None());
+      const verifier = oidc.randomPKCECodeVerifier();
+      const state = oidc.randomState();
+      const url = oidc.buildAuthorizationUrl(config, {
+        redirect_uri: app.callback,
+        scope: 'openid offline_access',
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        state,
+      });
+      const context = await browser.newContext();
+      const callback = await authorizeInBrowser(await context.newPage(), url);
+      await context.close();
+      const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state });
+      assert.ok(tokens.refresh_token, JSON.stringify(tokens));
+      const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
+      assert.notEqual(refreshed.refresh_token, tokens.refresh_token, 'rotated');
+      const info = await oidc.fetchUserInfo(config, refreshed.access_token, ALICE.id);
+      assert.equal(info.sub, ALICE.id);
+      await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token!), (error: { error?: string }) => error.error === 'invalid_grant');
     });
 
     test('a response with a forged state is rejected by the relying party', async () => {

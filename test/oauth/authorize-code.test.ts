@@ -133,6 +133,10 @@ for (const engine of engines()) {
       assert.equal(ok.status, 200, JSON.stringify(ok.body));
       assert.ok(ok.body.access_token);
       assert.equal(ok.body.id_token, undefined, 'no openid scope, no ID token');
+      // As Aidbox answers: the signed-in User, with sub, without the password hash.
+      assert.equal(ok.body.userinfo.sub, ok.body.userinfo.id);
+      assert.equal(ok.body.userinfo.resourceType, 'User');
+      assert.equal(ok.body.userinfo.password, undefined);
     });
 
     test('the code is bound to the redirect URI it was sent to, and a wrong one spends it', async () => {

@@ -39,6 +39,7 @@ for (const engine of engines()) {
       await createClient(server, { id: 'lib-cc', secret: 'lib-cc-secret', grant_types: ['client_credentials'], scope: ['system/*.read'] });
       await createClient(server, { id: 'lib-jwt', grant_types: ['client_credentials'], jwks: { keys: [jwk] } });
       await createClient(server, { id: 'lib-app', secret: 'lib-app-secret', grant_types: ['password'], auth: { password: { refresh_token: true } } });
+      await createClient(server, { id: 'lib-public', grant_types: ['password'], auth: { password: { secret_required: false, refresh_token: true } } });
       await createUser(server, { id: 'carol', password: 'carol-password', data: { given_name: 'Carol' } });
       const issuer = new URL(server.url);
       as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, insecure));
@@ -94,6 +95,18 @@ for (const engine of engines()) {
       await expectOAuthError(oauth.processRefreshTokenResponse(as, app, reuse), 400, 'invalid_grant');
       const afterReuse = await oauth.refreshTokenGrantRequest(as, app, auth, refreshed.refresh_token!, insecure);
       await expectOAuthError(oauth.processRefreshTokenResponse(as, app, afterReuse), 400, 'invalid_grant');
+    });
+
+    test('a public client refreshes with oauth.None() (client_id in the body); the token response carries userinfo', async () => {
+      const pub: oauth.Client = { client_id: 'lib-public' };
+      const login = await oauth.genericTokenEndpointRequest(as, pub, oauth.None(), 'password', { username: 'carol', password: 'carol-password' }, insecure);
+      const first = await oauth.processGenericTokenEndpointResponse(as, pub, login);
+      assert.equal((first.userinfo as { sub?: string }).sub, 'carol');
+      assert.equal((first.userinfo as { password?: string }).password, undefined);
+      const refreshed = await oauth.processRefreshTokenResponse(as, pub, await oauth.refreshTokenGrantRequest(as, pub, oauth.None(), first.refresh_token!, insecure));
+      assert.ok(refreshed.refresh_token && refreshed.refresh_token !== first.refresh_token);
+      const reuse = await oauth.refreshTokenGrantRequest(as, pub, oauth.None(), first.refresh_token!, insecure);
+      await expectOAuthError(oauth.processRefreshTokenResponse(as, pub, reuse), 400, 'invalid_grant');
     });
 
     test('userinfo for a password token', async () => {

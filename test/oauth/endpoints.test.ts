@@ -195,7 +195,7 @@ for (const engine of engines()) {
         assert.equal(oidc.status, 200);
         assert.deepEqual(oauth.body, oidc.body);
         assert.equal(oidc.body.issuer, server.url);
-        assert.deepEqual(oidc.body.grant_types_supported, ['authorization_code', 'client_credentials', 'password', 'refresh_token', 'implicit']);
+        assert.deepEqual(oidc.body.grant_types_supported, ['authorization_code', 'client_credentials', 'password', 'refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange', 'implicit']);
         assert.deepEqual(oidc.body.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt']);
         assert.equal(oidc.body.authorization_endpoint, `${server.url}/auth/authorize`);
         for (const endpoint of ['token_endpoint', 'introspection_endpoint', 'revocation_endpoint']) {

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPair, exportJWK, SignJWT } from 'jose';
 import { after, before, describe, test } from 'node:test';
+import { parse as parseYaml } from 'yaml';
 import { createClient, createUser, decodeJwtHeader, decodeJwtPayload, postForm, withBearer } from '../helpers/oauth.ts';
 import { ROOT, basic, engines, startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -69,6 +70,28 @@ for (const engine of engines()) {
         const session = await server.request('GET', `/Session/${claims.sid}`);
         assert.equal(session.status, 200);
         assert.equal(session.body.client.id, 'api-consumer');
+      });
+
+      test('Accept: text/yaml gets the token response, and its errors, in YAML as the seed shows them', async () => {
+        const request = (secret: string) =>
+          server.request('POST', '/auth/token', {
+            raw: `client_id: api-consumer\nclient_secret: ${secret}\ngrant_type: client_credentials\n`,
+            contentType: 'text/yaml',
+            headers: { accept: 'text/yaml' },
+            auth: null,
+          });
+        const response = await request('verysecretstring');
+        assert.equal(response.status, 200, response.text);
+        assert.match(response.headers.get('content-type') ?? '', /^text\/yaml/);
+        assert.equal(response.headers.get('cache-control'), 'no-store');
+        const body = parseYaml(response.text);
+        assert.equal(body.token_type, 'bearer');
+        assert.equal(body.expires_in, 3600);
+        assert.equal(decodeJwtPayload(body.access_token).client_id, 'api-consumer');
+        const failed = await request('wrong');
+        assert.equal(failed.status, 401);
+        assert.match(failed.headers.get('content-type') ?? '', /^text\/yaml/);
+        assert.equal(parseYaml(failed.text).error, 'invalid_client');
       });
 
       test('the same request as a form works, and the token (audience: this server) authenticates on the API', async () => {
@@ -179,6 +202,19 @@ for (const engine of engines()) {
         }
       });
 
+      test('the response carries userinfo as Aidbox\'s does: the User with sub, without its password', async () => {
+        const response = await postForm(server, '/auth/token', { grant_type: 'password', username: 'alice@example.com', password: 'alice-password' }, APP);
+        assert.equal(response.status, 200, response.text);
+        const { userinfo } = response.body;
+        assert.equal(userinfo.sub, 'alice');
+        assert.equal(userinfo.id, 'alice');
+        assert.equal(userinfo.resourceType, 'User');
+        assert.equal(userinfo.email, 'alice@example.com');
+        assert.deepEqual(userinfo.data, { given_name: 'Alice' });
+        assert.equal(userinfo.password, undefined);
+        assert.doesNotMatch(response.text, /\$s0\$/, 'no password hash anywhere in the answer');
+      });
+
       test('a wrong password and an unknown user are the same invalid_grant', async () => {
         const wrong = await postForm(server, '/auth/token', { grant_type: 'password', username: 'alice', password: 'nope' }, APP);
         const unknown = await postForm(server, '/auth/token', { grant_type: 'password', username: 'nobody', password: 'nope' }, APP);
@@ -261,6 +297,26 @@ for (const engine of engines()) {
 
       test('an unknown refresh token is invalid_grant', async () => {
         const response = await postForm(server, '/auth/token', { grant_type: 'refresh_token', refresh_token: 'x'.repeat(43) }, APP);
+        await assertOAuthError(response, 400, 'invalid_grant');
+      });
+
+      test('a public client refreshes with grant_type and refresh_token alone: the token names its client (RFC 6749 §6)', async () => {
+        await createClient(server, { id: 'pocket', grant_types: ['password'], auth: { password: { secret_required: false, refresh_token: true } } });
+        const first = await postForm(server, '/auth/token', { grant_type: 'password', client_id: 'pocket', username: 'alice', password: 'alice-password' });
+        assert.equal(first.status, 200, first.text);
+        const second = await postForm(server, '/auth/token', { grant_type: 'refresh_token', refresh_token: first.body.refresh_token });
+        assert.equal(second.status, 200, second.text);
+        assert.equal(decodeJwtPayload(second.body.access_token).client_id, 'pocket');
+        assert.equal(decodeJwtPayload(second.body.access_token).sid, decodeJwtPayload(first.body.access_token).sid);
+        // Rotation holds without client_id too: the spent token used again ends the session.
+        const reuse = await postForm(server, '/auth/token', { grant_type: 'refresh_token', refresh_token: first.body.refresh_token });
+        await assertOAuthError(reuse, 400, 'invalid_grant');
+        const latest = await postForm(server, '/auth/token', { grant_type: 'refresh_token', refresh_token: second.body.refresh_token });
+        await assertOAuthError(latest, 400, 'invalid_grant');
+      });
+
+      test('an unknown refresh token sent without a client is invalid_grant', async () => {
+        const response = await postForm(server, '/auth/token', { grant_type: 'refresh_token', refresh_token: 'y'.repeat(43) });
         await assertOAuthError(response, 400, 'invalid_grant');
       });
     });

@@ -46,7 +46,7 @@ for (const engine of engines()) {
 
     describe('identity mapping (OWASP ASVS 5.0 V10.3.2, RFC 9068 §5)', () => {
       test('client_id warden-console with sub admin does not act as the console administrator', async () => {
-        const token = await idp.sign(claims({ client_id: 'warden-console', sub: 'admin' }));
+        const token = await idp.sign(claims({ client_id: 'warden-console', sub: server.config.adminUser }));
         const read = await get('/Client/root', token);
         assert.equal(read.status, 403, read.text);
         assert.match(read.body.issue[0].diagnostics, /TokenIntrospector\/idp/);
@@ -54,10 +54,10 @@ for (const engine of engines()) {
       });
 
       test('even an introspector that lists the console client and the admin User cannot speak for the first-party client', async () => {
-        await introspector('idp', { speaks_for: [{ resourceType: 'Client', id: 'warden-console' }, { resourceType: 'User', id: 'admin' }, { resourceType: 'Client', id: 'root' }] });
+        await introspector('idp', { speaks_for: [{ resourceType: 'Client', id: 'warden-console' }, { resourceType: 'User', id: server.config.adminUser }, { resourceType: 'Client', id: 'root' }] });
         try {
           for (const clientId of ['warden-console', 'root']) {
-            const token = await idp.sign(claims({ client_id: clientId, sub: 'admin' }));
+            const token = await idp.sign(claims({ client_id: clientId, sub: server.config.adminUser }));
             assert.equal((await get('/Client/root', token)).status, 403, clientId);
             assert.equal((await server.request('DELETE', '/Patient/pt-1', bearer(token))).status, 403, clientId);
           }
@@ -68,16 +68,16 @@ for (const engine of engines()) {
       });
 
       test('box_user naming a User the introspector did not create and does not list is refused', async () => {
-        assertRefused(await get('/Patient/pt-1', await idp.sign(claims({ box_user: 'admin' }))), /may not speak for the User/);
+        assertRefused(await get('/Patient/pt-1', await idp.sign(claims({ box_user: server.config.adminUser }))), /may not speak for the User/);
       });
 
       test('create_user does not take over an existing User by its sub', async () => {
         await introspector('idp', { create_user: true });
         await server.request('PUT', '/AccessPolicy/admin-user-patients', {
-          body: { resourceType: 'AccessPolicy', engine: 'allow', link: [{ resourceType: 'User', id: 'admin' }] },
+          body: { resourceType: 'AccessPolicy', engine: 'allow', link: [{ resourceType: 'User', id: server.config.adminUser }] },
         });
         try {
-          const token = await idp.sign(claims({ client_id: 'someone', sub: 'admin' }));
+          const token = await idp.sign(claims({ client_id: 'someone', sub: server.config.adminUser }));
           assert.equal((await get('/Patient/pt-1', token)).status, 403, 'the token acted as User admin');
         } finally {
           await server.request('DELETE', '/AccessPolicy/admin-user-patients');

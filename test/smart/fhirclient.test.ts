@@ -1,6 +1,7 @@
 // The `fhirclient` library (SMART's own JavaScript client) as a real SMART app in headless Chromium, against a
 // real Warden: standalone launch with the patient picker and EHR launch with a minted context, then reading the
-// patient and their Observations, and failing to read another patient.
+// patient and their Observations, and failing to read another patient; with offline_access, refreshing as
+// fhirclient does (grant_type and refresh_token only, RFC 6749 §6), by itself before expiry and by client.refresh().
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -24,6 +25,7 @@ interface AppResult {
   otherPatient?: string;
   fhirUser?: string | null;
   scope?: string;
+  refreshed?: { rotated: boolean; patientId: string; scope: string } | null;
 }
 
 /** The SMART app: static pages on their own origin, loading fhirclient's browser build. */
@@ -36,13 +38,23 @@ async function startSmartApp(issuer: string): Promise<{ origin: string; close: (
     '/standalone.html': page(`FHIR.oauth2.authorize({ clientId: 'fhirclient-app', scope: 'launch/patient openid fhirUser patient/*.rs', redirectUri: '/app.html', iss: ${JSON.stringify(issuer)} });`),
     // EHR launch: fhirclient reads iss and launch from the launch URL the EHR opened.
     '/ehr-launch.html': page(`FHIR.oauth2.authorize({ clientId: 'fhirclient-app', scope: 'launch openid fhirUser patient/*.rs', redirectUri: '/app.html' });`),
+    // offline_access, and access tokens so short that fhirclient refreshes before every request by itself.
+    '/offline.html': page(`FHIR.oauth2.authorize({ clientId: 'fhirclient-offline', scope: 'launch/patient offline_access patient/*.rs', redirectUri: '/app.html', iss: ${JSON.stringify(issuer)} });`),
     '/app.html': page(`
       const out = document.getElementById('out');
       FHIR.oauth2.ready().then(async (client) => {
+        const firstRefreshToken = client.state.tokenResponse.refresh_token;
         const patient = await client.patient.read();
         const observations = await client.request('Observation?patient=' + client.patient.id, { flat: true });
         const otherPatient = await client.request('Patient/pat-b').then(() => 'visible', (e) => 'status ' + e.status);
+        let refreshed = null;
+        if (firstRefreshToken) {
+          await client.refresh();
+          const again = await client.request('Patient/' + client.patient.id);
+          refreshed = { rotated: client.state.tokenResponse.refresh_token !== firstRefreshToken, patientId: again.id, scope: client.state.tokenResponse.scope };
+        }
         out.textContent = JSON.stringify({
+          refreshed,
           patientId: client.patient.id,
           patientName: patient.name[0].given[0] + ' ' + patient.name[0].family,
           encounterId: client.encounter.id,
@@ -114,6 +126,15 @@ for (const engine of engines()) {
         scope: ['launch', 'launch/patient', 'openid', 'fhirUser', 'patient/*.rs'],
       } as never);
       await smartPolicyFor(server, 'fhirclient-app');
+      await put(server, {
+        resourceType: 'Client',
+        id: 'fhirclient-offline',
+        name: 'Chart Viewer Offline',
+        grant_types: ['authorization_code', 'refresh_token'],
+        auth: { authorization_code: { redirect_uri: `${app.origin}/app.html`, access_token_expiration: 5 } },
+        scope: ['launch/patient', 'offline_access', 'patient/*.rs'],
+      } as never);
+      await smartPolicyFor(server, 'fhirclient-offline');
       await clinicianPolicyFor(server, CLINICIAN.id);
     });
     after(async () => {
@@ -133,6 +154,28 @@ for (const engine of engines()) {
         assert.equal(result.otherPatient, 'status 404');
         assert.equal(result.fhirUser, 'Practitioner/prac-2');
         assert.equal(result.scope, 'launch/patient openid fhirUser patient/*.rs');
+        assert.equal(result.refreshed, null, 'no offline_access, no refresh token');
+      } finally {
+        await context.close();
+      }
+    });
+
+    test('offline_access: fhirclient refreshes by itself before expiry and on client.refresh(), sending no client_id', async () => {
+      const context = await browser.newContext();
+      try {
+        const page = await context.newPage();
+        const refreshRequests: string[] = [];
+        page.on('request', (request) => {
+          if (request.url() === `${server.url}/auth/token` && request.postData()?.includes('grant_type=refresh_token')) refreshRequests.push(request.postData()!);
+        });
+        const result = await runApp(page, `${app.origin}/offline.html`, 'pat-a');
+        assert.equal(result.error, undefined, result.error);
+        assert.equal(result.patientId, 'pat-a');
+        assert.deepEqual(result.observations, ['obs-a-lab', 'obs-a-vital']);
+        assert.deepEqual(result.refreshed, { rotated: true, patientId: 'pat-a', scope: 'launch/patient offline_access patient/*.rs' });
+        // A 5-second token is "about to expire" to fhirclient, so it refreshed before its requests, and once more on refresh().
+        assert.ok(refreshRequests.length >= 2, `refresh requests: ${refreshRequests.length}`);
+        for (const body of refreshRequests) assert.doesNotMatch(body, /client_id/, 'fhirclient sends no client_id for a public client');
       } finally {
         await context.close();
       }

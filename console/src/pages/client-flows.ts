@@ -98,6 +98,8 @@ export function toClient(flow: Flow, values: Record<string, string>, base: Resou
     if (uris.length === 1) settings.redirect_uri = uris[0];
     else if (uris.length > 1) settings.redirect_uri = uris;
     else delete settings.redirect_uri;
+    // The form showed the older top-level, comma-separated redirect_uri too: it now lives with its grant only.
+    delete client.redirect_uri;
   }
   if (fields.has('access_token_expiration')) setNumber('access_token_expiration');
   if (fields.has('token_format')) settings.token_format = values.token_format === 'opaque' ? 'opaque' : 'jwt';
@@ -138,13 +140,41 @@ export function toClient(flow: Flow, values: Record<string, string>, base: Resou
   return client;
 }
 
-/** Which flow an existing Client was made for, so its edit form shows the right fields. */
+/**
+ * A SMART app's calls are allowed by its scopes only once a `smart-on-fhir` AccessPolicy links it: the form
+ * makes this one with the Client, so an app registered here works at once.
+ */
+export function smartPolicyFor(clientId: string): Resource {
+  return {
+    resourceType: 'AccessPolicy',
+    id: `smart-${clientId}`.slice(0, 64),
+    description: `Lets the SMART scopes granted to ${clientId} decide what it may do (made with the Client by the console).`,
+    engine: 'smart-on-fhir',
+    link: [{ resourceType: 'Client', id: clientId }],
+  };
+}
+
+/** Whether one of these policies lets the SMART scopes of `clientId` decide. */
+export function hasSmartPolicy(policies: Resource[], clientId: string): boolean {
+  return policies.some((policy) => {
+    if (policy.engine !== 'smart-on-fhir') return false;
+    const links = (policy.link as { id?: string; reference?: string }[] | undefined) ?? [];
+    return links.length === 0 || links.some((link) => link.id === clientId || link.reference === `Client/${clientId}`);
+  });
+}
+
+/**
+ * Which flow an existing Client was made for, so its edit form shows the right fields. A Client without
+ * grant_types but with a top-level redirect_uri is Aidbox's older web-app shape ("Users and Clients"): the server
+ * lets it use the code flow, so it is a web app (with a secret) or a single-page app (without).
+ */
 export function flowOf(client: Resource): Flow {
   const grants = (client.grant_types as string[] | undefined) ?? [];
   const auth = (client.auth as Record<string, Settings> | undefined) ?? {};
+  const olderWebApp = !Array.isArray(client.grant_types) && client.redirect_uri !== undefined;
   let id: FlowId = 'basic';
   if (client.type === 'smart-app' || client.smart) id = 'smart';
-  else if (grants.includes('authorization_code') || grants.includes('code')) {
+  else if (olderWebApp || grants.includes('authorization_code') || grants.includes('code')) {
     id = auth.authorization_code?.secret_required === false || !client.secret ? 'spa' : 'web';
   } else if (grants.includes('implicit')) id = 'implicit';
   else if (grants.includes('password')) id = 'password';
@@ -156,11 +186,13 @@ export function flowOf(client: Resource): Flow {
 export function valuesOf(client: Resource, flow: Flow): Record<string, string> {
   const settings = (((client.auth as Record<string, Settings> | undefined) ?? {})[flow.grant] ?? {}) as Settings;
   const list = (value: unknown) => (Array.isArray(value) ? value.join('\n') : typeof value === 'string' ? value : '');
+  // Aidbox's top-level redirect_uri separates its URIs by commas: one per line, as the form asks.
+  const uris = (value: unknown) => (typeof value === 'string' ? split(value).join('\n') : list(value));
   return {
     id: client.id ?? '',
     name: typeof client.name === 'string' ? client.name : '',
     description: typeof client.description === 'string' ? client.description : '',
-    redirect_uri: list(settings.redirect_uri ?? client.redirect_uri),
+    redirect_uri: [uris(settings.redirect_uri), uris(client.redirect_uri)].filter(Boolean).join('\n'),
     access_token_expiration: settings.access_token_expiration === undefined ? '' : String(settings.access_token_expiration),
     token_format: settings.token_format === 'opaque' ? 'opaque' : 'jwt',
     refresh_token: settings.refresh_token ? 'on' : '',

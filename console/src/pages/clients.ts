@@ -1,13 +1,16 @@
 // Clients: the applications that call Warden. List, register one per flow, edit, rotate the secret, delete.
-import { create, list, read, remove, update, type Resource } from '../api.ts';
+import { ApiError, create, list, read, remove, update, type Resource } from '../api.ts';
 import { pageHeader } from '../layout.ts';
 import type { PageContext } from '../router.ts';
 import { confirmDialog } from '../ui/dialog.ts';
 import { h, icon, replace } from '../ui/dom.ts';
-import { alertBox, errorMessage, toast } from '../ui/feedback.ts';
+import { labelOf } from '../resource.ts';
+import { consoleSettings } from '../settings.ts';
+import { errorMessage, toast } from '../ui/feedback.ts';
 import { checkbox, formValues, selectField, textArea, textField } from '../ui/fields.ts';
 import { badge, dateCell, table } from '../ui/table.ts';
-import { FLOWS, flowById, flowOf, toClient, valuesOf, type FieldName, type Flow } from './client-flows.ts';
+import { FLOWS, flowById, flowOf, hasSmartPolicy, smartPolicyFor, toClient, valuesOf, type FieldName, type Flow } from './client-flows.ts';
+import { refusal } from './resource-actions.ts';
 import { generateSecret, showSecretOnce } from './secret.ts';
 
 const ID_PATTERN = '[A-Za-z0-9\\-.]{1,64}';
@@ -49,7 +52,30 @@ export async function clientNewPage({ main, navigate }: PageContext): Promise<vo
 
 export async function clientEditPage({ main, params, navigate }: PageContext): Promise<void> {
   const client = await read('Client', params.id!);
-  replace(main, clientForm(flowOf(client), client, navigate));
+  const flow = flowOf(client);
+  const smartNotice = flow.id === 'smart' && !hasSmartPolicy(await list('AccessPolicy'), client.id!) ? missingSmartPolicy(client, navigate) : null;
+  replace(main, clientForm(flow, client, navigate, smartNotice));
+}
+
+/** A SMART app without a smart-on-fhir policy launches, then every FHIR call is 403: say so, and offer the fix. */
+function missingSmartPolicy(client: Resource, navigate: (path: string) => void): HTMLElement {
+  const policy = smartPolicyFor(client.id!);
+  return h('div', { class: 'alert alert-error', role: 'alert', 'data-testid': 'smart-policy-missing' },
+    h('span', {}, 'No smart-on-fhir AccessPolicy links this app, so its FHIR calls are refused (403) although its launch succeeds. '),
+    h('button', { type: 'button', class: 'btn btn-small', onclick: async () => {
+      try {
+        await create(policy);
+        toast(`Policy ${policy.id} made: the SMART scopes of ${labelOf(client)} now decide what it may do`);
+        navigate(`/console/clients/${encodeURIComponent(client.id!)}`);
+      } catch (error) {
+        toast(`Could not make the policy: ${errorMessage(error)}`, 'error');
+      }
+    } }, `Create policy ${policy.id}`));
+}
+
+/** Why a client Warden makes at every start may not be deleted or given a new secret here; null for any other. */
+function managedReason(client: Resource): string | null {
+  return consoleSettings()?.managedClients?.[client.id ?? ''] ?? null;
 }
 
 function fieldFor(name: FieldName, flow: Flow, values: Record<string, string>): HTMLElement {
@@ -83,8 +109,9 @@ function fieldFor(name: FieldName, flow: Flow, values: Record<string, string>): 
   }
 }
 
-function clientForm(flow: Flow, existing: Resource | null, navigate: (path: string) => void): HTMLElement {
+function clientForm(flow: Flow, existing: Resource | null, navigate: (path: string) => void, notice: HTMLElement | null = null): HTMLElement {
   const values = existing ? valuesOf(existing, flow) : { token_format: 'jwt', first_party: '', pkce: 'on' };
+  const managed = existing ? managedReason(existing) : null;
   const errors = h('div', { class: 'form-errors' });
   const secretPanel = (() => {
     if (flow.secret === 'none') {
@@ -96,7 +123,7 @@ function clientForm(flow: Flow, existing: Resource | null, navigate: (path: stri
     return [
       flow.secret === 'optional' ? checkbox('confidential', 'Confidential client (has a secret)', values.confidential === 'on', 'Leave unticked for apps that cannot keep a secret.') : null,
       note,
-      existing && existing.secret ? h('button', { type: 'button', class: 'btn', 'data-testid': 'rotate-secret', onclick: () => rotateSecret(existing, flow, navigate) }, icon('key'), 'Rotate secret') : null,
+      existing && existing.secret && !managed ? h('button', { type: 'button', class: 'btn', 'data-testid': 'rotate-secret', onclick: () => rotateSecret(existing, flow, navigate) }, icon('key'), 'Rotate secret') : null,
     ];
   })();
 
@@ -114,12 +141,14 @@ function clientForm(flow: Flow, existing: Resource | null, navigate: (path: stri
       ),
     ),
     flow.fields.length ? h('fieldset', {}, h('legend', {}, 'Flow settings'), flow.fields.map((name) => fieldFor(name, flow, values)),
-      flow.id === 'web' ? checkbox('pkce', 'Require PKCE', values.pkce === 'on', 'Recommended for every client (RFC 9700 §2.1.1).') : null) : null,
+      flow.id === 'web' ? checkbox('pkce', 'Require PKCE', values.pkce === 'on',
+        'On by default, as RFC 9700 §2.1.1 recommends for every client. A confidential web app may turn it off (Aidbox allows it): ' +
+        'its secret then alone proves that a code is its own. Public apps always use PKCE.') : null) : null,
     h('fieldset', {}, h('legend', {}, 'Secret'), secretPanel),
     errors,
     h('div', { class: 'form-actions' },
       h('a', { href: '/console/clients', class: 'btn btn-ghost' }, 'Cancel'),
-      existing ? h('button', { type: 'button', class: 'btn btn-danger-outline', onclick: () => deleteClient(existing, navigate) }, icon('trash'), 'Delete') : null,
+      existing && !managed ? h('button', { type: 'button', class: 'btn btn-danger-outline', onclick: () => deleteClient(existing, navigate) }, icon('trash'), 'Delete') : null,
       h('button', { type: 'submit', class: 'btn btn-primary' }, existing ? 'Save changes' : 'Register client'),
     ),
   );
@@ -137,11 +166,12 @@ function clientForm(flow: Flow, existing: Resource | null, navigate: (path: stri
       const secret = needsSecret || gainsSecret ? generateSecret() : null;
       if (secret) client.secret = secret;
       const saved = existing ? await update(client) : await create(client);
+      const policyNote = !existing && flow.id === 'smart' ? await ensureSmartPolicy(saved.id!) : '';
       if (secret) await showSecretOnce(saved.id!, secret, flow.grant, baseUrl());
-      toast(existing ? `Client ${saved.id} saved` : `Client ${saved.id} registered`);
+      toast(existing ? `Client ${labelOf(saved)} saved` : `Client ${labelOf(saved)} registered${policyNote}`);
       navigate(`/console/clients/${encodeURIComponent(saved.id!)}`);
     } catch (error) {
-      replace(errors, alertBox(errorMessage(error)));
+      replace(errors, refusal(error, existing ?? { resourceType: 'Client', id: formValues(form).id?.trim() }));
       submit.disabled = false;
     }
   });
@@ -152,8 +182,25 @@ function clientForm(flow: Flow, existing: Resource | null, navigate: (path: stri
       existing ? 'Change how this application authenticates. Settings of other flows it uses are kept.' : 'Only the fields this flow uses are shown.',
       existing ? null : h('a', { href: '/console/clients/new', class: 'btn btn-ghost' }, 'Choose another flow')),
     kind,
+    managed ? h('div', { class: 'alert alert-info', role: 'status', 'data-testid': 'managed-client' }, icon('check'), h('span', {}, managed)) : null,
+    notice,
     form,
   );
+}
+
+/**
+ * Makes the new SMART app's smart-on-fhir policy, unless one by that id exists already; says what it did. The
+ * client is saved by then, so a refusal is told, not thrown: the app's page then offers to make the policy.
+ */
+async function ensureSmartPolicy(clientId: string): Promise<string> {
+  const policy = smartPolicyFor(clientId);
+  try {
+    await create(policy);
+    return `, with policy ${policy.id} letting its SMART scopes decide`;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 409) return '';
+    return `, but its policy ${policy.id} could not be made: ${errorMessage(error)}`;
+  }
 }
 
 async function rotateSecret(client: Resource, flow: Flow, navigate: (path: string) => void): Promise<void> {
@@ -165,7 +212,7 @@ async function rotateSecret(client: Resource, flow: Flow, navigate: (path: strin
     const secret = generateSecret();
     await update({ ...current, secret });
     await showSecretOnce(client.id!, secret, flow.grant, baseUrl());
-    toast(`Secret of ${client.id} rotated`);
+    toast(`Secret of ${labelOf(client)} rotated`);
     navigate(`/console/clients/${encodeURIComponent(client.id!)}`);
   } catch (error) {
     toast(`Rotation failed: ${errorMessage(error)}`, 'error');
@@ -177,7 +224,7 @@ async function deleteClient(client: Resource, navigate: (path: string) => void):
   if (!ok) return;
   try {
     await remove('Client', client.id!);
-    toast(`Client ${client.id} deleted`);
+    toast(`Client ${labelOf(client)} deleted`);
     navigate('/console/clients');
   } catch (error) {
     toast(`Delete failed: ${errorMessage(error)}`, 'error');

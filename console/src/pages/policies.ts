@@ -10,7 +10,7 @@ import { codeEditor } from '../ui/code-editor.ts';
 import { selectField, textArea, textField } from '../ui/fields.ts';
 import { badge, dateCell, table } from '../ui/table.ts';
 import { checkPolicy, detectFormat, type Format } from './policy-check.ts';
-import { deleteButton } from './resource-actions.ts';
+import { deleteButton, refusal } from './resource-actions.ts';
 
 type Json = Record<string, unknown>;
 
@@ -111,7 +111,7 @@ export async function policyEditPage({ main, params, navigate }: PageContext): P
       toast(`Policy ${saved.id} ${existing ? 'saved' : 'created'}`);
       navigate(`/console/policies/${encodeURIComponent(saved.id!)}`);
     } catch (error) {
-      replace(saveErrors, alertBox(errorMessage(error)));
+      replace(saveErrors, refusal(error, existing ?? policy));
       saveButton.disabled = false;
     }
   });

@@ -1,17 +1,40 @@
 // Actions every resource page offers the same way: delete after confirmation, save with a precise error.
 import { create, remove, update, type Resource } from '../api.ts';
+import { labelOf } from '../resource.ts';
 import { confirmDialog } from '../ui/dialog.ts';
 import { h, icon, replace } from '../ui/dom.ts';
-import { alertBox, errorMessage, toast } from '../ui/feedback.ts';
+import { errorMessage, saveErrorBox, toast } from '../ui/feedback.ts';
 
-export function deleteButton(type: string, id: string, what: string, consequence: string, afterwards: () => void): HTMLElement {
+/** Where the console shows a resource of each type it manages. */
+const PAGES: Record<string, { path: string; what: string }> = {
+  Client: { path: 'clients', what: 'client' },
+  User: { path: 'users', what: 'user' },
+  Role: { path: 'roles', what: 'role' },
+  AccessPolicy: { path: 'policies', what: 'policy' },
+  TokenIntrospector: { path: 'introspectors', what: 'token introspector' },
+};
+
+/** The console page of a resource, when the console has one. */
+export function pageOf(type: string, id: string): string | undefined {
+  const page = PAGES[type];
+  return page && `/console/${page.path}/${encodeURIComponent(id)}`;
+}
+
+/** A refused save of `resource`, in the console's words. */
+export function refusal(error: unknown, resource: Resource | null): HTMLElement {
+  const type = resource?.resourceType ?? '';
+  const id = resource?.id;
+  return saveErrorBox(error, PAGES[type]?.what ?? type, id, id ? pageOf(type, id) : undefined);
+}
+
+export function deleteButton(type: string, id: string, what: string, consequence: string, afterwards: () => void, label = id): HTMLElement {
   return h('button', {
     type: 'button', class: 'btn btn-danger-outline',
     onclick: async () => {
       if (!(await confirmDialog(`Delete this ${what}?`, consequence, `Delete ${what}`))) return;
       try {
         await remove(type, id);
-        toast(`${what[0]!.toUpperCase()}${what.slice(1)} ${id} deleted`);
+        toast(`${what[0]!.toUpperCase()}${what.slice(1)} ${label} deleted`);
         afterwards();
       } catch (error) {
         toast(`Delete failed: ${errorMessage(error)}`, 'error');
@@ -27,13 +50,15 @@ export function onSave(form: HTMLFormElement, errors: HTMLElement, existing: Res
     replace(errors);
     const submit = form.querySelector<HTMLButtonElement>('button[type=submit]');
     if (submit) submit.disabled = true;
+    let resource: Resource | null = null;
     try {
-      const resource = build();
+      resource = build();
       const result = existing ? await update(resource) : await create(resource);
-      toast(`${result.resourceType} ${result.id} ${existing ? 'saved' : 'created'}`);
+      const what = PAGES[result.resourceType]?.what ?? result.resourceType;
+      toast(`${what[0]!.toUpperCase()}${what.slice(1)} ${labelOf(result)} ${existing ? 'saved' : 'created'}`);
       saved(result);
     } catch (error) {
-      replace(errors, alertBox(errorMessage(error)));
+      replace(errors, refusal(error, resource));
       if (submit) submit.disabled = false;
     }
   });

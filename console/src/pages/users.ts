@@ -5,6 +5,7 @@ import type { PageContext } from '../router.ts';
 import { h, icon, replace } from '../ui/dom.ts';
 import { checkbox, formValues, textField } from '../ui/fields.ts';
 import { badge, dateCell, table } from '../ui/table.ts';
+import { labelOf } from '../resource.ts';
 import { deleteButton, formActions, onSave, text } from './resource-actions.ts';
 
 const fullName = (user: Resource) => {
@@ -70,7 +71,7 @@ export async function userEditPage({ main, params, navigate }: PageContext): Pro
     ),
     existing ? twoFactorFieldset(existing, () => navigate(`/console/users/${encodeURIComponent(existing.id!)}`)) : null,
     errors,
-    formActions('/console/users', existing, existing ? deleteButton('User', existing.id!, 'user', `User ${existing.id} will no longer be able to log in.`, () => navigate('/console/users')) : null, 'Create user'),
+    formActions('/console/users', existing, existing ? deleteButton('User', existing.id!, 'user', `User ${labelOf(existing)} will no longer be able to log in.`, () => navigate('/console/users'), labelOf(existing)) : null, 'Create user'),
   );
   onSave(form, errors, existing, () => {
     const values = formValues(form);

@@ -1,5 +1,6 @@
 // What every grant handler receives and returns.
 import type { FastifyRequest } from 'fastify';
+import type { ExternalTokens } from '../../authn/external/external-tokens.ts';
 import type { AuthServices } from '../../authn/services.ts';
 import type { Resource } from '../../store/resource-store.ts';
 import type { ClientAuthMethod } from '../client-auth.ts';
@@ -14,16 +15,8 @@ export interface GrantRequest {
   authMethod: ClientAuthMethod;
   params: Params;
   request: FastifyRequest;
+  /** Verifies tokens of other issuers (TokenIntrospectors): the subject tokens of a token exchange. */
+  subjectTokens: ExternalTokens;
 }
 
 export type GrantHandler = (grant: GrantRequest) => Promise<TokenResponse>;
-
-/** A grant type of the token endpoint, with its own rules about the client (as fosite's CanSkipClientAuth). */
-export interface GrantType {
-  type: string;
-  /** Whether this client may present its id alone, without a credential, for this grant. */
-  mayAuthenticateWithIdOnly(client: Resource): boolean;
-  /** Whether the client is registered for this grant; the answer is unauthorized_client when not. */
-  clientMayUse(client: Resource): boolean;
-  handle: GrantHandler;
-}

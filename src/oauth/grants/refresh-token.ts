@@ -1,15 +1,41 @@
 // RFC 6749 §6: the refresh_token grant, with rotation: every use gives a new refresh token and spends the old
 // one; an old one used again is taken as stolen and ends the whole session (RFC 9700 §4.14.2).
+import type { FastifyRequest } from 'fastify';
+import type { AuthServices } from '../../authn/services.ts';
 import { invalidGrant, unauthorizedClient } from '../errors.ts';
 import { clientGrantTypes, grantSettings } from '../grant-settings.ts';
-import { required } from '../params.ts';
+import { required, type Params } from '../params.ts';
 import { refreshAccess } from '../refresh-access.ts';
 import { narrowedScope } from '../scope.ts';
 import { issueInSession, type Grant } from '../token-response.ts';
 import { seconds } from '../../tokens/access-token.ts';
 import { GuessThrottle } from '../guesses.ts';
-import type { GrantHandler, GrantRequest, GrantType } from './grant.ts';
-import { isPublicClient } from '../authorize/check-pkce.ts';
+import type { GrantHandler, GrantRequest } from './grant.ts';
+
+const INVALID = 'The refresh token is invalid, expired, revoked or issued to another client';
+/** No stored Client can have this id (ids cannot hold "/"). */
+const UNNAMED_CLIENT = '/unnamed';
+
+/**
+ * RFC 6749 §6: a public client refreshes with `grant_type` and `refresh_token` alone (fhirclient does). The token
+ * names the client it was issued to, which then passes client authentication as any other request: a public one
+ * by its id, a confidential one only with its credentials. A request that identifies a client is left as it is.
+ */
+export async function withClientOfRefreshToken(services: AuthServices, request: FastifyRequest, params: Params): Promise<Params> {
+  const identifiesClient =
+    request.headers.authorization !== undefined ||
+    ['client_id', 'client_secret', 'client_assertion', 'client_assertion_type'].some((name) => params[name] !== undefined);
+  const token = params.refresh_token;
+  if (identifiesClient || token === undefined) return params;
+  // Guesses without a client count as an unnamed client's, at their address (src/oauth/guesses.ts).
+  const guesses = new GuessThrottle(services.secrets.throttle, 'refresh_token', UNNAMED_CLIENT, request.ip);
+  const owner = await guesses.redeem(async () => {
+    const found = await services.refreshTokens.owner(token);
+    if (!found) throw invalidGrant(INVALID);
+    return found;
+  });
+  return { ...params, client_id: owner.clientId };
+}
 
 // A failed refresh counts as a guess of the client at its address (src/oauth/guesses.ts).
 export const refreshTokenGrant: GrantHandler = (grant) =>
@@ -25,7 +51,7 @@ async function refresh({ services, client, params }: GrantRequest) {
     await services.sessions.end(use.sessionId);
     throw invalidGrant('The refresh token was already used; its session has been ended');
   }
-  if (use.outcome === 'invalid') throw invalidGrant('The refresh token is invalid, expired, revoked or issued to another client');
+  if (use.outcome === 'invalid') throw invalidGrant(INVALID);
   const { claims } = use;
   const live = await services.sessions.live(use.sessionId, client.id, claims.sub, seconds(services.clock));
   if (!live) throw invalidGrant('The session of this refresh token has ended');
@@ -51,15 +77,3 @@ async function refresh({ services, client, params }: GrantRequest) {
     use.expiresAt,
   );
 }
-
-/**
- * RFC 6749 §6: SMART public apps (no secret) refresh as they exchanged their code, by client id with rotation;
- * Aidbox clients follow their password grant's `secret_required`. Whether the client may refresh at all is the
- * grant's own check (refresh-access.ts), made against the token's grant.
- */
-export const refreshToken: GrantType = {
-  type: 'refresh_token',
-  mayAuthenticateWithIdOnly: (client) => isPublicClient(client) || !grantSettings(client, 'password').secretRequired,
-  clientMayUse: () => true,
-  handle: refreshTokenGrant,
-};

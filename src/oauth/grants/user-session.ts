@@ -45,6 +45,11 @@ export async function issueUserTokens(services: AuthServices, request: UserToken
     expiresAt = Math.min(expiresAt, signInEnd);
   }
   const audience = settings.audience ?? request.issuer;
+  const continued = refresh === 'offline' || request.launch ? null : await sessionToContinue(services, request, audience, now);
+  if (continued) {
+    const response = await issueInSession(services, { grant: request.grant, client, user, audience, scope: request.scope, settings }, continued.id, continued.exp, now);
+    return { response: await withIdToken(services, request, response), sessionId: continued.id };
+  }
   const session = await services.sessions.create({
     grant: request.grant,
     clientId: client.id,
@@ -62,13 +67,19 @@ export async function issueUserTokens(services: AuthServices, request: UserToken
       throw invalidGrant('The user signed out before the authorization code was exchanged');
     }
   }
-  const response: UserTokens['response'] = await issueInSession(
+  const response = await issueInSession(
     services,
     { grant: request.grant, client, user, audience, scope: request.scope, settings, launch: request.launch },
     session.id,
     expiresAt,
     now,
   );
+  return { response: await withIdToken(services, request, response), sessionId: session.id };
+}
+
+/** With `openid` granted, the ID token (OIDC Core §3.1.3.3) beside the access token it hashes. */
+async function withIdToken(services: AuthServices, request: UserTokenRequest, response: TokenResponse): Promise<UserTokens['response']> {
+  const { client, user } = request;
   if (request.scope?.split(' ').includes('openid')) {
     response.id_token = await signIdToken(services.keys, services.clock, {
       issuer: request.issuer,
@@ -82,7 +93,23 @@ export async function issueUserTokens(services: AuthServices, request: UserToken
       claims: fhirUserClaim(user, request.scope, request.issuer),
     });
   }
-  return { response, sessionId: session.id };
+  return response;
+}
+
+/**
+ * The live Session the same app already has in this browser login, for the same user, grant, scope and audience,
+ * and no launch context: a page that keeps its token only in memory (the console) signs in again at every reload,
+ * and continues that Session instead of piling up a new one each time.
+ */
+async function sessionToContinue(services: AuthServices, request: UserTokenRequest, audience: string, now: number): Promise<{ id: string; exp: number } | null> {
+  const rows = await services.sessions.db.query<{ session_id: string }>('select session_id from browser_session_token where sid = $1', [request.browser.sid]);
+  for (const { session_id: id } of rows) {
+    const live = await services.sessions.live(id, request.client.id, request.user.id, now);
+    const session = live?.session;
+    if (!session || session.launch !== undefined || typeof session.exp !== 'number') continue;
+    if (session.type === request.grant && session.audience === audience && (session.scope ?? undefined) === (request.scope || undefined)) return { id, exp: session.exp };
+  }
+  return null;
 }
 
 async function linkToBrowserSession(db: Database, sid: string, sessionId: string): Promise<void> {
