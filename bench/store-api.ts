@@ -8,9 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import autocannon, { type Result } from 'autocannon';
-import { openDatabase, type Database } from '../src/store/database.ts';
+import type { Database } from '../src/store/database.ts';
+import { openDatabase } from '../src/store/open-database.ts';
 import { migrate } from '../src/store/migrations.ts';
 import { ResourceStore, type Resource } from '../src/store/resource-store.ts';
+import { writeResourceIndexes } from '../src/iam/resource-indexes.ts';
 import { spawnServer } from '../test/helpers/process.ts';
 import { basic, createTestDatabase, ROOT } from '../test/helpers/server.ts';
 
@@ -67,7 +69,7 @@ async function storeFigures(env: Record<string, string>): Promise<{ create: numb
   try {
     db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.WARDEN_DATA_DIR });
     await migrate(db);
-    const store = new ResourceStore(db);
+    const store = new ResourceStore(db, writeResourceIndexes);
     await store.write(patient(READ_ID), null);
     const create = await loop(CONNECTIONS, SECONDS, () => store.write(patient(randomUUID()), null));
     const read = await loop(CONNECTIONS, SECONDS, async () => {

@@ -11,11 +11,13 @@ import { firstStartHints } from './console/first-admin.ts';
 import { ensureRootClient } from './iam/root-client.ts';
 import { indexUserLogins } from './iam/user-logins.ts';
 import { buildServer } from './server.ts';
-import { openDatabase, type Database } from './store/database.ts';
+import type { Database } from './store/database.ts';
+import { openDatabase } from './store/open-database.ts';
 import { LiveCache } from './store/live-cache.ts';
 import { migrate } from './store/migrations.ts';
 import { startSweeping } from './store/sweeper.ts';
 import { ResourceStore } from './store/resource-store.ts';
+import { writeResourceIndexes } from './iam/resource-indexes.ts';
 
 export interface App {
   ctx: AppContext;
@@ -31,7 +33,7 @@ export async function startApp(config: Config, options: { logger?: boolean; data
   let live: LiveCache | undefined;
   try {
     await migrate(db);
-    const resources = new ResourceStore(db);
+    const resources = new ResourceStore(db, writeResourceIndexes);
     let server: FastifyInstance | undefined;
     live = new LiveCache(db, (message) => server?.log.warn(message));
     // Started first, so the start-up writes below reach the other processes' caches like any other.

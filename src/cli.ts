@@ -7,11 +7,13 @@ import { createAdmin, resetPassword } from './admin/admin-user.ts';
 import { AdminError } from './admin/admin-error.ts';
 import { exportIam, importIam } from './admin/iam-bundle.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { openDatabase, type Database } from './store/database.ts';
+import type { Database } from './store/database.ts';
+import { openDatabase } from './store/open-database.ts';
 import { EmbeddedStoreInUse } from './store/embedded-lock.ts';
 import { migrate } from './store/migrations.ts';
-import { FhirError } from './resources/outcome.ts';
+import { FhirError } from './fhir/outcome.ts';
 import { ResourceStore } from './store/resource-store.ts';
+import { writeResourceIndexes } from './iam/resource-indexes.ts';
 import { KeyStore, SIGNING_ALGS, type SigningAlg } from './tokens/keys.ts';
 
 const USAGE = `usage: warden <command>
@@ -46,22 +48,22 @@ const commands: Record<string, Command> = {
     return `retired ${kid}`;
   },
   async 'create-admin'(db, [userId = 'admin']) {
-    await createAdmin(new ResourceStore(db), userId, passwordFromStdin());
+    await createAdmin(new ResourceStore(db, writeResourceIndexes), userId, passwordFromStdin());
     return `User ${userId} is an administrator: log in at /console`;
   },
   async 'reset-password'(db, [userId]) {
     if (!userId) throw new AdminError('name the User');
-    await resetPassword(new ResourceStore(db), userId, passwordFromStdin());
+    await resetPassword(new ResourceStore(db, writeResourceIndexes), userId, passwordFromStdin());
     return `password of User ${userId} set`;
   },
   async export(db) {
-    process.stdout.write(`${JSON.stringify(await exportIam(new ResourceStore(db)), null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(await exportIam(new ResourceStore(db, writeResourceIndexes)), null, 2)}\n`);
     return '';
   },
   async import(db, [file]) {
     if (!file) throw new AdminError('name the Bundle file ("-" for stdin)');
     const bundle: unknown = JSON.parse(readFileSync(file === '-' ? 0 : file, 'utf8'));
-    const { created, updated } = await importIam(new ResourceStore(db), db, bundle);
+    const { created, updated } = await importIam(new ResourceStore(db, writeResourceIndexes), db, bundle);
     return `imported: ${created} created, ${updated} replaced`;
   },
 };

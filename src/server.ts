@@ -17,12 +17,11 @@ import { registerSecurityHeaders } from './http/security-headers.ts';
 import { frameworkErrorHandler, registerErrorHandlers } from './http/errors.ts';
 import { loggerOptions, requestId } from './log.ts';
 import { observeRoutes } from './observe/routes.ts';
-import { browserRoutes } from './pages/routes.ts';
+import { browserRoutes } from './oauth/browser-routes.ts';
 import { oauthRoutes } from './oauth/routes.ts';
 import { resourceRoutes } from './resources/routes.ts';
-import { smartScopeGate, smartVisibilityGate } from './smart/gate.ts';
-import { launchRoutes } from './smart/launch.ts';
-import { smartConfigurationRoutes } from './smart/smart-configuration.ts';
+import { launchRoutes } from './oauth/launch.ts';
+import { smartConfigurationRoutes } from './oauth/smart-configuration.ts';
 
 export const VERSION = '0.1.0';
 
@@ -54,6 +53,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
     frameworkErrors: frameworkErrorHandler(config.bodyLimit),
   });
   app.decorateRequest('identity', null);
+  app.decorateRequest('access', null);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -65,9 +65,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   registerErrorHandlers(app, config.bodyLimit);
   app.addHook('onRequest', firstStartGate(ctx));
   app.addHook('onRequest', authenticator(ctx));
-  app.addHook('preHandler', smartScopeGate());
   app.addHook('preHandler', authorizer(ctx));
-  app.addHook('preHandler', smartVisibilityGate(ctx));
   app.addHook('onSend', refreshAfterWrite(ctx));
   app.addHook('onSend', invalidateIntrospectorsAfterWrite(ctx));
 

@@ -6,6 +6,7 @@ import { removeEmpty } from './engines/json-schema.ts';
 import type { Evaluation, RuleOutcome, SqlRunner } from './policy.ts';
 import type { PolicySet } from './policy-store.ts';
 import type { RequestObject } from './request-object.ts';
+import type { SmartDecision } from '../smart/enforce.ts';
 
 /** IAM types whose writes need a policy that names them: a blanket policy never grants them. */
 export const PROTECTED_TYPES = new Set(['AccessPolicy', 'Client', 'User', 'Role', 'TokenIntrospector', 'IdentityProvider', 'AuthConfig', 'Session', 'Grant']);
@@ -80,13 +81,14 @@ function probeOf(request: RequestObject): RequestObject {
   };
 }
 
-function evaluation(set: PolicySet, request: RequestObject, db: SqlRunner, explain: boolean): Evaluation {
+function evaluation(set: PolicySet, request: RequestObject, db: SqlRunner, explain: boolean, smart?: SmartDecision): Evaluation {
   let compact: { value: unknown } | undefined;
   let userRights: Promise<boolean> | undefined;
   return {
     request,
     db,
     explain,
+    ...(smart && { smart }),
     compact() {
       compact ??= { value: removeEmpty(request) };
       return compact.value;
@@ -111,11 +113,14 @@ export async function decide(
   set: PolicySet,
   request: RequestObject,
   db: SqlRunner,
-  /** trace: evaluate every candidate and record why each allowed or not (for explain and debug). */
-  options: { trace?: boolean } = {},
+  /**
+   * trace: evaluate every candidate and record why each allowed or not (for explain and debug); smart: the
+   * SMART scopes' decision the authorize step made, so no engine parses the scopes again.
+   */
+  options: { trace?: boolean; smart?: SmartDecision } = {},
 ): Promise<Decision> {
   const explain = options.trace === true;
-  const input = evaluation(set, request, db, explain);
+  const input = evaluation(set, request, db, explain, options.smart);
   const protectedRequest = isProtectedRequest(request);
   const action = WRITE_METHODS.has(request['request-method']) ? 'writing' : 'reading';
   let probe: Evaluation | undefined;

@@ -8,11 +8,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Identity } from '../authn/identity.ts';
 import type { AppContext } from '../context.ts';
 import type { Resource } from '../store/resource-store.ts';
-import { forbidden } from '../resources/outcome.ts';
+import { forbidden } from '../fhir/outcome.ts';
+import { accessOf } from './access.ts';
+import { confinedResources, type ResourceView } from './confined-resources.ts';
 import { isRoot } from './root.ts';
 import { compilePolicy, verifyPolicy } from './compile.ts';
-import { decide, type CandidateResult, type Decision } from './decide.ts';
-import { PolicyError, type RuleOutcome, type SqlRunner } from './policy.ts';
+import { decide, type Decision } from './decide.ts';
+import { PolicyError, type SqlRunner } from './policy.ts';
 import { rolesOf, withPolicy, type PolicySet } from './policy-store.ts';
 import { buildRequestObject, type RequestObject } from './request-object.ts';
 import { sqlRunner } from './sql-runner.ts';
@@ -50,15 +52,7 @@ async function callerMay(ctx: AppContext, caller: Identity | null, runner: SqlRu
 
 /** `root`: the caller is the root client, allowed whatever the policies say; they are evaluated all the same. */
 export function traceOf(set: PolicySet, request: RequestObject, decision: Decision, root = false) {
-  const trace: {
-    request: RequestObject;
-    decision: 'allow' | 'deny';
-    root?: true;
-    policy?: string;
-    candidates: CandidateResult[];
-    invalid?: PolicySet['invalid'];
-    hidden?: string;
-  } = {
+  return {
     request,
     decision: decision.allowed || root ? 'allow' : 'deny',
     ...(root && { root: true }),
@@ -66,55 +60,12 @@ export function traceOf(set: PolicySet, request: RequestObject, decision: Decisi
     candidates: decision.results,
     ...(set.invalid.length > 0 && { invalid: set.invalid }),
   };
-  return trace;
 }
 
 const NOT_NAMED = 'Not allowed to debug access policies: no policy allows POST /auth/test-policy by name (a catch-all policy does not)';
 const MAY_NOT_WRITE = 'Not allowed to try a policy that is not stored: that takes the right to write AccessPolicies';
 
 class ExplainError extends Error {}
-
-type Trace = ReturnType<typeof traceOf>;
-
-/** The candidate results without what a rule saw of the request: reasons and SQL bind values quote its fields. */
-function withoutEvidence(results: CandidateResult[]): CandidateResult[] {
-  const strip = <T extends { reason?: string; sql?: RuleOutcome['sql']; parts?: RuleOutcome['parts'] }>(result: T): T => {
-    const { reason: _reason, sql, parts, ...rest } = result;
-    return {
-      ...rest,
-      ...(sql && { sql: { query: sql.query, params: sql.params.map(() => '(hidden)') } }),
-      ...(parts && { parts: parts.map(strip) }),
-    } as T;
-  };
-  return results.map(strip);
-}
-
-/**
- * OWASP ASVS 5.0 V8.2.2: the debugger shows a described User's, Client's or Session's fields only to a caller who
- * may read that resource itself; to anyone else it shows their ids, and the decision without the evidence.
- */
-async function visibleTrace(
-  ctx: AppContext,
-  caller: Identity | null,
-  set: PolicySet,
-  runner: SqlRunner,
-  trace: Trace,
-): Promise<Trace> {
-  if (isRoot(ctx, caller)) return trace;
-  const request: RequestObject = { ...trace.request };
-  let hidden = false;
-  for (const [field, type] of [['user', 'User'], ['client', 'Client'], ['session', 'Session']] as const) {
-    const described = request[field];
-    if (!described) continue;
-    const id = String(described.id);
-    const probe = buildRequestObject({ method: 'GET', url: `/${type}/${encodeURIComponent(id)}`, identity: caller, roles: rolesOf(set, caller) });
-    if ((await decide(set, probe, runner)).allowed) continue;
-    request[field] = { resourceType: type, id };
-    hidden = true;
-  }
-  if (!hidden) return trace;
-  return { ...trace, request, candidates: withoutEvidence(trace.candidates), hidden: 'fields of resources you may not read' };
-}
 
 function field(value: unknown, name: string): Record<string, unknown> {
   if (value === undefined) return {};
@@ -127,7 +78,7 @@ function field(value: unknown, name: string): Record<string, unknown> {
  * fields, so naming one is reading it (the same decision as GET /{type}/{id}).
  */
 async function load(
-  ctx: AppContext,
+  resources: ResourceView,
   type: 'Client' | 'User' | 'Session',
   ref: unknown,
   mayRead: (type: string, id: string) => Promise<boolean>,
@@ -136,7 +87,8 @@ async function load(
   const id = typeof ref === 'string' ? ref : (ref as { id?: unknown }).id;
   if (typeof id !== 'string') throw new ExplainError(`request.${type.toLowerCase()} must be an id or {id}`);
   if (!(await mayRead(type, id))) throw forbidden(`Not allowed to describe a request of ${type}/${id}: no policy allows reading it`);
-  const found = await ctx.resources.read(type, id);
+  // Read through the caller's view: a confined token describes nothing outside its confinement.
+  const found = await resources.find(type, id);
   if (!found || found.deleted) throw new ExplainError(`request.${type.toLowerCase()}: ${type}/${id} not found`);
   return found.resource;
 }
@@ -155,9 +107,10 @@ export function explainRoutes(app: FastifyInstance, ctx: AppContext): void {
         throw new ExplainError('request needs a method and a uri starting with /');
       }
       const mayRead = (type: string, id: string) => callerMay(ctx, caller, runner, 'GET', `/${type}/${encodeURIComponent(id)}`);
-      const client = await load(ctx, 'Client', described.client, mayRead);
-      const user = await load(ctx, 'User', described.user, mayRead);
-      const session = await load(ctx, 'Session', described.session, mayRead);
+      const visible = confinedResources(ctx.resources, accessOf(request).confinement, ctx.config.baseUrl);
+      const client = await load(visible, 'Client', described.client, mayRead);
+      const user = await load(visible, 'User', described.user, mayRead);
+      const session = await load(visible, 'Session', described.session, mayRead);
       const jwt = described.jwt === undefined ? undefined : field(described.jwt, 'request.jwt');
       const identity = client || user || jwt ? ({ method: 'bearer', client, user, session, jwt } as Identity) : null;
 
@@ -179,8 +132,7 @@ export function explainRoutes(app: FastifyInstance, ctx: AppContext): void {
         roles: rolesOf(set, identity),
       });
       const decision = await decide(set, object, runner, { trace: true });
-      const trace = await visibleTrace(ctx, request.identity, ctx.policies.current, runner, traceOf(set, object, decision));
-      return reply.header('cache-control', 'no-store').send(trace);
+      return reply.header('cache-control', 'no-store').send(traceOf(set, object, decision));
     } catch (error) {
       if (error instanceof ExplainError || error instanceof PolicyError) {
         return reply.code(400).send({ error: 'invalid_request', error_description: error.message });

@@ -1,6 +1,7 @@
 // What an AccessPolicy compiles to: a rule that takes the request object and says allow or not, with the
 // reason, so a decision can be explained.
 import type { Queryable } from '../store/database.ts';
+import type { SmartDecision } from '../smart/enforce.ts';
 import type { RequestObject } from './request-object.ts';
 
 export const ENGINES = ['allow', 'json-schema', 'matcho', 'sql', 'complex', 'smart-on-fhir'] as const;
@@ -30,6 +31,8 @@ export interface Evaluation {
    * token, no SMART scopes). A `smart-on-fhir` rule asks it, so scopes only ever narrow what the user may do.
    */
   userRights(): Promise<boolean>;
+  /** The SMART scopes' decision on this request, when the authorize step made it (scopes parsed once). */
+  smart?: SmartDecision;
 }
 
 export interface SqlRunner {

@@ -3,6 +3,7 @@
 // for Aidbox work here unchanged.
 import type { FastifyRequest } from 'fastify';
 import type { Identity } from '../authn/identity.ts';
+import { FHIR_ROUTES, OTHER_OPERATIONS } from '../fhir/interactions.ts';
 import type { Resource } from '../store/resource-store.ts';
 
 export interface RequestObject {
@@ -27,16 +28,8 @@ export interface RequestObject {
 
 /** Named operations, by method and route pattern; policies can be linked to them (link: Operation/FhirRead). */
 const OPERATIONS: [method: string, route: string, id: string][] = [
-  ['GET', '/metadata', 'FhirMetadata'],
-  ['POST', '/auth/test-policy', 'AuthTestPolicy'],
-  ['GET', '/:type', 'FhirSearch'],
-  ['POST', '/:type', 'FhirCreate'],
-  ['GET', '/:type/:id', 'FhirRead'],
-  ['PUT', '/:type/:id', 'FhirUpdate'],
-  ['PATCH', '/:type/:id', 'FhirPatch'],
-  ['DELETE', '/:type/:id', 'FhirDelete'],
-  ['GET', '/:type/:id/_history', 'FhirHistory'],
-  ['GET', '/:type/:id/_history/:versionId', 'FhirVread'],
+  ...OTHER_OPERATIONS.map(({ method, url, operation }): [string, string, string] => [method, url, operation]),
+  ...FHIR_ROUTES.map(({ method, url, operation }): [string, string, string] => [method, url, operation]),
 ];
 
 export function operationOf(method: string, route: string | undefined): { id: string } | undefined {

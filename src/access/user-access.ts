@@ -9,6 +9,8 @@ import { rolesOf } from './policy-store.ts';
 import { buildRequestObject } from './request-object.ts';
 import { sqlRunner } from './sql-runner.ts';
 
+import { confinedResources, type ResourceView } from './confined-resources.ts';
+
 export type UserReadCheck = (type: string, id: string) => Promise<boolean>;
 
 /** A check of what `user` may read, with the policies in force now. A patient user may read their own record. */
@@ -22,4 +24,9 @@ export function userReadCheck(ctx: AppContext, user: Resource): UserReadCheck {
     const object = buildRequestObject({ method: 'GET', url: `/${type}/${encodeURIComponent(id)}`, identity: { user }, roles });
     return (await decide(set, asUserAlone(object), runner)).allowed;
   };
+}
+
+/** The store as `user` may read it on their own: what the SMART pickers list and accept. */
+export function resourcesVisibleTo(ctx: AppContext, user: Resource): ResourceView {
+  return confinedResources(ctx.resources, { mayRead: userReadCheck(ctx, user) }, ctx.config.baseUrl);
 }

@@ -1,6 +1,6 @@
 // What must hold before an AccessPolicy is stored: it compiles (schema, patterns, regexes, links) and its
 // SQL plans, read-only, on this database. A policy that is stored is a policy that runs.
-import { unprocessable } from '../resources/outcome.ts';
+import { unprocessable } from '../fhir/outcome.ts';
 import type { Database } from '../store/database.ts';
 import type { Resource } from '../store/resource-store.ts';
 import { compilePolicy, verifyPolicy } from './compile.ts';

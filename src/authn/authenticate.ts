@@ -1,7 +1,7 @@
 // Step 2 of the pipeline: who is calling. Runs before the body is read, so strangers cannot make us parse it.
 import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
-import { FhirError, unauthorized } from '../resources/outcome.ts';
+import { FhirError, unauthorized } from '../fhir/outcome.ts';
 import { BASIC_CHALLENGE } from './basic.ts';
 import { BEARER_CHALLENGE } from './bearer.ts';
 import { withExternalTokens } from './external/bearer-hook.ts';

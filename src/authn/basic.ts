@@ -1,5 +1,5 @@
 // HTTP Basic authentication (RFC 7617) with a Client's id and secret, for Clients whose grant_types has "basic".
-import { tooManyRequests, unauthorized } from '../resources/outcome.ts';
+import { tooManyRequests, unauthorized } from '../fhir/outcome.ts';
 import type { Identity } from './identity.ts';
 import type { SecretChecker } from './secret-check.ts';
 import { Throttled } from './throttle.ts';

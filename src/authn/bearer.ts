@@ -1,7 +1,7 @@
 // Bearer authentication (RFC 6750) with an access token this server issued, JWT or opaque. A token is
 // honoured only when it verifies, has not expired, names this server in its audience, and its Session,
 // Client and User still exist.
-import { unauthorized } from '../resources/outcome.ts';
+import { unauthorized } from '../fhir/outcome.ts';
 import { seconds, type AccessClaims, type AccessTokens, type Clock } from '../tokens/access-token.ts';
 import type { Sessions } from '../tokens/session.ts';
 import type { Identity } from './identity.ts';

@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { applyWriteRules } from '../iam/write-rules.ts';
-import { Csrf } from '../pages/csrf.ts';
+import { Csrf } from '../http/csrf.ts';
 import { sendPage } from '../pages/layout.ts';
 import { setupDonePage, setupPage } from '../pages/setup.ts';
 import { VersionConflict } from '../store/resource-store.ts';

@@ -10,11 +10,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import * as oidc from 'openid-client';
 import type { IdentityProvider } from '../iam/identity-provider.ts';
-import type { BrowserFlows } from '../pages/browser-flows.ts';
+import type { BrowserFlows } from '../oauth/browser-flows.ts';
 import { errorPage } from '../pages/error.ts';
 import { sendPage } from '../pages/layout.ts';
-import { safeReturnTo } from '../pages/return-to.ts';
-import { completeSignIn } from '../pages/sign-in.ts';
+import { safeReturnTo } from '../oauth/return-to.ts';
+import { completeSignIn } from '../oauth/sign-in.ts';
 import { FederationFlows } from './flow-store.ts';
 import { LinkRefused, userForSignIn, type Claims } from './link-user.ts';
 import { ProviderClients, ProviderUnavailable } from './provider-client.ts';

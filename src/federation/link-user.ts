@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { identifierSystemOf, PROTECTED_USER_FIELDS, type IdentityProvider } from '../iam/identity-provider.ts';
 import { prepareUser } from '../iam/user.ts';
 import { findUserByLogin } from '../iam/user-logins.ts';
-import { FhirError } from '../resources/outcome.ts';
+import { FhirError } from '../fhir/outcome.ts';
 import type { Database } from '../store/database.ts';
 import { VersionConflict, type Resource, type ResourceStore } from '../store/resource-store.ts';
 

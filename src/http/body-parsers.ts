@@ -1,7 +1,7 @@
 // Request bodies: JSON (any +json type), YAML and forms, each bounded in size (by Fastify) and in depth.
 import type { FastifyInstance } from 'fastify';
 import { parse as parseYaml } from 'yaml';
-import { badRequest } from '../resources/outcome.ts';
+import { badRequest } from '../fhir/outcome.ts';
 
 /** U+0000, or half of a surrogate pair without the other half: PostgreSQL's jsonb refuses both. */
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

@@ -1,6 +1,6 @@
 // Every failure leaves as a FHIR OperationOutcome with a precise message; a 500 never carries internals.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { FhirError, badRequest, notFound, payloadTooLarge, unsupportedMediaType } from '../resources/outcome.ts';
+import { FhirError, badRequest, notFound, payloadTooLarge, unsupportedMediaType } from '../fhir/outcome.ts';
 import { sendResource } from './reply-format.ts';
 
 /** Turns what Fastify itself throws for bad input into the matching FhirError. */

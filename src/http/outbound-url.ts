@@ -5,8 +5,8 @@
 // host names. WARDEN_ALLOW_INSECURE_JWKS_URIS (development and tests) lifts both, loopback http included.
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { WriteSettings } from '../iam/write-rules.ts';
-import { unprocessable } from '../resources/outcome.ts';
+import type { Config } from '../config.ts';
+import { unprocessable } from '../fhir/outcome.ts';
 
 /** Host names of cloud metadata services (GCP, AWS, Azure's is an address), which no key set lives at. */
 const METADATA_HOSTS = new Set(['metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data', 'instance-data.ec2.internal']);
@@ -48,6 +48,9 @@ export function outboundUrlProblem(raw: string, allowInsecure: boolean): string 
 }
 
 /** At write time: 422 naming the field (`Client.jwks_uri`) when Warden could not fetch `raw`. */
+/** The settings an outbound URL is checked under (and so every IAM write rule: iam/write-rules.ts). */
+export type WriteSettings = Pick<Config, 'allowInsecureJwksUris' | 'baseUrl'>;
+
 export function checkOutboundUrl(field: string, raw: string, settings: WriteSettings | undefined): void {
   const problem = outboundUrlProblem(raw, settings?.allowInsecureJwksUris === true);
   if (problem) throw unprocessable(`${field} ${problem}`, [field]);

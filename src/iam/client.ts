@@ -1,10 +1,9 @@
 // Client: an application that calls Warden. Its secret is stored only as a hash.
-import { checkOutboundUrl } from '../http/outbound-url.ts';
+import { checkOutboundUrl, type WriteSettings } from '../http/outbound-url.ts';
 import { compileResourceSchema } from './schema.ts';
 import { storableSecretField } from './password-hash.ts';
 import { checkRedirectUris } from './redirect-uris.ts';
 import type { Resource } from '../store/resource-store.ts';
-import type { WriteSettings } from './write-rules.ts';
 
 export const GRANT_TYPES = [
   'basic',

@@ -3,13 +3,12 @@
 // auth-method}`, ...), or just its `issuer`, whose OpenID discovery document supplies the endpoints.
 // The client secret must be usable to call the token endpoint, so it cannot be hashed: it is sealed
 // (src/iam/sealed-secret.ts), and the API only ever returns the sealed form.
-import { unprocessable } from '../resources/outcome.ts';
+import { unprocessable } from '../fhir/outcome.ts';
 import type { Database } from '../store/database.ts';
 import type { Resource } from '../store/resource-store.ts';
-import { checkOutboundUrl } from '../http/outbound-url.ts';
+import { checkOutboundUrl, type WriteSettings } from '../http/outbound-url.ts';
 import { compileResourceSchema } from './schema.ts';
 import { isSealed, seal } from './sealed-secret.ts';
-import type { WriteSettings } from './write-rules.ts';
 
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
 

@@ -2,7 +2,7 @@
 //   $s0$<params hex>$<salt base64>$<derived key base64>,  params = log2(N) << 16 | r << 8 | p
 // so a hash exported from Aidbox verifies here and the other way round.
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { badRequest } from '../resources/outcome.ts';
+import { badRequest } from '../fhir/outcome.ts';
 
 const LOG2_N = 15;
 const R = 8;

@@ -2,7 +2,7 @@
 // Matching stays exact; this refuses on write what no exact match should ever lead to: a script or inline
 // document, a fragment (§3.1.2), credentials in the URI, or characters that browsers and parsers read
 // differently (backslashes, controls, spaces, non-ASCII).
-import { badRequest } from '../resources/outcome.ts';
+import { badRequest } from '../fhir/outcome.ts';
 import type { Resource } from '../store/resource-store.ts';
 
 const FORBIDDEN_SCHEMES = new Set(['javascript:', 'data:', 'vbscript:', 'file:', 'blob:']);

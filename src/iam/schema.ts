@@ -1,6 +1,6 @@
 // Compiles the JSON Schemas of IAM resources and turns their failures into one precise message.
 import { Ajv, type ErrorObject, type SchemaObject } from 'ajv';
-import { unprocessable } from '../resources/outcome.ts';
+import { unprocessable } from '../fhir/outcome.ts';
 import type { Resource } from '../store/resource-store.ts';
 
 const ajv = new Ajv({ allErrors: false, strict: true });

@@ -8,11 +8,10 @@
 // discouraged opt-out. `speaks_for` lists the local Clients and Users its tokens may act as, besides those it
 // created (src/authn/external/identity-mapping.ts).
 import { importJWK, type JWK } from 'jose';
-import { unprocessable } from '../resources/outcome.ts';
+import { unprocessable } from '../fhir/outcome.ts';
 import type { Resource } from '../store/resource-store.ts';
-import { checkOutboundUrl } from '../http/outbound-url.ts';
+import { checkOutboundUrl, type WriteSettings } from '../http/outbound-url.ts';
 import { compileResourceSchema } from './schema.ts';
-import type { WriteSettings } from './write-rules.ts';
 
 /** Signature algorithms accepted with public keys (JWKS or inline keys). Never `none`, never HMAC. */
 export const ASYMMETRIC_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];

@@ -2,7 +2,7 @@
 // held by one User: two accounts whose emails differ only by case or Unicode form would otherwise coexist,
 // and which of them a login meant would be up to the database's order. Kept in `user_login`, written in the
 // transaction that writes the User, so the primary key settles two concurrent writes of one name.
-import { conflict } from '../resources/outcome.ts';
+import { conflict } from '../fhir/outcome.ts';
 import type { Database, Queryable } from '../store/database.ts';
 import type { Resource } from '../store/resource-store.ts';
 import { canonicalLogin } from './login-name.ts';

@@ -61,3 +61,11 @@ export function ownPatientOf(user: Record<string, unknown>): string | undefined 
   const reference = fhirUserReference(user);
   return reference?.startsWith('Patient/') ? reference.slice('Patient/'.length) : undefined;
 }
+
+/** OpenID Connect with SMART's `fhirUser` scope: the id_token names the user's FHIR resource by absolute URL. */
+export function fhirUserClaim(user: Record<string, unknown>, scope: string | undefined, baseUrl: string): Record<string, unknown> {
+  const scopes = (scope ?? '').split(' ');
+  const reference = fhirUserReference(user);
+  if (!scopes.includes('fhirUser') || !reference) return {};
+  return { fhirUser: `${baseUrl}/${reference}` };
+}

@@ -1,6 +1,6 @@
 // What must happen to a resource of each IAM type before it is stored: validation and hashing.
 import { prepareAccessPolicy } from '../access/write-rule.ts';
-import type { Config } from '../config.ts';
+import type { WriteSettings } from '../http/outbound-url.ts';
 import type { Database } from '../store/database.ts';
 import type { Resource } from '../store/resource-store.ts';
 import { prepareAuthConfig } from './auth-config.ts';
@@ -13,7 +13,7 @@ import { prepareUser } from './user.ts';
 type WriteRule = (resource: Resource, db?: Database, settings?: WriteSettings) => Promise<Resource>;
 
 /** The settings write rules follow; absent, the strictest. */
-export type WriteSettings = Pick<Config, 'allowInsecureJwksUris' | 'baseUrl'>;
+export type { WriteSettings };
 
 const rules: Record<string, WriteRule> = {
   Client: prepareClient,

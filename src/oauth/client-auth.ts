@@ -9,7 +9,7 @@ import { Throttled } from '../authn/throttle.ts';
 import type { Database } from '../store/database.ts';
 import type { Resource } from '../store/resource-store.ts';
 import { outboundUrlProblem } from '../http/outbound-url.ts';
-import { FhirError } from '../resources/outcome.ts';
+import { FhirError } from '../fhir/outcome.ts';
 import { invalidClient, invalidRequest, throttled } from './errors.ts';
 import type { Params } from './params.ts';
 

@@ -4,8 +4,8 @@
 // response had (patient, encounter, fhirContext) and, with the fhirUser scope, the user's fhirUser.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthServices } from '../authn/services.ts';
-import { fhirUserClaim } from '../smart/authorize-launch.ts';
-import { launchContextFields, type LaunchContext } from '../smart/launch.ts';
+import { fhirUserClaim } from '../iam/user.ts';
+import { launchContextFields, type LaunchContext } from '../smart/launch-contexts.ts';
 import type { LiveSession } from '../tokens/session.ts';
 import type { AccessClaims } from '../tokens/access-token.ts';
 import { looksLikeJwt, wasIssued } from '../tokens/opaque.ts';

@@ -5,7 +5,7 @@ import { externalTokens } from '../authn/external/external-tokens.ts';
 import { Throttled } from '../authn/throttle.ts';
 import { authServices } from '../authn/services.ts';
 import type { AppContext } from '../context.ts';
-import { FhirError } from '../resources/outcome.ts';
+import { FhirError } from '../fhir/outcome.ts';
 import { ClientAuthenticator } from './client-auth.ts';
 import { discoveryHandler } from './discovery.ts';
 import { OAuthError, throttled } from './errors.ts';

@@ -3,7 +3,7 @@
 // format, a refresh token when the grant's settings ask for one, all in one Session.
 import { randomUUID } from 'node:crypto';
 import type { AuthServices } from '../authn/services.ts';
-import { launchResponseFields, type LaunchContext } from '../smart/launch.ts';
+import { launchResponseFields, type LaunchContext } from '../smart/launch-contexts.ts';
 import type { Resource } from '../store/resource-store.ts';
 import { seconds } from '../tokens/access-token.ts';
 import type { GrantSettings } from './grant-settings.ts';

@@ -1,10 +1,11 @@
 // GET /metadata: a CapabilityStatement that claims exactly what this server does, no more.
 import type { AppContext } from '../context.ts';
-import { RESOURCE_TYPES } from './resource-types.ts';
+import { FHIR_ROUTES } from '../fhir/interactions.ts';
+import { RESOURCE_TYPES } from '../fhir/resource-types.ts';
 import { searchParametersOf } from '../search/parameters.ts';
-import { smartSecurity } from '../smart/smart-configuration.ts';
+import { smartSecurity } from '../oauth/smart-configuration.ts';
 
-const INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'create', 'search-type'];
+const INTERACTIONS = FHIR_ROUTES.map((route) => route.interaction);
 
 export function capabilityStatement(ctx: AppContext, version: string) {
   return {

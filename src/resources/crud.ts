@@ -2,12 +2,13 @@
 // the next one (write rules such as hashing included) outside any lock, and stores it only if the current
 // version is still the one it read; a lost race is retried, or answered 412 when the caller sent If-Match.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ResourceView } from '../access/confined-resources.ts';
 import type { AppContext } from '../context.ts';
 import { applyWriteRules } from '../iam/write-rules.ts';
 import { sendResource } from '../http/reply-format.ts';
 import { VersionConflict, type Resource, type Version } from '../store/resource-store.ts';
 import { validateWrite } from '../validation/validate.ts';
-import { conflict, gone, notFound, preconditionFailed } from './outcome.ts';
+import { conflict, gone, notFound, preconditionFailed } from '../fhir/outcome.ts';
 import { applyResourcePatch } from './patch.ts';
 import { checkId, checkResourceBody, checkWritableType, checkResourceMediaType, checkType, ifMatchVersion } from './validate.ts';
 
@@ -35,6 +36,7 @@ function sendVersion(ctx: AppContext, request: FastifyRequest, reply: FastifyRep
  */
 async function commit(
   ctx: AppContext,
+  resources: ResourceView,
   type: string,
   id: string,
   ifMatch: string | undefined,
@@ -42,7 +44,7 @@ async function commit(
   deleting = false,
 ): Promise<{ version: Version; created: boolean }> {
   for (let attempt = 1; ; attempt++) {
-    const current = await ctx.resources.read(type, id);
+    const current = await resources.read(type, id);
     if (ifMatch !== undefined && (!current || current.deleted || current.versionId !== ifMatch)) {
       throw preconditionFailed(
         current && !current.deleted
@@ -53,7 +55,7 @@ async function commit(
     const resource = await next(current);
     if (!deleting) await validateWrite(ctx, resource);
     try {
-      const version = await ctx.resources.write(resource, current?.versionId ?? null, deleting);
+      const version = await resources.write(resource, current?.versionId ?? null, deleting);
       return { version, created: !current || current.deleted };
     } catch (error) {
       if (!(error instanceof VersionConflict)) throw error;
@@ -69,13 +71,14 @@ function existing(current: Version | null, type: string, id: string): Version {
   return current;
 }
 
-export function crudHandlers(ctx: AppContext) {
+/** `resourcesFor(request)`: the store as the caller may see it; no handler reads past it. */
+export function crudHandlers(ctx: AppContext, resourcesFor: (request: FastifyRequest) => ResourceView) {
   return {
     async create(request: FastifyRequest<{ Params: { type: string } }>, reply: FastifyReply) {
       const type = checkWritableType(request.params.type);
       checkResourceMediaType(request.headers['content-type']);
       const resource = await applyWriteRules(checkResourceBody(request.body, type), ctx.db, ctx.config);
-      const { version } = await commit(ctx, type, resource.id, undefined, async (current) => {
+      const { version } = await commit(ctx, resourcesFor(request), type, resource.id, undefined, async (current) => {
         if (current && !current.deleted) throw conflict(`${type}/${resource.id} already exists; use PUT to update it`);
         return resource;
       });
@@ -85,7 +88,7 @@ export function crudHandlers(ctx: AppContext) {
     async read(request: FastifyRequest<{ Params: InstanceParams }>, reply: FastifyReply) {
       const type = checkType(request.params.type);
       const id = checkId(request.params.id);
-      const version = existing(await ctx.resources.read(type, id), type, id);
+      const version = existing(await resourcesFor(request).read(type, id), type, id);
       return sendVersion(ctx, request, reply, 200, version);
     },
 
@@ -95,7 +98,7 @@ export function crudHandlers(ctx: AppContext) {
       checkResourceMediaType(request.headers['content-type']);
       const resource = await applyWriteRules(checkResourceBody(request.body, type, id), ctx.db, ctx.config);
       const ifMatch = ifMatchVersion(request.headers['if-match']);
-      const { version, created } = await commit(ctx, type, id, ifMatch, async () => resource);
+      const { version, created } = await commit(ctx, resourcesFor(request), type, id, ifMatch, async () => resource);
       return sendVersion(ctx, request, reply, created ? 201 : 200, version);
     },
 
@@ -105,7 +108,7 @@ export function crudHandlers(ctx: AppContext) {
       const ifMatch = ifMatchVersion(request.headers['if-match']);
       checkResourceMediaType(request.headers['content-type']);
       const contentType = String(request.headers['content-type'] ?? '');
-      const { version } = await commit(ctx, type, id, ifMatch, async (current) => {
+      const { version } = await commit(ctx, resourcesFor(request), type, id, ifMatch, async (current) => {
         const { meta: _meta, ...body } = existing(current, type, id).resource;
         const patched = applyResourcePatch(body as Resource, request.body, contentType);
         return applyWriteRules(checkResourceBody(patched, type, id), ctx.db, ctx.config);
@@ -117,7 +120,7 @@ export function crudHandlers(ctx: AppContext) {
       const type = checkType(request.params.type);
       const id = checkId(request.params.id);
       const ifMatch = ifMatchVersion(request.headers['if-match']);
-      const { version } = await commit(ctx, type, id, ifMatch, async (current) => existing(current, type, id).resource, true);
+      const { version } = await commit(ctx, resourcesFor(request), type, id, ifMatch, async (current) => existing(current, type, id).resource, true);
       reply.header('etag', `W/"${version.versionId}"`);
       return sendResource(request, reply, 200, version.resource);
     },

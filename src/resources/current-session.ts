@@ -5,7 +5,7 @@ import { InvalidToken, bearerChallenge, BEARER_CHALLENGE } from '../authn/bearer
 import { authServices } from '../authn/services.ts';
 import type { AppContext } from '../context.ts';
 import { sendResource } from '../http/reply-format.ts';
-import { unauthorized } from './outcome.ts';
+import { unauthorized } from '../fhir/outcome.ts';
 
 export function deleteCurrentSession(ctx: AppContext) {
   const services = authServices(ctx);

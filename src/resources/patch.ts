@@ -1,7 +1,7 @@
 // PATCH bodies: JSON Patch (RFC 6902) as an array of operations, or JSON Merge Patch (RFC 7396) as an object.
 import fastJsonPatch from 'fast-json-patch';
 import type { Resource } from '../store/resource-store.ts';
-import { badRequest, unprocessable } from './outcome.ts';
+import { badRequest, unprocessable } from '../fhir/outcome.ts';
 
 const { applyPatch, JsonPatchError } = fastJsonPatch;
 

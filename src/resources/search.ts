@@ -2,13 +2,13 @@
 // (src/search/parameters.ts) are understood; any other is refused, rather than silently ignored and answered
 // with more than the caller asked for.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ResourceView } from '../access/confined-resources.ts';
 import type { AppContext } from '../context.ts';
 import { sendResource } from '../http/reply-format.ts';
 import { searchFilters } from '../search/query.ts';
-import { smartSearchFilters } from '../smart/gate.ts';
 import type { SearchQuery } from '../store/resource-store.ts';
 import { searchBundle } from './bundle.ts';
-import { badRequest } from './outcome.ts';
+import { badRequest } from '../fhir/outcome.ts';
 import { checkType } from './validate.ts';
 
 export const RESULT_PARAMETERS = ['_count', '_page', '_sort', '_total', '_format'] as const;
@@ -52,14 +52,12 @@ function parseSearch(type: string, query: Query, baseUrl: string): SearchQuery &
   return { filters, count, page, offset: (page - 1) * count, sort, total: total !== 'none' };
 }
 
-export function searchHandler(ctx: AppContext) {
+export function searchHandler(ctx: AppContext, resourcesFor: (request: FastifyRequest) => ResourceView) {
   return async (request: FastifyRequest<{ Params: { type: string }; Querystring: Query }>, reply: FastifyReply) => {
     const type = checkType(request.params.type);
     const search = parseSearch(type, request.query, ctx.config.baseUrl);
-    // SMART patient/ scopes and scope queries confine what a token may find.
-    search.filters = [...(search.filters ?? []), ...smartSearchFilters(request, type, ctx.config.baseUrl)];
     // One row more than the page tells whether a next page exists without counting.
-    const { resources, total } = await ctx.resources.search(type, { ...search, count: search.count + 1 });
+    const { resources, total } = await resourcesFor(request).search(type, { ...search, count: search.count + 1 });
     // _count=0 asks only for the total: there is no next page of nothing.
     const hasNext = search.count > 0 && resources.length > search.count;
     const params = new URLSearchParams();

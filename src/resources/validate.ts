@@ -1,8 +1,8 @@
 // Checks on the parts of a resource request the server relies on: type, id, body shape, version preconditions.
 import { randomUUID } from 'node:crypto';
 import type { Resource } from '../store/resource-store.ts';
-import { badRequest, notAllowed, notFound, unsupportedMediaType } from './outcome.ts';
-import { RESOURCE_TYPES } from './resource-types.ts';
+import { badRequest, notAllowed, notFound, unsupportedMediaType } from '../fhir/outcome.ts';
+import { RESOURCE_TYPES } from '../fhir/resource-types.ts';
 
 const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
 

@@ -1,8 +1,8 @@
 // Search parameters of a request turned into SQL conditions on the `resource` table. Every value the caller
 // sent reaches the database as a bind parameter; only table and column names from this file are spliced in.
 // Repeating a parameter ANDs its occurrences, a comma inside one ORs its values (FHIR R4 §3.1.1.3, §3.1.1.5).
-import { badRequest, FhirError } from '../resources/outcome.ts';
-import { RESOURCE_TYPES } from '../resources/resource-types.ts';
+import { badRequest, FhirError } from '../fhir/outcome.ts';
+import { RESOURCE_TYPES } from '../fhir/resource-types.ts';
 import type { SearchFilter } from '../store/resource-store.ts';
 import { boundToMs, parseDateRange, toBound, type DateRange } from './date-range.ts';
 import { searchParametersOf, type SearchParameter } from './parameters.ts';

@@ -1,5 +1,5 @@
 // How indexed values and search values are put in one form, so that they compare equal when FHIR says so.
-import { RESOURCE_TYPES } from '../resources/resource-types.ts';
+import { RESOURCE_TYPES } from '../fhir/resource-types.ts';
 
 /**
  * Indexed values longer than this are cut: a btree entry holds at most ~2.7 kB, and 512 characters of

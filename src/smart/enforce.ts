@@ -2,7 +2,7 @@
 // type, and if they do, which resources may it see. `patient/` scopes confine the token to its patient's
 // compartment; v2 scope queries (`?category=...`) narrow further. `user/` and `system/` scopes add no
 // confinement of their own: what a user may see beyond that is for AccessPolicies to say.
-import type { Interaction, ResourceScope, Scope } from './scopes.ts';
+import { hasSmartResourceScopes, parseScopes, ScopeError, type Interaction, type ResourceScope, type Scope } from './scopes.ts';
 
 /** A FHIR interaction as SMART names it: one of c r u d s on a type (and an instance for r u d). */
 export interface SmartRequest {
@@ -74,30 +74,25 @@ function dedupe(filters: VisibilityFilter[]): VisibilityFilter[] {
   });
 }
 
-/** The SMART interaction of a resource-API route, or null for a route that is not a FHIR interaction. */
-export function smartRequestOf(method: string, route: string | undefined, params: Record<string, string>): SmartRequest | null {
-  const type = params.type;
-  if (!type || !route) return null;
-  const id = params.id;
-  switch (`${method} ${route}`) {
-    case 'GET /:type':
-    case 'HEAD /:type':
-    case 'POST /:type/_search':
-      return { interaction: 's', type };
-    case 'POST /:type':
-      return { interaction: 'c', type };
-    case 'GET /:type/:id':
-    case 'HEAD /:type/:id':
-    case 'GET /:type/:id/_history':
-    case 'GET /:type/:id/_history/:versionId':
-    // Instance-level $validate reads the stored version when no body is sent: it is a read of that instance.
-    case 'POST /:type/:id/$validate':
-      return { interaction: 'r', type, id };
-    case 'PUT /:type/:id':
-    case 'PATCH /:type/:id':
-      return { interaction: 'u', type, id };
-    case 'DELETE /:type/:id':
-      return { interaction: 'd', type, id };
+/** The launch context a token was issued in: its Session's (kept across refreshes), or a `patient` claim. */
+export function smartContextOf(identity: { jwt?: Record<string, unknown>; session?: Record<string, unknown> }): SmartContext {
+  const launch = identity.session?.launch as { patient?: unknown } | undefined;
+  if (typeof launch?.patient === 'string' && launch.patient) return { patient: launch.patient };
+  const claim = identity.jwt?.patient;
+  if (typeof claim === 'string' && claim) return { patient: claim };
+  return {};
+}
+
+/** A token's granted scopes, parsed, when it is a SMART token (it has resource scopes); null otherwise. */
+export function smartScopesOf(granted: readonly string[] | undefined): Scope[] | null {
+  if (!granted || granted.length === 0) return null;
+  let scopes: Scope[];
+  try {
+    scopes = parseScopes(granted.join(' '));
+  } catch (error) {
+    if (!(error instanceof ScopeError)) throw error;
+    // A token we issued with a scope we cannot read confines to nothing rather than to everything.
+    return [];
   }
-  return null;
+  return hasSmartResourceScopes(scopes) ? scopes : null;
 }

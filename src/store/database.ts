@@ -1,6 +1,5 @@
 // The store contract: one SQL dialect (PostgreSQL's) spoken by two engines.
-import type { Config } from '../config.ts';
-import { badRequest } from '../resources/outcome.ts';
+import { badRequest } from '../fhir/outcome.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -41,13 +40,4 @@ export function checkStorableParams(params: unknown[]): void {
   for (const param of params) {
     if (typeof param === 'string' && param.includes('\u0000')) throw badRequest('Text may not contain the NUL character (U+0000)', 'value');
   }
-}
-
-export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<Database> {
-  if (config.databaseUrl) {
-    const { openPostgres } = await import('./postgres.ts');
-    return openPostgres(config.databaseUrl);
-  }
-  const { openPglite } = await import('./pglite.ts');
-  return openPglite(config.dataDir);
 }

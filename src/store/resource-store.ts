@@ -1,22 +1,10 @@
 // Resources as JSONB rows, each write a new version kept for history. Every write is conditional on the
 // version the writer read, so concurrent writers never overwrite each other unseen.
-import { writeUserLogins } from '../iam/user-logins.ts';
-import { writeSearchIndex } from '../search/index-writer.ts';
+import type { Resource, Version } from '../fhir/resource.ts';
 import type { Database, Queryable } from './database.ts';
 
-export interface Resource {
-  resourceType: string;
-  id: string;
-  meta?: { versionId?: string; lastUpdated?: string; [key: string]: unknown };
-  [key: string]: unknown;
-}
-
-export interface Version {
-  resource: Resource;
-  versionId: string;
-  lastUpdated: string;
-  deleted: boolean;
-}
+/** Re-exported: most modules meet these types through the store. */
+export type { Resource, Version };
 
 /** The version a write expected to replace was not the current one. */
 export class VersionConflict extends Error {
@@ -68,10 +56,20 @@ const UNIQUE_VIOLATION = '23505';
 
 export type WriteListener = (type: string, id: string) => void | Promise<void>;
 
+/**
+ * Writes what is derived from a version (the search index, a User's login names) in the version's own
+ * transaction: src/iam/resource-indexes.ts.
+ */
+export type IndexWriter = (tx: Queryable, resource: Resource, deleted: boolean) => Promise<void>;
+
 export class ResourceStore {
   private readonly writeListeners: WriteListener[] = [];
 
-  constructor(readonly db: Database) {}
+  /** `index`: written with each version; the store is given it, so it needs no search or IAM code. */
+  constructor(
+    readonly db: Database,
+    private readonly index: IndexWriter,
+  ) {}
 
   /** Calls `listener` after each committed write of an existing resource (update or delete); the write waits for it. */
   onWrite(listener: WriteListener): void {
@@ -85,6 +83,21 @@ export class ResourceStore {
       [type, id],
     );
     return row ? toVersion(row) : null;
+  }
+
+  /**
+   * The current version of a resource, deleted or not, with whether it meets `condition` (a confinement's
+   * visibility), in one query; null if it never existed.
+   */
+  async readMatching(type: string, id: string, condition: SearchFilter): Promise<(Version & { matches: boolean }) | null> {
+    const params: unknown[] = [type, id];
+    const bind = (value: unknown) => `$${params.push(value)}`;
+    const [row] = await this.db.query<VersionRow & { matches: boolean }>(
+      `select ${versionColumns}, coalesce((${condition(bind)}), false) as matches from resource where type = $1 and id = $2`,
+      params,
+      { prepare: false },
+    );
+    return row ? { ...toVersion(row), matches: row.matches === true } : null;
   }
 
   async vread(type: string, id: string, versionId: string): Promise<Version | null> {
@@ -196,8 +209,7 @@ export class ResourceStore {
        values ($1, $2, $3, $4, $5, $6::text::jsonb)`,
       values,
     );
-    await writeSearchIndex(tx, resource, deleted);
-    if (resource.resourceType === 'User') await writeUserLogins(tx, resource, deleted);
+    await this.index(tx, resource, deleted);
     return { resource, versionId, lastUpdated, deleted };
   }
 }

@@ -1,5 +1,5 @@
 // Validation problems as OperationOutcome issues, and the 422 that carries all of them at once.
-import { FhirError, type OperationOutcome } from '../resources/outcome.ts';
+import { FhirError, type OperationOutcome } from '../fhir/outcome.ts';
 
 /** An OperationOutcome issue; its `expression` is the FHIRPath of the offending node. */
 export type ValidationIssue = OperationOutcome['issue'][number];

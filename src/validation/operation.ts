@@ -2,10 +2,11 @@
 // `mode` (create, update, delete, profile) and `profile`, given in the query or as Parameters. The answer is
 // 200 with an OperationOutcome, valid or not; 4xx only when the request itself cannot be carried out.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ResourceView } from '../access/confined-resources.ts';
 import type { AppContext } from '../context.ts';
 import { sendResource } from '../http/reply-format.ts';
 import { applyWriteRules } from '../iam/write-rules.ts';
-import { badRequest, FhirError, notFound } from '../resources/outcome.ts';
+import { badRequest, FhirError, notFound } from '../fhir/outcome.ts';
 import { checkId, checkResourceBody, checkType } from '../resources/validate.ts';
 import type { Resource } from '../store/resource-store.ts';
 import { outcomeOf, type ValidationIssue } from './issues.ts';
@@ -60,7 +61,8 @@ async function validate(ctx: AppContext, resource: Resource, profile: string | u
   return resourceIssues(ctx, resource, profile ? [profile] : []);
 }
 
-export function validateHandlers(ctx: AppContext) {
+/** `resourcesFor(request)`: the store as the caller may see it (src/access/confined-resources.ts). */
+export function validateHandlers(ctx: AppContext, resourcesFor: (request: FastifyRequest) => ResourceView) {
   return {
     async type(request: FastifyRequest<{ Params: { type: string } }>, reply: FastifyReply) {
       const type = checkType(request.params.type);
@@ -77,7 +79,7 @@ export function validateHandlers(ctx: AppContext) {
       const type = checkType(request.params.type);
       const id = checkId(request.params.id);
       const input = inputOf(request, type);
-      const current = await ctx.resources.read(type, id);
+      const current = await resourcesFor(request).read(type, id);
       const exists = current !== null && !current.deleted;
       if (input.mode === 'delete') {
         if (!exists) throw notFound(`${type}/${id} not found`);

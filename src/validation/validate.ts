@@ -1,7 +1,7 @@
 // The one place a FHIR resource is validated: on every write (create, update, patch result) and by $validate.
 // IAM types (Client, User, AccessPolicy...) are Aidbox's, not FHIR's: their own schemas check them (src/iam/).
 import type { AppContext } from '../context.ts';
-import { IAM_TYPES } from '../resources/resource-types.ts';
+import { IAM_TYPES } from '../fhir/resource-types.ts';
 import type { Resource } from '../store/resource-store.ts';
 import { ValidationFailed, type ValidationIssue } from './issues.ts';
 import { profileIssues } from './profiles.ts';

@@ -5,6 +5,7 @@ import { ensureRootClient } from '../../src/iam/root-client.ts';
 import { verifySecret } from '../../src/iam/password-hash.ts';
 import type { Database } from '../../src/store/database.ts';
 import { ResourceStore } from '../../src/store/resource-store.ts';
+import { writeResourceIndexes } from '../../src/iam/resource-indexes.ts';
 import { engines, openTestStore, startTestServer } from '../helpers/server.ts';
 
 for (const engine of engines()) {
@@ -39,7 +40,7 @@ for (const engine of engines()) {
       let close: () => Promise<void>;
       before(async () => {
         ({ db, close } = await openTestStore(engine));
-        resources = new ResourceStore(db);
+        resources = new ResourceStore(db, writeResourceIndexes);
       });
       after(() => close());
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { openDatabase } from '../../src/store/database.ts';
+import { openDatabase } from '../../src/store/open-database.ts';
 import { KeyStore } from '../../src/tokens/keys.ts';
 import { decodeJwtHeader, decodeJwtPayload, eventually } from '../helpers/oauth.ts';
 import { ROOT, basic, createTestDatabase, freePort, request } from '../helpers/server.ts';

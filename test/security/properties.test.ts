@@ -11,7 +11,7 @@ import { basicCandidates, decodeBasic } from '../../src/authn/basic.ts';
 import { parseFormBody, parseJsonBody, parseYamlBody } from '../../src/http/body-parsers.ts';
 import { OAuthError } from '../../src/oauth/errors.ts';
 import { parseStrictForm, readParams } from '../../src/oauth/params.ts';
-import { FhirError } from '../../src/resources/outcome.ts';
+import { FhirError } from '../../src/fhir/outcome.ts';
 import { searchFilters } from '../../src/search/query.ts';
 import { parseScopes, ScopeError } from '../../src/smart/scopes.ts';
 import { engines, startTestServer, type TestServer } from '../helpers/server.ts';

@@ -3,7 +3,8 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { inPatientCompartment } from '../../src/search/compartment.ts';
 import { visibleUnder } from '../../src/smart/compartment.ts';
-import { decide, smartRequestOf } from '../../src/smart/enforce.ts';
+import { decide } from '../../src/smart/enforce.ts';
+import { interactionOf } from '../../src/fhir/interactions.ts';
 import { parseScopes } from '../../src/smart/scopes.ts';
 
 const BASE = 'http://warden.test';
@@ -42,11 +43,12 @@ describe('SMART enforcement decision', () => {
     assert.equal(decision.filters, null);
   });
 
-  test('maps resource-API routes to SMART interactions', () => {
-    assert.deepEqual(smartRequestOf('GET', '/:type', { type: 'Observation' }), { interaction: 's', type: 'Observation' });
-    assert.deepEqual(smartRequestOf('GET', '/:type/:id/_history', { type: 'Patient', id: 'x' }), { interaction: 'r', type: 'Patient', id: 'x' });
-    assert.deepEqual(smartRequestOf('PATCH', '/:type/:id', { type: 'Patient', id: 'x' }), { interaction: 'u', type: 'Patient', id: 'x' });
-    assert.equal(smartRequestOf('GET', '/metadata', {}), null);
+  test('names each resource-API route once, with its FHIR interaction, Operation id and SMART interaction', () => {
+    assert.deepEqual(interactionOf('GET', '/:type', { type: 'Observation' }), { interaction: 'search-type', operation: 'FhirSearch', smart: 's', type: 'Observation' });
+    assert.deepEqual(interactionOf('HEAD', '/:type/:id', { type: 'Patient', id: 'x' }), { interaction: 'read', operation: 'FhirRead', smart: 'r', type: 'Patient', id: 'x' });
+    assert.equal(interactionOf('GET', '/:type/:id/_history', { type: 'Patient', id: 'x' })?.smart, 'r');
+    assert.equal(interactionOf('PATCH', '/:type/:id', { type: 'Patient', id: 'x' })?.smart, 'u');
+    assert.equal(interactionOf('GET', '/metadata', {}), null);
   });
 });
 

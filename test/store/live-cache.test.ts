@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { openDatabase, type Database } from '../../src/store/database.ts';
+import type { Database } from '../../src/store/database.ts';
+import { openDatabase } from '../../src/store/open-database.ts';
 import { LIVE_CHANNEL, LiveCache } from '../../src/store/live-cache.ts';
 import { ResourceStore, VersionConflict } from '../../src/store/resource-store.ts';
+import { writeResourceIndexes } from '../../src/iam/resource-indexes.ts';
 import { engines, openTestStore } from '../helpers/server.ts';
 
 interface Process {
@@ -13,7 +15,7 @@ interface Process {
 
 /** A server process's view of the store: its own connection, ResourceStore and LiveCache. */
 async function processOn(db: Database): Promise<Process> {
-  const store = new ResourceStore(db);
+  const store = new ResourceStore(db, writeResourceIndexes);
   const cache = new LiveCache(db);
   await cache.start(store);
   return { db, store, cache };

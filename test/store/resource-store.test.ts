@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Database } from '../../src/store/database.ts';
 import { loadMigrations, migrate } from '../../src/store/migrations.ts';
 import { ResourceStore, VersionConflict } from '../../src/store/resource-store.ts';
+import { writeResourceIndexes } from '../../src/iam/resource-indexes.ts';
 import { engines, openTestStore } from '../helpers/server.ts';
 
 for (const engine of engines()) {
@@ -12,7 +13,7 @@ for (const engine of engines()) {
     let close: () => Promise<void>;
     before(async () => {
       ({ db, close } = await openTestStore(engine));
-      store = new ResourceStore(db);
+      store = new ResourceStore(db, writeResourceIndexes);
     });
     after(() => close());
 

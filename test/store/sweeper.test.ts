@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Database } from '../../src/store/database.ts';
 import { ResourceStore } from '../../src/store/resource-store.ts';
+import { writeResourceIndexes } from '../../src/iam/resource-indexes.ts';
 import { sweep } from '../../src/store/sweeper.ts';
 import { engines, openTestStore } from '../helpers/server.ts';
 
@@ -30,7 +31,7 @@ for (const engine of engines()) {
 
     before(async () => {
       ({ db, close } = await openTestStore(engine));
-      store = new ResourceStore(db);
+      store = new ResourceStore(db, writeResourceIndexes);
 
       await session('live', epoch(HOUR), { ageSeconds: 10 });
       await session('expired-lately', epoch(-60), { ageSeconds: 2 * HOUR });
@@ -112,7 +113,7 @@ for (const engine of engines()) {
 test('on the embedded store, which has no autovacuum, a sweep vacuums the tables whose dead rows pass autovacuum\'s threshold', async () => {
   const { db, close } = await openTestStore('pglite');
   try {
-    const store = new ResourceStore(db);
+    const store = new ResourceStore(db, writeResourceIndexes);
     await store.write({ resourceType: 'Patient', id: 'busy', active: true }, null);
     for (let version = 1; version <= 200; version++) {
       await store.write({ resourceType: 'Patient', id: 'busy', active: version % 2 === 0 }, String(version));

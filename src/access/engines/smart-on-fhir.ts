@@ -1,49 +1,37 @@
 // engine: smart-on-fhir — allows a FHIR interaction when the SMART scopes of the token used allow it
 // (as Aidbox's engine of that name). Linked to a SMART app's Client, it lets the app's scopes decide; the
-// SMART gate (src/smart/gate.ts) then confines what a patient/ token sees to its patient's compartment.
+// authorize step (src/access/authorize.ts) decides on the scopes once and confines what a patient/ token sees
+// to its patient's compartment, through the store view handlers get (src/access/confined-resources.ts).
 // For a token issued to a user, the scopes only narrow the user's own rights (SMART App Launch: "the
 // intersection of the scopes and the user's permissions"): the user's policies must allow the request too,
 // unless the token is confined to the patient user's own compartment.
-import { decide, type SmartRequest } from '../../smart/enforce.ts';
-import { smartContextOf } from '../../smart/gate.ts';
-import type { Interaction } from '../../smart/scopes.ts';
-import { hasSmartResourceScopes, parseScopes, ScopeError } from '../../smart/scopes.ts';
-import type { RequestObject } from '../request-object.ts';
-import type { Evaluation, Rule, RuleOutcome } from '../policy.ts';
+import { FHIR_ROUTES } from '../../fhir/interactions.ts';
 import { ownPatientOf } from '../../iam/user.ts';
-
-const INTERACTION_OF_OPERATION: Record<string, Interaction> = {
-  FhirSearch: 's',
-  FhirCreate: 'c',
-  FhirRead: 'r',
-  FhirHistory: 'r',
-  FhirVread: 'r',
-  FhirUpdate: 'u',
-  FhirPatch: 'u',
-  FhirDelete: 'd',
-};
+import { decide, smartContextOf, smartScopesOf, type SmartDecision, type SmartRequest } from '../../smart/enforce.ts';
+import type { Evaluation, Rule, RuleOutcome } from '../policy.ts';
+import type { RequestObject } from '../request-object.ts';
 
 function smartRequestOf(request: RequestObject): SmartRequest | null {
-  const interaction = request.operation && INTERACTION_OF_OPERATION[request.operation.id];
+  const route = request.operation && FHIR_ROUTES.find((candidate) => candidate.operation === request.operation!.id);
   const type = request.params['resource/type'];
-  if (!interaction || typeof type !== 'string') return null;
+  if (!route || typeof type !== 'string') return null;
   const id = request.params['resource/id'];
-  return { interaction, type, ...(typeof id === 'string' && { id }) };
+  return { interaction: route.smart, type, ...(typeof id === 'string' && { id }) };
+}
+
+/** The SMART decision for a described request (POST /auth/test-policy), when authorize did not make it. */
+function smartDecisionOf(request: RequestObject): SmartDecision {
+  const scopes = smartScopesOf(request.scopes);
+  if (scopes === null) return { allow: false, reason: 'the request carries no SMART resource scope' };
+  const smartRequest = smartRequestOf(request);
+  if (!smartRequest) return { allow: false, reason: 'not a FHIR interaction SMART scopes can allow' };
+  return decide(scopes, smartRequest, smartContextOf(request));
 }
 
 export async function evaluateSmart(input: Evaluation): Promise<RuleOutcome> {
   const { request } = input;
-  let scopes;
-  try {
-    scopes = parseScopes((request.scopes ?? []).join(' '));
-  } catch (error) {
-    if (error instanceof ScopeError) return { allowed: false, reason: error.message };
-    throw error;
-  }
-  if (!hasSmartResourceScopes(scopes)) return { allowed: false, reason: 'the request carries no SMART resource scope' };
-  const smartRequest = smartRequestOf(request);
-  if (!smartRequest) return { allowed: false, reason: 'not a FHIR interaction SMART scopes can allow' };
-  const decision = decide(scopes, smartRequest, smartContextOf(request));
+  // The authorize step decided on the token's scopes once; a described request is decided here.
+  const decision = input.smart ?? smartDecisionOf(request);
   if (!decision.allow) return { allowed: false, reason: decision.reason };
   if (!request.user) return { allowed: true };
   const own = ownPatientOf(request.user);

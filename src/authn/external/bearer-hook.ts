@@ -5,7 +5,7 @@
 //     introspectors, so Warden's own (even revoked) tokens are never sent to another provider.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.ts';
-import { FhirError } from '../../resources/outcome.ts';
+import { FhirError } from '../../fhir/outcome.ts';
 import type { AccessTokens } from '../../tokens/access-token.ts';
 import type { BearerAuthenticator } from '../bearer.ts';
 import type { Identity } from '../identity.ts';

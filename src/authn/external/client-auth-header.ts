@@ -3,7 +3,7 @@
 // linked to that Client apply. The Client authenticates exactly as with Basic auth (its secret, the `basic`
 // grant, throttled); a wrong one is a 401, never a silent fallback. Warden's own tokens already name their
 // Client, so the header is ignored beside them.
-import { unauthorized } from '../../resources/outcome.ts';
+import { unauthorized } from '../../fhir/outcome.ts';
 import { BASIC_CHALLENGE, type BasicAuthenticator } from '../basic.ts';
 import type { Identity } from '../identity.ts';
 

@@ -1,7 +1,7 @@
 // Authorization codes (RFC 6749 §4.1.2): random, short-lived, single use, stored only as SHA-256 hashes, and
 // bound to the client, redirect URI, PKCE challenge and browser session they were issued for.
 import { createHash, randomBytes } from 'node:crypto';
-import type { LaunchContext } from '../../smart/launch.ts';
+import type { LaunchContext } from '../../smart/launch-contexts.ts';
 import type { Database } from '../../store/database.ts';
 
 /** RFC 6749 §4.1.2 recommends at most 10 minutes; a real exchange takes a second. */

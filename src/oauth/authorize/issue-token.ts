@@ -2,7 +2,7 @@
 // token (§4.2.2: "MUST NOT issue a refresh token"), whatever the client's settings say.
 import { authServices } from '../../authn/services.ts';
 import type { BrowserSession } from '../../authn/browser-session.ts';
-import type { BrowserFlows } from '../../pages/browser-flows.ts';
+import type { BrowserFlows } from '../browser-flows.ts';
 import type { Resource } from '../../store/resource-store.ts';
 import { grantSettings } from '../grant-settings.ts';
 import { issueUserTokens } from '../grants/user-session.ts';

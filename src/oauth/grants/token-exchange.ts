@@ -3,7 +3,7 @@
 // for Warden's own tokens, acting for the User the token names (`box_user`, else `sub`). Impersonation only: an
 // `actor_token` (delegation, §2.1) is refused rather than ignored.
 import { claimedIssuer } from '../../authn/external/external-tokens.ts';
-import { FhirError } from '../../resources/outcome.ts';
+import { FhirError } from '../../fhir/outcome.ts';
 import { invalidGrant, invalidRequest } from '../errors.ts';
 import { grantSettings, tokenAudience, TOKEN_EXCHANGE } from '../grant-settings.ts';
 import { required } from '../params.ts';

@@ -11,8 +11,8 @@ import { invalidGrant } from '../errors.ts';
 import type { GrantSettings } from '../grant-settings.ts';
 import { refreshAccess } from '../refresh-access.ts';
 import { issueInSession, type TokenResponse } from '../token-response.ts';
-import { fhirUserClaim } from '../../smart/authorize-launch.ts';
-import type { LaunchContext } from '../../smart/launch.ts';
+import { fhirUserClaim } from '../../iam/user.ts';
+import type { LaunchContext } from '../../smart/launch-contexts.ts';
 
 export interface UserTokenRequest {
   grant: 'authorization_code' | 'implicit';

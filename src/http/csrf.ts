@@ -3,7 +3,7 @@
 // lives in the database so every server process accepts the forms of every other.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { readCookies, setCookie } from '../http/cookies.ts';
+import { readCookies, setCookie } from './cookies.ts';
 import type { Database } from '../store/database.ts';
 
 export class Csrf {

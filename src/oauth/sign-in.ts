@@ -2,11 +2,11 @@
 // session, the tokens of the one it replaces handed over, and back to the authorization request.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authServices } from '../authn/services.ts';
-import { handOverBrowserSession } from '../oauth/grants/user-session.ts';
+import { handOverBrowserSession } from './grants/user-session.ts';
 import type { Resource } from '../store/resource-store.ts';
 import type { BrowserFlows } from './browser-flows.ts';
-import { html } from './html.ts';
-import { page, sendPage } from './layout.ts';
+import { html } from '../pages/html.ts';
+import { page, sendPage } from '../pages/layout.ts';
 
 /** `how` is logged with the event: which provider, whether a second factor was given. */
 export async function completeSignIn(flows: BrowserFlows, request: FastifyRequest, reply: FastifyReply, user: Resource, returnTo: string, how: Record<string, unknown> = {}) {

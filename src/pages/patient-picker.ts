@@ -1,7 +1,7 @@
 // The patient picker of a SMART standalone launch: a user who may see several patients chooses the one the
 // app will work on (SMART App Launch 2.x, `launch/patient`). Server-rendered, no script, like every page.
-import { html } from '../pages/html.ts';
-import { page } from '../pages/layout.ts';
+import { html } from './html.ts';
+import { page } from './layout.ts';
 
 export interface PatientChoice {
   id: string;

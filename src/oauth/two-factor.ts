@@ -15,12 +15,12 @@ import { clearCookie, readCookies, setCookie } from '../http/cookies.ts';
 import { seal, unseal } from '../iam/sealed-secret.ts';
 import { VersionConflict, type Resource } from '../store/resource-store.ts';
 import type { BrowserFlows } from './browser-flows.ts';
-import { errorPage } from './error.ts';
-import { html } from './html.ts';
-import { page, sendPage } from './layout.ts';
-import { throttledMessage } from './login-endpoint.ts';
+import { errorPage } from '../pages/error.ts';
+import { html } from '../pages/html.ts';
+import { page, sendPage } from '../pages/layout.ts';
+import { throttledMessage } from './login.ts';
 import { completeSignIn } from './sign-in.ts';
-import { codeStepPage, enrolPage, recoveryCodesPage, twoFactorStatusPage } from './two-factor.ts';
+import { codeStepPage, enrolPage, recoveryCodesPage, twoFactorStatusPage } from '../pages/two-factor.ts';
 
 /** Time to open the authenticator app and type the code. */
 const CHALLENGE_SECONDS = 300;

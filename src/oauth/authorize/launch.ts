@@ -1,43 +1,29 @@
-// The SMART part of /auth/authorize: the `aud` check, and the launch context the code will carry.
+// The SMART step of /auth/authorize: the launch context the code will carry.
 //   EHR launch         `launch` scope and a `launch` value minted by POST /auth/launch
 //   standalone launch  `launch/patient`: the user's own Patient record, or the patient picker; then
 //                      `launch/encounter`: the patient's only Encounter, or the encounter picker
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { clientDisplayName } from '../iam/client.ts';
-import { fhirUserReference, ownPatientOf } from '../iam/user.ts';
-import { carriedParams, type AuthorizationRequest } from '../oauth/authorize/validate.ts';
-import { toClient } from '../oauth/authorize/authorize-error.ts';
-import type { BrowserFlows } from '../pages/browser-flows.ts';
-import { errorPage } from '../pages/error.ts';
-import { sendPage } from '../pages/layout.ts';
-import { userReadCheck, type UserReadCheck } from '../access/user-access.ts';
-import { patientCompartmentFilter, storedInPatientCompartment } from '../search/compartment.ts';
-import { searchFilters } from '../search/query.ts';
-import type { Resource, SearchQuery } from '../store/resource-store.ts';
-import { encounterChoice, encounterPickerPage } from './encounter-picker.ts';
-import { LaunchContexts, type LaunchContext } from './launch.ts';
-import { patientName, patientPickerPage } from './patient-picker.ts';
-import { isResourceScope, parseScopes, requestedLaunchContexts } from './scopes.ts';
+import { clientDisplayName } from '../../iam/client.ts';
+import { ownPatientOf } from '../../iam/user.ts';
+import { carriedParams, type AuthorizationRequest } from './validate.ts';
+import { toClient } from './authorize-error.ts';
+import type { BrowserFlows } from '../browser-flows.ts';
+import { errorPage } from '../../pages/error.ts';
+import { sendPage } from '../../pages/layout.ts';
+import { confinedResources, type ResourceView } from '../../access/confined-resources.ts';
+import { resourcesVisibleTo } from '../../access/user-access.ts';
+import { patientCompartmentFilter, storedInPatientCompartment } from '../../search/compartment.ts';
+import { searchFilters } from '../../search/query.ts';
+import type { Resource } from '../../store/resource-store.ts';
+import { encounterChoice, encounterPickerPage } from '../../pages/encounter-picker.ts';
+import { LaunchContexts, type LaunchContext } from '../../smart/launch-contexts.ts';
+import { patientName, patientPickerPage } from '../../pages/patient-picker.ts';
+import { isResourceScope, parseScopes, requestedLaunchContexts } from '../../smart/scopes.ts';
 
 /** Fields of the pickers' forms, never part of the authorization request itself. */
 export const PICKER_FIELDS = ['smart_patient', 'smart_patient_query', 'smart_encounter'];
 const PICKER_SIZE = 50;
-/** How many stored patients the picker looks through for ones the user may read, at most. */
-const PICKER_SCAN = 1000;
 const ID = /^[A-Za-z0-9\-.]{1,64}$/;
-
-const sameUrl = (a: string, b: string) => a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
-
-/**
- * SMART App Launch 2.x: `aud` names the FHIR server the app means to use; a token for this server must not be
- * issued to an app that was sent somewhere else (a phishing resource server), so a wrong `aud` is refused.
- */
-export function checkAudience(authz: AuthorizationRequest, baseUrl: string): void {
-  const aud = authz.params.aud;
-  if (aud !== undefined && !sameUrl(aud, baseUrl)) {
-    throw toClient('invalid_request', `aud "${aud.slice(0, 200)}" is not this FHIR server (${baseUrl})`);
-  }
-}
 
 export type LaunchStep = { done: true } | { done: false; context: LaunchContext | undefined };
 
@@ -76,12 +62,12 @@ export async function resolveLaunch(
     if (own) {
       context.patient = own;
     } else {
-      const mayRead = userReadCheck(flows.ctx, user);
-      const picked = await pickedPatient(flows, request, authz, mayRead);
+      const visible = resourcesVisibleTo(flows.ctx, user);
+      const picked = await pickedPatient(flows, request, authz, visible);
       if (picked === null) {
         // OpenID Connect Core §3.1.2.1: prompt=none shows no page.
         if (authz.prompt.has('none')) throw toClient('interaction_required', 'The user must choose a patient');
-        await showPicker(flows, request, reply, authz, mayRead);
+        await showPicker(flows, request, reply, authz, visible);
         return { done: true };
       }
       context.patient = picked;
@@ -95,8 +81,8 @@ export async function resolveLaunch(
   }
   if (wanted.has('encounter') && context.encounter === undefined && context.patient !== undefined) {
     // A patient user's own encounters are theirs; anyone else is offered the encounters their policies let them read.
-    const mayRead: UserReadCheck = ownPatientOf(user) === context.patient ? async () => true : userReadCheck(flows.ctx, user);
-    const encounter = await chooseEncounter(flows, request, reply, authz, context.patient, mayRead);
+    const visible = ownPatientOf(user) === context.patient ? confinedResources(flows.ctx.resources, null, flows.ctx.config.baseUrl) : resourcesVisibleTo(flows.ctx, user);
+    const encounter = await chooseEncounter(flows, request, reply, authz, context.patient, visible);
     if (encounter === SHOWN) return { done: true };
     if (encounter !== undefined) context.encounter = encounter;
   }
@@ -118,37 +104,22 @@ export async function resolveLaunch(
  * user may read (a patient that does not exist and one the user may not read are refused alike, so the answer
  * tells nothing of which patients exist).
  */
-async function pickedPatient(flows: BrowserFlows, request: FastifyRequest, authz: AuthorizationRequest, mayRead: UserReadCheck): Promise<string | null> {
+async function pickedPatient(flows: BrowserFlows, request: FastifyRequest, authz: AuthorizationRequest, visible: ResourceView): Promise<string | null> {
   const chosen = authz.params.smart_patient;
   if (request.method !== 'POST' || chosen === undefined) return null;
   if (!flows.csrf.verify(request, authz.params.csrf_token)) throw toClient('invalid_request', 'The patient choice did not come from the picker page');
   if (!ID.test(chosen)) throw toClient('invalid_request', 'The chosen patient id is malformed');
-  const stored = await flows.ctx.resources.read('Patient', chosen);
-  if (!stored || stored.deleted || !(await mayRead('Patient', chosen))) throw toClient('access_denied', `Patient/${chosen} is not a patient this user may open`);
+  const refused = () => toClient('access_denied', `Patient/${chosen} is not a patient this user may open`);
+  const stored = await visible.find('Patient', chosen);
+  if (!stored || stored.deleted) throw refused();
   return chosen;
 }
 
-/** Up to `count` of `type` matching `filters` that the user may read, looked for among the first PICKER_SCAN stored. */
-async function readableResources(
-  flows: BrowserFlows,
-  type: string,
-  search: Pick<SearchQuery, 'sort' | 'filters'>,
-  mayRead: UserReadCheck,
-): Promise<Resource[]> {
-  const found: Resource[] = [];
-  for (let offset = 0; offset < PICKER_SCAN && found.length < PICKER_SIZE; offset += PICKER_SIZE) {
-    const { resources } = await flows.ctx.resources.search(type, { count: PICKER_SIZE, offset, total: false, ...search });
-    for (const resource of resources) if (found.length < PICKER_SIZE && (await mayRead(type, resource.id))) found.push(resource);
-    if (resources.length < PICKER_SIZE) break;
-  }
-  return found;
-}
-
-async function showPicker(flows: BrowserFlows, request: FastifyRequest, reply: FastifyReply, authz: AuthorizationRequest, mayRead: UserReadCheck) {
+async function showPicker(flows: BrowserFlows, request: FastifyRequest, reply: FastifyReply, authz: AuthorizationRequest, visible: ResourceView) {
   const query = (authz.params.smart_patient_query ?? '').trim().slice(0, 100);
   const { ctx } = flows;
   const filters = query ? searchFilters('Patient', [['name', [query]]], ctx.config.baseUrl, []) : [];
-  const resources = await readableResources(flows, 'Patient', { sort: 'id', filters }, mayRead);
+  const { resources } = await visible.search('Patient', { count: PICKER_SIZE, offset: 0, sort: 'id', total: false, filters });
   if (resources.length === 0 && !query) {
     return sendPage(
       reply,
@@ -190,7 +161,7 @@ async function chooseEncounter(
   reply: FastifyReply,
   authz: AuthorizationRequest,
   patient: string,
-  mayRead: UserReadCheck,
+  visible: ResourceView,
 ): Promise<string | undefined | typeof SHOWN> {
   const { ctx } = flows;
   const chosen = authz.params.smart_encounter;
@@ -200,10 +171,16 @@ async function chooseEncounter(
     if (!(await storedInPatientCompartment(ctx.resources, 'Encounter', chosen, patient, ctx.config.baseUrl))) {
       throw toClient('invalid_request', `Encounter/${chosen} is not an encounter of Patient/${patient}`);
     }
-    if (!(await mayRead('Encounter', chosen))) throw toClient('access_denied', `Encounter/${chosen} is not an encounter this user may open`);
+    if (!(await visible.find('Encounter', chosen))) throw toClient('access_denied', `Encounter/${chosen} is not an encounter this user may open`);
     return chosen;
   }
-  const encounters = await readableResources(flows, 'Encounter', { sort: '-lastUpdated', filters: [patientCompartmentFilter('Encounter', patient, ctx.config.baseUrl)] }, mayRead);
+  const { resources: encounters } = await visible.search('Encounter', {
+    count: PICKER_SIZE,
+    offset: 0,
+    sort: '-lastUpdated',
+    total: false,
+    filters: [patientCompartmentFilter('Encounter', patient, ctx.config.baseUrl)],
+  });
   if (encounters.length <= 1) return encounters[0]?.id;
   // OpenID Connect Core §3.1.2.1: prompt=none shows no page.
   if (authz.prompt.has('none')) throw toClient('interaction_required', 'The user must choose one of the patient\'s encounters');
@@ -221,12 +198,4 @@ async function chooseEncounter(
     }),
   );
   return SHOWN;
-}
-
-/** OpenID Connect with SMART's `fhirUser` scope: the id_token names the user's FHIR resource by absolute URL. */
-export function fhirUserClaim(user: Resource, scope: string | undefined, baseUrl: string): Record<string, unknown> {
-  const scopes = (scope ?? '').split(' ');
-  const reference = fhirUserReference(user);
-  if (!scopes.includes('fhirUser') || !reference) return {};
-  return { fhirUser: `${baseUrl}/${reference}` };
 }

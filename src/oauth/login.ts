@@ -8,8 +8,8 @@ import { activeProviders } from '../federation/endpoints.ts';
 import { clientDisplayName } from '../iam/client.ts';
 import type { Resource } from '../store/resource-store.ts';
 import type { BrowserFlows } from './browser-flows.ts';
-import { sendPage } from './layout.ts';
-import { loginPage } from './login.ts';
+import { sendPage } from '../pages/layout.ts';
+import { loginPage } from '../pages/login.ts';
 import { safeReturnTo } from './return-to.ts';
 import { completeSignIn } from './sign-in.ts';
 

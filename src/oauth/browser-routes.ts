@@ -3,12 +3,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { federationEndpoints } from '../federation/endpoints.ts';
-import { authorizeEndpoint } from '../oauth/authorize/endpoint.ts';
+import { authorizeEndpoint } from './authorize/endpoint.ts';
 import { createBrowserFlows } from './browser-flows.ts';
-import { STYLESHEET, STYLESHEET_PATH } from './layout.ts';
-import { loginEndpoints } from './login-endpoint.ts';
-import { logoutEndpoints } from './logout-endpoint.ts';
-import { twoFactorEndpoints } from './two-factor-endpoint.ts';
+import { STYLESHEET, STYLESHEET_PATH } from '../pages/layout.ts';
+import { loginEndpoints } from './login.ts';
+import { logoutEndpoints } from './logout.ts';
+import { twoFactorEndpoints } from './two-factor.ts';
 
 export async function browserRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const flows = await createBrowserFlows(ctx);

@@ -1,8 +1,8 @@
 // The encounter picker of a SMART standalone launch (`launch/encounter`, capability
 // context-standalone-encounter): once the patient is known, the user chooses which of that patient's
 // Encounters the app works in. Server-rendered, no script, like the patient picker.
-import { html } from '../pages/html.ts';
-import { page } from '../pages/layout.ts';
+import { html } from './html.ts';
+import { page } from './layout.ts';
 
 export interface EncounterChoice {
   id: string;

@@ -1,8 +1,8 @@
 // What the browser endpoints share: the app context, browser sessions, CSRF tokens and authorization codes.
 import { BrowserSessions } from '../authn/browser-session.ts';
 import type { AppContext } from '../context.ts';
-import { AuthorizationCodes } from '../oauth/authorize/code-store.ts';
-import { Csrf } from './csrf.ts';
+import { AuthorizationCodes } from './authorize/code-store.ts';
+import { Csrf } from '../http/csrf.ts';
 
 export interface BrowserFlows {
   ctx: AppContext;

@@ -52,6 +52,11 @@ export const badRequest = (message: string, code: IssueCode = 'invalid', express
 export const unauthorized = (message: string, challenge: string) =>
   new FhirError(401, 'login', message, { 'www-authenticate': challenge });
 export const forbidden = (message: string) => new FhirError(403, 'forbidden', message);
+/** RFC 6750 §3.1: the token is valid but its scope is not enough. */
+export const insufficientScope = (message: string) =>
+  new FhirError(403, 'forbidden', message, {
+    'www-authenticate': `Bearer error="insufficient_scope", error_description="${message.replace(/["\\]/g, '')}"`,
+  });
 export const notFound = (message: string) => new FhirError(404, 'not-found', message);
 export const notAllowed = (message: string) => new FhirError(405, 'not-supported', message);
 export const conflict = (message: string) => new FhirError(409, 'conflict', message);

@@ -3,12 +3,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { displayName, loadActiveUser } from '../authn/user-login.ts';
 import type { BrowserFlows } from './browser-flows.ts';
-import { errorPage } from './error.ts';
-import { sendPage } from './layout.ts';
-import { loggedOutPage, logoutConfirmPage } from './logout.ts';
+import { errorPage } from '../pages/error.ts';
+import { sendPage } from '../pages/layout.ts';
+import { loggedOutPage, logoutConfirmPage } from '../pages/logout.ts';
 import { authServices } from '../authn/services.ts';
-import { checkLogoutRequest, InvalidLogoutRequest, postLogoutRedirect } from '../oauth/end-session.ts';
-import { endTokensOfBrowserSession } from '../oauth/grants/user-session.ts';
+import { checkLogoutRequest, InvalidLogoutRequest, postLogoutRedirect } from './end-session.ts';
+import { endTokensOfBrowserSession } from './grants/user-session.ts';
 
 export function logoutEndpoints(flows: BrowserFlows) {
   const { ctx } = flows;
