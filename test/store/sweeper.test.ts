@@ -118,7 +118,11 @@ test('on the embedded store, which has no autovacuum, a sweep vacuums the tables
     for (let version = 1; version <= 200; version++) {
       await store.write({ resourceType: 'Patient', id: 'busy', active: version % 2 === 0 }, String(version));
     }
-    const dead = async () => Number((await db.query<{ n: number }>(`select sum(n_dead_tup) as n from pg_stat_user_tables`))[0].n);
+    // Statistics reach the shared counters at most once a second unless a flush is forced (PostgreSQL 15+).
+    const dead = async () => {
+      await db.query('select pg_stat_force_next_flush()');
+      return Number((await db.query<{ n: number }>(`select sum(n_dead_tup) as n from pg_stat_user_tables`))[0].n);
+    };
     const before = await dead();
     assert.ok(before >= 200, `every update left dead row versions (${before})`);
     await sweep(db, config);
