@@ -18,7 +18,8 @@ import { basic, createTestDatabase, ROOT } from '../test/helpers/server.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 10;
-const PATIENT = {
+/** A typical Patient, the body every store benchmark writes. */
+export const PATIENT = {
   resourceType: 'Patient',
   active: true,
   name: [{ family: 'Benchmark', given: ['Ada', 'B.'] }],

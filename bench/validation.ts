@@ -7,19 +7,12 @@ import autocannon from 'autocannon';
 import { structureIssues } from '../src/validation/structure.ts';
 import { spawnServer } from '../test/helpers/process.ts';
 import { basic, ROOT } from '../test/helpers/server.ts';
-import { freshStore } from './store-api.ts';
+import { freshStore, PATIENT } from './store-api.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 10;
 const BODIES: Record<string, Record<string, unknown>> = {
-  Patient: {
-    resourceType: 'Patient',
-    active: true,
-    name: [{ family: 'Benchmark', given: ['Ada', 'B.'] }],
-    gender: 'female',
-    birthDate: '1970-01-01',
-    address: [{ line: ['1 Main Street'], city: 'Springfield', postalCode: '12345', country: 'US' }],
-  },
+  Patient: PATIENT,
   Observation: {
     resourceType: 'Observation',
     status: 'final',

@@ -59,6 +59,23 @@ for (const engine of engines()) {
       return new URL(page.url());
     }
 
+    /** The code flow with PKCE and state, signed in through Chromium, up to the token response. */
+    async function signInWithCode(config: oidc.Configuration, scope: string) {
+      const verifier = oidc.randomPKCECodeVerifier();
+      const state = oidc.randomState();
+      const url = oidc.buildAuthorizationUrl(config, {
+        redirect_uri: app.callback,
+        scope,
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        state,
+      });
+      const context = await browser.newContext();
+      const callback = await authorizeInBrowser(await context.newPage(), url);
+      await context.close();
+      return oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state });
+    }
+
     test('a public client: code flow with PKCE, ID token verified, userinfo read', async () => {
       const config = await discover('rp-public', oidc.None());
       const verifier = oidc.randomPKCECodeVerifier();
@@ -95,19 +112,7 @@ for (const engine of engines()) {
 
     test('a confidential first-party client: client_secret_basic, opaque token, refresh', async () => {
       const config = await discover('rp-confidential', oidc.ClientSecretBasic('rp-secret'));
-      const verifier = oidc.randomPKCECodeVerifier();
-      const state = oidc.randomState();
-      const url = oidc.buildAuthorizationUrl(config, {
-        redirect_uri: app.callback,
-        scope: 'openid',
-        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-        state,
-      });
-      const context = await browser.newContext();
-      const callback = await authorizeInBrowser(await context.newPage(), url);
-      await context.close();
-      const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state });
+      const tokens = await signInWithCode(config, 'openid');
       assert.equal(tokens.claims()!.sub, ALICE.id);
       assert.ok(tokens.refresh_token);
       assert.doesNotMatch(tokens.access_token, /^eyJ/, 'opaque, as the client asked');
@@ -119,19 +124,7 @@ for (const engine of engines()) {
 
     test('a public client with offline_access refreshes as openid-client does (client_id in the body, no secret)', async () => {
       const config = await discover('rp-public-offline', oidc.None());
-      const verifier = oidc.randomPKCECodeVerifier();
-      const state = oidc.randomState();
-      const url = oidc.buildAuthorizationUrl(config, {
-        redirect_uri: app.callback,
-        scope: 'openid offline_access',
-        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-        state,
-      });
-      const context = await browser.newContext();
-      const callback = await authorizeInBrowser(await context.newPage(), url);
-      await context.close();
-      const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state });
+      const tokens = await signInWithCode(config, 'openid offline_access');
       assert.ok(tokens.refresh_token, JSON.stringify(tokens));
       const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
       assert.notEqual(refreshed.refresh_token, tokens.refresh_token, 'rotated');
