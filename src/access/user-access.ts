@@ -4,12 +4,11 @@
 import type { AppContext } from '../context.ts';
 import { ownPatientOf } from '../iam/user.ts';
 import type { Resource } from '../store/resource-store.ts';
+import { confinedResources, type ResourceView } from './confined-resources.ts';
 import { asUserAlone, decide } from './decide.ts';
 import { rolesOf } from './policy-store.ts';
 import { buildRequestObject } from './request-object.ts';
 import { sqlRunner } from './sql-runner.ts';
-
-import { confinedResources, type ResourceView } from './confined-resources.ts';
 
 export type UserReadCheck = (type: string, id: string) => Promise<boolean>;
 
