@@ -13,6 +13,7 @@ import { indexUserLogins } from './iam/user-logins.ts';
 import { buildServer } from './server.ts';
 import type { Database } from './store/database.ts';
 import { openDatabase } from './store/open-database.ts';
+import { ChangeFeed } from './store/change-feed.ts';
 import { LiveCache } from './store/live-cache.ts';
 import { migrate } from './store/migrations.ts';
 import { startSweeping } from './store/sweeper.ts';
@@ -30,20 +31,22 @@ export interface App {
 export async function startApp(config: Config, options: { logger?: boolean; database?: Database } = {}): Promise<App> {
   setHashConcurrency(config.hashConcurrency);
   const db = options.database ?? (await openDatabase(config));
-  let live: LiveCache | undefined;
+  let feed: ChangeFeed | undefined;
   try {
     await migrate(db);
     const resources = new ResourceStore(db, writeResourceIndexes);
     let server: FastifyInstance | undefined;
-    live = new LiveCache(db, (message) => server?.log.warn(message));
-    // Started first, so the start-up writes below reach the other processes' caches like any other.
-    await live.start(resources);
+    feed = new ChangeFeed(db, (message) => server?.log.warn(message));
+    const live = new LiveCache(db, feed);
+    const policies = new PolicyStore(db, feed);
+    // Started first, so the start-up writes below reach the other processes' projections like any other.
+    await feed.start(resources);
     if (config.rootClient) await ensureRootClient(resources, config.rootClient);
     await ensureConsoleClient(resources, config.baseUrl);
     await ensureConsoleAccess(resources, config);
     await indexUserLogins(db);
-    const policies = await PolicyStore.open(db);
-    const ctx: AppContext = { config, db, resources, policies, live };
+    await policies.refresh();
+    const ctx: AppContext = { config, db, resources, policies, live, feed };
     server = await buildServer(ctx, options);
     const stopSweeping = startSweeping(db, config, (message) => server?.log.warn(message));
     const policyProblem = await policyConfinementProblem(db);
@@ -55,12 +58,12 @@ export async function startApp(config: Config, options: { logger?: boolean; data
       async close() {
         await server.close();
         await stopSweeping();
-        await live!.stop();
+        await feed!.stop();
         await db.close();
       },
     };
   } catch (error) {
-    await live?.stop();
+    await feed?.stop();
     await db.close();
     throw error;
   }

@@ -2,6 +2,7 @@
 import type { PolicyStore } from './access/policy-store.ts';
 import type { Config } from './config.ts';
 import type { Database } from './store/database.ts';
+import type { ChangeFeed } from './store/change-feed.ts';
 import type { LiveCache } from './store/live-cache.ts';
 import type { ResourceStore } from './store/resource-store.ts';
 
@@ -13,4 +14,6 @@ export interface AppContext {
   policies: PolicyStore;
   /** The current Clients, Users and Sessions, kept in memory and dropped when they change. */
   live: LiveCache;
+  /** Keeps every in-memory projection of IAM resources (the two above, the TokenIntrospectors) current in every process. */
+  feed: ChangeFeed;
 }

@@ -37,7 +37,7 @@ export function healthRoutes(app: FastifyInstance, ctx: AppContext): void {
     } catch {
       problems.push('no signing key is loaded');
     }
-    if (!ctx.live.following()) problems.push("the cache is not following the store's announcements");
+    if (!ctx.feed.following()) problems.push("the cache is not following the store's announcements");
     reply.header('cache-control', 'no-store');
     if (problems.length === 0) return reply.send({ status: 'pass' });
     return reply.code(503).send({ status: 'fail', description: problems.join('; ') });

@@ -1,10 +1,9 @@
 // Builds the HTTP app: the request pipeline in order, and the routes. Nothing else lives here.
 //   parse (content-type parsers) → authenticate (onRequest) → authorize (preHandler) → handle (routes) → store
 import Fastify, { type FastifyInstance } from 'fastify';
-import { authorizer, refreshAfterWrite } from './access/authorize.ts';
+import { authorizer } from './access/authorize.ts';
 import { explainRoutes } from './access/explain.ts';
 import { authenticator } from './authn/authenticate.ts';
-import { invalidateIntrospectorsAfterWrite } from './authn/external/bearer-hook.ts';
 import { authServices } from './authn/services.ts';
 import type { TimeoutConfig } from './config.ts';
 import type { AppContext } from './context.ts';
@@ -66,8 +65,6 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   app.addHook('onRequest', firstStartGate(ctx));
   app.addHook('onRequest', authenticator(ctx));
   app.addHook('preHandler', authorizer(ctx));
-  app.addHook('onSend', refreshAfterWrite(ctx));
-  app.addHook('onSend', invalidateIntrospectorsAfterWrite(ctx));
 
   healthRoutes(app, ctx);
   observeRoutes(app, ctx);

@@ -59,7 +59,7 @@ export async function authorize(
   if (smart && !smart.allow) throw insufficientScope(smart.reason);
   if (isRoot(ctx, identity)) return { by: 'root', confinement };
 
-  const set = ctx.policies.current;
+  const set = await ctx.policies.fresh();
   const object = buildRequestObject({ ...described, roles: rolesOf(set, identity) });
   const stopTimer = policyDecisionSeconds.startTimer();
   const decision = await decide(set, object, runner, smart && { smart });
@@ -81,7 +81,7 @@ export function authorizer(ctx: AppContext) {
     }
     const identity = request.identity;
     if (debugRequested(request)) {
-      const set = ctx.policies.current;
+      const set = await ctx.policies.fresh();
       if (!(await mayDebug(ctx, set, identity, runner))) throw forbidden('Not allowed to debug access policies: no policy allows POST /auth/test-policy');
       // A debugged request is a dry run: it answers with the trace and is not carried out.
       const object = buildRequestObject(describeRequest(request, rolesOf(set, identity)));
@@ -90,23 +90,5 @@ export function authorizer(ctx: AppContext) {
     }
     const interaction = interactionAt(request.routeOptions.config.interaction, (request.params ?? {}) as Record<string, string>);
     request.access = await authorize(ctx, runner, identity, interaction, describeRequest(request, []));
-  };
-}
-
-const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-const POLICY_TYPES = new Set(['AccessPolicy', 'Role']);
-
-/**
- * After a successful write of an AccessPolicy or Role, waits for this process's policies to be reloaded
- * before answering, so the writer's next request already meets the new policy. Other processes learn of
- * it through the database's notification.
- */
-export function refreshAfterWrite(ctx: AppContext) {
-  return async function refresh(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
-    const type = (request.params as { type?: string } | undefined)?.type;
-    if (WRITES.has(request.method) && type && POLICY_TYPES.has(type) && reply.statusCode < 300) {
-      await ctx.policies.refresh();
-    }
-    return payload;
   };
 }

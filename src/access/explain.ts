@@ -46,7 +46,7 @@ export async function mayDebug(ctx: AppContext, set: PolicySet, identity: Identi
 /** Whether the policies allow the caller this request; the root client may do anything. */
 async function callerMay(ctx: AppContext, caller: Identity | null, runner: SqlRunner, method: string, url: string, body?: unknown) {
   if (isRoot(ctx, caller)) return true;
-  const set = ctx.policies.current;
+  const set = await ctx.policies.fresh();
   return (await decide(set, buildRequestObject({ method, url, body, identity: caller, roles: rolesOf(set, caller) }), runner)).allowed;
 }
 
@@ -97,7 +97,7 @@ export function explainRoutes(app: FastifyInstance, ctx: AppContext): void {
   const runner = sqlRunner(ctx.db);
   app.post('/auth/test-policy', async (request, reply) => {
     const caller = request.identity ?? null;
-    if (!(await mayDebug(ctx, ctx.policies.current, caller, runner))) throw forbidden(NOT_NAMED);
+    if (!(await mayDebug(ctx, await ctx.policies.fresh(), caller, runner))) throw forbidden(NOT_NAMED);
     try {
       const body = field(request.body, 'the body');
       const described = field(body.request, 'request');
@@ -114,7 +114,7 @@ export function explainRoutes(app: FastifyInstance, ctx: AppContext): void {
       const jwt = described.jwt === undefined ? undefined : field(described.jwt, 'request.jwt');
       const identity = client || user || jwt ? ({ method: 'bearer', client, user, session, jwt } as Identity) : null;
 
-      let set = ctx.policies.current;
+      let set = await ctx.policies.fresh();
       if (body.policy !== undefined) {
         // Its SQL would read every resource: trying an unstored policy takes the right to store one.
         if (!(await callerMay(ctx, caller, runner, 'POST', '/AccessPolicy', { resourceType: 'AccessPolicy' }))) throw forbidden(MAY_NOT_WRITE);

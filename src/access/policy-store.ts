@@ -1,14 +1,13 @@
-// Every AccessPolicy and Role, compiled once and kept in memory, indexed by what selects them. Recompiled
-// when the database announces a change (migration 0003 makes every write of an AccessPolicy or Role notify
-// the channel), so every process sees a change at once; a process that made the change itself also
-// refreshes before answering the write (see refreshAfterWrite in authorize.ts).
+// Every AccessPolicy and Role, compiled once and kept in memory, indexed by what selects them. A projection of
+// the change feed (src/store/change-feed.ts): a change, whichever process or SQL statement made it, marks the set
+// stale as soon as this process reads of it, and the next decision waits for the reload. A write of a policy is
+// answered only once every process has read of it, so a revoked policy is revoked everywhere when the write returns.
 import { EventEmitter } from 'node:events';
 import type { Identity } from '../authn/identity.ts';
+import type { ChangeFeed, Projection } from '../store/change-feed.ts';
 import type { Database } from '../store/database.ts';
 import type { Resource } from '../store/resource-store.ts';
 import { compilePolicy, type CompiledPolicy } from './compile.ts';
-
-export const ACCESS_CHANNEL = 'warden_access';
 
 export interface PolicySet {
   /** Every valid policy, in decision order (by id). */
@@ -84,25 +83,40 @@ export function rolesOf(set: PolicySet, identity: Partial<Identity> | null | und
   return typeof userId === 'string' ? (set.rolesByUser.get(userId) ?? []) : [];
 }
 
-export class PolicyStore extends EventEmitter {
+export class PolicyStore extends EventEmitter implements Projection {
+  readonly types: ReadonlySet<string> = new Set(['AccessPolicy', 'Role']);
+  readonly followsCreation = true;
+  /** The set last loaded; decisions take `fresh()`, which waits for a reload when this one is stale. */
   current: PolicySet = buildPolicySet([], []);
-  /** Why the last refresh failed, if it did; the previous policies stay in force meanwhile. */
+  /** Why the last refresh failed, if it did. */
   lastError: Error | null = null;
   private loading: Promise<void> | null = null;
   private queued: Promise<void> | null = null;
+  /** Changes announced so far, and how many of them the current set includes: stale while they differ. */
+  private announced = 1;
+  private included = 0;
 
-  private constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    private readonly feed: ChangeFeed,
+  ) {
     super();
+    feed.register(this);
   }
 
-  /** Listens first, then loads, so no change made in between is missed. */
-  static async open(db: Database): Promise<PolicyStore> {
-    const store = new PolicyStore(db);
-    await db.listen(ACCESS_CHANNEL, () => {
-      store.refresh().catch(() => {});
-    });
-    await store.refresh();
-    return store;
+  /** The policies in force: reloaded first if a change was announced since, or if the feed cannot vouch for this process. */
+  async fresh(): Promise<PolicySet> {
+    if (this.included !== this.announced || !this.feed.following()) await this.refresh();
+    return this.current;
+  }
+
+  changed(): void {
+    this.announced++;
+    this.refresh().catch(() => {});
+  }
+
+  reset(): void {
+    this.changed();
   }
 
   /**
@@ -125,6 +139,7 @@ export class PolicyStore extends EventEmitter {
   }
 
   private async load(): Promise<void> {
+    const announced = this.announced;
     try {
       const rows = await this.db.query<{ resource: string }>(
         `select resource::text as resource from resource where type in ('AccessPolicy', 'Role') and not deleted`,
@@ -134,6 +149,7 @@ export class PolicyStore extends EventEmitter {
         resources.filter((r) => r.resourceType === 'AccessPolicy'),
         resources.filter((r) => r.resourceType === 'Role'),
       );
+      this.included = announced;
       this.lastError = null;
       this.emit('change', this.current);
     } catch (error) {

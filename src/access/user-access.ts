@@ -14,12 +14,12 @@ export type UserReadCheck = (type: string, id: string) => Promise<boolean>;
 
 /** A check of what `user` may read, with the policies in force now. A patient user may read their own record. */
 export function userReadCheck(ctx: AppContext, user: Resource): UserReadCheck {
-  const set = ctx.policies.current;
   const runner = sqlRunner(ctx.db);
-  const roles = rolesOf(set, { user });
   const own = ownPatientOf(user);
   return async (type, id) => {
     if (type === 'Patient' && id === own) return true;
+    const set = await ctx.policies.fresh();
+    const roles = rolesOf(set, { user });
     const object = buildRequestObject({ method: 'GET', url: `/${type}/${encodeURIComponent(id)}`, identity: { user }, roles });
     return (await decide(set, asUserAlone(object), runner)).allowed;
   };

@@ -17,7 +17,7 @@ const USER_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
 /** Whether a User that exists holds the Role `admin`. */
 async function adminExists(ctx: AppContext): Promise<boolean> {
-  for (const [userId, roles] of ctx.policies.current.rolesByUser) {
+  for (const [userId, roles] of (await ctx.policies.fresh()).rolesByUser) {
     if (!roles.includes(ADMIN_ROLE)) continue;
     const current = await ctx.resources.read('User', userId);
     if (current && !current.deleted && current.resource.active !== false) return true;
@@ -59,7 +59,7 @@ export class FirstStart {
 
   /** Makes the first administrator, unless one appeared meanwhile; false when the user id is taken. */
   async createAdmin(userId: string, password: string): Promise<boolean> {
-    const { resources, policies } = this.ctx;
+    const { resources } = this.ctx;
     try {
       await resources.write(await applyWriteRules({ resourceType: 'User', id: userId, password, active: true }), null);
     } catch (error) {
@@ -67,7 +67,6 @@ export class FirstStart {
       throw error;
     }
     await resources.write(await applyWriteRules(adminRole(userId)), null);
-    await policies.refresh();
     this.pending = false;
     return true;
   }

@@ -54,7 +54,8 @@ const ORDER: Record<SearchQuery['sort'], string> = {
 /** PostgreSQL's SQLSTATE for a duplicate key. */
 const UNIQUE_VIOLATION = '23505';
 
-export type WriteListener = (type: string, id: string) => void | Promise<void>;
+/** `created`: the write made a new resource (no expected version). */
+export type WriteListener = (type: string, id: string, created: boolean) => void | Promise<void>;
 
 /**
  * Writes what is derived from a version (the search index, a User's login names) in the version's own
@@ -71,7 +72,7 @@ export class ResourceStore {
     private readonly index: IndexWriter,
   ) {}
 
-  /** Calls `listener` after each committed write of an existing resource (update or delete); the write waits for it. */
+  /** Calls `listener` after each committed write (create, update or delete); the write waits for it. */
   onWrite(listener: WriteListener): void {
     this.writeListeners.push(listener);
   }
@@ -182,7 +183,7 @@ export class ResourceStore {
    */
   async write(resource: Resource, expectedVersionId: string | null, deleted = false): Promise<Version> {
     const version = await this.db.transaction((tx) => this.writeVersion(tx, resource, expectedVersionId, deleted));
-    if (expectedVersionId !== null) await Promise.all(this.writeListeners.map((listener) => listener(resource.resourceType, resource.id)));
+    await Promise.all(this.writeListeners.map((listener) => listener(resource.resourceType, resource.id, expectedVersionId === null)));
     return version;
   }
 

@@ -85,7 +85,7 @@ for (const engine of engines()) {
     });
 
     test('/health/ready answers 503 naming the cause once the cache no longer follows the store (live stays 200)', async () => {
-      await server.app.ctx.live.stop();
+      await server.app.ctx.feed.stop();
       const ready = await fetch(`${server.url}/health/ready`);
       assert.equal(ready.status, 503);
       assert.match((await ready.json()).description, /the cache is not following the store's announcements/);

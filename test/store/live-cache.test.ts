@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Database } from '../../src/store/database.ts';
 import { openDatabase } from '../../src/store/open-database.ts';
-import { LIVE_CHANNEL, LiveCache } from '../../src/store/live-cache.ts';
+import { CHANGE_CHANNEL, ChangeFeed } from '../../src/store/change-feed.ts';
+import { LiveCache } from '../../src/store/live-cache.ts';
 import { ResourceStore, VersionConflict } from '../../src/store/resource-store.ts';
 import { writeResourceIndexes } from '../../src/iam/resource-indexes.ts';
 import { engines, openTestStore } from '../helpers/server.ts';
@@ -10,21 +11,23 @@ import { engines, openTestStore } from '../helpers/server.ts';
 interface Process {
   db: Database;
   store: ResourceStore;
+  feed: ChangeFeed;
   cache: LiveCache;
 }
 
-/** A server process's view of the store: its own connection, ResourceStore and LiveCache. */
+/** A server process's view of the store: its own connection, ResourceStore, change feed and LiveCache. */
 async function processOn(db: Database): Promise<Process> {
   const store = new ResourceStore(db, writeResourceIndexes);
-  const cache = new LiveCache(db);
-  await cache.start(store);
-  return { db, store, cache };
+  const feed = new ChangeFeed(db);
+  const cache = new LiveCache(db, feed);
+  await feed.start(store);
+  return { db, store, feed, cache };
 }
 
 /** Resolves at the next announcement of `key` on `db`: by then the process listening there has dropped it. */
 function announced(db: Database, key: string): Promise<void> {
   return new Promise((resolve) => {
-    void db.listen(LIVE_CHANNEL, (payload) => {
+    void db.listen(CHANGE_CHANNEL, (payload) => {
       if (payload === key) resolve();
     });
   });
@@ -32,9 +35,9 @@ function announced(db: Database, key: string): Promise<void> {
 
 /** Changes a stored resource behind the cache's back: no announcement. */
 async function changeSilently(db: Database, type: string, id: string, resource: object) {
-  await db.exec('alter table resource disable trigger warden_live_changed');
+  await db.exec('alter table resource disable trigger warden_resource_changed');
   await db.query('update resource set resource = $3::text::jsonb where type = $1 and id = $2', [type, id, JSON.stringify(resource)]);
-  await db.exec('alter table resource enable trigger warden_live_changed');
+  await db.exec('alter table resource enable trigger warden_resource_changed');
 }
 
 for (const engine of engines()) {
@@ -50,7 +53,7 @@ for (const engine of engines()) {
       one = await processOn(opened.db);
     });
     after(async () => {
-      await one.cache.stop();
+      await one.feed.stop();
       await close();
     });
 
@@ -122,7 +125,7 @@ for (const engine of engines()) {
             assert.equal((await one.cache.get('Client', 'shared'))!.secret, `v${round}`, `round ${round}`);
           }
         } finally {
-          await other.cache.stop();
+          await other.feed.stop();
           await other.db.close();
         }
       });
@@ -138,7 +141,7 @@ for (const engine of engines()) {
           await other.store.write({ resourceType: 'Client', id: 'cut', secret: 'v2' }, '1');
           assert.equal((await one.cache.get('Client', 'cut'))!.secret, 'v2');
         } finally {
-          await other.cache.stop();
+          await other.feed.stop();
           await other.db.close();
         }
       });
@@ -148,7 +151,7 @@ for (const engine of engines()) {
         const before = await count();
         const gone = await open();
         assert.equal(await count(), before + 1);
-        await gone.cache.stop();
+        await gone.feed.stop();
         await gone.db.close();
         assert.equal(await count(), before);
       });

@@ -3,7 +3,6 @@
 //   - a JWT of any other issuer goes to the TokenIntrospectors only;
 //   - an opaque token is Warden's if its store knows it; only one it does not know goes to the opaque
 //     introspectors, so Warden's own (even revoked) tokens are never sent to another provider.
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { FhirError } from '../../fhir/outcome.ts';
 import type { AccessTokens } from '../../tokens/access-token.ts';
@@ -35,22 +34,5 @@ export function withExternalTokens(ctx: AppContext, own: BearerAuthenticator, ac
         return identity;
       }
     },
-  };
-}
-
-const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-
-/**
- * After a successful write of a TokenIntrospector, this process forgets its introspectors before answering,
- * so the writer's next request already meets the change; other processes learn of it by NOTIFY (0007).
- */
-export function invalidateIntrospectorsAfterWrite(ctx: AppContext) {
-  const external = externalTokens(ctx);
-  return async function invalidate(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
-    const type = (request.params as { type?: string } | undefined)?.type;
-    if (type === 'TokenIntrospector' && WRITES.has(request.method) && reply.statusCode < 300) {
-      external.introspectors.invalidate();
-    }
-    return payload;
   };
 }

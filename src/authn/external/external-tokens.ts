@@ -26,7 +26,7 @@ export function claimedIssuer(token: string): string | null {
 
 const built = new WeakMap<AppContext, ExternalTokens>();
 
-/** The one ExternalTokens of an app, shared by the Bearer hook and the write hook that invalidates it. */
+/** The one ExternalTokens of an app, shared by the Bearer hook and the token exchange. */
 export function externalTokens(ctx: AppContext): ExternalTokens {
   let tokens = built.get(ctx);
   if (!tokens) built.set(ctx, (tokens = new ExternalTokens(ctx)));
@@ -38,7 +38,7 @@ export class ExternalTokens {
   private readonly mapper: ExternalIdentityMapper;
 
   constructor(ctx: AppContext) {
-    this.introspectors = new Introspectors(ctx.db, { ...ctx.config.externalTokens, allowInsecureJwksUris: ctx.config.allowInsecureJwksUris });
+    this.introspectors = new Introspectors(ctx.db, ctx.feed, { ...ctx.config.externalTokens, allowInsecureJwksUris: ctx.config.allowInsecureJwksUris });
     this.mapper = new ExternalIdentityMapper(ctx.resources, ctx.config.rootClient?.id);
   }
 

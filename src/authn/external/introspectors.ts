@@ -1,15 +1,14 @@
 // The TokenIntrospector resources, loaded once and compiled into verifiers, kept until one of them changes.
-// A change anywhere (this process, another one, plain SQL) arrives as a NOTIFY on warden_token_introspector
-// (migration 0007) and drops the compiled set; the next token loads it again. Verifiers of unchanged
-// introspectors are kept across reloads, with their cached keys and answers.
+// A projection of the change feed (src/store/change-feed.ts): a change anywhere (this process, another one,
+// plain SQL) drops the compiled set, in every process before the write is answered; the next token loads it
+// again. Verifiers of unchanged introspectors are kept across reloads, with their cached keys and answers.
 import { createHash } from 'node:crypto';
 import type { Config, ExternalTokensConfig } from '../../config.ts';
 import type { TokenIntrospector } from '../../iam/token-introspector.ts';
+import type { ChangeFeed, Projection } from '../../store/change-feed.ts';
 import type { Database } from '../../store/database.ts';
 import { JwtVerifier } from './jwt-verifier.ts';
 import { OpaqueIntrospector } from './opaque.ts';
-
-export const INTROSPECTOR_CHANNEL = 'warden_token_introspector';
 
 export interface IntrospectorSet {
   /** JWT introspectors by their exact `jwt.iss`. */
@@ -22,20 +21,25 @@ type Compiled = JwtVerifier | OpaqueIntrospector;
 
 export type IntrospectorSettings = ExternalTokensConfig & Pick<Config, 'allowInsecureJwksUris'>;
 
-export class Introspectors {
+export class Introspectors implements Projection {
+  readonly types: ReadonlySet<string> = new Set(['TokenIntrospector']);
+  readonly followsCreation = true;
   private loaded: Promise<IntrospectorSet> | null = null;
-  private listening: Promise<void> | null = null;
   /** Bumped by every change notice, so a load that raced with a change is not kept. */
   private generation = 0;
   private compiled = new Map<string, Compiled>();
 
   constructor(
     private readonly db: Database,
+    private readonly feed: ChangeFeed,
     private readonly settings: IntrospectorSettings,
-  ) {}
+  ) {
+    feed.register(this);
+  }
 
   async current(): Promise<IntrospectorSet> {
-    await this.listen();
+    // A process the feed cannot vouch for may have missed a change: it reads the introspectors each time.
+    if (!this.feed.following()) this.invalidate();
     if (this.loaded) return this.loaded;
     const generation = this.generation;
     const loading = this.load();
@@ -57,13 +61,12 @@ export class Introspectors {
     this.loaded = null;
   }
 
-  /** Subscribes before the first load, so no change between the two can be missed. */
-  private listen(): Promise<void> {
-    this.listening ??= this.db.listen(INTROSPECTOR_CHANNEL, () => this.invalidate()).catch((error) => {
-      this.listening = null;
-      throw error;
-    });
-    return this.listening;
+  changed(): void {
+    this.invalidate();
+  }
+
+  reset(): void {
+    this.invalidate();
   }
 
   private async load(): Promise<IntrospectorSet> {
