@@ -6,9 +6,9 @@
 // The answer, `request.access`, carries the confinement; handlers get a store view that applies it
 // (confined-resources.ts), so nothing after this step decides again.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { BASIC_CHALLENGE } from '../authn/basic.ts';
 import type { Identity } from '../authn/identity.ts';
 import type { AppContext } from '../context.ts';
+import { BASIC_CHALLENGE } from '../http/challenges.ts';
 import { interactionAt, type InteractionRequest } from '../fhir/interactions.ts';
 import { forbidden, insufficientScope, unauthorized } from '../fhir/outcome.ts';
 import { decide as decideScopes, smartContextOf, smartScopesOf, type SmartDecision } from '../smart/enforce.ts';

@@ -1,9 +1,8 @@
 // Step 2 of the pipeline: who is calling. Runs before the body is read, so strangers cannot make us parse it.
 import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
-import { FhirError, unauthorized } from '../fhir/outcome.ts';
-import { BASIC_CHALLENGE } from './basic.ts';
-import { BEARER_CHALLENGE } from './bearer.ts';
+import { InvalidCredentials } from '../errors.ts';
+import { FhirError } from '../fhir/outcome.ts';
 import { withExternalTokens } from './external/bearer-hook.ts';
 import { withClientAuthHeader } from './external/client-auth-header.ts';
 import './identity.ts';
@@ -31,6 +30,6 @@ export function authenticator(ctx: AppContext) {
       request.identity = await withClientAuthHeader(identity, request.headers['x-client-auth'], basic, request.ip);
       return;
     }
-    throw unauthorized(`Unsupported authorization scheme "${scheme.slice(0, 20)}": use Basic or Bearer`, `${BASIC_CHALLENGE}, ${BEARER_CHALLENGE}`);
+    throw new InvalidCredentials(`Unsupported authorization scheme "${scheme.slice(0, 20)}": use Basic or Bearer`, 'Basic or Bearer');
   };
 }

@@ -1,12 +1,9 @@
 // HTTP Basic authentication (RFC 7617) with a Client's id and secret, for Clients whose grant_types has "basic".
-import { tooManyRequests, unauthorized } from '../fhir/outcome.ts';
+import { InvalidCredentials } from '../errors.ts';
 import type { Identity } from './identity.ts';
 import type { SecretChecker } from './secret-check.ts';
-import { Throttled } from './throttle.ts';
 
-export const BASIC_CHALLENGE = 'Basic realm="warden", charset="UTF-8"';
-
-const fail = (reason: string) => unauthorized(reason, BASIC_CHALLENGE);
+const fail = (reason: string) => new InvalidCredentials(reason, 'Basic');
 
 /** Splits a Basic credential at its first colon: a client id has none, a secret may. */
 export function decodeBasic(encoded: string): { id: string; secret: string } {
@@ -40,15 +37,10 @@ export function basicCandidates(id: string, secret: string): [string, string][] 
 export class BasicAuthenticator {
   constructor(private readonly secrets: SecretChecker) {}
 
+  /** Throws InvalidCredentials, or Throttled; each surface renders them. */
   async authenticate(encoded: string, address: string): Promise<Identity> {
     const { id, secret } = decodeBasic(encoded);
-    let client;
-    try {
-      client = await this.secrets.verifyClientReadings(basicCandidates(id, secret), address);
-    } catch (error) {
-      if (error instanceof Throttled) throw tooManyRequests('Too many failed authentications; try again later', error.retryAfter);
-      throw error;
-    }
+    const client = await this.secrets.verifyClientReadings(basicCandidates(id, secret), address);
     // A Client without the basic grant answers exactly like a wrong secret: the caller learns nothing about it.
     const grants = client?.grant_types;
     if (client && Array.isArray(grants) && grants.includes('basic')) return { method: 'basic', client };

@@ -1,22 +1,10 @@
 // Bearer authentication (RFC 6750) with an access token this server issued, JWT or opaque. A token is
 // honoured only when it verifies, has not expired, names this server in its audience, and its Session,
 // Client and User still exist.
-import { unauthorized } from '../fhir/outcome.ts';
+import { InvalidToken } from '../errors.ts';
 import { seconds, type AccessClaims, type AccessTokens, type Clock } from '../tokens/access-token.ts';
 import type { Sessions } from '../tokens/session.ts';
 import type { Identity } from './identity.ts';
-
-/** RFC 6750 §3: the challenge with no error code, for a request that sent no credentials. */
-export const BEARER_CHALLENGE = 'Bearer realm="warden"';
-
-/** An access token that cannot be used: RFC 6750 §3.1 `invalid_token`. */
-export class InvalidToken extends Error {}
-
-/** RFC 6750 §3: error_description is a quoted-string of printable ASCII other than `"` and `\`. */
-export function bearerChallenge(error: string, description: string): string {
-  const safe = description.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, ' ');
-  return `${BEARER_CHALLENGE}, error="${error}", error_description="${safe}"`;
-}
 
 /** RFC 6750 §2.1: b64token syntax. */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
@@ -50,15 +38,5 @@ export class BearerAuthenticator {
       jwt: claims,
       scopes: typeof claims.scope === 'string' && claims.scope !== '' ? claims.scope.split(' ') : [],
     };
-  }
-
-  /** For the resource API: failures as a FHIR 401 carrying the RFC 6750 challenge. */
-  async authenticate(token: string): Promise<Identity> {
-    try {
-      return await this.identify(token);
-    } catch (error) {
-      if (error instanceof InvalidToken) throw unauthorized(error.message, bearerChallenge('invalid_token', error.message));
-      throw error;
-    }
   }
 }

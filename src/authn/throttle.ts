@@ -14,6 +14,7 @@
 // secret, and every check runs the same queries for both.
 import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
+import { Throttled } from '../errors.ts';
 import type { Database } from '../store/database.ts';
 import { authFailures, throttledRequests } from '../observe/metrics.ts';
 
@@ -23,13 +24,6 @@ export interface ThrottleLimits {
   windowSeconds: number;
   /** How long after its last success an address stays known for an identity. */
   knownAddressSeconds: number;
-}
-
-/** The caller must wait `retryAfter` seconds before trying again. */
-export class Throttled extends Error {
-  constructor(readonly retryAfter: number) {
-    super(`throttled for ${retryAfter} s`);
-  }
 }
 
 /**

@@ -3,7 +3,7 @@
 // §4.3.2, OWASP ASVS 5.0 V14.2.1), so `access_token` there (or, at userinfo, in the body) is refused with 400
 // invalid_request (RFC 6750 §3.1), not silently ignored beside a header that works.
 import type { FastifyRequest } from 'fastify';
-import { bearerChallenge } from './bearer.ts';
+import { bearerChallenge } from '../http/challenges.ts';
 
 const has = (params: unknown, name: string) =>
   params !== null && typeof params === 'object' && Object.hasOwn(params as object, name);

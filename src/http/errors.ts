@@ -1,7 +1,24 @@
-// Every failure leaves as a FHIR OperationOutcome with a precise message; a 500 never carries internals.
+// The FHIR API's one error renderer: every failure leaves as a FHIR OperationOutcome with a precise message,
+// domain errors (src/errors.ts) included; a 500 never carries internals.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { FhirError, badRequest, notFound, payloadTooLarge, unsupportedMediaType } from '../fhir/outcome.ts';
+import { InvalidCredentials, Throttled, UnstorableText } from '../errors.ts';
+import { FhirError, badRequest, notFound, payloadTooLarge, tooManyRequests, unauthorized, unsupportedMediaType } from '../fhir/outcome.ts';
+import { challengeFor } from './challenges.ts';
 import { sendResource } from './reply-format.ts';
+
+/** A domain error as the FHIR API says it; null for what is not one. */
+function fromDomain(error: unknown): FhirError | null {
+  if (error instanceof InvalidCredentials) return unauthorized(error.message, challengeFor(error));
+  if (error instanceof Throttled) return tooManyRequests('Too many failed authentications; try again later', error.retryAfter);
+  if (error instanceof UnstorableText) return badRequest(error.message, 'value');
+  return null;
+}
+
+/** Any error the FHIR API can answer precisely (a FhirError, a domain error, bad input Fastify refused); null for a 500. */
+export function asFhirError(error: unknown, bodyLimit = 0): FhirError | null {
+  if (error instanceof FhirError) return error;
+  return fromDomain(error) ?? (error instanceof Error ? fromFastify(error as FastifyError, bodyLimit) : null);
+}
 
 /** Turns what Fastify itself throws for bad input into the matching FhirError. */
 function fromFastify(error: FastifyError, bodyLimit: number): FhirError | null {
@@ -36,7 +53,7 @@ export function frameworkErrorHandler(bodyLimit: number) {
 
 export function registerErrorHandlers(app: FastifyInstance, bodyLimit: number): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const known = error instanceof FhirError ? error : fromFastify(error, bodyLimit);
+    const known = asFhirError(error, bodyLimit);
     if (known) {
       reply.headers(known.headers);
       return sendResource(request, reply, known.status, known.outcome);

@@ -5,11 +5,10 @@ import type { FastifyRequest } from 'fastify';
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { basicCandidates, decodeBasic } from '../authn/basic.ts';
 import type { SecretChecker } from '../authn/secret-check.ts';
-import { Throttled } from '../authn/throttle.ts';
+import { InvalidCredentials, Throttled } from '../errors.ts';
 import type { Database } from '../store/database.ts';
 import type { Resource } from '../store/resource-store.ts';
 import { outboundUrlProblem } from '../http/outbound-url.ts';
-import { FhirError } from '../fhir/outcome.ts';
 import { invalidClient, invalidRequest, throttled } from './errors.ts';
 import type { Params } from './params.ts';
 
@@ -71,7 +70,7 @@ export class ClientAuthenticator {
     try {
       credentials = decodeBasic(encoded);
     } catch (error) {
-      if (error instanceof FhirError) throw invalidClient(error.message, true);
+      if (error instanceof InvalidCredentials) throw invalidClient(error.message, true);
       throw error;
     }
     const client = await this.secrets.verifyClientReadings(basicCandidates(credentials.id, credentials.secret), address);

@@ -13,7 +13,7 @@ import { seconds } from '../tokens/access-token.ts';
 import type { ClientAuthenticator } from './client-auth.ts';
 import { GuessThrottle } from './guesses.ts';
 import { required, readParams } from './params.ts';
-import { NO_STORE } from './token.ts';
+import { NO_STORE } from './reply.ts';
 
 const INACTIVE = { active: false } as const;
 

@@ -2,12 +2,12 @@
 // `POST /auth/launch`, the root client always) mints a context — patient, encounter, banner and style hints —
 // and gets an opaque `launch` value to open the app with (`{launch_uri}?iss={base}&launch={value}`). The app
 // sends it back in its authorization request (`Client.smart.launch_uri` gives the URL to open); the context then rides with the code into the token's Session.
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { accessOf } from '../access/access.ts';
 import { confinedResources, type ResourceView } from '../access/confined-resources.ts';
 import type { AppContext } from '../context.ts';
-import { OAuthError, type OAuthErrorCode } from './errors.ts';
-import { badRequest, FhirError, unprocessable } from '../fhir/outcome.ts';
+import { oauthErrorHandler } from './errors.ts';
+import { badRequest, unprocessable } from '../fhir/outcome.ts';
 import { FhirContextError, readFhirContext } from '../smart/fhir-context.ts';
 import { LAUNCH_LIFETIME_SECONDS, LaunchContexts, type LaunchContext } from '../smart/launch-contexts.ts';
 
@@ -62,25 +62,11 @@ async function readLaunchRequest(resources: ResourceView, body: unknown): Promis
   return { context, clientId };
 }
 
-/** An error of /auth/launch as RFC 6749 JSON, like every /auth endpoint's: same status, an OAuth error code. */
-function asOAuthError(error: FastifyError | Error): OAuthError {
-  if (error instanceof OAuthError) return error;
-  const status = error instanceof FhirError ? error.status : ((error as FastifyError).statusCode ?? 500);
-  if (status >= 500) return new OAuthError('server_error', 'Internal server error', 500);
-  const code: OAuthErrorCode = status === 401 ? 'invalid_client' : status === 403 ? 'unauthorized_client' : 'invalid_request';
-  return new OAuthError(code, error.message, status, error instanceof FhirError ? error.headers : {});
-}
-
 /** POST /auth/launch, in a scope of its own so that its errors are RFC 6749 JSON; the API's authentication still runs. */
 export async function launchRoutes(app: FastifyInstance, options: { ctx: AppContext }): Promise<void> {
   const { ctx } = options;
   const launches = new LaunchContexts(ctx.db);
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const known = asOAuthError(error);
-    if (known.status >= 500) request.log.error({ err: error }, 'unhandled error');
-    const description = known.status >= 500 ? `Internal server error (request id ${request.id})` : known.description;
-    return reply.code(known.status).headers({ 'cache-control': 'no-store', ...known.headers }).send({ error: known.error, error_description: description });
-  });
+  app.setErrorHandler(oauthErrorHandler);
   // Not public: authenticate and authorize run first, so only a caller a policy allows may mint contexts.
   app.post('/auth/launch', async (request: FastifyRequest, reply: FastifyReply) => {
     const visible = confinedResources(ctx.resources, accessOf(request).confinement, ctx.config.baseUrl);

@@ -1,7 +1,7 @@
 // GET|POST /auth/login: the login page and its form.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authServices } from '../authn/services.ts';
-import { Throttled } from '../authn/throttle.ts';
+import { Throttled } from '../errors.ts';
 import { hasTwoFactor } from '../authn/two-factor.ts';
 import { verifyUserLogin } from '../authn/user-login.ts';
 import { activeProviders } from '../federation/endpoints.ts';

@@ -1,31 +1,18 @@
 // The /auth endpoints and the /.well-known documents, in their own Fastify scope: every error here, a
 // malformed body included, leaves as RFC 6749 JSON ({error, error_description}), never an OperationOutcome.
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { externalTokens } from '../authn/external/external-tokens.ts';
-import { Throttled } from '../authn/throttle.ts';
 import { authServices } from '../authn/services.ts';
 import type { AppContext } from '../context.ts';
-import { FhirError } from '../fhir/outcome.ts';
 import { ClientAuthenticator } from './client-auth.ts';
 import { discoveryHandler } from './discovery.ts';
-import { OAuthError, throttled } from './errors.ts';
+import { oauthErrorHandler } from './errors.ts';
 import { introspectHandler } from './introspect.ts';
 import { jwksHandler } from './jwks.ts';
 import { parseStrictForm, refuseQueryParameters } from './params.ts';
 import { revokeHandler } from './revoke.ts';
-import { NO_STORE, sendTokenBody, tokenHandler } from './token.ts';
+import { tokenHandler } from './token.ts';
 import { userinfoHandler } from './userinfo.ts';
-
-/** What any failure in this scope becomes. */
-function asOAuthError(error: FastifyError | Error): OAuthError | null {
-  if (error instanceof OAuthError) return error;
-  if (error instanceof Throttled) return throttled(error.retryAfter);
-  // Body parsing (malformed JSON or YAML, too deep, too large, unknown content type): the request is bad.
-  if (error instanceof FhirError && error.status < 500) return new OAuthError('invalid_request', error.message, error.status === 401 ? 400 : error.status);
-  const status = (error as FastifyError).statusCode;
-  if (status !== undefined && status >= 400 && status < 500) return new OAuthError('invalid_request', error.message, status);
-  return null;
-}
 
 export async function oauthRoutes(app: FastifyInstance, options: { ctx: AppContext }): Promise<void> {
   const { ctx } = options;
@@ -42,12 +29,7 @@ export async function oauthRoutes(app: FastifyInstance, options: { ctx: AppConte
     }
   });
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const known = asOAuthError(error);
-    if (known) return sendTokenBody(request, reply, known.status, known.body, known.headers);
-    request.log.error({ err: error }, 'unhandled error');
-    return reply.code(500).headers(NO_STORE).send({ error: 'server_error', error_description: `Internal server error (request id ${request.id})` });
-  });
+  app.setErrorHandler(oauthErrorHandler);
 
   // Each endpoint checks its caller itself (client authentication or a Bearer token), so none goes
   // through the API's authenticate and authorize hooks.

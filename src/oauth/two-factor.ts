@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import { authServices } from '../authn/services.ts';
-import { Throttled } from '../authn/throttle.ts';
+import { Throttled } from '../errors.ts';
 import { enabledTwoFactor, matchingStep, newRecoveryCodes, newSecret, otpauthUri, twoFactorSettings, TwoFactorCodes, twoFactorOf, type UserTwoFactor } from '../authn/two-factor.ts';
 import { loadActiveUser } from '../authn/user-login.ts';
 import { clearCookie, readCookies, setCookie } from '../http/cookies.ts';

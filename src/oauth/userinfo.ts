@@ -1,6 +1,7 @@
 // GET or POST /auth/userinfo (OpenID Connect Core §5.3): the claims of the user a Bearer token was issued for.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { BEARER_CHALLENGE, InvalidToken, bearerChallenge } from '../authn/bearer.ts';
+import { InvalidToken } from '../errors.ts';
+import { BEARER_CHALLENGE, bearerChallenge } from '../http/challenges.ts';
 import type { AuthServices } from '../authn/services.ts';
 import { invalidRequestChallenge, tokenMethodProblem } from '../authn/token-in-uri.ts';
 import type { Resource } from '../store/resource-store.ts';

@@ -1,9 +1,9 @@
 // DELETE /Session with a Bearer token: the caller ends its own session, and with it every token issued in it
 // (Aidbox's logout for API clients). No policy is needed: ending one's own session gives no access.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { InvalidToken, bearerChallenge, BEARER_CHALLENGE } from '../authn/bearer.ts';
 import { authServices } from '../authn/services.ts';
 import type { AppContext } from '../context.ts';
+import { bearerChallenge, BEARER_CHALLENGE } from '../http/challenges.ts';
 import { sendResource } from '../http/reply-format.ts';
 import { unauthorized } from '../fhir/outcome.ts';
 
@@ -12,13 +12,7 @@ export function deleteCurrentSession(ctx: AppContext) {
   return async function endCurrentSession(request: FastifyRequest, reply: FastifyReply) {
     const [scheme, token = ''] = (request.headers.authorization ?? '').trim().split(/\s+/, 2);
     if (!/^bearer$/i.test(scheme)) throw unauthorized('DELETE /Session ends the session of the Bearer token it is sent with; send one', BEARER_CHALLENGE);
-    let session;
-    try {
-      session = (await services.bearer.identify(token)).session;
-    } catch (error) {
-      if (error instanceof InvalidToken) throw unauthorized(error.message, bearerChallenge('invalid_token', error.message));
-      throw error;
-    }
+    const { session } = await services.bearer.identify(token);
     if (!session) throw unauthorized('This token belongs to no session', bearerChallenge('invalid_token', 'This token belongs to no session'));
     await services.sessions.end(session.id);
     request.log.info({ event: 'session_ended', session: session.id }, 'session ended by its token');

@@ -1,5 +1,5 @@
 // The store contract: one SQL dialect (PostgreSQL's) spoken by two engines.
-import { badRequest } from '../fhir/outcome.ts';
+import { UnstorableText } from '../errors.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -34,10 +34,10 @@ export interface Database extends Queryable {
 
 /**
  * PostgreSQL text cannot hold a NUL character; a parameter carrying one (from a query string, a form, a
- * credential) is the caller's mistake, so it is answered 400 here, whatever path brought it.
+ * credential) is the caller's mistake, so it is refused here (UnstorableText: a 400), whatever path brought it.
  */
 export function checkStorableParams(params: unknown[]): void {
   for (const param of params) {
-    if (typeof param === 'string' && param.includes('\u0000')) throw badRequest('Text may not contain the NUL character (U+0000)', 'value');
+    if (typeof param === 'string' && param.includes('\u0000')) throw new UnstorableText('Text may not contain the NUL character (U+0000)');
   }
 }

@@ -4,9 +4,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ResourceView } from '../access/confined-resources.ts';
 import type { AppContext } from '../context.ts';
+import { asFhirError } from '../http/errors.ts';
 import { sendResource } from '../http/reply-format.ts';
 import { applyWriteRules } from '../iam/write-rules.ts';
-import { badRequest, FhirError, notFound } from '../fhir/outcome.ts';
+import { badRequest, notFound } from '../fhir/outcome.ts';
 import { checkId, checkResourceBody, checkType } from '../resources/validate.ts';
 import type { Resource } from '../store/resource-store.ts';
 import { outcomeOf, type ValidationIssue } from './issues.ts';
@@ -51,7 +52,8 @@ async function iamIssues(ctx: AppContext, resource: Resource): Promise<Validatio
     await applyWriteRules(resource, ctx.db);
     return [];
   } catch (error) {
-    if (error instanceof FhirError && error.status < 500) return error.outcome.issue;
+    const known = asFhirError(error);
+    if (known && known.status < 500) return known.outcome.issue;
     throw error;
   }
 }

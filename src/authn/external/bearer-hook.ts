@@ -4,7 +4,7 @@
 //   - an opaque token is Warden's if its store knows it; only one it does not know goes to the opaque
 //     introspectors, so Warden's own (even revoked) tokens are never sent to another provider.
 import type { AppContext } from '../../context.ts';
-import { FhirError } from '../../fhir/outcome.ts';
+import { InvalidToken } from '../../errors.ts';
 import type { AccessTokens } from '../../tokens/access-token.ts';
 import type { BearerAuthenticator } from '../bearer.ts';
 import type { Identity } from '../identity.ts';
@@ -18,16 +18,16 @@ export function withExternalTokens(ctx: AppContext, own: BearerAuthenticator, ac
   return {
     async authenticate(token: string, log?: OperatorLog): Promise<Identity> {
       const issuer = claimedIssuer(token);
-      if (issuer === ownIssuer) return own.authenticate(token);
+      if (issuer === ownIssuer) return own.identify(token);
       if (issuer !== null) {
         const identity = await external.authenticate(token, log);
         if (!identity) throw invalidToken('The access token was not issued by a trusted issuer');
         return identity;
       }
       try {
-        return await own.authenticate(token);
+        return await own.identify(token);
       } catch (refusal) {
-        if (!(refusal instanceof FhirError) || refusal.status !== 401) throw refusal;
+        if (!(refusal instanceof InvalidToken)) throw refusal;
         if (await accessTokens.read(token)) throw refusal;
         const identity = await external.authenticate(token, log);
         if (!identity) throw refusal;

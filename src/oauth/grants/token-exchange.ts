@@ -3,7 +3,7 @@
 // for Warden's own tokens, acting for the User the token names (`box_user`, else `sub`). Impersonation only: an
 // `actor_token` (delegation, §2.1) is refused rather than ignored.
 import { claimedIssuer } from '../../authn/external/external-tokens.ts';
-import { FhirError } from '../../fhir/outcome.ts';
+import { InvalidCredentials } from '../../errors.ts';
 import { invalidGrant, invalidRequest } from '../errors.ts';
 import { clientGrantTypes, grantSettings, tokenAudience, TOKEN_EXCHANGE } from '../grant-settings.ts';
 import { required } from '../params.ts';
@@ -49,7 +49,7 @@ export const tokenExchangeGrant: GrantHandler = async ({ services, issuer, clien
   try {
     identity = await subjectTokens.authenticate(subjectToken);
   } catch (error) {
-    if (error instanceof FhirError && error.status === 401) throw invalidGrant(`subject_token was refused: ${error.message}`);
+    if (error instanceof InvalidCredentials) throw invalidGrant(`subject_token was refused: ${error.message}`);
     throw error;
   }
   const user = identity?.user;
