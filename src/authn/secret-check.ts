@@ -3,7 +3,9 @@
 // for an unknown id, a disabled one and a wrong secret, and, for client secrets, a cache so the KDF runs once
 // per secret rather than once per request.
 import { createHmac, randomBytes } from 'node:crypto';
+import { clientModel } from '../iam/client-model.ts';
 import { canonicalLogin } from '../iam/login-name.ts';
+import { userModel } from '../iam/user-model.ts';
 import { hashSecret, verifySecret } from '../iam/password-hash.ts';
 import { authFailures } from '../observe/metrics.ts';
 import type { LiveCache } from '../store/live-cache.ts';
@@ -46,7 +48,8 @@ export class SecretChecker {
       readings.map(async ([clientId, secret]) => {
         const client = await this.readLive('Client', clientId);
         // A disabled Client is checked like an unknown one: same work, same answer, counted as a failure.
-        const hash = client?.active !== false && typeof client?.secret === 'string' ? client.secret : null;
+        const model = client ? clientModel(client) : null;
+        const hash = model?.active && model.secretHash !== undefined ? model.secretHash : null;
         const key = createHmac('sha256', this.cacheKey).update(clientId).update('\0').update(secret).digest('base64');
         return { clientId, secret, client, hash, key };
       }),
@@ -77,7 +80,8 @@ export class SecretChecker {
    * like an unknown one.
    */
   async verifyUserPassword(user: Resource | null, login: string, password: string, address: string): Promise<boolean> {
-    const hash = user?.active !== false && typeof user?.password === 'string' ? user.password : null;
+    const model = user ? userModel(user) : null;
+    const hash = model?.active && model.passwordHash !== undefined ? model.passwordHash : null;
     const identity = user ? `User/${user.id}` : `User/${canonicalLogin(login)}`;
     await this.throttle.reserve(identity, address);
     const ok = await verifySecret(password, hash ?? (await this.dummyHash));

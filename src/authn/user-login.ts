@@ -4,6 +4,7 @@
 import type { Database } from '../store/database.ts';
 import type { Resource } from '../store/resource-store.ts';
 import { findUserByLogin } from '../iam/user-logins.ts';
+import { userModel } from '../iam/user-model.ts';
 import type { SecretChecker } from './secret-check.ts';
 
 export async function verifyUserLogin(
@@ -24,14 +25,10 @@ export async function loadActiveUser(db: Database, userId: string): Promise<Reso
     [userId],
   );
   const user = row ? (JSON.parse(row.resource) as Resource) : null;
-  return user && user.active !== false ? user : null;
+  return user && userModel(user).active ? user : null;
 }
 
 /** How pages name a user: their name from User.data, else email, else id. */
 export function displayName(user: Resource): string {
-  const data = (user.data ?? {}) as Record<string, unknown>;
-  const name = [data.given_name, data.family_name].filter((part) => typeof part === 'string').join(' ');
-  if (typeof data.name === 'string' && data.name) return data.name;
-  if (name) return name;
-  return typeof user.email === 'string' ? user.email : user.id;
+  return userModel(user).displayName;
 }

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { identifierSystemOf, PROTECTED_USER_FIELDS, type IdentityProvider } from '../iam/identity-provider.ts';
 import { prepareUser } from '../iam/user.ts';
 import { findUserByLogin } from '../iam/user-logins.ts';
+import { userModel } from '../iam/user-model.ts';
 import { FhirError } from '../fhir/outcome.ts';
 import type { Database } from '../store/database.ts';
 import { VersionConflict, type Resource, type ResourceStore } from '../store/resource-store.ts';
@@ -83,7 +84,7 @@ export async function userForSignIn(db: Database, resources: ResourceStore, prov
     const current = found ? await resources.read('User', found.id) : null;
     let user = current && !current.deleted ? current.resource : null;
     if (user && linking) user = { ...user, identifier: [...((user.identifier as unknown[]) ?? []), identifier] };
-    if (user && user.active === false) throw new LinkRefused(`User ${user.id} is deactivated`);
+    if (user && !userModel(user).active) throw new LinkRefused(`User ${user.id} is deactivated`);
     const next = user
       ? withClaims(user, provider, claims, !holder || holder.id === user.id)
       : withClaims({ resourceType: 'User', id: randomUUID(), identifier: [identifier] }, provider, claims, !holder);

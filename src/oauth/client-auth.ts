@@ -9,6 +9,7 @@ import { InvalidCredentials, Throttled } from '../errors.ts';
 import type { Database } from '../store/database.ts';
 import type { Resource } from '../store/resource-store.ts';
 import { outboundUrlProblem } from '../http/outbound-url.ts';
+import { clientModel } from '../iam/client-model.ts';
 import { invalidClient, invalidRequest, throttled } from './errors.ts';
 import type { Params } from './params.ts';
 
@@ -136,7 +137,7 @@ export class ClientAuthenticator {
   }
 
   private usable(client: Resource, method: ClientAuthMethod): AuthenticatedClient {
-    if (client.active === false) throw invalidClient(FAILED);
+    if (!clientModel(client).active) throw invalidClient(FAILED);
     return { client, method };
   }
 
@@ -149,14 +150,15 @@ export class ClientAuthenticator {
   }
 
   private clientKeys(client: Resource): JWTVerifyGetKey | null {
-    if (client.jwks && typeof client.jwks === 'object') return createLocalJWKSet(client.jwks as JSONWebKeySet);
-    if (typeof client.jwks_uri === 'string') {
+    const { jwks, jwksUri } = clientModel(client);
+    if (jwks && typeof jwks === 'object') return createLocalJWKSet(jwks as JSONWebKeySet);
+    if (jwksUri !== undefined) {
       // One stored by hand, or before the rule: never fetched from (SSRF, src/http/outbound-url.ts).
-      if (outboundUrlProblem(client.jwks_uri, this.allowInsecureJwksUris)) return null;
-      let keySet = remoteKeySets.get(client.jwks_uri);
+      if (outboundUrlProblem(jwksUri, this.allowInsecureJwksUris)) return null;
+      let keySet = remoteKeySets.get(jwksUri);
       if (!keySet) {
-        keySet = createRemoteJWKSet(new URL(client.jwks_uri), { timeoutDuration: 5000 });
-        remoteKeySets.set(client.jwks_uri, keySet);
+        keySet = createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: 5000 });
+        remoteKeySets.set(jwksUri, keySet);
       }
       return keySet;
     }

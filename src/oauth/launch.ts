@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { accessOf } from '../access/access.ts';
 import { confinedResources, type ResourceView } from '../access/confined-resources.ts';
 import type { AppContext } from '../context.ts';
+import { clientModel } from '../iam/client-model.ts';
 import { oauthErrorHandler } from './errors.ts';
 import { badRequest, unprocessable } from '../fhir/outcome.ts';
 import { FhirContextError, readFhirContext } from '../smart/fhir-context.ts';
@@ -73,9 +74,7 @@ export async function launchRoutes(app: FastifyInstance, options: { ctx: AppCont
     const { context, clientId } = await readLaunchRequest(visible, request.body);
     const launch = await launches.create(context, clientId);
     const client = clientId ? await ctx.resources.read('Client', clientId) : null;
-    // Aidbox keeps a SMART app's launch URI in Client.smart.launch_uri.
-    const smart = client?.resource.smart as { launch_uri?: unknown } | undefined;
-    const launchUri = typeof smart?.launch_uri === 'string' ? smart.launch_uri : undefined;
+    const launchUri = client ? clientModel(client.resource).launchUri : undefined;
     return reply
       .code(201)
       .header('cache-control', 'no-store')

@@ -7,26 +7,18 @@
 // Aidbox-style clients that ask for neither keep their per-grant setting: `auth.<grant>.refresh_token: true`
 // gives a refresh token tied to the sign-in, as an online one is.
 import type { Resource } from '../store/resource-store.ts';
-import { clientGrantTypes, settingsKey } from './grant-settings.ts';
+import { clientModel } from '../iam/client-model.ts';
 
 export type RefreshAccess = 'offline' | 'online';
 
 export const REFRESH_SCOPES = ['offline_access', 'online_access'] as const;
-
-function refreshTokenSetting(client: Resource, grant: string): unknown {
-  const auth = (client.auth ?? {}) as Record<string, Record<string, unknown> | undefined>;
-  return auth[settingsKey(grant)]?.refresh_token;
-}
 
 /**
  * Whether the Client may hold refresh tokens of this grant at all: `auth.<grant>.refresh_token: true`, or the
  * `refresh_token` grant type with no `refresh_token: false` to say otherwise.
  */
 export function mayRefresh(client: Resource, grant: string): boolean {
-  const setting = refreshTokenSetting(client, grant);
-  if (setting === true) return true;
-  if (setting === false) return false;
-  return clientGrantTypes(client).includes('refresh_token');
+  return clientModel(client).refreshTokenSetting(grant) ?? clientModel(client).allowsGrant('refresh_token');
 }
 
 /** What refresh token, if any, a grant with these scopes gets; offline wins when both are asked for. */
@@ -35,7 +27,7 @@ export function refreshAccess(client: Resource, grant: string, scope: string | u
   const scopes = (scope ?? '').split(' ');
   if (scopes.includes('offline_access')) return 'offline';
   if (scopes.includes('online_access')) return 'online';
-  return refreshTokenSetting(client, grant) === true ? 'online' : null;
+  return clientModel(client).refreshTokenSetting(grant) === true ? 'online' : null;
 }
 
 /**

@@ -1,5 +1,6 @@
 // The scope of a token request (RFC 6749 §3.3): well formed, and within what the Client may ask for.
 import { narrowToAllowed, parseScopes, scopesBeyond, ScopeError, type Scope } from '../smart/scopes.ts';
+import { clientModel } from '../iam/client-model.ts';
 import type { Resource } from '../store/resource-store.ts';
 import { invalidScope } from './errors.ts';
 
@@ -11,7 +12,7 @@ const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/;
  * none gets all of them; a Client without a list is not limited here (authorization limits it later).
  */
 export function grantedScope(client: Resource, requested: string | undefined): string | undefined {
-  const allowed = Array.isArray(client.scope) ? (client.scope as string[]) : undefined;
+  const allowed = clientModel(client).allowedScopes;
   if (requested === undefined) return allowed && allowed.length > 0 ? allowed.join(' ') : undefined;
   if (!SCOPE.test(requested)) throw invalidScope('The scope is malformed: scope tokens separated by single spaces');
   const scopes = smartScopes(requested);

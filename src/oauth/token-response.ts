@@ -6,7 +6,7 @@ import type { AuthServices } from '../authn/services.ts';
 import { launchResponseFields, type LaunchContext } from '../smart/launch-contexts.ts';
 import type { Resource } from '../store/resource-store.ts';
 import { seconds } from '../tokens/access-token.ts';
-import type { GrantSettings } from './grant-settings.ts';
+import type { GrantSettings } from '../iam/client-model.ts';
 
 export interface TokenResponse {
   access_token: string;

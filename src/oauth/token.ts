@@ -2,6 +2,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ExternalTokens } from '../authn/external/external-tokens.ts';
 import type { AuthServices } from '../authn/services.ts';
+import { clientModel } from '../iam/client-model.ts';
 import type { ClientAuthenticator } from './client-auth.ts';
 import { invalidRequest, unauthorizedClient, unsupportedGrantType } from './errors.ts';
 import { authorizationCode } from './grants/authorization-code.ts';
@@ -29,8 +30,8 @@ export function tokenHandler(services: AuthServices, clients: ClientAuthenticato
     }
     const params = grant.identifyClient ? await grant.identifyClient(services, request, body) : body;
     // Each grant says whether a client may present its id alone for it, and whether the client may use it.
-    const { client, method } = await clients.authenticate(request, params, grant.mayAuthenticateWithIdOnly);
-    if (!grant.clientMayUse(client)) {
+    const { client, method } = await clients.authenticate(request, params, (candidate) => grant.mayAuthenticateWithIdOnly(clientModel(candidate)));
+    if (!grant.clientMayUse(clientModel(client))) {
       throw unauthorizedClient(`Client "${client.id}" may not use the ${grant.type} grant: add it to the Client's grant_types`);
     }
     const response = await grant.handle({ services, issuer, client, authMethod: method, params, request, subjectTokens });

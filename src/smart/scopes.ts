@@ -213,22 +213,12 @@ export function grantedScopes(input: {
   return intersectScopes(intersectScopes(input.requested, input.clientAllowed), input.consented);
 }
 
-/** `Client.scope` as Aidbox-style data: a list of scope strings or one space-separated string; absent = no limit. */
-export function clientAllowedScopes(client: { scope?: unknown }): Scope[] | undefined {
-  const value = client.scope;
-  if (value === undefined || value === null) return undefined;
-  const text = Array.isArray(value) ? value.filter((item) => typeof item === 'string').join(' ') : typeof value === 'string' ? value : '';
-  return parseScopes(text);
-}
-
 /** The launch-context names requested (`launch/patient` → `patient`). */
 export function requestedLaunchContexts(scopes: readonly Scope[]): Set<string> {
   const names = new Set<string>();
   for (const scope of scopes) if (scope.kind === 'launch' && scope.context) names.add(scope.context);
   return names;
 }
-
-export const hasScope = (scopes: readonly Scope[], kind: Scope['kind']): boolean => scopes.some((scope) => scope.kind === kind);
 
 /**
  * A request's scopes against the list a Client may have: SMART resource scopes are narrowed to what the list

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { redirectUriMatches, registeredRedirectUris } from '../../src/oauth/authorize/check-redirect-uri.ts';
+import { clientModel } from '../../src/iam/client-model.ts';
+import { redirectUriMatches } from '../../src/oauth/authorize/check-redirect-uri.ts';
 
 const registered = fc.oneof(
   fc.webUrl({ withQueryParameters: true }),
@@ -45,6 +46,6 @@ test('registered URIs come from auth.<grant>.redirect_uri (string or list) and t
     redirect_uri: 'http://localhost:4200, https://example.com',
     auth: { authorization_code: { redirect_uri: ['https://a.example/cb'] }, implicit: { redirect_uri: 'https://b.example/cb' } },
   };
-  assert.deepEqual(registeredRedirectUris(client, 'code'), ['https://a.example/cb', 'http://localhost:4200', 'https://example.com']);
-  assert.deepEqual(registeredRedirectUris(client, 'token'), ['https://b.example/cb', 'http://localhost:4200', 'https://example.com']);
+  assert.deepEqual(clientModel(client).registeredRedirectUris('code'), ['https://a.example/cb', 'http://localhost:4200', 'https://example.com']);
+  assert.deepEqual(clientModel(client).registeredRedirectUris('token'), ['https://b.example/cb', 'http://localhost:4200', 'https://example.com']);
 });

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { createClient, createUser, decodeJwtPayload, postForm, withBearer } from '../helpers/oauth.ts';
 import { engines, startTestServer, type TestServer } from '../helpers/server.ts';
 import { JWT_RESOURCE, startProvider, type TestProvider } from '../external/provider.ts';
-import { TOKEN_EXCHANGE } from '../../src/oauth/grant-settings.ts';
+import { TOKEN_EXCHANGE } from '../../src/iam/client-model.ts';
 import { ACCESS_TOKEN_TYPE } from '../../src/oauth/grants/token-exchange.ts';
 
 const EXCHANGER = { id: 'tokenexchange', secret: 'tokenexchange-secret' };

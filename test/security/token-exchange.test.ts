@@ -8,7 +8,7 @@ import { JWT_RESOURCE, startProvider, type TestProvider } from '../external/prov
 import { attackerKey, hmac, now, unsecured } from '../external/tokens.ts';
 import { createClient, createUser, postForm } from '../helpers/oauth.ts';
 import { engines, startTestServer, type Response, type TestServer } from '../helpers/server.ts';
-import { TOKEN_EXCHANGE } from '../../src/oauth/grant-settings.ts';
+import { TOKEN_EXCHANGE } from '../../src/iam/client-model.ts';
 import { ACCESS_TOKEN_TYPE } from '../../src/oauth/grants/token-exchange.ts';
 
 const EXCHANGER = { id: 'exchanger', secret: 'exchanger-secret' };

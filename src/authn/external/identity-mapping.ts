@@ -11,7 +11,9 @@
 //   client: the Client named by `client_id` (else `azp`) when the introspector may speak for it, so
 //           AccessPolicies linked to that Client apply to the external app; otherwise a synthetic Client named
 //           `TokenIntrospector/<id>`, which no stored Client can be (ids cannot hold "/").
+import { clientModel } from '../../iam/client-model.ts';
 import { prepareUser } from '../../iam/user.ts';
+import { userModel } from '../../iam/user-model.ts';
 import type { TokenIntrospector } from '../../iam/token-introspector.ts';
 import { VersionConflict, type Resource, type ResourceStore } from '../../store/resource-store.ts';
 import type { Identity } from '../identity.ts';
@@ -68,8 +70,8 @@ export class ExternalIdentityMapper {
     if (clientId && clientId !== this.rootClientId && RESOURCE_ID.test(clientId)) {
       const current = await this.resources.read('Client', clientId);
       const local = current && !current.deleted ? current.resource : undefined;
-      if (local && local.first_party !== true && speaksFor(introspector, local)) {
-        if (local.active === false) throw invalidToken(`Client "${clientId}" is deactivated`);
+      if (local && !clientModel(local).firstParty && speaksFor(introspector, local)) {
+        if (!clientModel(local).active) throw invalidToken(`Client "${clientId}" is deactivated`);
         return local;
       }
     }
@@ -99,7 +101,7 @@ export class ExternalIdentityMapper {
       if (named) throw invalidToken(`TokenIntrospector "${introspector.id}" may not speak for the User named by the token's box_user claim`);
       return undefined;
     }
-    if (user.active === false) throw invalidToken(`User "${user.id}" is deactivated`);
+    if (!userModel(user).active) throw invalidToken(`User "${user.id}" is deactivated`);
     return user;
   }
 

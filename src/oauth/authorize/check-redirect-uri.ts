@@ -1,27 +1,10 @@
 // The redirect URI must be one the client registered, compared as exact strings (RFC 6749 §3.1.2.3; RFC 9700
 // §4.1.3: no prefix, pattern or normalised matching). A mismatch is shown on a page, never redirected to.
+import { clientModel } from '../../iam/client-model.ts';
 import { redirectUriProblem } from '../../iam/redirect-uris.ts';
 import type { Resource } from '../../store/resource-store.ts';
 import { onPage } from './authorize-error.ts';
 import type { AuthorizeParams } from './params.ts';
-
-function asList(value: unknown, splitCommas: boolean): string[] {
-  const items = typeof value === 'string' ? (splitCommas ? value.split(',') : [value]) : Array.isArray(value) ? value : [];
-  return items.filter((item): item is string => typeof item === 'string').map((item) => item.trim()).filter(Boolean);
-}
-
-/**
- * The URIs a client registered for a response type: Aidbox's `auth.authorization_code.redirect_uri` (or
- * `auth.implicit.redirect_uri`), a string or a list, and the older top-level `redirect_uri`, comma separated.
- */
-export function registeredRedirectUris(client: Resource, responseType: string | undefined): string[] {
-  const auth = (client.auth ?? {}) as Record<string, { redirect_uri?: unknown } | undefined>;
-  const grants =
-    responseType === 'code' ? ['authorization_code', 'code'] : responseType === 'token' ? ['implicit'] : ['authorization_code', 'code', 'implicit'];
-  const uris = grants.flatMap((grant) => asList(auth[grant]?.redirect_uri, false));
-  uris.push(...asList(client.redirect_uri, true));
-  return [...new Set(uris)];
-}
 
 const LOOPBACK = /^http:\/\/(127\.0\.0\.1|\[::1\])(?::(\d{1,5}))?([/?].*)?$/;
 
@@ -53,7 +36,7 @@ function followable(redirectUri: string, given: boolean): { redirectUri: string;
 /** Returns the redirect URI to answer at, and whether the request named it (then the code exchange must too). */
 export function checkRedirectUri(client: Resource, params: AuthorizeParams): { redirectUri: string; given: boolean } {
   if (params.repeated.includes('redirect_uri')) throw onPage('invalid_request', 'redirect_uri is repeated');
-  const registered = registeredRedirectUris(client, params.values.response_type);
+  const registered = clientModel(client).registeredRedirectUris(params.values.response_type);
   const requested = params.values.redirect_uri;
   if (requested === undefined || requested === '') {
     // RFC 6749 §3.1.2.3: the parameter may be left out only when exactly one URI is registered.

@@ -1,6 +1,7 @@
 // What a user has allowed a client, remembered as a Grant resource (one per user and client), so consent is
 // asked once per scope. First-party clients (`Client.first_party`) never ask: they are the service itself.
 import { createHash } from 'node:crypto';
+import { clientModel } from '../../iam/client-model.ts';
 import { VersionConflict, type Resource, type ResourceStore } from '../../store/resource-store.ts';
 
 /** One Grant per user and client; the id is derived so that finding it is one read. */
@@ -14,7 +15,7 @@ function grantedScopes(grant: Resource | null): string[] {
 
 /** Whether the user must be asked: not for first-party clients, nor when every scope was allowed before. */
 export async function needsConsent(resources: ResourceStore, client: Resource, userId: string, scopes: string[]): Promise<boolean> {
-  if (client.first_party === true) return false;
+  if (clientModel(client).firstParty) return false;
   const current = await resources.read('Grant', grantId(userId, client.id));
   if (!current || current.deleted) return true;
   const granted = grantedScopes(current.resource);

@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { displayName, loadActiveUser } from '../../authn/user-login.ts';
 import type { BrowserSession } from '../../authn/browser-session.ts';
 import { clientDisplayName } from '../../iam/client.ts';
+import { clientModel } from '../../iam/client-model.ts';
 import type { BrowserFlows } from '../browser-flows.ts';
 import { consentPage } from '../../pages/consent.ts';
 import { errorPage } from '../../pages/error.ts';
@@ -53,7 +54,7 @@ export function authorizeEndpoint(flows: BrowserFlows) {
     if (decision === 'deny') return redirectError(reply, toClient('access_denied', 'The user denied the request'), target);
     if (decision === 'allow') {
       await rememberGrant(ctx.resources, authz.client.id, user.id, authz.scopes);
-    } else if ((authz.prompt.has('consent') && authz.client.first_party !== true) || (await needsConsent(ctx.resources, authz.client, user.id, authz.scopes))) {
+    } else if ((authz.prompt.has('consent') && !clientModel(authz.client).firstParty) || (await needsConsent(ctx.resources, authz.client, user.id, authz.scopes))) {
       if (authz.prompt.has('none')) return redirectError(reply, toClient('consent_required', 'The user has not allowed this client these scopes'), target);
       return sendPage(
         reply,

@@ -4,7 +4,7 @@ import { authServices } from '../../authn/services.ts';
 import type { BrowserSession } from '../../authn/browser-session.ts';
 import type { BrowserFlows } from '../browser-flows.ts';
 import type { Resource } from '../../store/resource-store.ts';
-import { grantSettings } from '../grant-settings.ts';
+import { clientModel } from '../../iam/client-model.ts';
 import { issueUserTokens } from '../grants/user-session.ts';
 
 export async function issueImplicitToken(
@@ -18,7 +18,7 @@ export async function issueImplicitToken(
     client: request.client,
     user: request.user,
     scope: request.scopes.length > 0 ? request.scopes.join(' ') : undefined,
-    settings: { ...grantSettings(request.client, 'implicit'), refreshToken: false },
+    settings: { ...clientModel(request.client).settings('implicit'), refreshToken: false },
     browser: { sid: request.session.sid, authTime: request.session.authTime },
   });
   // response_type=token asks for an access token only; an ID token needs response_type "id_token token".

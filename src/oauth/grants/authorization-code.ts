@@ -6,14 +6,12 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { loadActiveUser } from '../../authn/user-login.ts';
 import { AuthorizationCodes } from '../authorize/code-store.ts';
 import { invalidGrant, invalidRequest } from '../errors.ts';
-import { grantSettings } from '../grant-settings.ts';
+import { clientModel } from '../../iam/client-model.ts';
 import { required } from '../params.ts';
 import { GuessThrottle } from '../guesses.ts';
 import { tokenResponseUserinfo } from '../userinfo.ts';
 import type { GrantHandler, GrantRequest, GrantType } from './grant.ts';
 import { issueUserTokens } from './user-session.ts';
-import { isPublicClient } from '../authorize/check-pkce.ts';
-import { allowsResponseType } from '../authorize/check-response-type.ts';
 
 /** RFC 7636 §4.1: code-verifier = 43*128unreserved. */
 const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
@@ -79,7 +77,7 @@ async function exchange({ services, issuer, client, authMethod, params }: GrantR
     client,
     user,
     scope: stored.scope || undefined,
-    settings: grantSettings(client, 'authorization_code'),
+    settings: clientModel(client).settings('authorization_code'),
     browser: { sid: stored.sid, authTime: stored.authTime },
     nonce: stored.nonce ?? undefined,
     launch: stored.launchContext,
@@ -91,7 +89,7 @@ async function exchange({ services, issuer, client, authMethod, params }: GrantR
 /** RFC 6749 §4.1.3 + RFC 7636: a public client exchanges its code with PKCE alone; a confidential one authenticates. */
 export const authorizationCode: GrantType = {
   type: 'authorization_code',
-  mayAuthenticateWithIdOnly: (client) => isPublicClient(client) || !grantSettings(client, 'authorization_code').secretRequired,
-  clientMayUse: (client) => allowsResponseType(client, 'code'),
+  mayAuthenticateWithIdOnly: (client) => client.isPublic || !client.settings('authorization_code').secretRequired,
+  clientMayUse: (client) => client.allowsResponseType('code'),
   handle: authorizationCodeGrant,
 };

@@ -2,6 +2,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { ExternalTokens } from '../../authn/external/external-tokens.ts';
 import type { AuthServices } from '../../authn/services.ts';
+import type { Client } from '../../iam/client-model.ts';
 import type { Resource } from '../../store/resource-store.ts';
 import type { ClientAuthMethod } from '../client-auth.ts';
 import type { Params } from '../params.ts';
@@ -25,9 +26,9 @@ export type GrantHandler = (grant: GrantRequest) => Promise<TokenResponse>;
 export interface GrantType {
   type: string;
   /** Whether this client may present its id alone, without a credential, for this grant. */
-  mayAuthenticateWithIdOnly(client: Resource): boolean;
+  mayAuthenticateWithIdOnly(client: Client): boolean;
   /** Whether the client is registered for this grant; the answer is unauthorized_client when not. */
-  clientMayUse(client: Resource): boolean;
+  clientMayUse(client: Client): boolean;
   /** Names the client when the request does not, before client authentication (the refresh_token grant's public clients). */
   identifyClient?(services: AuthServices, request: FastifyRequest, params: Params): Promise<Params>;
   handle: GrantHandler;

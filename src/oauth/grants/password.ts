@@ -3,7 +3,8 @@
 import { hasTwoFactor } from '../../authn/two-factor.ts';
 import { findUserByLogin } from '../../iam/user-logins.ts';
 import { invalidGrant, invalidRequest } from '../errors.ts';
-import { clientGrantTypes, grantSettings, tokenAudience } from '../grant-settings.ts';
+import { clientModel } from '../../iam/client-model.ts';
+import { tokenAudience } from '../grant-settings.ts';
 import { required } from '../params.ts';
 import { grantedScope } from '../scope.ts';
 import { startSession } from '../token-response.ts';
@@ -13,7 +14,7 @@ import type { GrantHandler, GrantType } from './grant.ts';
 export const passwordGrant: GrantHandler = async ({ services, issuer, client, params, request }) => {
   const login = required(params, 'username');
   const password = required(params, 'password');
-  const settings = grantSettings(client, 'password');
+  const settings = clientModel(client).settings('password');
   const audience = tokenAudience(settings, params.audience, issuer, invalidRequest);
   const scope = grantedScope(client, params.scope);
   // A username is the User's id, or its userName or email (as Aidbox accepts).
@@ -29,7 +30,7 @@ export const passwordGrant: GrantHandler = async ({ services, issuer, client, pa
 /** A client without a secret may use the password grant when its settings say so (`secret_required: false`). */
 export const password: GrantType = {
   type: 'password',
-  mayAuthenticateWithIdOnly: (client) => !grantSettings(client, 'password').secretRequired,
-  clientMayUse: (client) => clientGrantTypes(client).includes('password'),
+  mayAuthenticateWithIdOnly: (client) => !client.settings('password').secretRequired,
+  clientMayUse: (client) => client.allowsGrant('password'),
   handle: passwordGrant,
 };

@@ -3,7 +3,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { AuthServices } from '../../authn/services.ts';
 import { invalidGrant, unauthorizedClient } from '../errors.ts';
-import { clientGrantTypes, grantSettings } from '../grant-settings.ts';
+import { clientModel } from '../../iam/client-model.ts';
 import { required, type Params } from '../params.ts';
 import { refreshAccess } from '../refresh-access.ts';
 import { narrowedScope } from '../scope.ts';
@@ -11,7 +11,6 @@ import { issueInSession, type Grant } from '../token-response.ts';
 import { seconds } from '../../tokens/access-token.ts';
 import { GuessThrottle } from '../guesses.ts';
 import type { GrantHandler, GrantRequest, GrantType } from './grant.ts';
-import { isPublicClient } from '../authorize/check-pkce.ts';
 
 const INVALID = 'The refresh token is invalid, expired, revoked or issued to another client';
 /** No stored Client can have this id (ids cannot hold "/"). */
@@ -57,10 +56,10 @@ async function refresh({ services, client, params }: GrantRequest) {
   const live = await services.sessions.live(use.sessionId, client.id, claims.sub, seconds(services.clock));
   if (!live) throw invalidGrant('The session of this refresh token has ended');
   // Asked again at every use: a Client whose refresh permission was taken away stops refreshing at once.
-  if (!clientGrantTypes(client).includes(claims.grant) || refreshAccess(client, claims.grant, claims.scope) === null) {
+  if (!clientModel(client).allowsGrant(claims.grant) || refreshAccess(client, claims.grant, claims.scope) === null) {
     throw unauthorizedClient(`The client may no longer refresh tokens of its "${claims.grant}" grant`);
   }
-  const settings = { ...grantSettings(client, claims.grant), refreshToken: true };
+  const settings = { ...clientModel(client).settings(claims.grant), refreshToken: true };
   return issueInSession(
     services,
     {
@@ -86,7 +85,7 @@ async function refresh({ services, client, params }: GrantRequest) {
  */
 export const refreshToken: GrantType = {
   type: 'refresh_token',
-  mayAuthenticateWithIdOnly: (client) => isPublicClient(client) || !grantSettings(client, 'password').secretRequired,
+  mayAuthenticateWithIdOnly: (client) => client.isPublic || !client.settings('password').secretRequired,
   clientMayUse: () => true,
   identifyClient: withClientOfRefreshToken,
   handle: refreshTokenGrant,

@@ -5,7 +5,8 @@
 import { claimedIssuer } from '../../authn/external/external-tokens.ts';
 import { InvalidCredentials } from '../../errors.ts';
 import { invalidGrant, invalidRequest } from '../errors.ts';
-import { clientGrantTypes, grantSettings, tokenAudience, TOKEN_EXCHANGE } from '../grant-settings.ts';
+import { clientModel, TOKEN_EXCHANGE } from '../../iam/client-model.ts';
+import { tokenAudience } from '../grant-settings.ts';
 import { required } from '../params.ts';
 import { grantedScope } from '../scope.ts';
 import { startSession } from '../token-response.ts';
@@ -14,10 +15,6 @@ import type { GrantHandler, GrantType } from './grant.ts';
 /** RFC 8693 §3: the token types Warden can take as subject token (a JWT access token), and the one it issues. */
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 const SUBJECT_TOKEN_TYPES = [ACCESS_TOKEN_TYPE, 'urn:ietf:params:oauth:token-type:jwt'];
-
-function allowedIssuers(client: Record<string, unknown>): string[] {
-  return Array.isArray(client.allowedIssuers) ? client.allowedIssuers.filter((value): value is string => typeof value === 'string') : [];
-}
 
 export const tokenExchangeGrant: GrantHandler = async ({ services, issuer, client, params, subjectTokens }) => {
   const subjectToken = required(params, 'subject_token');
@@ -31,14 +28,14 @@ export const tokenExchangeGrant: GrantHandler = async ({ services, issuer, clien
   if (params.requested_token_type !== undefined && params.requested_token_type !== ACCESS_TOKEN_TYPE) {
     throw invalidRequest(`requested_token_type may only be ${ACCESS_TOKEN_TYPE}`);
   }
-  const settings = grantSettings(client, TOKEN_EXCHANGE);
+  const settings = clientModel(client).settings(TOKEN_EXCHANGE);
   const audience = tokenAudience(settings, params.audience, issuer, invalidRequest);
   const scope = grantedScope(client, params.scope);
 
   // The issuer is checked against the Client's list before anything is fetched or verified for it.
   const tokenIssuer = claimedIssuer(subjectToken);
   if (tokenIssuer === null) throw invalidGrant('subject_token is not a signed JWT with an iss claim');
-  if (!allowedIssuers(client).includes(tokenIssuer)) {
+  if (!clientModel(client).allowedIssuers.includes(tokenIssuer)) {
     throw invalidGrant(`Client "${client.id}" does not trust issuer "${tokenIssuer.slice(0, 200)}": add it to the Client's allowedIssuers`);
   }
   const { byIssuer } = await subjectTokens.introspectors.current();
@@ -62,7 +59,7 @@ export const tokenExchangeGrant: GrantHandler = async ({ services, issuer, clien
 /** RFC 8693 §2.1: as the password grant, a client without a secret may exchange when its settings say so. */
 export const tokenExchange: GrantType = {
   type: TOKEN_EXCHANGE,
-  mayAuthenticateWithIdOnly: (client) => !grantSettings(client, TOKEN_EXCHANGE).secretRequired,
-  clientMayUse: (client) => clientGrantTypes(client).includes(TOKEN_EXCHANGE),
+  mayAuthenticateWithIdOnly: (client) => !client.settings(TOKEN_EXCHANGE).secretRequired,
+  clientMayUse: (client) => client.allowsGrant(TOKEN_EXCHANGE),
   handle: tokenExchangeGrant,
 };

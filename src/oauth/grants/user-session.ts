@@ -8,7 +8,7 @@ import type { Resource } from '../../store/resource-store.ts';
 import { seconds } from '../../tokens/access-token.ts';
 import { signIdToken } from '../../tokens/id-token.ts';
 import { invalidGrant } from '../errors.ts';
-import type { GrantSettings } from '../grant-settings.ts';
+import type { GrantSettings } from '../../iam/client-model.ts';
 import { refreshAccess } from '../refresh-access.ts';
 import { issueInSession, type TokenResponse } from '../token-response.ts';
 import { fhirUserClaim } from '../../iam/user.ts';
