@@ -8,7 +8,7 @@
 import { FhirError, insufficientScope, notFound } from '../fhir/outcome.ts';
 import { visibilitySearchFilter, visibleUnder } from '../smart/compartment.ts';
 import type { VisibilityFilter } from '../smart/enforce.ts';
-import type { Resource, ResourceStore, SearchQuery, Version } from '../store/resource-store.ts';
+import type { HistoryQuery, Resource, ResourceStore, SearchQuery, Version } from '../store/resource-store.ts';
 
 /** null: every resource of the type; otherwise a resource must meet one of the filters ([]: none is visible). */
 export type Visibility = readonly VisibilityFilter[] | null;
@@ -37,6 +37,10 @@ export interface ResourceView {
   vread(type: string, id: string, versionId: string): Promise<Version | null>;
   /** Versions newest first, only those in sight. */
   history(type: string, id: string, count: number, offset: number): Promise<{ versions: Version[]; total: number }>;
+  /** Versions of every resource of `type` (null: every type) newest first, only those in sight. */
+  historyOf(type: string | null, query: HistoryQuery): Promise<{ versions: Version[]; total: number }>;
+  /** Inside a transaction: holds `key` until it ends (conditional writes on the same condition, one at a time). */
+  lock(key: string): Promise<void>;
   search(type: string, query: SearchQuery): Promise<{ resources: Resource[]; total?: number }>;
   /** Writes the next version; refuses (403 insufficient_scope) one that would be out of sight. */
   write(resource: Resource, expectedVersionId: string | null, deleted?: boolean): Promise<Version>;
@@ -92,6 +96,21 @@ export function confinedResources(store: ResourceStore, confinement: Confinement
       const visible = versions.filter((version) => bodyVisible(version.resource));
       return { versions: visible.slice(offset, offset + count), total: visible.length };
     },
+
+    async historyOf(type, query) {
+      const unconfined = mayRead === undefined && (type === null ? rule === undefined || rule === null : visibilityOf(type) === null);
+      if (unconfined) return store.historyOf(type, query);
+      // Each version by its own body, as for one resource's history, within a bounded scan.
+      const { versions } = await store.historyOf(type, { ...query, count: HISTORY_LIMIT, offset: 0 });
+      const visible: Version[] = [];
+      for (const version of versions) {
+        const { resourceType, id } = version.resource;
+        if (bodyVisible(version.resource) && (await allowed(resourceType, id))) visible.push(version);
+      }
+      return { versions: visible.slice(query.offset, query.offset + query.count), total: visible.length };
+    },
+
+    lock: (key) => store.lock(key),
 
     async search(type, query) {
       const visibility = visibilityOf(type);
