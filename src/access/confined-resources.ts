@@ -42,6 +42,8 @@ export interface ResourceView {
   /** Inside a transaction: holds `key` until it ends (conditional writes on the same condition, one at a time). */
   lock(key: string): Promise<void>;
   search(type: string, query: SearchQuery): Promise<{ resources: Resource[]; total?: number }>;
+  /** Creates new resources together (none may exist yet); refuses (403 insufficient_scope) any out of sight. */
+  createAll(resources: Resource[]): Promise<Version[]>;
   /** Writes the next version; refuses (403 insufficient_scope) one that would be out of sight. */
   write(resource: Resource, expectedVersionId: string | null, deleted?: boolean): Promise<Version>;
 }
@@ -55,6 +57,11 @@ export function confinedResources(store: ResourceStore, confinement: Confinement
   const visibilityOf = (type: string): Visibility => (typeof rule === 'function' ? rule(type) : (rule ?? null));
   const bodyVisible = (resource: Resource) => visibleUnder(resource, visibilityOf(resource.resourceType), baseUrl);
   const allowed = async (type: string, id: string) => mayRead === undefined || (await mayRead(type, id));
+  const checkWritable = (resource: Resource) => {
+    if (!bodyVisible(resource)) {
+      throw insufficientScope(`The token's scopes do not allow writing this ${resource.resourceType} outside its patient's compartment or scope`);
+    }
+  };
 
   const view: ResourceView = {
     async find(type, id) {
@@ -128,10 +135,13 @@ export function confinedResources(store: ResourceStore, confinement: Confinement
       return query.total ? { resources, total: found.length } : { resources };
     },
 
+    async createAll(resources) {
+      for (const resource of resources) checkWritable(resource);
+      return store.createIndexed(resources);
+    },
+
     async write(resource, expectedVersionId, deleted = false) {
-      if (!deleted && !bodyVisible(resource)) {
-        throw insufficientScope(`The token's scopes do not allow writing this ${resource.resourceType} outside its patient's compartment or scope`);
-      }
+      if (!deleted) checkWritable(resource);
       return store.write(resource, expectedVersionId, deleted);
     },
   };

@@ -16,10 +16,11 @@ import { confinedResources, type ResourceView } from '../access/confined-resourc
 import type { BundleEntryOf } from '../access/request-object.ts';
 import { sqlRunner } from '../access/sql-runner.ts';
 import type { AppContext } from '../context.ts';
-import { FhirError, preconditionFailed, type OperationOutcome } from '../fhir/outcome.ts';
+import { FhirError, conflict, preconditionFailed, type OperationOutcome } from '../fhir/outcome.ts';
 import { sendResource } from '../http/reply-format.ts';
 import { applyWriteRules } from '../iam/write-rules.ts';
-import type { Resource, ResourceStore, Version } from '../store/resource-store.ts';
+import { VersionConflict, type Resource, type ResourceStore, type Version } from '../store/resource-store.ts';
+import { validateWrite } from '../validation/validate.ts';
 import { parseBundle, type BundleEntry, type ParsedBundle } from './bundle-parse.ts';
 import { conditionalCreate, conditionalDelete, conditionalMatches, conditionalPatch, conditionalUpdate, conditionOf, lockKey } from './conditional.ts';
 import { preferredReturn, successOutcome } from './crud.ts';
@@ -237,6 +238,29 @@ export function bundleHandler(ctx: AppContext) {
     return map;
   }
 
+  /** Creates the entries' resources in one go, each validated as a single write is; answers 201 for each. */
+  async function createTogether(store: ResourceStore, entries: PreparedEntry[], resolved: Map<string, string>, answers: EntryResponse[]) {
+    const resources: Resource[] = [];
+    for (const entry of entries) {
+      const resource = rewriteReferences(entry.resource!, resolved);
+      try {
+        await validateWrite(ctx, resource);
+      } catch (error) {
+        if (error instanceof FhirError) throw new EntryFailed(entry, error);
+        throw error;
+      }
+      resources.push(resource);
+    }
+    let versions: Version[];
+    try {
+      versions = await viewOf(store, undefined).createAll(resources);
+    } catch (error) {
+      if (error instanceof VersionConflict) throw new EntryFailed(entries[0], conflict('One of the resources this transaction creates exists already; nothing was written'));
+      throw error;
+    }
+    entries.forEach((entry, i) => (answers[entry.index] = { status: 201, version: versions[i] }));
+  }
+
   async function transaction(request: FastifyRequest, bundle: ParsedBundle): Promise<EntryResponse[]> {
     // Authorize and prepare every entry before anything is written: a denied entry writes nothing.
     const prepared: PreparedEntry[] = [];
@@ -252,7 +276,15 @@ export function bundleHandler(ctx: AppContext) {
       const resolved = await resolveReferences(store, request, bundle, prepared);
       const ordered = [...prepared].sort((a, b) => PROCESSING_ORDER[a.method] - PROCESSING_ORDER[b.method] || a.index - b.index);
       const answers: EntryResponse[] = [];
+      // Plain creates nothing confines are written together, in a few statements instead of four each.
+      const together = new Set(ordered.filter((entry) => entry.method === 'POST' && entry.ifNoneExist === undefined && entry.access.confinement === null));
+      let created = false;
       for (const entry of ordered) {
+        if (together.has(entry)) {
+          if (!created) await createTogether(store, [...together], resolved, answers);
+          created = true;
+          continue;
+        }
         const final = entry.resource ? { ...entry, resource: rewriteReferences(entry.resource, resolved) } : entry;
         try {
           answers[entry.index] = await carryOut(store, final);

@@ -39,7 +39,7 @@ for (const engine of engines()) {
     test('leaves nothing half-written and loses nothing committed', async () => {
       const database = engine === 'postgres' ? await createTestDatabase() : undefined;
       const dir = engine === 'pglite' ? await mkdtemp(join(tmpdir(), 'warden-tx-crash-')) : undefined;
-      const env = database ? { DATABASE_URL: database.url } : { WARDEN_DATA_DIR: dir! };
+      const env: Record<string, string> = database ? { DATABASE_URL: database.url } : { WARDEN_DATA_DIR: dir! };
       let server: ServerProcess | undefined;
       try {
         server = await spawnServer(env);
