@@ -45,9 +45,9 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
 const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 
-/** The patch a PATCH entry carries: a Binary holding a JSON Patch (base64), or a FHIRPath Patch Parameters. */
+/** The patch a PATCH entry carries: a Binary holding a JSON Patch (base64), or a FHIRPath Patch (Parameters). */
 function patchOf(resource: unknown): { patch: unknown; patchType: string } {
-  if (!isObject(resource)) throw badRequest('A PATCH entry carries its patch as entry.resource: a Binary with a JSON Patch', 'required');
+  if (!isObject(resource)) throw badRequest('A PATCH entry carries its patch as entry.resource: a FHIRPath Patch (Parameters) or a Binary with a JSON Patch', 'required');
   if (resource.resourceType === 'Binary') {
     const contentType = typeof resource.contentType === 'string' ? resource.contentType : 'application/json-patch+json';
     if (typeof resource.data !== 'string') throw badRequest('The Binary of a PATCH entry has no data (base64 JSON Patch)', 'required');
@@ -59,10 +59,8 @@ function patchOf(resource: unknown): { patch: unknown; patchType: string } {
     }
     return { patch, patchType: contentType };
   }
-  if (resource.resourceType === 'Parameters') {
-    throw new FhirError(400, 'not-supported', 'FHIRPath Patch (Parameters) is not supported: send a Binary holding a JSON Patch (application/json-patch+json)');
-  }
-  throw badRequest(`A PATCH entry's resource must be a Binary, not ${String(resource.resourceType).slice(0, 64)}`, 'invalid');
+  if (resource.resourceType === 'Parameters') return { patch: resource, patchType: 'application/fhir+json' };
+  throw badRequest(`A PATCH entry's resource must be a Parameters or a Binary, not ${String(resource.resourceType).slice(0, 64)}`, 'invalid');
 }
 
 /** The entry's URL relative to the server: `Patient/1`; an absolute URL must be this server's. */

@@ -18,7 +18,7 @@ export function capabilityStatement(ctx: AppContext, version: string) {
     implementation: { description: 'Warden FHIR server', url: ctx.config.baseUrl },
     fhirVersion: '4.0.1',
     format: ['json', 'yaml'],
-    patchFormat: ['application/json-patch+json', 'application/merge-patch+json'],
+    patchFormat: ['application/json-patch+json', 'application/merge-patch+json', 'application/fhir+json'],
     rest: [
       {
         mode: 'server',

@@ -1,6 +1,7 @@
-// POST / parses whatever a caller sends as a Bundle: any JSON body, and Bundles whose entries hold anything,
-// are answered 2xx or 4xx, never 5xx (OWASP ASVS 5.0 V1.2 / V2.2: input validated at the trusted layer, errors
-// handled without failing open or crashing). Property-based, against the real server.
+// POST / parses whatever a caller sends as a Bundle, PATCH whatever it sends as a FHIRPath Patch: any JSON body,
+// Bundles whose entries hold anything, Parameters whose operations hold anything, are answered 2xx or 4xx, never
+// 5xx (OWASP ASVS 5.0 V1.2 / V2.2: input validated at the trusted layer, errors handled without failing open or
+// crashing). Property-based, against the real server.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
@@ -36,10 +37,33 @@ const bodies = fc.oneof(
   fc.jsonValue({ maxDepth: 4 }),
 );
 
-describe('the Bundle parser answers any body 2xx or 4xx (pglite)', () => {
+const fhirPathPatches = fc.record({
+  resourceType: fc.constant('Parameters'),
+  parameter: fc.array(
+    fc.oneof(
+      fc.record({
+        name: fc.constantFrom('operation', 'op'),
+        part: fc.array(
+          fc.oneof(
+            fc.record({ name: fc.constant('type'), valueCode: fc.constantFrom('add', 'insert', 'delete', 'replace', 'move', 'x') }),
+            fc.record({ name: fc.constant('path'), valueString: fc.oneof(fc.constantFrom('Patient', 'Patient.name', 'Patient.name[0]', 'Patient.name.given', 'Patient.gender', '%resource', 'Patient.name.where(', 'now()'), hostile('Patient.name()[]0\'=')) }),
+            fc.record({ name: fc.constantFrom('name', 'index', 'source', 'destination', 'value'), valueString: fc.string({ maxLength: 10 }), valueInteger: fc.integer({ min: -2, max: 5 }) }, { requiredKeys: ['name'] }),
+            fc.jsonValue({ maxDepth: 2 }),
+          ),
+          { maxLength: 6 },
+        ),
+      }),
+      fc.jsonValue({ maxDepth: 2 }),
+    ),
+    { maxLength: 4 },
+  ),
+});
+
+describe('the Bundle and FHIRPath Patch parsers answer any body 2xx or 4xx (pglite)', () => {
   let server: TestServer;
   before(async () => {
     server = await startTestServer('pglite');
+    await server.request('PUT', '/Patient/fuzzed', { body: { resourceType: 'Patient', name: [{ family: 'F', given: ['a', 'b'] }], gender: 'male' } });
   });
   after(() => server.close());
 
@@ -47,6 +71,16 @@ describe('the Bundle parser answers any body 2xx or 4xx (pglite)', () => {
     await fc.assert(
       fc.asyncProperty(bodies, async (body) => {
         const answer = await server.request('POST', '/', { raw: JSON.stringify(body) });
+        assert.ok(answer.status < 500, `${answer.status} for ${JSON.stringify(body).slice(0, 400)}: ${answer.text.slice(0, 300)}`);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  test('FHIRPath Patch: never a 5xx', async () => {
+    await fc.assert(
+      fc.asyncProperty(fhirPathPatches, async (body) => {
+        const answer = await server.request('PATCH', '/Patient/fuzzed', { body, contentType: 'application/fhir+json' });
         assert.ok(answer.status < 500, `${answer.status} for ${JSON.stringify(body).slice(0, 400)}: ${answer.text.slice(0, 300)}`);
       }),
       { numRuns: 150 },
