@@ -304,8 +304,13 @@ export function bundleHandler(ctx: AppContext) {
       try {
         if (entry.error) throw entry.error;
         const prepared = await prepare(request, bundle, entry);
-        answers[entry.index] = await ctx.resources.transaction((store) => carryOut(store, prepared));
-      } catch (error) {
+        answers[entry.index] = await ctx.resources.transaction(async (store) => {
+          // Conditional references are resolved in a batch too, each entry on its own.
+          const resolved = await resolveReferences(store, request, bundle, [prepared]);
+          return carryOut(store, prepared.resource ? { ...prepared, resource: rewriteReferences(prepared.resource, resolved) } : prepared);
+        });
+      } catch (caught) {
+        const error = caught instanceof EntryFailed ? caught.error : caught;
         if (!(error instanceof FhirError)) throw error;
         answers[entry.index] = { status: error.status, body: error.outcome };
       }

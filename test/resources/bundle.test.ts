@@ -75,7 +75,7 @@ for (const engine of engines()) {
       assert.equal(await countOf(server, '/Patient?identifier=urn:rollback|0'), 0);
     });
 
-    test('a conditional reference resolves to its one match, and fails the transaction on none or several', async () => {
+    test('a conditional reference resolves to its one match, and fails the transaction (or its batch entry) on none or several', async () => {
       await server.request('PUT', '/Patient/cond-ref', { body: { resourceType: 'Patient', identifier: [{ system: 'urn:cr', value: 'one' }] } });
       await server.request('PUT', '/Patient/cond-ref-a', { body: { resourceType: 'Patient', identifier: [{ system: 'urn:cr', value: 'two' }] } });
       await server.request('PUT', '/Patient/cond-ref-b', { body: { resourceType: 'Patient', identifier: [{ system: 'urn:cr', value: 'two' }] } });
@@ -86,6 +86,10 @@ for (const engine of engines()) {
       assert.equal(one.body.entry[0].resource.subject.reference, 'Patient/cond-ref');
       assertOutcome(await server.request('POST', '/', { body: transaction([observation('Patient?identifier=urn:cr|none')]) }), 412, /matches no resource/);
       assertOutcome(await server.request('POST', '/', { body: transaction([observation('Patient?identifier=urn:cr|two')]) }), 412, /more than one/);
+      const inBatch = await server.request('POST', '/', { body: batch([observation('Patient?identifier=urn:cr|one'), observation('Patient?identifier=urn:cr|two')]) });
+      assert.equal(inBatch.status, 200, inBatch.text);
+      assert.equal(inBatch.body.entry[0].resource.subject.reference, 'Patient/cond-ref');
+      assert.equal(inBatch.body.entry[1].response.status, '412 Precondition Failed');
     });
 
     test('If-None-Exist in a transaction points the fullUrl at the resource that exists', async () => {
