@@ -60,6 +60,8 @@ interface PreparedEntry extends BundleEntry {
   conditionAccess?: Access;
   /** POST and PUT: the body, checked and with the write rules applied. */
   resource?: Resource;
+  /** The access of the search each conditional reference in the body makes, by reference. */
+  referenceAccess: Map<string, Access>;
 }
 
 interface EntryResponse {
@@ -155,7 +157,14 @@ export function bundleHandler(ctx: AppContext) {
       // A transaction's POST takes the id assigned to its fullUrl; a batch's, a new one (FHIR ignores the body's).
       resource = await applyWriteRules({ ...checked, id: entry.assignedId ?? (entry.method === 'POST' ? randomUUID() : checked.id) }, ctx.db, ctx.config);
     }
-    return { ...entry, access, ...(conditionAccess && { conditionAccess }), ...(resource && { resource }) };
+    // Authorized here, outside the database transaction: a policy's SQL runs in a transaction of its own.
+    const referenceAccess = new Map<string, Access>();
+    if (resource) {
+      for (const reference of conditionalReferencesIn(resource, new Set())) {
+        referenceAccess.set(reference, await authorizeAs(request, entry, bundle, 'GET', reference));
+      }
+    }
+    return { ...entry, access, ...(conditionAccess && { conditionAccess }), ...(resource && { resource }), referenceAccess };
   }
 
   const viewOf = (store: ResourceStore, access: Access | undefined) => confinedResources(store, access?.confinement ?? null, baseUrl);
@@ -213,7 +222,7 @@ export function bundleHandler(ctx: AppContext) {
    * A transaction's references, final: If-None-Exist resolved (the fullUrl names the existing resource) and
    * conditional references resolved to their one match, under the transaction's locks.
    */
-  async function resolveReferences(store: ResourceStore, request: FastifyRequest, bundle: ParsedBundle, entries: PreparedEntry[]) {
+  async function resolveReferences(store: ResourceStore, entries: PreparedEntry[]) {
     const map = new Map<string, string>();
     for (const entry of entries) {
       if (entry.method !== 'POST' || entry.ifNoneExist === undefined || !entry.resource) continue;
@@ -222,18 +231,17 @@ export function bundleHandler(ctx: AppContext) {
       const found = await conditionalMatches(ctx, viewOf(store, entry.conditionAccess), entry.type, query, 2);
       if (found.length === 1) map.set(`${entry.type}/${entry.resource.id}`, `${entry.type}/${found[0].id}`);
     }
-    const conditional = new Set<string>();
-    for (const entry of entries) if (entry.resource) conditionalReferencesIn(entry.resource, conditional);
-    for (const reference of conditional) {
-      const [, type, query] = CONDITIONAL_REFERENCE.exec(reference)!;
-      const owner = entries.find((entry) => entry.resource && conditionalReferencesIn(entry.resource, new Set()).has(reference))!;
-      const access = await authorizeAs(request, owner, bundle, 'GET', reference);
-      const found = await conditionalMatches(ctx, viewOf(store, access), type, query, 2);
-      if (found.length !== 1) {
-        const what = found.length === 0 ? 'matches no resource' : 'matches more than one resource';
-        throw new EntryFailed(owner, preconditionFailed(`The conditional reference ${reference.slice(0, 200)} ${what}`));
+    for (const entry of entries) {
+      for (const [reference, access] of entry.referenceAccess) {
+        if (map.has(reference)) continue;
+        const [, type, query] = CONDITIONAL_REFERENCE.exec(reference)!;
+        const found = await conditionalMatches(ctx, viewOf(store, access), type, query, 2);
+        if (found.length !== 1) {
+          const what = found.length === 0 ? 'matches no resource' : 'matches more than one resource';
+          throw new EntryFailed(entry, preconditionFailed(`The conditional reference ${reference.slice(0, 200)} ${what}`));
+        }
+        map.set(reference, `${type}/${found[0].id}`);
       }
-      map.set(reference, `${type}/${found[0].id}`);
     }
     return map;
   }
@@ -273,7 +281,7 @@ export function bundleHandler(ctx: AppContext) {
       }
     }
     const responses = await ctx.resources.transaction(async (store) => {
-      const resolved = await resolveReferences(store, request, bundle, prepared);
+      const resolved = await resolveReferences(store, prepared);
       const ordered = [...prepared].sort((a, b) => PROCESSING_ORDER[a.method] - PROCESSING_ORDER[b.method] || a.index - b.index);
       const answers: EntryResponse[] = [];
       // Plain creates nothing confines are written together, in a few statements instead of four each.
@@ -306,7 +314,7 @@ export function bundleHandler(ctx: AppContext) {
         const prepared = await prepare(request, bundle, entry);
         answers[entry.index] = await ctx.resources.transaction(async (store) => {
           // Conditional references are resolved in a batch too, each entry on its own.
-          const resolved = await resolveReferences(store, request, bundle, [prepared]);
+          const resolved = await resolveReferences(store, [prepared]);
           return carryOut(store, prepared.resource ? { ...prepared, resource: rewriteReferences(prepared.resource, resolved) } : prepared);
         });
       } catch (caught) {

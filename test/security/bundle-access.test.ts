@@ -121,6 +121,26 @@ for (const engine of engines()) {
       assert.equal((await server.request('GET', '/Patient/pat-a', { auth: WRITER })).status, 403, 'not outside a Bundle');
     });
 
+    test('an SQL policy decides the searches of conditional references and conditions, outside the transaction', async () => {
+      await put(server, {
+        resourceType: 'AccessPolicy',
+        id: 'writer-searches-patients-by-sql',
+        engine: 'sql',
+        link: [{ resourceType: 'Client', id: WRITER.id }],
+        sql: { query: "select {{params.resource/type}} = 'Patient' and {{request-method}} = 'get'" },
+      } as never);
+      const answer = await asWriter(
+        transaction([
+          {
+            resource: observationFor('pat-a', { subject: { reference: 'Patient?_id=pat-a' } }),
+            request: { method: 'POST', url: 'Observation' },
+          },
+        ]),
+      );
+      assert.equal(answer.status, 200, answer.text);
+      assert.equal(answer.body.entry[0].resource.subject.reference, 'Patient/pat-a');
+    });
+
     test('without credentials, every entry is 401 and nothing is written', async () => {
       const answer = await server.request('POST', '/', { auth: null, body: transaction([{ resource: { resourceType: 'Patient', id: 'anon' }, request: { method: 'PUT', url: 'Patient/anon' } }]) });
       assertOutcome(answer, 401, /Authentication required/);
