@@ -27,6 +27,11 @@ export interface Config {
   bodyLimit: number;
   /** Deepest nesting of objects and arrays accepted in a request body. */
   maxBodyDepth: number;
+  /**
+   * Batch and transaction Bundles (POST /): their largest body in bytes and most entries. A Bundle is held in
+   * memory whole while it is processed, so these bound the memory one request takes.
+   */
+  bundle: { bodyLimit: number; maxEntries: number };
   logLevel: string;
   /** How many scrypt computations may run at once, so they never take the whole libuv threadpool. */
   hashConcurrency: number;
@@ -204,6 +209,10 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins: corsOrigins(env.WARDEN_CORS_ORIGINS),
     bodyLimit: integer(env, 'WARDEN_BODY_LIMIT', 1024 * 1024, 1024, 100 * 1024 * 1024),
     maxBodyDepth: integer(env, 'WARDEN_MAX_BODY_DEPTH', 64, 2, 1000),
+    bundle: {
+      bodyLimit: integer(env, 'WARDEN_BUNDLE_BODY_LIMIT', 32 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      maxEntries: integer(env, 'WARDEN_BUNDLE_MAX_ENTRIES', 5000, 1, 1_000_000),
+    },
     logLevel: env.LOG_LEVEL || 'info',
     hashConcurrency: integer(env, 'WARDEN_HASH_CONCURRENCY', 2, 1, 64),
     browserSessionSeconds: integer(env, 'WARDEN_BROWSER_SESSION_SECONDS', 8 * 3600, 60, 30 * 24 * 3600),

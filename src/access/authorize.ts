@@ -9,8 +9,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Identity } from '../authn/identity.ts';
 import type { AppContext } from '../context.ts';
 import { BASIC_CHALLENGE } from '../http/challenges.ts';
-import { interactionAt, type InteractionRequest } from '../fhir/interactions.ts';
-import { forbidden, insufficientScope, unauthorized } from '../fhir/outcome.ts';
+import { fhirRouteOf, interactionAt, type InteractionRequest } from '../fhir/interactions.ts';
+import { badRequest, forbidden, insufficientScope, unauthorized } from '../fhir/outcome.ts';
 import { decide as decideScopes, smartContextOf, smartScopesOf, type SmartDecision } from '../smart/enforce.ts';
 import type { Access } from './access.ts';
 import type { Confinement } from './confined-resources.ts';
@@ -18,7 +18,7 @@ import { decide } from './decide.ts';
 import { debugRequested, mayDebug, traceOf } from './explain.ts';
 import { rolesOf } from './policy-store.ts';
 import { isRoot } from './root.ts';
-import { buildRequestObject, describeRequest, type RequestDescription } from './request-object.ts';
+import { buildRequestObject, describeRequest, routeOf, type RequestDescription } from './request-object.ts';
 import type { SqlRunner } from './policy.ts';
 import { sqlRunner } from './sql-runner.ts';
 import { policyDecisionSeconds } from '../observe/metrics.ts';
@@ -71,10 +71,31 @@ export async function authorize(
   throw forbidden(`${who} is not allowed to ${what}: no access policy allows it`);
 }
 
+/**
+ * A request that is not received but carried inside another (a Bundle entry, the search a conditional write
+ * makes): matched against the same route table as the router, and decided by `authorize` as if it came alone.
+ * `described.url` is the path and query, with a leading slash.
+ */
+export async function authorizeDescribed(
+  ctx: AppContext,
+  runner: SqlRunner,
+  identity: Identity | null,
+  described: RequestDescription,
+): Promise<Access> {
+  const queryAt = described.url.indexOf('?');
+  const path = queryAt < 0 ? described.url : described.url.slice(0, queryAt);
+  const { route, params } = routeOf(described.method, path);
+  const interaction = interactionAt(fhirRouteOf(described.method, route), params);
+  if (!interaction) throw badRequest(`${described.method} ${path.slice(0, 100)} is not a FHIR interaction this server answers`, 'not-supported');
+  return authorize(ctx, runner, identity, interaction, { ...described, identity, ...(route !== undefined && { route }), routeParams: params });
+}
+
 /** The authorize step as a hook: reads the interaction the route was declared with, leaves `request.access`. */
 export function authorizer(ctx: AppContext) {
   const runner = sqlRunner(ctx.db);
   return async function authorizeRequest(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | void> {
+    // A Bundle's handler authorizes each entry; `request.access` stays null so nothing reads on the whole.
+    if (request.routeOptions.config.authorizedPerEntry) return;
     if (request.routeOptions.config.public) {
       request.access = { by: 'public', confinement: null };
       return;

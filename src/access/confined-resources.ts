@@ -8,7 +8,7 @@
 import { FhirError, insufficientScope, notFound } from '../fhir/outcome.ts';
 import { visibilitySearchFilter, visibleUnder } from '../smart/compartment.ts';
 import type { VisibilityFilter } from '../smart/enforce.ts';
-import type { Resource, ResourceStore, SearchQuery, Version } from '../store/resource-store.ts';
+import type { HistoryQuery, Resource, ResourceStore, SearchQuery, Version } from '../store/resource-store.ts';
 
 /** null: every resource of the type; otherwise a resource must meet one of the filters ([]: none is visible). */
 export type Visibility = readonly VisibilityFilter[] | null;
@@ -37,7 +37,13 @@ export interface ResourceView {
   vread(type: string, id: string, versionId: string): Promise<Version | null>;
   /** Versions newest first, only those in sight. */
   history(type: string, id: string, count: number, offset: number): Promise<{ versions: Version[]; total: number }>;
+  /** Versions of every resource of `type` (null: every type) newest first, only those in sight. */
+  historyOf(type: string | null, query: HistoryQuery): Promise<{ versions: Version[]; total: number }>;
+  /** Inside a transaction: holds `key` until it ends (conditional writes on the same condition, one at a time). */
+  lock(key: string): Promise<void>;
   search(type: string, query: SearchQuery): Promise<{ resources: Resource[]; total?: number }>;
+  /** Creates new resources together (none may exist yet); refuses (403 insufficient_scope) any out of sight. */
+  createAll(resources: Resource[]): Promise<Version[]>;
   /** Writes the next version; refuses (403 insufficient_scope) one that would be out of sight. */
   write(resource: Resource, expectedVersionId: string | null, deleted?: boolean): Promise<Version>;
 }
@@ -51,6 +57,11 @@ export function confinedResources(store: ResourceStore, confinement: Confinement
   const visibilityOf = (type: string): Visibility => (typeof rule === 'function' ? rule(type) : (rule ?? null));
   const bodyVisible = (resource: Resource) => visibleUnder(resource, visibilityOf(resource.resourceType), baseUrl);
   const allowed = async (type: string, id: string) => mayRead === undefined || (await mayRead(type, id));
+  const checkWritable = (resource: Resource) => {
+    if (!bodyVisible(resource)) {
+      throw insufficientScope(`The token's scopes do not allow writing this ${resource.resourceType} outside its patient's compartment or scope`);
+    }
+  };
 
   const view: ResourceView = {
     async find(type, id) {
@@ -93,6 +104,21 @@ export function confinedResources(store: ResourceStore, confinement: Confinement
       return { versions: visible.slice(offset, offset + count), total: visible.length };
     },
 
+    async historyOf(type, query) {
+      const unconfined = mayRead === undefined && (type === null ? rule === undefined || rule === null : visibilityOf(type) === null);
+      if (unconfined) return store.historyOf(type, query);
+      // Each version by its own body, as for one resource's history, within a bounded scan.
+      const { versions } = await store.historyOf(type, { ...query, count: HISTORY_LIMIT, offset: 0 });
+      const visible: Version[] = [];
+      for (const version of versions) {
+        const { resourceType, id } = version.resource;
+        if (bodyVisible(version.resource) && (await allowed(resourceType, id))) visible.push(version);
+      }
+      return { versions: visible.slice(query.offset, query.offset + query.count), total: visible.length };
+    },
+
+    lock: (key) => store.lock(key),
+
     async search(type, query) {
       const visibility = visibilityOf(type);
       const filters = visibility === null ? query.filters : [...(query.filters ?? []), visibilitySearchFilter(type, visibility, baseUrl)];
@@ -109,10 +135,13 @@ export function confinedResources(store: ResourceStore, confinement: Confinement
       return query.total ? { resources, total: found.length } : { resources };
     },
 
+    async createAll(resources) {
+      for (const resource of resources) checkWritable(resource);
+      return store.createIndexed(resources);
+    },
+
     async write(resource, expectedVersionId, deleted = false) {
-      if (!deleted && !bodyVisible(resource)) {
-        throw insufficientScope(`The token's scopes do not allow writing this ${resource.resourceType} outside its patient's compartment or scope`);
-      }
+      if (!deleted) checkWritable(resource);
       return store.write(resource, expectedVersionId, deleted);
     },
   };

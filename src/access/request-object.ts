@@ -24,6 +24,16 @@ export interface RequestObject {
   token?: Record<string, unknown>;
   scopes?: string[];
   operation?: { id: string };
+  /** For an entry of a batch or transaction Bundle: which Bundle, and which entry of it. */
+  bundle?: BundleEntryOf;
+}
+
+/** Names the Bundle entry a request comes from, for policies (`bundle.type`, `bundle.entry`). */
+export interface BundleEntryOf {
+  type: 'batch' | 'transaction';
+  /** The entry's index in Bundle.entry. */
+  entry: number;
+  fullUrl?: string;
 }
 
 /** Named operations, by method and route pattern; policies can be linked to them (link: Operation/FhirRead). */
@@ -103,6 +113,7 @@ export interface RequestDescription {
   identity?: Partial<Identity> | null;
   /** Names of the Roles the user holds. */
   roles?: string[];
+  bundle?: BundleEntryOf;
 }
 
 function decodeSegment(segment: string): string {
@@ -171,6 +182,7 @@ export function buildRequestObject(described: RequestDescription): RequestObject
   if (identity?.scopes) object.scopes = identity.scopes;
   const operation = operationOf(method, route);
   if (operation) object.operation = operation;
+  if (described.bundle) object.bundle = described.bundle;
   return object;
 }
 

@@ -7,7 +7,17 @@
 export type SmartInteraction = 'c' | 'r' | 'u' | 'd' | 's';
 
 /** FHIR R4 §3.1.0 interaction codes (as in CapabilityStatement.rest.resource.interaction.code). */
-export type FhirInteraction = 'read' | 'vread' | 'update' | 'patch' | 'delete' | 'history-instance' | 'create' | 'search-type';
+export type FhirInteraction =
+  | 'read'
+  | 'vread'
+  | 'update'
+  | 'patch'
+  | 'delete'
+  | 'history-instance'
+  | 'history-type'
+  | 'history-system'
+  | 'create'
+  | 'search-type';
 
 export interface FhirRoute {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -19,7 +29,31 @@ export interface FhirRoute {
   smart?: SmartInteraction;
 }
 
+// Bundles, conditional interactions, history and compartments (issue 15). Static segments come before the
+// patterns of the table below, as the router prefers them: /Patient/_history is not a read of id "_history".
+const HISTORY_AND_SEARCH_ROUTES = [
+  { method: 'GET', url: '/_history', interaction: 'history-system', operation: 'FhirHistorySystem' },
+  { method: 'GET', url: '/:type/_history', interaction: 'history-type', operation: 'FhirHistoryType', smart: 'r' },
+  { method: 'POST', url: '/:type/_search', interaction: 'search-type', operation: 'FhirSearch', smart: 's' },
+] as const satisfies readonly FhirRoute[];
+
+/** Conditional update, patch and delete name the resource by a search (`PUT /Patient?identifier=x|y`). */
+const CONDITIONAL_ROUTES = [
+  { method: 'PUT', url: '/:type', interaction: 'update', operation: 'FhirConditionalUpdate', smart: 'u' },
+  { method: 'PATCH', url: '/:type', interaction: 'patch', operation: 'FhirConditionalPatch', smart: 'u' },
+  { method: 'DELETE', url: '/:type', interaction: 'delete', operation: 'FhirConditionalDelete', smart: 'd' },
+] as const satisfies readonly FhirRoute[];
+
+/**
+ * A search within a compartment (`GET /Patient/123/Observation`): a search of the last segment's type,
+ * so SMART scopes and policies see a search of that type (params resource/type).
+ */
+const COMPARTMENT_ROUTES = [
+  { method: 'GET', url: '/:compartment/:compartmentId/:type', interaction: 'search-type', operation: 'FhirSearch', smart: 's' },
+] as const satisfies readonly FhirRoute[];
+
 export const FHIR_ROUTES = [
+  ...HISTORY_AND_SEARCH_ROUTES,
   { method: 'GET', url: '/:type', interaction: 'search-type', operation: 'FhirSearch', smart: 's' },
   { method: 'POST', url: '/:type', interaction: 'create', operation: 'FhirCreate', smart: 'c' },
   { method: 'GET', url: '/:type/:id', interaction: 'read', operation: 'FhirRead', smart: 'r' },
@@ -28,6 +62,8 @@ export const FHIR_ROUTES = [
   { method: 'DELETE', url: '/:type/:id', interaction: 'delete', operation: 'FhirDelete', smart: 'd' },
   { method: 'GET', url: '/:type/:id/_history', interaction: 'history-instance', operation: 'FhirHistory', smart: 'r' },
   { method: 'GET', url: '/:type/:id/_history/:versionId', interaction: 'vread', operation: 'FhirVread', smart: 'r' },
+  ...CONDITIONAL_ROUTES,
+  ...COMPARTMENT_ROUTES,
 ] as const satisfies readonly FhirRoute[];
 
 /**
@@ -43,6 +79,8 @@ export const OPERATION_ROUTES = [
 export const OTHER_OPERATIONS = [
   { method: 'GET', url: '/metadata', operation: 'FhirMetadata' },
   { method: 'POST', url: '/auth/test-policy', operation: 'AuthTestPolicy' },
+  // Each entry of the Bundle is authorized as its own request; policies may also name the Bundle's route.
+  { method: 'POST', url: '/', operation: 'FhirTransaction' },
 ] as const;
 
 /** The FHIR interaction of a method (HEAD as GET, RFC 9110 §9.3.2) on a route pattern, if it is one. */
@@ -82,5 +120,7 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The FHIR interaction the route answers, named where the route is declared. */
     interaction?: FhirRoute;
+    /** A Bundle: its handler authorizes each entry as its own request (src/resources/bundle-entries.ts). */
+    authorizedPerEntry?: boolean;
   }
 }

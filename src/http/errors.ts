@@ -53,7 +53,8 @@ export function frameworkErrorHandler(bodyLimit: number) {
 
 export function registerErrorHandlers(app: FastifyInstance, bodyLimit: number): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const known = asFhirError(error, bodyLimit);
+    // A route may have a limit of its own (POST / takes Bundles up to WARDEN_BUNDLE_BODY_LIMIT).
+    const known = asFhirError(error, request.routeOptions.bodyLimit ?? bodyLimit);
     if (known) {
       reply.headers(known.headers);
       return sendResource(request, reply, known.status, known.outcome);

@@ -49,7 +49,10 @@ export function historyBundle(baseUrl: string, versions: Version[], page: Page) 
     link: pageLinks(page),
     entry: versions.map((version, index) => {
       const { resourceType, id } = version.resource;
-      const isCreate = version.versionId === '1' || versions[index + 1]?.deleted === true;
+      // The next entry is the previous version when the history is of one resource.
+      const previous = versions[index + 1];
+      const previousIsDeletion = previous?.deleted === true && previous.resource.id === id && previous.resource.resourceType === resourceType;
+      const isCreate = version.versionId === '1' || previousIsDeletion;
       return {
         fullUrl: `${baseUrl}/${resourceType}/${id}`,
         ...(!version.deleted && { resource: version.resource }),

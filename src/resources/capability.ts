@@ -5,7 +5,8 @@ import { RESOURCE_TYPES } from '../fhir/resource-types.ts';
 import { searchParametersOf } from '../search/parameters.ts';
 import { smartSecurity } from '../oauth/smart-configuration.ts';
 
-const INTERACTIONS = FHIR_ROUTES.map((route) => route.interaction);
+/** The interactions on a type (FHIR R4 CapabilityStatement.rest.resource.interaction), each once. */
+const TYPE_INTERACTIONS = [...new Set(FHIR_ROUTES.map((route) => route.interaction))].filter((code) => code !== 'history-system');
 
 export function capabilityStatement(ctx: AppContext, version: string) {
   return {
@@ -17,7 +18,7 @@ export function capabilityStatement(ctx: AppContext, version: string) {
     implementation: { description: 'Warden FHIR server', url: ctx.config.baseUrl },
     fhirVersion: '4.0.1',
     format: ['json', 'yaml'],
-    patchFormat: ['application/json-patch+json', 'application/merge-patch+json'],
+    patchFormat: ['application/json-patch+json', 'application/merge-patch+json', 'application/fhir+json'],
     rest: [
       {
         mode: 'server',
@@ -28,13 +29,15 @@ export function capabilityStatement(ctx: AppContext, version: string) {
         },
         resource: [...RESOURCE_TYPES].sort().map((type) => ({
           type,
-          interaction: INTERACTIONS.map((code) => ({ code })),
+          interaction: TYPE_INTERACTIONS.map((code) => ({ code })),
           versioning: 'versioned-update',
           readHistory: true,
           updateCreate: true,
-          conditionalCreate: false,
-          conditionalUpdate: false,
-          conditionalDelete: 'not-supported',
+          conditionalCreate: true,
+          conditionalRead: 'not-supported',
+          conditionalUpdate: true,
+          conditionalDelete: 'multiple',
+          referencePolicy: ['literal', 'local'],
           searchParam: [...searchParametersOf(type).values()].map(({ code, type: paramType, definition }) => ({
             name: code,
             type: paramType,
@@ -42,6 +45,9 @@ export function capabilityStatement(ctx: AppContext, version: string) {
           })),
           operation: [{ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' }],
         })),
+        // Bundles (POST /) and the history of every resource (GET /_history).
+        interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
+        compartment: ['http://hl7.org/fhir/CompartmentDefinition/patient'],
       },
     ],
   };

@@ -1,7 +1,9 @@
-// PATCH bodies: JSON Patch (RFC 6902) as an array of operations, or JSON Merge Patch (RFC 7396) as an object.
+// PATCH bodies: JSON Patch (RFC 6902) as an array of operations, FHIRPath Patch as a Parameters resource
+// (fhirpath-patch.ts), or JSON Merge Patch (RFC 7396) as any other object.
 import fastJsonPatch from 'fast-json-patch';
 import type { Resource } from '../store/resource-store.ts';
 import { badRequest, unprocessable } from '../fhir/outcome.ts';
+import { applyFhirPathPatch, isFhirPathPatch } from './fhirpath-patch.ts';
 
 const { applyPatch, JsonPatchError } = fastJsonPatch;
 
@@ -18,6 +20,7 @@ function mergePatch(target: unknown, patch: unknown): unknown {
 
 /** Applies `patch` to `current`; the caller re-checks the result like any other body. */
 export function applyResourcePatch(current: Resource, patch: unknown, contentType: string): unknown {
+  if (isFhirPathPatch(patch)) return applyFhirPathPatch(current, patch);
   const jsonPatch = contentType.startsWith('application/json-patch+json') || Array.isArray(patch);
   if (contentType.startsWith('application/json-patch+json') && !Array.isArray(patch)) {
     throw badRequest('A JSON Patch body must be an array of operations', 'structure');

@@ -5,36 +5,54 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod 
 import { accessOf } from '../access/access.ts';
 import { confinedResources } from '../access/confined-resources.ts';
 import type { AppContext } from '../context.ts';
-import { FHIR_ROUTES, OPERATION_ROUTES, type FhirInteraction } from '../fhir/interactions.ts';
+import { FHIR_ROUTES, OPERATION_ROUTES, type FhirRoute } from '../fhir/interactions.ts';
 import { sendResource } from '../http/reply-format.ts';
+import type { ResourceStore } from '../store/resource-store.ts';
+import { bundleHandler } from './bundle-entries.ts';
 import { capabilityStatement } from './capability.ts';
-import { crudHandlers } from './crud.ts';
+import { compartmentResourcesFor, formSearch } from './compartment-search.ts';
+import { crudHandlers, type ResourcesFor } from './crud.ts';
 import { deleteCurrentSession } from './current-session.ts';
 import { historyHandlers } from './history.ts';
 import { searchHandler } from './search.ts';
 import { validateHandlers } from '../validation/operation.ts';
 
+type Handler = (request: never, reply: FastifyReply) => unknown;
+
 export function resourceRoutes(app: FastifyInstance, ctx: AppContext, version: string): void {
-  // Handlers get the store as the caller may see it, with the confinement the authorize step decided.
-  const resourcesFor = (request: FastifyRequest) => confinedResources(ctx.resources, accessOf(request).confinement, ctx.config.baseUrl);
+  // Handlers get the store as the caller may see it, with the confinement the authorize step decided; inside a
+  // transaction (conditional writes), the store bound to it.
+  const resourcesFor: ResourcesFor = (request: FastifyRequest, store: ResourceStore = ctx.resources) =>
+    confinedResources(store, accessOf(request).confinement, ctx.config.baseUrl);
   const crud = crudHandlers(ctx, resourcesFor);
   const history = historyHandlers(ctx, resourcesFor);
-  const handlers: Record<FhirInteraction, (request: never, reply: FastifyReply) => unknown> = {
-    'search-type': searchHandler(ctx, resourcesFor),
-    create: crud.create,
-    read: crud.read,
-    update: crud.update,
-    patch: crud.patch,
-    delete: crud.remove,
-    'history-instance': history.history,
-    vread: history.vread,
+  const search = searchHandler(ctx, resourcesFor);
+  const handlerOf = (route: FhirRoute): Handler => {
+    if (route.url === '/:type/_search') return formSearch(search);
+    if (route.url === '/:compartment/:compartmentId/:type') return searchHandler(ctx, compartmentResourcesFor(ctx, resourcesFor));
+    const handlers: Record<FhirRoute['interaction'], Handler | undefined> = {
+      'search-type': search,
+      create: crud.create,
+      read: crud.read,
+      update: crud.update,
+      patch: crud.patch,
+      delete: crud.remove,
+      'history-instance': history.history,
+      'history-type': history.historyOfMany,
+      'history-system': history.historyOfMany,
+      vread: history.vread,
+      $validate: undefined,
+    };
+    return handlers[route.interaction]!;
   };
   const capability = capabilityStatement(ctx, version);
 
   app.get('/metadata', { config: { public: true } }, (request, reply) => sendResource(request, reply, 200, capability));
   app.delete('/Session', { config: { public: true } }, deleteCurrentSession(ctx));
+  // A batch or transaction Bundle: each entry is authorized as its own request (bundle-entries.ts).
+  app.post('/', { bodyLimit: ctx.config.bundle.bodyLimit, config: { authorizedPerEntry: true } }, bundleHandler(ctx));
   for (const route of FHIR_ROUTES) {
-    app.route({ method: route.method, url: route.url, config: { interaction: route }, handler: handlers[route.interaction] as RouteHandlerMethod });
+    app.route({ method: route.method, url: route.url, config: { interaction: route }, handler: handlerOf(route) as RouteHandlerMethod });
   }
   const validate = validateHandlers(ctx, resourcesFor);
   const [validateType, validateInstance] = OPERATION_ROUTES;

@@ -76,3 +76,11 @@ export function ifMatchVersion(header: string | string[] | undefined): string | 
   if (!match || match[1] === '') throw badRequest(`Malformed If-Match header "${value.slice(0, 80)}": expected W/"<versionId>"`, 'value');
   return match[1];
 }
+
+/**
+ * An AccessPolicy's SQL is checked against the database in a transaction of its own, which cannot run inside
+ * another (a Bundle's, a conditional write's); such a patch is refused there, and made by id instead.
+ */
+export function checkPatchableInTransaction(type: string): void {
+  if (type === 'AccessPolicy') throw badRequest('An AccessPolicy is patched on its own (PATCH /AccessPolicy/{id}), not by a search or in a Bundle', 'not-supported');
+}

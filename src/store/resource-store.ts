@@ -56,6 +56,8 @@ const UNIQUE_VIOLATION = '23505';
 
 /** `created`: the write made a new resource (no expected version). */
 export type WriteListener = (type: string, id: string, created: boolean) => void | Promise<void>;
+/** A write inside a transaction whose listeners wait for the commit. */
+type DeferredWrite = { type: string; id: string; created: boolean };
 
 /**
  * Writes what is derived from a version (the search index, a User's login names) in the version's own
@@ -63,14 +65,59 @@ export type WriteListener = (type: string, id: string, created: boolean) => void
  */
 export type IndexWriter = (tx: Queryable, resource: Resource, deleted: boolean) => Promise<void>;
 
+/** Which versions a type- or system-level history lists (FHIR R4 §3.1.0.10.1). */
+export interface HistoryQuery {
+  /** Only versions written at or after this instant. */
+  since?: string;
+  /** Only the version of each resource that was current at this instant. */
+  at?: string;
+  count: number;
+  offset: number;
+}
+
+/** A database handle bound to one open transaction: what it runs is part of that transaction. */
+function boundTo(db: Database, tx: Queryable): Database {
+  return {
+    ...db,
+    query: (text, params, options) => tx.query(text, params, options),
+    exec: (script) => tx.exec(script),
+    // Already inside one: the work joins it.
+    transaction: (work) => work(tx),
+  };
+}
+
 export class ResourceStore {
   private readonly writeListeners: WriteListener[] = [];
 
-  /** `index`: written with each version; the store is given it, so it needs no search or IAM code. */
+  /**
+   * `index`: written with each version; the store is given it, so it needs no search or IAM code.
+   * `deferred`: set on a store bound to an open transaction, where the listeners must wait for the commit.
+   */
   constructor(
     readonly db: Database,
     private readonly index: IndexWriter,
+    private readonly deferred?: DeferredWrite[],
   ) {}
+
+  /**
+   * Runs `work` with a store bound to one database transaction: everything it writes is committed together,
+   * or nothing is. Write listeners are called once the transaction has committed.
+   */
+  async transaction<T>(work: (store: ResourceStore) => Promise<T>): Promise<T> {
+    if (this.deferred) return work(this);
+    const written: DeferredWrite[] = [];
+    const result = await this.db.transaction((tx) => work(new ResourceStore(boundTo(this.db, tx), this.index, written)));
+    for (const { type, id, created } of written) await Promise.all(this.writeListeners.map((listener) => listener(type, id, created)));
+    return result;
+  }
+
+  /**
+   * Inside `transaction`: waits until no other transaction holds `key`, and holds it until this one ends, so
+   * two conditional writes on the same condition run one after the other (the second sees the first's write).
+   */
+  async lock(key: string): Promise<void> {
+    await this.db.query('select pg_advisory_xact_lock(hashtext($1))', [key]);
+  }
 
   /** Calls `listener` after each committed write (create, update or delete); the write waits for it. */
   onWrite(listener: WriteListener): void {
@@ -129,6 +176,36 @@ export class ResourceStore {
     return Number(row.n);
   }
 
+  /**
+   * Versions of every resource of `type` (null: of every type), newest first: the type and system history.
+   * Only versions written at or after `since`; with `at`, each resource's version current at that instant.
+   */
+  async historyOf(type: string | null, query: HistoryQuery): Promise<{ versions: Version[]; total: number }> {
+    const params: unknown[] = [];
+    const bind = (value: unknown) => `$${params.push(value)}`;
+    const conditions: string[] = [];
+    if (type !== null) conditions.push(`type = ${bind(type)}`);
+    if (query.since !== undefined) conditions.push(`last_updated >= ${bind(query.since)}::timestamptz`);
+    let from = 'resource_history';
+    if (query.at !== undefined) {
+      from = `(select distinct on (type, id) * from resource_history where last_updated <= ${bind(query.at)}::timestamptz
+               order by type, id, version_id desc) as current_then`;
+    }
+    const where = conditions.length > 0 ? `where ${conditions.join(' and ')}` : '';
+    const rows = await this.db.query<VersionRow & { total: string | number }>(
+      `select ${versionColumns}, count(*) over () as total from ${from} ${where}
+       order by last_updated desc, type, id, version_id desc limit ${bind(query.count)} offset ${bind(query.offset)}`,
+      params,
+      { prepare: false },
+    );
+    let total = rows.length > 0 ? Number(rows[0].total) : 0;
+    if (rows.length === 0 && query.offset > 0) {
+      const [counted] = await this.db.query<{ n: string | number }>(`select count(*) as n from ${from} ${where}`, params.slice(0, -2), { prepare: false });
+      total = Number(counted.n);
+    }
+    return { versions: rows.map(toVersion), total };
+  }
+
   async search(type: string, query: SearchQuery): Promise<{ resources: Resource[]; total?: number }> {
     const params: unknown[] = [type];
     let where = 'type = $1 and not deleted';
@@ -177,13 +254,31 @@ export class ResourceStore {
   }
 
   /**
+   * Creates new resources (their first versions) with their search indexes, in one transaction and two
+   * statements plus one per index: for a transaction Bundle's creates. Throws VersionConflict, writing nothing,
+   * if any of them exists already.
+   */
+  async createIndexed(resources: Resource[]): Promise<Version[]> {
+    return this.transaction(async (store) => {
+      const versions = await store.createMany(resources);
+      for (const version of versions) await store.index(store.db, version.resource, false);
+      return versions;
+    });
+  }
+
+  /**
    * Writes `resource` as the next version, if the current version is still `expectedVersionId`
    * (null: the resource must not exist yet). Throws VersionConflict otherwise; nothing is written then.
    * A `deleted` version keeps the last content, so history shows what was deleted.
    */
   async write(resource: Resource, expectedVersionId: string | null, deleted = false): Promise<Version> {
     const version = await this.db.transaction((tx) => this.writeVersion(tx, resource, expectedVersionId, deleted));
-    await Promise.all(this.writeListeners.map((listener) => listener(resource.resourceType, resource.id, expectedVersionId === null)));
+    const created = expectedVersionId === null;
+    if (this.deferred) {
+      this.deferred.push({ type: resource.resourceType, id: resource.id, created });
+      return version;
+    }
+    await Promise.all(this.writeListeners.map((listener) => listener(resource.resourceType, resource.id, created)));
     return version;
   }
 

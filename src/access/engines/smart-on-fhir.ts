@@ -14,7 +14,7 @@ import type { RequestObject } from '../request-object.ts';
 function smartRequestOf(request: RequestObject): SmartRequest | null {
   const route = request.operation && FHIR_ROUTES.find((candidate) => candidate.operation === request.operation!.id);
   const type = request.params['resource/type'];
-  if (!route || typeof type !== 'string') return null;
+  if (!route || !('smart' in route) || typeof type !== 'string') return null;
   const id = request.params['resource/id'];
   return { interaction: route.smart, type, ...(typeof id === 'string' && { id }) };
 }
