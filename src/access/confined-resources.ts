@@ -8,7 +8,7 @@
 import { FhirError, insufficientScope, notFound } from '../fhir/outcome.ts';
 import { visibilitySearchFilter, visibleUnder } from '../smart/compartment.ts';
 import type { VisibilityFilter } from '../smart/enforce.ts';
-import type { Resource, ResourceStore, SearchQuery, Version } from '../store/resource-store.ts';
+import type { Resource, ResourceStore, SearchFilter, SearchQuery, Version } from '../store/resource-store.ts';
 
 /** null: every resource of the type; otherwise a resource must meet one of the filters ([]: none is visible). */
 export type Visibility = readonly VisibilityFilter[] | null;
@@ -38,6 +38,12 @@ export interface ResourceView {
   /** Versions newest first, only those in sight. */
   history(type: string, id: string, count: number, offset: number): Promise<{ versions: Version[]; total: number }>;
   search(type: string, query: SearchQuery): Promise<{ resources: Resource[]; total?: number }>;
+  /**
+   * The caller's visibility of `type` as an SQL condition on `resource` (null: all of it), for a search that
+   * looks into resources of `type` without returning them (chains, `_has`). A per-resource decision cannot be
+   * written into SQL: then nothing is visible.
+   */
+  visibilityCondition(type: string): SearchFilter | null;
   /** Writes the next version; refuses (403 insufficient_scope) one that would be out of sight. */
   write(resource: Resource, expectedVersionId: string | null, deleted?: boolean): Promise<Version>;
 }
@@ -107,6 +113,12 @@ export function confinedResources(store: ResourceStore, confinement: Confinement
       }
       const resources = found.slice(query.offset, query.offset + query.count);
       return query.total ? { resources, total: found.length } : { resources };
+    },
+
+    visibilityCondition(type) {
+      if (mayRead !== undefined) return () => 'false';
+      const visibility = visibilityOf(type);
+      return visibility === null ? null : visibilitySearchFilter(type, visibility, baseUrl);
     },
 
     async write(resource, expectedVersionId, deleted = false) {

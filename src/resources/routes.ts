@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import { accessOf } from '../access/access.ts';
 import { confinedResources } from '../access/confined-resources.ts';
+import { relatedResources } from '../access/related-access.ts';
 import type { AppContext } from '../context.ts';
 import { FHIR_ROUTES, OPERATION_ROUTES, type FhirInteraction } from '../fhir/interactions.ts';
 import { sendResource } from '../http/reply-format.ts';
@@ -20,7 +21,7 @@ export function resourceRoutes(app: FastifyInstance, ctx: AppContext, version: s
   const crud = crudHandlers(ctx, resourcesFor);
   const history = historyHandlers(ctx, resourcesFor);
   const handlers: Record<FhirInteraction, (request: never, reply: FastifyReply) => unknown> = {
-    'search-type': searchHandler(ctx, resourcesFor),
+    'search-type': searchHandler(ctx, resourcesFor, relatedResources(ctx)),
     create: crud.create,
     read: crud.read,
     update: crud.update,

