@@ -87,6 +87,40 @@ function tokensOf(type: string, value: unknown): { system: string | null; value:
   }
 }
 
+// The rows behind three modifiers, kept under the parameter's code and the modifier's name in the string and
+// token tables: `:text` (R4 §3.1.1.5.6) the text and displays of a code, `:of-type` (§3.1.1.5.10) an
+// identifier's type and value, `:identifier` (§3.1.1.5.11) the logical identifier of a reference.
+
+function tokenTextsOf(type: string, value: unknown): string[] {
+  const json = value as Json;
+  switch (type) {
+    case 'CodeableConcept':
+      return [...text(json.text), ...(Array.isArray(json.coding) ? (json.coding as Json[]).flatMap((c) => text(c.display)) : [])];
+    case 'Coding':
+      return text(json.display);
+    case 'Identifier':
+      return text((json.type as Json | undefined)?.text);
+    default:
+      return [];
+  }
+}
+
+function identifierTypesOf(type: string, value: unknown): { system: string | null; value: string }[] {
+  if (type !== 'Identifier') return [];
+  const json = value as Json;
+  const codings = ((json.type as Json | undefined)?.coding ?? []) as Json[];
+  if (typeof json.value !== 'string' || !Array.isArray(codings)) return [];
+  return codings
+    .filter((c) => typeof c.code === 'string')
+    .map((c) => ({ system: typeof c.system === 'string' ? c.system : null, value: truncateValue(`${c.code as string}|${json.value as string}`) }));
+}
+
+function referenceIdentifiersOf(type: string, value: unknown): { system: string | null; value: string }[] {
+  if (type !== 'Reference') return [];
+  const identifier = (value as Json).identifier;
+  return identifier && typeof identifier === 'object' ? tokensOf('Identifier', identifier).map((t) => ({ ...t, value: truncateValue(t.value) })) : [];
+}
+
 function datesOf(type: string, value: unknown): DateRange[] {
   if (DATE_TYPES.has(type)) return typeof value === 'string' ? [parseDateRange(value)].filter((r) => r !== null) : [];
   const json = value as Json;
@@ -141,6 +175,8 @@ function addRows(rows: IndexRows, parameter: SearchParameter, path: SearchPath, 
         break;
       case 'token':
         for (const token of tokensOf(type, value)) rows.token.push({ code, system: token.system, value: truncateValue(token.value) });
+        for (const raw of tokenTextsOf(type, value)) rows.string.push({ code: `${code}:text`, value: normalizeString(raw), raw });
+        for (const token of identifierTypesOf(type, value)) rows.token.push({ code: `${code}:of-type`, ...token });
         break;
       case 'uri':
         for (const uri of text(value)) rows.token.push({ code, system: null, value: truncateValue(uri) });
@@ -158,6 +194,7 @@ function addRows(rows: IndexRows, parameter: SearchParameter, path: SearchPath, 
         }
         break;
       case 'reference':
+        for (const token of referenceIdentifiersOf(type, value)) rows.token.push({ code: `${code}:identifier`, ...token });
         for (const ref of referencesOf(type, value)) {
           if (path.referenceType && ref.targetType !== path.referenceType) continue;
           rows.reference.push({ code, target_type: ref.targetType, target_id: ref.targetId, url: ref.url && truncateValue(ref.url) });

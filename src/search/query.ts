@@ -19,9 +19,9 @@ const TABLES = {
 } as const;
 const MODIFIERS: Record<SearchParameter['type'], string[]> = {
   string: ['exact', 'contains', 'missing'],
-  token: ['not', 'missing'],
+  token: ['not', 'missing', 'text', 'of-type'],
   uri: ['missing', 'above', 'below'],
-  reference: ['missing'],
+  reference: ['missing', 'identifier'],
   date: ['missing'],
   quantity: ['missing'],
   number: ['missing'],
@@ -69,6 +69,14 @@ function stringCondition(ctx: Context, value: string): Condition {
   return (bind) => `s.value like ${bind(prefix)}`;
 }
 
+/** `:text` on a token: the text or a display has a word starting with the value, ignoring case and accents. */
+function textCondition(ctx: Context, value: string): Condition {
+  const normalized = normalizeString(value);
+  if (normalized === '') throw invalid(ctx, 'a text must not be empty');
+  const escaped = normalized.replace(/[\\%_]/g, (char) => `\\${char}`);
+  return (bind) => `(s.value like ${bind(`${escaped}%`)} or s.value like ${bind(`% ${escaped}%`)})`;
+}
+
 function tokenCondition(ctx: Context, value: string): Condition {
   const parts = splitEscaped(value, '|');
   if (parts.length > 2) throw invalid(ctx, `"${value.slice(0, 80)}" is not [system]|[code]: escape a "|" in a code as "\\|"`);
@@ -82,6 +90,15 @@ function tokenCondition(ctx: Context, value: string): Condition {
   if (system === '') return (bind) => `(s.system is null and s.value = ${bind(code)})`;
   if (code === '') return (bind) => `s.system = ${bind(system)}`;
   return (bind) => `(s.system = ${bind(system)} and s.value = ${bind(code)})`;
+}
+
+/** `:of-type` takes `[type system]|[type code]|[value]` (R4 §3.1.1.5.10), all three parts required. */
+function ofTypeCondition(ctx: Context, value: string): Condition {
+  const parts = splitEscaped(value, '|');
+  if (parts.length !== 3 || parts.some((part) => part === '')) throw invalid(ctx, ':of-type takes [system]|[code]|[value]');
+  const [system, code, identifier] = parts;
+  const joined = truncateValue(`${code}|${identifier}`);
+  return (bind) => `(s.system = ${bind(system)} and s.value = ${bind(joined)})`;
 }
 
 /** `:below` the stored uri starts with the value, `:above` the value starts with the stored uri (R4 §3.1.1.5.9). */
@@ -236,8 +253,21 @@ function occurrenceFilter(ctx: Context, value: string): SearchFilter {
     return (bind) => or(conditions, bind);
   }
   const table = TABLES[parameter.type];
-  const rows = (bind: Bind, where: string) =>
-    `exists (select 1 from ${table} s where s.type = resource.type and s.id = resource.id and s.code = ${bind(parameter.code)}${where})`;
+  const rows = (bind: Bind, where: string, into: string = table, code = parameter.code) =>
+    `exists (select 1 from ${into} s where s.type = resource.type and s.id = resource.id and s.code = ${bind(code)}${where})`;
+  // Rows of their own (src/search/extract.ts): texts as strings, identifier types and reference identifiers as tokens.
+  if (modifier === 'text') {
+    const conditions = splitOr(value).map((v) => textCondition(ctx, v));
+    return (bind) => rows(bind, ` and (${or(conditions, bind)})`, 'search_string', `${parameter.code}:text`);
+  }
+  if (modifier === 'identifier') {
+    const conditions = splitOr(value).map((v) => tokenCondition(ctx, v));
+    return (bind) => rows(bind, ` and (${or(conditions, bind)})`, 'search_token', `${parameter.code}:identifier`);
+  }
+  if (modifier === 'of-type') {
+    const conditions = splitOr(value).map((v) => ofTypeCondition(ctx, v));
+    return (bind) => rows(bind, ` and (${or(conditions, bind)})`, 'search_token', `${parameter.code}:of-type`);
+  }
   if (modifier === 'missing') {
     if (value !== 'true' && value !== 'false') throw invalid(ctx, ':missing takes true or false');
     return (bind) => (value === 'true' ? `not ${rows(bind, '')}` : rows(bind, ''));
