@@ -376,6 +376,12 @@ for (const engine of engines()) {
       assert.equal(params('Patient').phonetic, undefined);
       assert.equal(params('Patient').family, 'string');
       assert.deepEqual(Object.keys(params('Client')), ['_id', '_lastUpdated', '_profile', '_security', '_source', '_tag']);
+      assert.equal(params('Practitioner').name, 'string');
+      assert.equal(params('Organization').name, 'string');
+      const includes = resources.find((r) => r.type === 'Observation') as unknown as { searchInclude: string[] };
+      assert.ok(includes.searchInclude.includes('*') && includes.searchInclude.includes('Observation:subject'));
+      const patient = resources.find((r) => r.type === 'Patient') as unknown as { searchRevInclude: string[] };
+      assert.ok(patient.searchRevInclude.includes('Observation:subject') && patient.searchRevInclude.includes('Encounter:patient'));
       // Each listed parameter is accepted by the search it describes.
       for (const resource of resources.filter((r) => ['Observation', 'Patient', 'DocumentReference'].includes(r.type))) {
         for (const param of resource.searchParam) {
