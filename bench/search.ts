@@ -3,7 +3,7 @@
 // request). Measured in interleaved rounds, medians reported with the load average (the machine is shared):
 //   API  `GET /Observation?patient=X&_sort=-date&_count=10` (a real server process, Basic auth, autocannon)
 //   SQL  the same search hand-written over the same tables, through a `postgres` pool of the same size
-// beside it `Patient?name=smi` and `Observation?patient=X&_include=Observation:subject`, and the plan of each
+// beside it `Patient?name=smi`, `Observation?patient=X&_include=Observation:subject` and a read, and the plan of each
 // search as the server writes it (custom and generic plans: a prepared statement may switch to the latter).
 //   DATABASE_URL=postgres://... npx tsx bench/search.ts   (BENCH_SECONDS per case and round, default 3; BENCH_ROUNDS, default 5)
 import { loadavg } from 'node:os';
@@ -169,6 +169,8 @@ const CASES = {
   'Observation?patient=X&_sort=-date&_count=10': (patient: string) => `/Observation?patient=${patient}&_sort=-date&_count=10`,
   'Patient?name=smi': () => '/Patient?name=smi&_count=10',
   'Observation?patient=X&_include=Observation:subject': (patient: string) => `/Observation?patient=${patient}&_include=Observation:subject&_count=10`,
+  // For scale: what one request costs the server (HTTP, authentication, policy) on the same machine.
+  'Observation/X (a read)': (patient: string) => `/Observation/${patient.replace('bp-', 'bo-')}-0`,
 };
 
 export async function run(): Promise<void> {

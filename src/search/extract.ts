@@ -5,7 +5,7 @@ import r4 from 'fhirpath/fhir-context/r4/index.js';
 import type { Resource } from '../store/resource-store.ts';
 import { parseDateRange, periodRange, type DateRange } from './date-range.ts';
 import { searchParametersOf, type SearchParameter, type SearchPath } from './parameters.ts';
-import { normalizeString, parseReference, truncateValue, type ParsedReference } from './values.ts';
+import { escapeTokenPart, normalizeString, parseReference, truncateValue, type ParsedReference } from './values.ts';
 
 export interface StringRow { code: string; value: string; raw: string }
 export interface TokenRow { code: string; system: string | null; value: string }
@@ -173,6 +173,8 @@ function addRows(rows: IndexRows, parameter: SearchParameter, path: SearchPath, 
       case 'string':
         for (const raw of stringsOf(type, value)) rows.string.push({ code, value: normalizeString(raw), raw });
         break;
+      case 'composite':
+        break;
       case 'token':
         for (const token of tokensOf(type, value)) rows.token.push({ code, system: token.system, value: truncateValue(token.value) });
         for (const raw of tokenTextsOf(type, value)) rows.string.push({ code: `${code}:text`, value: normalizeString(raw), raw });
@@ -204,6 +206,49 @@ function addRows(rows: IndexRows, parameter: SearchParameter, path: SearchPath, 
   }
 }
 
+/** Elements of one composite parameter indexed per resource, at most: each is a few FHIRPath evaluations. */
+const MAX_COMPOSITE_ELEMENTS = 50;
+
+/**
+ * The forms a search may name a token by (R4 §3.1.1.4.11): `code`, `system|code` (`|code` without a system)
+ * and `system|`. A composite row is kept once per form, so that a search names its row by equality.
+ */
+function tokenForms(token: { system: string | null; value: string }): string[] {
+  const value = escapeTokenPart(token.value);
+  if (token.system === null) return [value, `|${value}`];
+  const system = escapeTokenPart(token.system);
+  return [value, `${system}|${value}`, `${system}|`];
+}
+
+/**
+ * A composite parameter (R4 §3.1.1.4.12) joins a token and a second value found in the same element (the
+ * same Observation.component): one row of the second value's kind per form of the token, under the code
+ * `parameter$form`, so the pair is matched in one row.
+ */
+function addCompositeRows(rows: IndexRows, resource: Resource, parameter: SearchParameter) {
+  const { first, second } = parameter.composite!;
+  for (const path of parameter.paths) {
+    const count = Math.min(evaluate(resource, path).length, MAX_COMPOSITE_ELEMENTS);
+    for (let index = 0; index < count; index++) {
+      const at = (expression: string) => evaluate(resource, { expression: `(${path.expression})[${index}].${expression}` });
+      const tokens = first.flatMap((expression) => at(expression).flatMap(({ type, value }) => tokensOf(type, value)));
+      if (tokens.length === 0) continue;
+      const part: IndexRows = { string: [], token: [], reference: [], date: [], quantity: [] };
+      const pseudo: SearchParameter = { ...parameter, type: second.type, composite: undefined };
+      for (const expression of second.expressions) addRows(part, pseudo, { expression }, at(expression));
+      for (const form of tokens.flatMap(tokenForms)) {
+        const code = truncateValue(`${parameter.code}$${form}`);
+        // Only the second value's own rows, not those its kind adds for modifiers (`code:text`, ...).
+        const own = <T extends { code: string }>(found: T[]) => found.filter((row) => row.code === parameter.code).map((row) => ({ ...row, code }));
+        rows.string.push(...own(part.string));
+        rows.token.push(...own(part.token));
+        rows.date.push(...own(part.date));
+        rows.quantity.push(...own(part.quantity));
+      }
+    }
+  }
+}
+
 function unique<T>(rows: T[]): T[] {
   const seen = new Set<string>();
   return rows.filter((row) => {
@@ -220,7 +265,8 @@ export function extractIndexRows(resource: Resource): IndexRows {
   const copy = structuredClone(resource);
   const rows: IndexRows = { string: [], token: [], reference: [], date: [], quantity: [] };
   for (const parameter of searchParametersOf(resource.resourceType).values()) {
-    for (const path of parameter.paths) addRows(rows, parameter, path, evaluate(copy, path));
+    if (parameter.composite) addCompositeRows(rows, copy, parameter);
+    else for (const path of parameter.paths) addRows(rows, parameter, path, evaluate(copy, path));
   }
   return {
     string: unique(rows.string),

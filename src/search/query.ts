@@ -5,8 +5,8 @@ import { badRequest, FhirError } from '../fhir/outcome.ts';
 import { RESOURCE_TYPES } from '../fhir/resource-types.ts';
 import type { SearchFilter } from '../store/resource-store.ts';
 import { boundToMs, parseDateRange, toBound, type DateRange } from './date-range.ts';
-import { searchParametersOf, type SearchParameter } from './parameters.ts';
-import { normalizeString, truncateValue } from './values.ts';
+import { searchParametersOf, type SearchParameter, type SimpleParameterType } from './parameters.ts';
+import { escapeTokenPart, normalizeString, truncateValue } from './values.ts';
 
 type Bind = (value: unknown) => string;
 /** One value of a parameter as an SQL condition, on the index row `s` or on the `resource` row. */
@@ -25,6 +25,7 @@ const MODIFIERS: Record<SearchParameter['type'], string[]> = {
   date: ['missing'],
   quantity: ['missing'],
   number: ['missing'],
+  composite: [],
 };
 
 interface Context {
@@ -252,7 +253,8 @@ function occurrenceFilter(ctx: Context, value: string): SearchFilter {
     const conditions = splitOr(value).map((v) => dateCondition(ctx, v, 'resource.last_updated', "(resource.last_updated + interval '1 millisecond')"));
     return (bind) => or(conditions, bind);
   }
-  const table = TABLES[parameter.type];
+  const type = parameter.type as SimpleParameterType;
+  const table = TABLES[type];
   const rows = (bind: Bind, where: string, into: string = table, code = parameter.code) =>
     `exists (select 1 from ${into} s where s.type = resource.type and s.id = resource.id and s.code = ${bind(code)}${where})`;
   // Rows of their own (src/search/extract.ts): texts as strings, identifier types and reference identifiers as tokens.
@@ -272,10 +274,33 @@ function occurrenceFilter(ctx: Context, value: string): SearchFilter {
     if (value !== 'true' && value !== 'false') throw invalid(ctx, ':missing takes true or false');
     return (bind) => (value === 'true' ? `not ${rows(bind, '')}` : rows(bind, ''));
   }
-  const conditions = splitOr(value).map((v) => VALUE_CONDITIONS[parameter.type](ctx, v));
+  const conditions = splitOr(value).map((v) => VALUE_CONDITIONS[type](ctx, v));
   // :not keeps the resources with no matching value, including those with no value at all (FHIR R4 §3.1.1.5.5).
   if (modifier === 'not') return (bind) => `not ${rows(bind, ` and (${or(conditions, bind)})`)}`;
   return (bind) => rows(bind, ` and (${or(conditions, bind)})`);
+}
+
+/**
+ * A composite value `token$second` (R4 §3.1.1.4.12): the index keeps one row per form of the token under the
+ * code `parameter$form` (src/search/extract.ts), so the token is matched by the row's code, the second part
+ * by the row's value, both in the same element.
+ */
+function compositeFilter(ctx: Context, value: string): SearchFilter {
+  const second = ctx.parameter.composite!.second;
+  const alternatives = splitOr(value).map((alternative) => {
+    const dollar = alternative.search(/(?<!\\)\$/);
+    if (dollar < 0) throw invalid(ctx, `"${alternative.slice(0, 80)}" is not a composite value: expected [token]$[${second.type}]`);
+    const parts = splitEscaped(alternative.slice(0, dollar), '|');
+    if (parts.length > 2 || parts.every((part) => part === '')) throw invalid(ctx, `"${alternative.slice(0, 80)}": the part before $ is not [system]|[code]`);
+    const form = parts.map(escapeTokenPart).join('|');
+    const code = truncateValue(`${ctx.parameter.code}$${form}`);
+    const part: Context = { ...ctx, parameter: { ...ctx.parameter, type: second.type, code }, modifier: undefined };
+    return { code, condition: VALUE_CONDITIONS[second.type](part, alternative.slice(dollar + 1)) };
+  });
+  return (bind) =>
+    `exists (select 1 from ${TABLES[second.type]} s where s.type = resource.type and s.id = resource.id and (${alternatives
+      .map(({ code, condition }) => `(s.code = ${bind(code)} and ${condition(bind)})`)
+      .join(' or ')}))`;
 }
 
 function checkModifier(name: string, parameter: SearchParameter, modifier: string | undefined) {
@@ -426,6 +451,7 @@ function parameterBuilder(type: string, name: string, scope: Scope, depth: numbe
   if (!parameter || rest.length > 0) throw unknownParameter(type, name, scope, depth);
   checkModifier(name, parameter, modifier);
   const ctx: Context = { name, parameter, modifier, baseUrl: scope.baseUrl };
+  if (parameter.composite) return (value) => compositeFilter(ctx, value);
   return (value) => occurrenceFilter(ctx, value);
 }
 

@@ -3,7 +3,7 @@
 // sorts last either way. The id breaks ties, so pages of one search never repeat or skip a resource.
 import { badRequest } from '../fhir/outcome.ts';
 import type { SearchFilter } from '../store/resource-store.ts';
-import { searchParametersOf, type SearchParameter } from './parameters.ts';
+import { searchParametersOf, type SearchParameter, type SimpleParameterType } from './parameters.ts';
 
 /** At most this many keys: each is a subquery per matched resource. */
 export const MAX_SORT_KEYS = 4;
@@ -11,7 +11,7 @@ export const MAX_SORT_KEYS = 4;
 type Bind = (value: unknown) => string;
 
 /** The value a resource sorts by for one index table, lowest and highest. */
-const KEYS: Record<SearchParameter['type'], { table: string; low: string; high: string }> = {
+const KEYS: Record<SimpleParameterType, { table: string; low: string; high: string }> = {
   string: { table: 'search_string', low: 'min(s.value)', high: 'max(s.value)' },
   token: { table: 'search_token', low: 'min(s.value)', high: 'max(s.value)' },
   uri: { table: 'search_token', low: 'min(s.value)', high: 'max(s.value)' },
@@ -29,7 +29,7 @@ function sortKey(parameter: SearchParameter, descending: boolean): (bind: Bind) 
   const direction = descending ? 'desc' : 'asc';
   if (parameter.column === 'id') return () => `resource.id ${direction}`;
   if (parameter.column === 'last_updated') return () => `resource.last_updated ${direction}`;
-  const key = KEYS[parameter.type];
+  const key = KEYS[parameter.type as SimpleParameterType];
   return (bind) =>
     `(select ${descending ? key.high : key.low} from ${key.table} s
        where s.type = resource.type and s.id = resource.id and s.code = ${bind(parameter.code)}) ${direction} nulls last`;
@@ -44,6 +44,7 @@ export function sortOrder(type: string, sort: string): SearchFilter {
     const descending = name.startsWith('-');
     const code = descending ? name.slice(1) : name;
     const parameter = parameters.get(code);
+    if (parameter?.composite) throw badRequest(`_sort: ${code} is a composite parameter, which has no order`, 'value', ['_sort']);
     if (!parameter) {
       throw badRequest(`_sort: ${type} has no search parameter "${code.slice(0, 64)}"; sort by one of ${[...parameters.keys()].join(', ')}`, 'value', ['_sort']);
     }

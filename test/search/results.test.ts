@@ -56,6 +56,7 @@ for (const engine of engines()) {
           { code: { coding: [{ system: 'http://loinc.org', code: '8462-4' }] }, valueQuantity: { value: 80, unit: 'mmHg', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' } },
         ],
       });
+      await put({ resourceType: 'Observation', id: 'rs-str', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '5778-6' }] }, subject: { reference: 'Patient/rs-p3' }, valueString: 'Yellow' });
       await put({ resourceType: 'Observation', id: 'rs-panel', status: 'final', code: { text: 'Vital signs panel', coding: [{ system: 'http://loinc.org', code: '85353-1', display: 'Vital signs, weight, height' }] }, subject: { reference: 'Patient/rs-p3' }, performer: [{ identifier: { system: 'urn:npi', value: '999' } }], hasMember: [{ reference: 'Observation/rs-o4' }] });
     });
     after(() => server.close());
@@ -138,7 +139,7 @@ for (const engine of engines()) {
         const pages: string[] = [];
         for (let page = 1; page <= 3; page++) pages.push(...inOrder((await search(`/Observation?_sort=code&_count=3&_page=${page}`)).entry));
         assert.equal(new Set(pages).size, pages.length);
-        assert.equal(pages.length, 7);
+        assert.equal(pages.length, 8);
       });
 
       test('_lastUpdated and _id still sort', async () => {
@@ -196,6 +197,19 @@ for (const engine of engines()) {
       test('component-value-quantity matches a blood pressure component', async () => {
         assert.deepEqual(keys((await search('/Observation?component-value-quantity=gt100')).entry, 'match'), ['Observation/rs-bp']);
         assert.deepEqual(keys((await search('/Observation?component-value-quantity=80|http://unitsofmeasure.org|mm[Hg]')).entry, 'match'), ['Observation/rs-bp']);
+      });
+
+      test('a composite parameter matches both parts in the same element', async () => {
+        const found = async (query: string) => keys((await search(`/Observation?${query}`)).entry, 'match');
+        assert.deepEqual(await found('component-code-value-quantity=http://loinc.org|8480-6$gt100'), ['Observation/rs-bp']);
+        assert.deepEqual(await found('component-code-value-quantity=8480-6$120|http://unitsofmeasure.org|mm[Hg]'), ['Observation/rs-bp']);
+        // 120 is the systolic pressure's, not the diastolic's: a pair across components does not match.
+        assert.deepEqual(await found('component-code-value-quantity=8462-4$gt100'), []);
+        assert.deepEqual(await found('component-code-value-quantity=8462-4$lt100,8480-6$gt200'), ['Observation/rs-bp']);
+        assert.deepEqual(await found('code-value-string=http://loinc.org|5778-6$yell'), ['Observation/rs-str']);
+        assert.deepEqual(await found('code-value-concept=5778-6$http://snomed.info/sct|'), []);
+        await refused('/Observation?component-code-value-quantity=8480-6', /not a composite value: expected \[token\]\$\[quantity\]/);
+        await refused('/Observation?_sort=code-value-quantity', /composite parameter, which has no order/);
       });
 
       test(':text, :of-type and :identifier match what a code, an identifier or a reference says', async () => {

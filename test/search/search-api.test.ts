@@ -334,7 +334,7 @@ for (const engine of engines()) {
         await refused('/Observation?nonsense=1', 'not-supported', /Unsupported search parameter "nonsense" for Observation; supported: _id, _lastUpdated.*code.*subject.*_count/);
         await refused('/Observation?nonsense.name=x', 'not-supported', /Unsupported search parameter "nonsense.name"/);
         await refused('/Patient?phonetic=smith', 'not-supported', /Unsupported/);
-        await refused('/Observation?code-value-quantity=x$5', 'not-supported', /Unsupported/); // composite
+        await refused('/MolecularSequence?chromosome-variant-coordinate=x$5$6', 'not-supported', /Unsupported/); // token$number$number
       });
 
       test('an unsupported modifier is refused', async () => {
@@ -372,7 +372,7 @@ for (const engine of engines()) {
       assert.equal(observation['value-string'], 'string');
       assert.equal(observation._lastUpdated, 'date');
       assert.equal(observation['value-quantity'], 'quantity');
-      assert.equal(observation['code-value-quantity'], undefined);
+      assert.equal(observation['code-value-quantity'], 'composite');
       assert.equal(params('Patient').phonetic, undefined);
       assert.equal(params('Patient').family, 'string');
       assert.deepEqual(Object.keys(params('Client')), ['_id', '_lastUpdated', '_profile', '_security', '_source', '_tag']);
