@@ -385,7 +385,9 @@ for (const engine of engines()) {
       // Each listed parameter is accepted by the search it describes.
       for (const resource of resources.filter((r) => ['Observation', 'Patient', 'DocumentReference'].includes(r.type))) {
         for (const param of resource.searchParam) {
-          const value = { string: 'x', token: 'x', reference: 'x', date: '2020', uri: 'http://x', quantity: '5' }[param.type];
+          // A composite's second part may be a quantity or a date, which 'x' is not: 400 names what it expects.
+          if (param.type === 'composite' && !/-(concept|string)$/.test(param.name)) continue;
+          const value = { string: 'x', token: 'x', reference: 'x', date: '2020', uri: 'http://x', quantity: '5', number: '5', composite: 'x$x' }[param.type];
           const response = await server.request('GET', `/${resource.type}?${param.name}=${encodeURIComponent(value!)}&_count=0`);
           assert.equal(response.status, 200, `${resource.type}?${param.name}: ${response.text}`);
         }
