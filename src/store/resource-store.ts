@@ -155,6 +155,8 @@ export class ResourceStore {
     }
     const bind = (value: unknown) => `$${params.push(value)}`;
     for (const filter of query.filters ?? []) where += ` and (${filter(bind)})`;
+    // The count after an empty page has the conditions without the order's parameters.
+    const whereParams = [...params];
     const order = query.order ? query.order(bind) : ORDER[query.sort];
     // The total comes with the page (a window count is taken before LIMIT): one statement, one round trip.
     const text = `select resource::text as resource${query.total ? ', count(*) over () as total' : ''} from resource where ${where}
@@ -167,7 +169,7 @@ export class ResourceStore {
     if (rows.length > 0) return { resources, total: Number(rows[0].total) };
     // A page past the end (or _count=0) has no row to carry the total.
     const countText = `select count(*) as n from resource where ${where}`;
-    const [counted] = await this.db.query<{ n: string | number }>(countText, params, { prepare: mayPrepare(countText) });
+    const [counted] = await this.db.query<{ n: string | number }>(countText, whereParams, { prepare: mayPrepare(countText) });
     return { resources, total: Number(counted.n) };
   }
 

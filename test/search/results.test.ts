@@ -142,6 +142,12 @@ for (const engine of engines()) {
         assert.equal(pages.length, 8);
       });
 
+      test('a sorted page past the end has no entry and the total', async () => {
+        const bundle = await search('/Observation?patient=rs-p1&_sort=-date&_count=2&_page=9');
+        assert.deepEqual(bundle.entry, []);
+        assert.equal(bundle.total, 4);
+      });
+
       test('_lastUpdated and _id still sort', async () => {
         assert.deepEqual(inOrder((await search('/Patient?_sort=-_id')).entry), ['rs-p3', 'rs-p2', 'rs-p1']);
         assert.equal(inOrder((await search('/Patient?_sort=-_lastUpdated')).entry)[0], 'rs-p3');
