@@ -18,6 +18,7 @@ import { migrate } from '../src/store/migrations.ts';
 import { openDatabase } from '../src/store/open-database.ts';
 import { ResourceStore, type Resource, type SearchQuery } from '../src/store/resource-store.ts';
 import { spawnServer } from '../test/helpers/process.ts';
+import { loop } from './store-api.ts';
 import { basic, createTestDatabase, ROOT } from '../test/helpers/server.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -138,21 +139,12 @@ async function plans(db: Database, text: string, params: unknown[]): Promise<{ c
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const randomPatient = () => patientId(Math.floor(Math.random() * PATIENTS));
 
-async function sqlRate(db: Database): Promise<number> {
-  let done = 0;
-  const started = performance.now();
-  const until = started + SECONDS * 1000;
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
-      while (performance.now() < until) {
-        const rows = await db.query<{ resource: string }>(HAND_WRITTEN, [randomPatient()]);
-        if (rows.length !== 10) throw new Error(`hand-written SQL: ${rows.length} rows`);
-        rows.forEach((row) => JSON.parse(row.resource));
-        done++;
-      }
-    }),
-  );
-  return done / ((performance.now() - started) / 1000);
+function sqlRate(db: Database): Promise<number> {
+  return loop(CONNECTIONS, SECONDS, async () => {
+    const rows = await db.query<{ resource: string }>(HAND_WRITTEN, [randomPatient()]);
+    if (rows.length !== 10) throw new Error(`hand-written SQL: ${rows.length} rows`);
+    rows.forEach((row) => JSON.parse(row.resource));
+  });
 }
 
 async function apiRate(url: string, path: (patient: string) => string): Promise<number> {
