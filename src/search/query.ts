@@ -59,6 +59,9 @@ function splitOr(value: string): string[] {
   return value.split(/(?<!\\),/).map((part) => part.replace(/\\,/g, ','));
 }
 
+/** A value matched by LIKE as itself: its own `%`, `_` and `\` escaped. */
+const likeEscaped = (value: string) => value.replace(/[\\%_]/g, (char) => `\\${char}`);
+
 function stringCondition(ctx: Context, value: string): Condition {
   if (value === '') throw invalid(ctx, 'a string value must not be empty');
   if (ctx.modifier === 'exact') return (bind) => `s.raw = ${bind(value)}`;
@@ -66,7 +69,7 @@ function stringCondition(ctx: Context, value: string): Condition {
   if (normalized === '') throw invalid(ctx, 'a string value must have more than accents');
   if (ctx.modifier === 'contains') return (bind) => `strpos(s.value, ${bind(normalized)}) > 0`;
   // LIKE with a constant prefix can use the text_pattern_ops index; the value's own % _ \ are escaped.
-  const prefix = `${normalized.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+  const prefix = `${likeEscaped(normalized)}%`;
   return (bind) => `s.value like ${bind(prefix)}`;
 }
 
@@ -74,7 +77,7 @@ function stringCondition(ctx: Context, value: string): Condition {
 function textCondition(ctx: Context, value: string): Condition {
   const normalized = normalizeString(value);
   if (normalized === '') throw invalid(ctx, 'a text must not be empty');
-  const escaped = normalized.replace(/[\\%_]/g, (char) => `\\${char}`);
+  const escaped = likeEscaped(normalized);
   return (bind) => `(s.value like ${bind(`${escaped}%`)} or s.value like ${bind(`% ${escaped}%`)})`;
 }
 
@@ -106,7 +109,7 @@ function ofTypeCondition(ctx: Context, value: string): Condition {
 function uriCondition(ctx: Context, value: string): Condition {
   if (value === '') throw invalid(ctx, 'a uri must not be empty');
   const uri = truncateValue(value);
-  if (ctx.modifier === 'below') return (bind) => `s.value like ${bind(`${uri.replace(/[\\%_]/g, (char) => `\\${char}`)}%`)}`;
+  if (ctx.modifier === 'below') return (bind) => `s.value like ${bind(`${likeEscaped(uri)}%`)}`;
   if (ctx.modifier === 'above') return (bind) => `strpos(${bind(uri)}, s.value) = 1`;
   return (bind) => `s.value = ${bind(uri)}`;
 }
