@@ -4,7 +4,8 @@
 //   API  `GET /Observation?patient=X&_sort=-date&_count=10` (a real server process, Basic auth, autocannon)
 //   SQL  the same search hand-written over the same tables, through a `postgres` pool of the same size
 // beside it `Patient?name=smi`, `Observation?patient=X&_include=Observation:subject` and a read, and the plan of each
-// search as the server writes it (custom and generic plans: a prepared statement may switch to the latter).
+// search as the server writes it (custom and generic plans: a prepared statement may switch to the latter),
+// chains and _has too.
 //   DATABASE_URL=postgres://... npx tsx bench/search.ts   (BENCH_SECONDS per case and round, default 3; BENCH_ROUNDS, default 5)
 import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
@@ -98,13 +99,18 @@ async function seed(db: Database): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
-/** The search the API runs, as hand-written SQL over the same tables (no generated filters, no visibility). */
+/**
+ * The search the API runs, as hand-written SQL over the same tables (no generated filters, no visibility), in
+ * the same two steps: the page's ids with the total, then their bodies.
+ */
 const HAND_WRITTEN = `
-  select r.resource::text as resource, count(*) over () as total
-  from resource r join search_reference s on s.type = r.type and s.id = r.id
-  where r.type = 'Observation' and not r.deleted and s.code = 'patient' and s.target_type = 'Patient' and s.target_id = $1
-  order by (select max(d.high) from search_date d where d.type = r.type and d.id = r.id and d.code = 'date') desc nulls last, r.id
-  limit 10`;
+  with page as (
+    select r.id, count(*) over () as total,
+      row_number() over (order by (select max(d.high) from search_date d where d.type = r.type and d.id = r.id and d.code = 'date') desc nulls last, r.id) as position
+    from resource r join search_reference s on s.type = r.type and s.id = r.id
+    where r.type = 'Observation' and not r.deleted and s.code = 'patient' and s.target_type = 'Patient' and s.target_id = $1
+    order by position limit 10)
+  select r.resource::text as resource, page.total from page join resource r on r.type = 'Observation' and r.id = page.id order by page.position`;
 
 /** The SQL the server writes for a search, captured from the store it uses. */
 async function serverSql(db: Database, type: string, query: string): Promise<{ text: string; params: unknown[] }> {
@@ -178,7 +184,11 @@ export async function run(): Promise<void> {
     const seconds = await seed(db);
     console.log(`search: ${PATIENTS} Patients, ${PATIENTS * PER_PATIENT} Observations seeded in bulk in ${seconds.toFixed(0)}s; ${ROUNDS} interleaved rounds of ${SECONDS}s per case, ${CONNECTIONS} concurrent`);
 
-    for (const [name, query] of [['Observation', 'patient=bp-7&_sort=-date&_count=10'], ['Patient', 'name=smi'], ['Observation', 'patient=bp-7']] as const) {
+    const searches = [
+      ['Observation', 'patient=bp-7&_sort=-date&_count=10'], ['Patient', 'name=smi'], ['Observation', 'patient=bp-7'],
+      ['Observation', 'patient.name=smith7&_count=10'], ['Patient', '_has:Observation:patient:code=8867-4&_count=10'],
+    ] as const;
+    for (const [name, query] of searches) {
       const { text, params } = await serverSql(db, name, query);
       const plan = await plans(db, text, params);
       const seqScan = (p: string) => /Seq Scan on resource\b/.test(p);

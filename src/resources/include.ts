@@ -94,14 +94,15 @@ function referencedIds(from: Resource[], include: Include, baseUrl: string, into
   }
 }
 
-/** Resources pointing through `code` (any reference parameter for `*`) at one of `targets`. */
-function pointingAt(code: string, targets: Resource[], baseUrl: string): SearchFilter {
+/** Resources of `source` pointing through `code` (any reference parameter for `*`) at one of `targets`. */
+function pointingAt(source: string, code: string, targets: Resource[], baseUrl: string): SearchFilter {
   const pairs = JSON.stringify(targets.map((resource) => [resource.resourceType, resource.id]));
+  // From the targets to the index rows that name them (search_reference_target), then to the resources.
   return (bind) =>
-    `exists (select 1 from search_reference s where s.type = resource.type and s.id = resource.id
-       ${code === '*' ? '' : `and s.code = ${bind(code)}`}
-       and (s.target_type, s.target_id) in (select r->>0, r->>1 from jsonb_array_elements(${bind(pairs)}::text::jsonb) r)
-       and (s.url is null or s.url = ${bind(`${baseUrl}/`)} || s.target_type || '/' || s.target_id))`;
+    `resource.id in (select s.id from search_reference s
+       where (s.target_type, s.target_id) in (select r->>0, r->>1 from jsonb_array_elements(${bind(pairs)}::text::jsonb) r)
+         and s.type = ${bind(source)} ${code === '*' ? '' : `and s.code = ${bind(code)}`}
+         and (s.url is null or s.url = ${bind(`${baseUrl}/`)} || s.target_type || '/' || s.target_id))`;
 }
 
 export interface Included {
@@ -162,7 +163,7 @@ export async function includedResources(
       const targets = frontier.filter((resource) => revinclude.target === undefined || resource.resourceType === revinclude.target);
       if (targets.length === 0) continue;
       const { resources } = await view.search(revinclude.source, {
-        filters: [pointingAt(revinclude.code, targets, baseUrl)],
+        filters: [pointingAt(revinclude.source, revinclude.code, targets, baseUrl)],
         count: MAX_INCLUDED + 1,
         offset: 0,
         sort: 'id',

@@ -158,9 +158,13 @@ export class ResourceStore {
     // The count after an empty page has the conditions without the order's parameters.
     const whereParams = [...params];
     const order = query.order ? query.order(bind) : ORDER[query.sort];
-    // The total comes with the page (a window count is taken before LIMIT): one statement, one round trip.
-    const text = `select resource::text as resource${query.total ? ', count(*) over () as total' : ''} from resource where ${where}
-       order by ${order} limit $${params.length + 1} offset $${params.length + 2}`;
+    // The page's ids first, in order, with the total (a window count is taken before LIMIT); then the bodies of
+    // those alone, so the matches beyond the page are never read as JSON. One statement, one round trip.
+    const text = `select resource.resource::text as resource${query.total ? ', page.total' : ''}
+       from (select id${query.total ? ', count(*) over () as total' : ''}, row_number() over (order by ${order}) as position
+             from resource where ${where} order by ${order} limit $${params.length + 1} offset $${params.length + 2}) page
+       join resource on resource.type = $1 and resource.id = page.id
+       order by page.position`;
     const rows = await this.db.query<{ resource: string; total?: string | number }>(text, [...params, query.count, query.offset], {
       prepare: mayPrepare(text),
     });
