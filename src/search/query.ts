@@ -398,13 +398,14 @@ function reverseChain(type: string, name: string, scope: Scope, depth: number): 
     throw badRequest(`_has: ${sourceType}.${code.slice(0, 64)} is not a reference parameter that may point at ${type}`, 'value', [name]);
   }
   const inner = parameterBuilder(sourceType, rest, scope, depth + 1);
+  // From the matching sources to the index rows naming their targets, then to the targets (never a walk of `type`).
   return (value) => {
     const ids = visibleIds(sourceType, inner(value), scope);
     return (bind) =>
-      `exists (select 1 from search_reference s where s.target_id = resource.id and s.target_type = resource.type
-         and s.type = ${bind(sourceType)} and s.code = ${bind(code)}
-         and (s.url is null or s.url = ${bind(`${scope.baseUrl}/`)} || resource.type || '/' || resource.id)
-         and s.id in (${ids(bind)}))`;
+      `resource.id in (select s.target_id from search_reference s
+         where s.type = ${bind(sourceType)} and s.code = ${bind(code)} and s.target_type = ${bind(type)}
+           and (s.url is null or s.url = ${bind(`${scope.baseUrl}/${type}/`)} || s.target_id)
+           and s.id in (${ids(bind)}))`;
   };
 }
 
@@ -433,8 +434,9 @@ function chain(type: string, name: string, head: string, rest: string, scope: Sc
         `(s.target_type = ${bind(target)} and s.target_id in (${ids(bind)})
           and (s.url is null or s.url = ${bind(`${scope.baseUrl}/${target}/`)} || s.target_id))`;
     });
+    // From the matching targets to the index rows that name them, then to the resources of `type` holding them.
     return (bind) =>
-      `exists (select 1 from search_reference s where s.type = resource.type and s.id = resource.id and s.code = ${bind(code)}
+      `resource.id in (select s.id from search_reference s where s.type = ${bind(type)} and s.code = ${bind(code)}
          and (${alternatives.map((alternative) => alternative(bind)).join(' or ')}))`;
   };
 }
