@@ -2,6 +2,7 @@
 // `run(): Promise<void>` that prints its own figures; add yours to the list.
 const benchmarks: { name: string; load: () => Promise<{ run: () => Promise<void> }> }[] = [
   { name: 'store-api', load: () => import('./store-api.ts') },
+  { name: 'search', load: () => import('./search.ts') },
   { name: 'tokens', load: () => import('./tokens.ts') },
   { name: 'access', load: () => import('./access.ts') },
   { name: 'external', load: () => import('./external.ts') },

@@ -50,7 +50,7 @@ export async function freshStore(engine: Engine): Promise<{ env: Record<string, 
 }
 
 /** Runs `operation` from `concurrency` loops for `seconds`; answers operations per second. */
-async function loop(concurrency: number, seconds: number, operation: () => Promise<unknown>): Promise<number> {
+export async function loop(concurrency: number, seconds: number, operation: () => Promise<unknown>): Promise<number> {
   let done = 0;
   const started = performance.now();
   const until = started + seconds * 1000;

@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { createAdmin, resetPassword } from './admin/admin-user.ts';
 import { AdminError } from './admin/admin-error.ts';
 import { exportIam, importIam } from './admin/iam-bundle.ts';
+import { RESOURCE_TYPES } from './fhir/resource-types.ts';
+import { reindex } from './search/reindex.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import type { Database } from './store/database.ts';
 import { openDatabase } from './store/open-database.ts';
@@ -23,7 +25,9 @@ const USAGE = `usage: warden <command>
   reset-password <user id>     set a User's password; password on stdin
   export                       write the IAM configuration (Clients, Users, AccessPolicies, Roles,
                                TokenIntrospectors) to stdout as a Bundle
-  import <file>                create or replace the resources of such a Bundle ("-": stdin)`;
+  import <file>                create or replace the resources of such a Bundle ("-": stdin)
+  reindex [<type>...]          rebuild the search index of the stored resources (all types by default),
+                               after an upgrade that changed it; the server may keep running`;
 
 /** The password comes on stdin, never in the arguments, where `ps` and the shell history would show it. */
 function passwordFromStdin(): string {
@@ -65,6 +69,12 @@ const commands: Record<string, Command> = {
     const bundle: unknown = JSON.parse(readFileSync(file === '-' ? 0 : file, 'utf8'));
     const { created, updated } = await importIam(new ResourceStore(db, writeResourceIndexes), db, bundle);
     return `imported: ${created} created, ${updated} replaced`;
+  },
+  async reindex(db, types) {
+    const unknown = types.find((type) => !RESOURCE_TYPES.has(type));
+    if (unknown !== undefined) throw new AdminError(`unknown resource type "${unknown}"`);
+    const count = await reindex(db, types, (done) => process.stderr.write(`\rreindexed ${done}`));
+    return `\nreindexed ${count} resources`;
   },
 };
 

@@ -8,7 +8,7 @@
 import { FhirError, insufficientScope, notFound } from '../fhir/outcome.ts';
 import { visibilitySearchFilter, visibleUnder } from '../smart/compartment.ts';
 import type { VisibilityFilter } from '../smart/enforce.ts';
-import type { HistoryQuery, Resource, ResourceStore, SearchQuery, Version } from '../store/resource-store.ts';
+import type { HistoryQuery, Resource, ResourceStore, SearchFilter, SearchQuery, Version } from '../store/resource-store.ts';
 
 /** null: every resource of the type; otherwise a resource must meet one of the filters ([]: none is visible). */
 export type Visibility = readonly VisibilityFilter[] | null;
@@ -44,6 +44,12 @@ export interface ResourceView {
   search(type: string, query: SearchQuery): Promise<{ resources: Resource[]; total?: number }>;
   /** Creates new resources together (none may exist yet); refuses (403 insufficient_scope) any out of sight. */
   createAll(resources: Resource[]): Promise<Version[]>;
+  /**
+   * The caller's visibility of `type` as an SQL condition on `resource` (null: all of it), for a search that
+   * looks into resources of `type` without returning them (chains, `_has`). A per-resource decision cannot be
+   * written into SQL: then nothing is visible.
+   */
+  visibilityCondition(type: string): SearchFilter | null;
   /** Writes the next version; refuses (403 insufficient_scope) one that would be out of sight. */
   write(resource: Resource, expectedVersionId: string | null, deleted?: boolean): Promise<Version>;
 }
@@ -138,6 +144,12 @@ export function confinedResources(store: ResourceStore, confinement: Confinement
     async createAll(resources) {
       for (const resource of resources) checkWritable(resource);
       return store.createIndexed(resources);
+    },
+
+    visibilityCondition(type) {
+      if (mayRead !== undefined) return () => 'false';
+      const visibility = visibilityOf(type);
+      return visibility === null ? null : visibilitySearchFilter(type, visibility, baseUrl);
     },
 
     async write(resource, expectedVersionId, deleted = false) {

@@ -3,6 +3,7 @@ import type { AppContext } from '../context.ts';
 import { FHIR_ROUTES } from '../fhir/interactions.ts';
 import { RESOURCE_TYPES } from '../fhir/resource-types.ts';
 import { searchParametersOf } from '../search/parameters.ts';
+import { reverseIncludesOf } from '../search/reverse-includes.ts';
 import { smartSecurity } from '../oauth/smart-configuration.ts';
 
 /** The interactions on a type (FHIR R4 CapabilityStatement.rest.resource.interaction), each once. */
@@ -43,6 +44,9 @@ export function capabilityStatement(ctx: AppContext, version: string) {
             type: paramType,
             definition,
           })),
+          // _include[:iterate] and _revinclude[:iterate] take these (src/resources/include.ts), and `*`.
+          searchInclude: ['*', ...[...searchParametersOf(type).values()].filter((p) => p.type === 'reference').map((p) => `${type}:${p.code}`)],
+          searchRevInclude: reverseIncludesOf(type),
           operation: [{ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' }],
         })),
         // Bundles (POST /) and the history of every resource (GET /_history).

@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import { accessOf } from '../access/access.ts';
 import { confinedResources } from '../access/confined-resources.ts';
+import { relatedResources } from '../access/related-access.ts';
 import type { AppContext } from '../context.ts';
 import { FHIR_ROUTES, OPERATION_ROUTES, type FhirRoute } from '../fhir/interactions.ts';
 import { sendResource } from '../http/reply-format.ts';
@@ -26,10 +27,11 @@ export function resourceRoutes(app: FastifyInstance, ctx: AppContext, version: s
     confinedResources(store, accessOf(request).confinement, ctx.config.baseUrl);
   const crud = crudHandlers(ctx, resourcesFor);
   const history = historyHandlers(ctx, resourcesFor);
-  const search = searchHandler(ctx, resourcesFor);
+  const related = relatedResources(ctx);
+  const search = searchHandler(ctx, resourcesFor, related);
   const handlerOf = (route: FhirRoute): Handler => {
     if (route.url === '/:type/_search') return formSearch(search);
-    if (route.url === '/:compartment/:compartmentId/:type') return searchHandler(ctx, compartmentResourcesFor(ctx, resourcesFor));
+    if (route.url === '/:compartment/:compartmentId/:type') return searchHandler(ctx, compartmentResourcesFor(ctx, resourcesFor), related);
     const handlers: Record<FhirRoute['interaction'], Handler | undefined> = {
       'search-type': search,
       create: crud.create,

@@ -5,7 +5,7 @@ import r4 from 'fhirpath/fhir-context/r4/index.js';
 import type { Resource } from '../store/resource-store.ts';
 import { parseDateRange, periodRange, type DateRange } from './date-range.ts';
 import { searchParametersOf, type SearchParameter, type SearchPath } from './parameters.ts';
-import { normalizeString, parseReference, truncateValue, type ParsedReference } from './values.ts';
+import { escapeTokenPart, normalizeString, parseReference, truncateValue, type ParsedReference } from './values.ts';
 
 export interface StringRow { code: string; value: string; raw: string }
 export interface TokenRow { code: string; system: string | null; value: string }
@@ -29,7 +29,12 @@ const compiled = new Map<string, Evaluator>();
 function evaluate(resource: Resource, path: SearchPath): { type: string; value: unknown }[] {
   let evaluator = compiled.get(path.expression);
   if (!evaluator) {
-    evaluator = fhirpath.compile(path.expression, r4, { resolveInternalTypes: false }) as Evaluator;
+    try {
+      evaluator = fhirpath.compile(path.expression, r4, { resolveInternalTypes: false }) as Evaluator;
+    } catch {
+      // A definition the engine cannot compile indexes nothing, rather than failing every write of the type.
+      evaluator = () => [];
+    }
     compiled.set(path.expression, evaluator);
   }
   let nodes: unknown[];
@@ -80,6 +85,40 @@ function tokensOf(type: string, value: unknown): { system: string | null; value:
     default:
       return STRING_TYPES.has(type) ? text(value).map((v) => ({ system: null, value: v })) : [];
   }
+}
+
+// The rows behind three modifiers, kept under the parameter's code and the modifier's name in the string and
+// token tables: `:text` (R4 §3.1.1.5.6) the text and displays of a code, `:of-type` (§3.1.1.5.10) an
+// identifier's type and value, `:identifier` (§3.1.1.5.11) the logical identifier of a reference.
+
+function tokenTextsOf(type: string, value: unknown): string[] {
+  const json = value as Json;
+  switch (type) {
+    case 'CodeableConcept':
+      return [...text(json.text), ...(Array.isArray(json.coding) ? (json.coding as Json[]).flatMap((c) => text(c.display)) : [])];
+    case 'Coding':
+      return text(json.display);
+    case 'Identifier':
+      return text((json.type as Json | undefined)?.text);
+    default:
+      return [];
+  }
+}
+
+function identifierTypesOf(type: string, value: unknown): { system: string | null; value: string }[] {
+  if (type !== 'Identifier') return [];
+  const json = value as Json;
+  const codings = ((json.type as Json | undefined)?.coding ?? []) as Json[];
+  if (typeof json.value !== 'string' || !Array.isArray(codings)) return [];
+  return codings
+    .filter((c) => typeof c.code === 'string')
+    .map((c) => ({ system: typeof c.system === 'string' ? c.system : null, value: truncateValue(`${c.code as string}|${json.value as string}`) }));
+}
+
+function referenceIdentifiersOf(type: string, value: unknown): { system: string | null; value: string }[] {
+  if (type !== 'Reference') return [];
+  const identifier = (value as Json).identifier;
+  return identifier && typeof identifier === 'object' ? tokensOf('Identifier', identifier).map((t) => ({ ...t, value: truncateValue(t.value) })) : [];
 }
 
 function datesOf(type: string, value: unknown): DateRange[] {
@@ -134,8 +173,12 @@ function addRows(rows: IndexRows, parameter: SearchParameter, path: SearchPath, 
       case 'string':
         for (const raw of stringsOf(type, value)) rows.string.push({ code, value: normalizeString(raw), raw });
         break;
+      case 'composite':
+        break;
       case 'token':
         for (const token of tokensOf(type, value)) rows.token.push({ code, system: token.system, value: truncateValue(token.value) });
+        for (const raw of tokenTextsOf(type, value)) rows.string.push({ code: `${code}:text`, value: normalizeString(raw), raw });
+        for (const token of identifierTypesOf(type, value)) rows.token.push({ code: `${code}:of-type`, ...token });
         break;
       case 'uri':
         for (const uri of text(value)) rows.token.push({ code, system: null, value: truncateValue(uri) });
@@ -146,12 +189,62 @@ function addRows(rows: IndexRows, parameter: SearchParameter, path: SearchPath, 
       case 'quantity':
         for (const quantity of quantitiesOf(type, value)) rows.quantity.push({ code, ...quantity });
         break;
+      case 'number':
+        // A number is a quantity without a unit: one point in the quantity index.
+        if (typeof value === 'number' && Number.isFinite(value)) {
+          rows.quantity.push({ code, system: null, unit_code: null, unit: null, low: String(value), high: String(value) });
+        }
+        break;
       case 'reference':
+        for (const token of referenceIdentifiersOf(type, value)) rows.token.push({ code: `${code}:identifier`, ...token });
         for (const ref of referencesOf(type, value)) {
           if (path.referenceType && ref.targetType !== path.referenceType) continue;
           rows.reference.push({ code, target_type: ref.targetType, target_id: ref.targetId, url: ref.url && truncateValue(ref.url) });
         }
         break;
+    }
+  }
+}
+
+/** Elements of one composite parameter indexed per resource, at most: each is a few FHIRPath evaluations. */
+const MAX_COMPOSITE_ELEMENTS = 50;
+
+/**
+ * The forms a search may name a token by (R4 §3.1.1.4.11): `code`, `system|code` (`|code` without a system)
+ * and `system|`. A composite row is kept once per form, so that a search names its row by equality.
+ */
+function tokenForms(token: { system: string | null; value: string }): string[] {
+  const value = escapeTokenPart(token.value);
+  if (token.system === null) return [value, `|${value}`];
+  const system = escapeTokenPart(token.system);
+  return [value, `${system}|${value}`, `${system}|`];
+}
+
+/**
+ * A composite parameter (R4 §3.1.1.4.12) joins a token and a second value found in the same element (the
+ * same Observation.component): one row of the second value's kind per form of the token, under the code
+ * `parameter$form`, so the pair is matched in one row.
+ */
+function addCompositeRows(rows: IndexRows, resource: Resource, parameter: SearchParameter) {
+  const { first, second } = parameter.composite!;
+  for (const path of parameter.paths) {
+    const count = Math.min(evaluate(resource, path).length, MAX_COMPOSITE_ELEMENTS);
+    for (let index = 0; index < count; index++) {
+      const at = (expression: string) => evaluate(resource, { expression: `(${path.expression})[${index}].${expression}` });
+      const tokens = first.flatMap((expression) => at(expression).flatMap(({ type, value }) => tokensOf(type, value)));
+      if (tokens.length === 0) continue;
+      const part: IndexRows = { string: [], token: [], reference: [], date: [], quantity: [] };
+      const pseudo: SearchParameter = { ...parameter, type: second.type, composite: undefined };
+      for (const expression of second.expressions) addRows(part, pseudo, { expression }, at(expression));
+      for (const form of tokens.flatMap(tokenForms)) {
+        const code = truncateValue(`${parameter.code}$${form}`);
+        // Only the second value's own rows, not those its kind adds for modifiers (`code:text`, ...).
+        const own = <T extends { code: string }>(found: T[]) => found.filter((row) => row.code === parameter.code).map((row) => ({ ...row, code }));
+        rows.string.push(...own(part.string));
+        rows.token.push(...own(part.token));
+        rows.date.push(...own(part.date));
+        rows.quantity.push(...own(part.quantity));
+      }
     }
   }
 }
@@ -172,7 +265,8 @@ export function extractIndexRows(resource: Resource): IndexRows {
   const copy = structuredClone(resource);
   const rows: IndexRows = { string: [], token: [], reference: [], date: [], quantity: [] };
   for (const parameter of searchParametersOf(resource.resourceType).values()) {
-    for (const path of parameter.paths) addRows(rows, parameter, path, evaluate(copy, path));
+    if (parameter.composite) addCompositeRows(rows, copy, parameter);
+    else for (const path of parameter.paths) addRows(rows, parameter, path, evaluate(copy, path));
   }
   return {
     string: unique(rows.string),

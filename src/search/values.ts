@@ -38,3 +38,8 @@ export function parseReference(reference: string): ParsedReference | null {
   const url = reference.replace(/\/_history\/[^/]*$/, '');
   return { targetType: named?.targetType ?? null, targetId: named?.targetId ?? null, url };
 }
+
+/** A part of a token as a search writes it: `\`, `|`, `$` and `,` escaped with `\` (R4 §3.1.1.4.11). */
+export function escapeTokenPart(part: string): string {
+  return part.replace(/[\\|$,]/g, (char) => `\\${char}`);
+}

@@ -21,6 +21,8 @@ export interface SearchQuery {
   total: boolean;
   /** Conditions on the `resource` table, all of which a result meets (see src/search/query.ts). */
   filters?: SearchFilter[];
+  /** An ORDER BY list on the `resource` table (src/search/sort.ts), ending with a unique key; replaces `sort`. */
+  order?: SearchFilter;
 }
 
 /** An SQL condition on the `resource` table; `bind` adds a parameter and gives its placeholder (`$4`). */
@@ -50,6 +52,22 @@ const ORDER: Record<SearchQuery['sort'], string> = {
   '-lastUpdated': 'last_updated desc, id desc',
   id: 'id asc',
 };
+
+/**
+ * How many distinct search statements are prepared. A search's SQL text depends only on which parameters,
+ * modifiers and how many comma values it has, never on the values themselves (they are bind parameters),
+ * so the same few shapes recur; each connection keeps every statement it prepared, so the number of shapes
+ * prepared is bounded, and a shape seen after that runs unprepared (two round trips instead of one).
+ */
+export const MAX_PREPARED_SEARCHES = 500;
+const preparedSearches = new Set<string>();
+
+function mayPrepare(text: string): boolean {
+  if (preparedSearches.has(text)) return true;
+  if (preparedSearches.size >= MAX_PREPARED_SEARCHES) return false;
+  preparedSearches.add(text);
+  return true;
+}
 
 /** PostgreSQL's SQLSTATE for a duplicate key. */
 const UNIQUE_VIOLATION = '23505';
@@ -215,15 +233,25 @@ export class ResourceStore {
     }
     const bind = (value: unknown) => `$${params.push(value)}`;
     for (const filter of query.filters ?? []) where += ` and (${filter(bind)})`;
-    const rows = await this.db.query<{ resource: string }>(
-      `select resource::text as resource from resource where ${where}
-       order by ${ORDER[query.sort]} limit $${params.length + 1} offset $${params.length + 2}`,
-      [...params, query.count, query.offset],
-      { prepare: false },
-    );
+    // The count after an empty page has the conditions without the order's parameters.
+    const whereParams = [...params];
+    const order = query.order ? query.order(bind) : ORDER[query.sort];
+    // The page's ids first, in order, with the total (a window count is taken before LIMIT); then the bodies of
+    // those alone, so the matches beyond the page are never read as JSON. One statement, one round trip.
+    const text = `select resource.resource::text as resource${query.total ? ', page.total' : ''}
+       from (select id${query.total ? ', count(*) over () as total' : ''}, row_number() over (order by ${order}) as position
+             from resource where ${where} order by ${order} limit $${params.length + 1} offset $${params.length + 2}) page
+       join resource on resource.type = $1 and resource.id = page.id
+       order by page.position`;
+    const rows = await this.db.query<{ resource: string; total?: string | number }>(text, [...params, query.count, query.offset], {
+      prepare: mayPrepare(text),
+    });
     const resources = rows.map((row) => JSON.parse(row.resource) as Resource);
     if (!query.total) return { resources };
-    const [counted] = await this.db.query<{ n: string | number }>(`select count(*) as n from resource where ${where}`, params, { prepare: false });
+    if (rows.length > 0) return { resources, total: Number(rows[0].total) };
+    // A page past the end (or _count=0) has no row to carry the total.
+    const countText = `select count(*) as n from resource where ${where}`;
+    const [counted] = await this.db.query<{ n: string | number }>(countText, whereParams, { prepare: mayPrepare(countText) });
     return { resources, total: Number(counted.n) };
   }
 
