@@ -29,7 +29,7 @@ export function authServices(ctx: AppContext, clock: Clock = Date.now): AuthServ
   let services = built.get(ctx);
   if (services) return services;
   const { db, resources, live, config } = ctx;
-  const secrets = new SecretChecker(live, new FailureThrottle(db, config.throttle));
+  const secrets = new SecretChecker(live, new FailureThrottle(db, config.throttle, live));
   const keys = new KeyStore(db, config.tokenSigningAlg);
   const sessions = new Sessions(db, resources, live);
   const accessTokens = new AccessTokens(db, keys, config.baseUrl, clock);

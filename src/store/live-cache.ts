@@ -60,6 +60,8 @@ export class LiveCache {
   private barrierCount = 0;
   private readonly barriers = new Map<string, Barrier>();
   private heartbeat: NodeJS.Timeout | undefined;
+  /** Followers of announcements that are not resources (see `follow`), by their type. */
+  private readonly followers = new Map<string, { onAnnouncement: (id: string) => void; onReset: () => void }>();
 
   constructor(
     private readonly db: Database,
@@ -81,6 +83,7 @@ export class LiveCache {
       (payload) => {
         const slash = payload.indexOf('/');
         this.evict(payload.slice(0, slash), payload.slice(slash + 1));
+        this.followers.get(payload.slice(0, slash))?.onAnnouncement(payload.slice(slash + 1));
       },
       relisten,
     );
@@ -128,6 +131,32 @@ export class LiveCache {
   /** May entries be served now? Only while listening and, with other processes about, under a live lease. */
   private usable(): boolean {
     return this.listening && (this.db.engine !== 'postgres' || performance.now() - this.leaseFrom < LEASE_MS);
+  }
+
+  /**
+   * Has announcements of `type` (not a resource type) delivered to `onAnnouncement` in every process, with the
+   * same guarantee as a change of a cached resource: see `announce`. `onReset` is called whenever some may have
+   * been missed (listening restarted); while `following()` is false none may be relied on either.
+   */
+  follow(type: string, onAnnouncement: (id: string) => void, onReset: () => void): void {
+    this.followers.set(type, { onAnnouncement, onReset });
+  }
+
+  /**
+   * Tells every process `type/id` (this one at once) and resolves once every other process has read it or can
+   * no longer be relying on what it had heard (its lease has run out). Never throws.
+   */
+  async announce(type: string, id: string): Promise<void> {
+    this.followers.get(type)?.onAnnouncement(id);
+    if (this.db.engine !== 'postgres') return; // the embedded store has no other process
+    try {
+      await this.db.notify(LIVE_CHANNEL, `${type}/${id}`);
+    } catch {
+      this.warn(`could not announce ${type} to the other server processes; waiting out their leases`);
+      await new Promise((resolve) => setTimeout(resolve, ACK_TIMEOUT_MS));
+      return;
+    }
+    await this.barrier();
   }
 
   /** The current, not deleted versions of the named resources; a missing one is absent from the result. */
@@ -225,5 +254,6 @@ export class LiveCache {
   private clear() {
     this.generation++;
     this.entries.clear();
+    for (const follower of this.followers.values()) follower.onReset();
   }
 }
