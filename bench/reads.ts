@@ -80,25 +80,28 @@ export async function run(): Promise<void> {
   for (const [i, base] of bases.entries()) servers.push(await start(bases.length > 1 ? `base${i + 1}` : 'base', base));
   servers.push(await start('this', repo));
   const wanted = (process.env.BENCH_CASES ?? 'health,basic,bearer,search').split(',');
-  const figures = new Map<string, { rps: number[]; cpu: number[] }>();
+  const figures = new Map<string, { rps: number[]; cpu: number[]; wardenCpu: number[] }>();
   const loads: number[] = [];
+  const steps = servers.flatMap((server) => wanted.map((name) => ({ server, name })));
   try {
     for (let round = 0; round <= rounds; round++) {
-      for (const server of servers) {
+      // Each round in another order, so that no case always follows the same one.
+      const order = steps.map((step) => ({ step, sort: Math.random() })).sort((a, b) => a.sort - b.sort).map(({ step }) => step);
+      for (const { server, name } of order) {
         const pids = [server.child.pid!, ...(await backendPids(server.database))];
-        for (const name of wanted) {
-          const { path, headers } = server.cases[name];
-          const before = cpuSeconds(pids);
-          const result = await autocannon({ url: `${server.url}${path}`, headers, connections, duration: roundSeconds });
-          const cpu = ((cpuSeconds(pids) - before) * 1e6) / Math.max(1, result.requests.total);
-          if (result.non2xx + result.errors > 0) throw new Error(`${server.name} ${name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-          if (round === 0) continue; // warm-up: JIT, caches, connection pools, prepared statements
-          const key = `${server.name} ${name}`;
-          const figure = figures.get(key) ?? { rps: [], cpu: [] };
-          figure.rps.push(result.requests.total / roundSeconds);
-          figure.cpu.push(cpu);
-          figures.set(key, figure);
-        }
+        const { path, headers } = server.cases[name];
+        const [before, wardenBefore] = [cpuSeconds(pids), cpuSeconds([server.child.pid!])];
+        const result = await autocannon({ url: `${server.url}${path}`, headers, connections, duration: roundSeconds });
+        const perRequest = (used: number) => (used * 1e6) / Math.max(1, result.requests.total);
+        const [cpu, wardenCpu] = [perRequest(cpuSeconds(pids) - before), perRequest(cpuSeconds([server.child.pid!]) - wardenBefore)];
+        if (result.non2xx + result.errors > 0) throw new Error(`${server.name} ${name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+        if (round === 0) continue; // warm-up: JIT, caches, connection pools, prepared statements
+        const key = `${server.name} ${name}`;
+        const figure = figures.get(key) ?? { rps: [], cpu: [], wardenCpu: [] };
+        figure.rps.push(result.requests.total / roundSeconds);
+        figure.cpu.push(cpu);
+        figure.wardenCpu.push(wardenCpu);
+        figures.set(key, figure);
       }
       loads.push(loadavg()[0]);
     }
@@ -114,7 +117,7 @@ export async function run(): Promise<void> {
     for (const name of wanted) {
       const figure = figures.get(`${server.name} ${name}`)!;
       const rps = median(figure.rps);
-      console.log(`${server.name.padEnd(6)} ${name.padEnd(7)} ${rps.toFixed(0).padStart(6)}/s  ${(rps / health).toFixed(2)}× /health  CPU ${median(figure.cpu).toFixed(0).padStart(5)} µs/request (Warden + PostgreSQL)`);
+      console.log(`${server.name.padEnd(6)} ${name.padEnd(7)} ${rps.toFixed(0).padStart(6)}/s  ${(rps / health).toFixed(2)}× /health  CPU µs/request: Warden ${median(figure.wardenCpu).toFixed(0).padStart(4)}, with PostgreSQL ${median(figure.cpu).toFixed(0).padStart(4)}`);
     }
   }
 }
