@@ -70,7 +70,8 @@ function bounded(identity: string): string {
  * mapped into IPv6 (::ffff:a.b.c.d) counts as itself.
  */
 export function addressBucket(address: string): string {
-  if (!isIPv6(address)) return address;
+  // Every IPv6 address has a colon; most callers are IPv4, and isIPv6's pattern was 2.5% of a Basic read's CPU.
+  if (!address.includes(':') || !isIPv6(address)) return address;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   if (mapped) return mapped[1];
   const [head, tail = ''] = address.replace(/%.*$/, '').toLowerCase().split('::');
