@@ -5,6 +5,7 @@ const benchmarks: { name: string; load: () => Promise<{ run: () => Promise<void>
   { name: 'search', load: () => import('./search.ts') },
   { name: 'tokens', load: () => import('./tokens.ts') },
   { name: 'access', load: () => import('./access.ts') },
+  { name: 'reads', load: () => import('./reads.ts') },
   { name: 'external', load: () => import('./external.ts') },
   { name: 'smart', load: () => import('./smart.ts') },
   { name: 'validation', load: () => import('./validation.ts') },

@@ -4,11 +4,15 @@
 //   npx tsx bench/soak.ts                                   (embedded store, 20 minutes)
 //   DATABASE_URL=postgres://... npx tsx bench/soak.ts       (a fresh PostgreSQL database)
 //   BENCH_SOAK_MINUTES=3 BENCH_MINUTE_SECONDS=20 npx tsx bench/soak.ts   (a short run: 3 "minutes" of 20 s)
-// Add NODE_OPTIONS to the server's environment with BENCH_SERVER_NODE_OPTIONS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/soak").
+// Add NODE_OPTIONS to the server's environment with BENCH_SERVER_NODE_OPTIONS; run another checkout's server with
+// BENCH_SERVER_DIR (two soaks at once, this and that, compare under the same load); BENCH_SWEEP_SECONDS sets the
+// server's WARDEN_SWEEP_INTERVAL_SECONDS (an accelerated run sweeps more often).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon, { type Request } from 'autocannon';
+import { backendPids, cpuSeconds } from './cpu.ts';
 import { createTestDatabase, freePort } from '../test/helpers/server.ts';
 
 const repo = fileURLToPath(new URL('../', import.meta.url));
@@ -37,8 +41,9 @@ export async function run(): Promise<void> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: repo,
+    cwd: process.env.BENCH_SERVER_DIR ?? repo,
     env: {
+      ...(process.env.BENCH_SWEEP_SECONDS && { WARDEN_SWEEP_INTERVAL_SECONDS: process.env.BENCH_SWEEP_SECONDS }),
       PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn',
       WARDEN_WORKERS: '1', WARDEN_ROOT_CLIENT_ID: ROOT.id, WARDEN_ROOT_CLIENT_SECRET: ROOT.secret,
       NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS ?? '',
@@ -75,12 +80,17 @@ export async function run(): Promise<void> {
     console.log(`soak: ${minutes} × ${minuteSeconds} s, ${connections} connections, ${database ? 'PostgreSQL' : 'embedded store'}; mix: token, Basic read, Bearer read, search, write`);
     for (let minute = 1; minute <= minutes; minute++) {
       bearer = await token(); // tokens last longer than a minute; a fresh one keeps the Bearer reads valid in any run
+      // CPU per request (Warden, and it with its PostgreSQL backends): steadier than throughput on a shared machine.
+      const backends = await backendPids(database && new URL(database.url).pathname.slice(1));
+      const [wardenBefore, allBefore] = [cpuSeconds([child.pid!]), cpuSeconds([child.pid!, ...backends])];
       const result = await autocannon({ url: base, connections, duration: minuteSeconds, requests });
+      const perRequest = (before: number, pids: number[]) => (((cpuSeconds(pids) - before) * 1e6) / Math.max(1, result.requests.total)).toFixed(0).padStart(4);
       throughput.push(result.requests.average);
       const failed = result.non2xx + result.errors + result.timeouts;
       console.log(
         `minute ${String(minute).padStart(2)}  ${result.requests.average.toFixed(0).padStart(5)} req/s  p99 ${String(result.latency.p99).padStart(4)} ms  ` +
-          `RSS ${residentMegabytes(child.pid!).toFixed(0).padStart(4)} MB  heap ${(await heapMegabytes(base)).toFixed(0).padStart(4)} MB  failed ${failed}`,
+          `CPU ${perRequest(wardenBefore, [child.pid!])} µs/request (+PostgreSQL ${perRequest(allBefore, [child.pid!, ...backends])})  ` +
+          `RSS ${residentMegabytes(child.pid!).toFixed(0).padStart(4)} MB  heap ${(await heapMegabytes(base)).toFixed(0).padStart(4)} MB  failed ${failed}  load ${loadavg()[0].toFixed(1)}`,
       );
     }
     if (throughput.length >= 3) {

@@ -10,7 +10,7 @@ import { hashSecret, verifySecret } from '../iam/password-hash.ts';
 import { authFailures } from '../observe/metrics.ts';
 import type { LiveCache } from '../store/live-cache.ts';
 import type { Resource } from '../store/resource-store.ts';
-import type { FailureThrottle } from './throttle.ts';
+import { addressBucket, type FailureThrottle } from './throttle.ts';
 
 const CACHE_LIMIT = 10_000;
 
@@ -22,6 +22,8 @@ export class SecretChecker {
    * seen because every check reads the current Client first, from the LiveCache that drops it when it changes.
    */
   private readonly verified = new Map<string, string>();
+  /** Checks under way, by credential readings (with the hashes they are checked against) and address bucket. */
+  private readonly inFlight = new Map<string, Promise<Resource | null>>();
   private readonly cacheKey = randomBytes(32);
   /** Made at start, so the first unknown id does not pay for making it (a timing difference). */
   private readonly dummyHash: Promise<string> = hashSecret(randomBytes(16).toString('hex'));
@@ -61,6 +63,21 @@ export class SecretChecker {
       await this.throttle.check(identity, address);
       return cached.client;
     }
+    // The same credential from the same address while its check is under way (a client's first burst of
+    // requests) waits for that check: one reservation and one KDF, not one each, which could use up the budget.
+    const flight = `${candidates.map(({ key, hash }) => `${key} ${hash}`).join(' ')} ${addressBucket(address)}`;
+    const running = this.inFlight.get(flight);
+    if (running) return running;
+    const checking = this.checkReadings(candidates, identity, address).finally(() => this.inFlight.delete(flight));
+    this.inFlight.set(flight, checking);
+    return checking;
+  }
+
+  private async checkReadings(
+    candidates: { client: Resource | null; hash: string | null; secret: string; key: string }[],
+    identity: string,
+    address: string,
+  ): Promise<Resource | null> {
     await this.throttle.reserve(identity, address);
     for (const { client, hash, secret, key } of candidates) {
       if ((await verifySecret(secret, hash ?? (await this.dummyHash))) && hash !== null) {

@@ -28,8 +28,8 @@ const built = new WeakMap<AppContext, AuthServices>();
 export function authServices(ctx: AppContext, clock: Clock = Date.now): AuthServices {
   let services = built.get(ctx);
   if (services) return services;
-  const { db, resources, live, config } = ctx;
-  const secrets = new SecretChecker(live, new FailureThrottle(db, config.throttle));
+  const { db, resources, live, feed, config } = ctx;
+  const secrets = new SecretChecker(live, new FailureThrottle(db, config.throttle, feed));
   const keys = new KeyStore(db, config.tokenSigningAlg);
   const sessions = new Sessions(db, resources, live);
   const accessTokens = new AccessTokens(db, keys, config.baseUrl, clock);

@@ -60,6 +60,8 @@ export class ChangeFeed {
   private barrierCount = 0;
   private readonly barriers = new Map<string, Barrier>();
   private heartbeat: NodeJS.Timeout | undefined;
+  /** Followers of announcements that are not resources (see `follow`), by their type. */
+  private readonly followers = new Map<string, { onAnnouncement: (id: string) => void; onReset: () => void }>();
 
   constructor(
     private readonly db: Database,
@@ -69,6 +71,32 @@ export class ChangeFeed {
   /** Adds a projection; one registered after `start` begins empty (or stale), so it has missed nothing. */
   register(projection: Projection): void {
     this.projections.push(projection);
+  }
+
+  /**
+   * Has announcements of `type` (not a resource type) delivered to `onAnnouncement` in every process, with the
+   * same guarantee as a change of a projected resource: see `announce`. `onReset` is called whenever some may
+   * have been missed (listening restarted); while `following()` is false none may be relied on either.
+   */
+  follow(type: string, onAnnouncement: (id: string) => void, onReset: () => void): void {
+    this.followers.set(type, { onAnnouncement, onReset });
+  }
+
+  /**
+   * Tells every process `type/id` (this one at once) and resolves once every other process has read it or can
+   * no longer be relying on what it had heard (its lease has run out). Never throws.
+   */
+  async announce(type: string, id: string): Promise<void> {
+    this.followers.get(type)?.onAnnouncement(id);
+    if (this.db.engine !== 'postgres') return; // the embedded store has no other process
+    try {
+      await this.db.notify(CHANGE_CHANNEL, `${type}/${id}`);
+    } catch {
+      this.warn(`could not announce ${type} to the other server processes; waiting out their leases`);
+      await new Promise((resolve) => setTimeout(resolve, ACK_TIMEOUT_MS));
+      return;
+    }
+    await this.barrier(type);
   }
 
   /** Follows the changes other processes make, and those this process makes through `resources`. */
@@ -82,6 +110,7 @@ export class ChangeFeed {
     // Announcements sent while a connection was down are lost: every (re)start of listening resets everything.
     const relisten = () => {
       for (const projection of this.projections) projection.reset();
+      for (const follower of this.followers.values()) follower.onReset();
     };
     // One connection carries every channel, so each process reads them all in commit order.
     await this.db.listen(
@@ -91,6 +120,7 @@ export class ChangeFeed {
         const type = payload.slice(0, slash);
         const id = payload.slice(slash + 1);
         for (const projection of this.projections) if (projection.types.has(type)) projection.changed(type, id);
+        this.followers.get(type)?.onAnnouncement(id);
       },
       relisten,
     );

@@ -56,20 +56,25 @@ export async function sweep(db: Database, config: Pick<Config, 'sweep' | 'thrott
       if (n < BATCH) break;
     }
   }
-  if (db.engine === 'pglite') await vacuumAsAutovacuumWould(db);
+  await vacuumAsAutovacuumWould(db);
   return deleted;
 }
 
 /**
- * PGlite runs no autovacuum, so in a long-running embedded store the row versions left by every update and
- * delete (Sessions, counters, resources) were never reclaimed, nor the planner's statistics renewed. The sweep
- * applies autovacuum's default thresholds itself: a table is vacuumed when its dead rows pass 50 + 20% of its
- * live ones, and analyzed when its changes since the last analyze pass 50 + 10%.
+ * PGlite runs no autovacuum, and a PostgreSQL server may have it turned off (`autovacuum = off`, or per table
+ * `autovacuum_enabled = false`); there the row versions left by every update and delete (Sessions, counters,
+ * resources, their search index rows) were never reclaimed, nor the planner's statistics renewed, and a
+ * long-running server slowed down (issue 18 item 6: index scans through dead rows). The sweep applies
+ * autovacuum's default thresholds itself to the tables no autovacuum looks after: a table is vacuumed when its
+ * dead rows pass 50 + 20% of its live ones, and analyzed when its changes since the last analyze pass 50 + 10%.
  */
 async function vacuumAsAutovacuumWould(db: Database): Promise<void> {
   const tables = await db.query<{ name: string; vacuum: boolean }>(
-    `select relname as name, n_dead_tup > 50 + 0.2 * n_live_tup as vacuum from pg_stat_user_tables
-     where n_dead_tup > 50 + 0.2 * n_live_tup or n_mod_since_analyze > 50 + 0.1 * n_live_tup`,
+    `select s.relname as name, s.n_dead_tup > 50 + 0.2 * s.n_live_tup as vacuum
+     from pg_stat_user_tables s join pg_class c on c.oid = s.relid
+     where (s.n_dead_tup > 50 + 0.2 * s.n_live_tup or s.n_mod_since_analyze > 50 + 0.1 * s.n_live_tup)
+       and ($1 or current_setting('autovacuum') = 'off' or coalesce(c.reloptions, '{}') @> '{autovacuum_enabled=false}')`,
+    [db.engine === 'pglite'],
   );
   for (const { name, vacuum } of tables) await db.exec(`${vacuum ? 'vacuum analyze' : 'analyze'} "${name.replaceAll('"', '""')}"`);
 }

@@ -1,6 +1,6 @@
 // Access tokens in two formats with the same claims: a JWT in the shape of RFC 9068, signed with the current
 // key, or an opaque random string whose claims are kept in the store under the token's hash.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { SignJWT, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import type { Database } from '../store/database.ts';
 import { SIGNING_ALGS, type KeyStore } from './keys.ts';
@@ -34,9 +34,28 @@ export interface AccessTokenRequest {
 }
 
 export type Clock = () => number;
+
 export const seconds = (clock: Clock) => Math.floor(clock() / 1000);
 
+/** Verified JWTs remembered, at most this many (the least recently used goes first). */
+const VERIFIED_LIMIT = 10_000;
+
+interface Verified {
+  claims: AccessClaims;
+  kid: string | undefined;
+  /** The key object the signature checked against: a retired or replaced key no longer matches. */
+  publicKey: unknown;
+}
+
 export class AccessTokens {
+  /**
+   * JWTs whose signature and claims already checked out, by SHA-256 of the token: a client presents the same
+   * token on every request until it expires, and the signature check was most of a Bearer request's CPU. A hit
+   * still checks expiry against the clock and that the signing key is still live; whether the Session, Client
+   * and User live is asked on every request by the caller, so revocation is unaffected.
+   */
+  private readonly verified = new Map<string, Verified>();
+
   constructor(
     private readonly db: Database,
     private readonly keys: KeyStore,
@@ -82,12 +101,20 @@ export class AccessTokens {
   }
 
   private async readJwt(token: string): Promise<AccessClaims | null> {
-    let kid: string | undefined;
-    try {
-      kid = decodeProtectedHeader(token).kid;
-    } catch {
-      return null;
+    const digest = createHash('sha256').update(token).digest('base64url');
+    const known = this.verified.get(digest);
+    if (known) {
+      const key = await this.keys.verificationKey(known.kid);
+      const now = seconds(this.clock);
+      if (key?.publicKey === known.publicKey && now < known.claims.exp && !(typeof known.claims.nbf === 'number' && now < known.claims.nbf)) {
+        this.verified.delete(digest); // most recently used goes last
+        this.verified.set(digest, known);
+        return { ...known.claims }; // a copy: no caller can change what the next request reads
+      }
+      this.verified.delete(digest);
     }
+    const kid = kidOf(token);
+    if (kid === null) return null;
     const key = await this.keys.verificationKey(kid);
     if (!key) return null;
     try {
@@ -99,7 +126,10 @@ export class AccessTokens {
         currentDate: new Date(this.clock()),
       });
       if (typeof payload.client_id !== 'string' || typeof payload.sid !== 'string') return null;
-      return payload as AccessClaims;
+      const claims = payload as AccessClaims;
+      this.verified.set(digest, { claims: { ...claims }, kid, publicKey: key.publicKey });
+      if (this.verified.size > VERIFIED_LIMIT) this.verified.delete(this.verified.keys().next().value!);
+      return claims;
     } catch {
       return null;
     }
@@ -113,5 +143,14 @@ export class AccessTokens {
     );
     if (!row) return null;
     return typeof row.claims === 'string' ? (JSON.parse(row.claims) as AccessClaims) : row.claims;
+  }
+}
+
+/** The kid of a JWT's protected header; undefined when it names none, null when the header does not decode. */
+function kidOf(token: string): string | undefined | null {
+  try {
+    return decodeProtectedHeader(token).kid;
+  } catch {
+    return null;
   }
 }

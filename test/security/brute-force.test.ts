@@ -84,6 +84,14 @@ for (const engine of engines()) {
         assert.ok(responses.filter((response) => response.status === 401).length <= LIMITS.identityLimit);
         assert.equal(responses.filter((response) => response.status >= 500).length, 0);
       });
+
+      test('the right secret sent 20 times at once before it is cached: all accepted, none throttled', async () => {
+        // Each would reserve a failure before its KDF: 20 reservations at once went past the limit of 3 and a
+        // client's first burst got 429s. The same credential from the same address now waits for one check.
+        await createClient(server, { id: 'bursting', secret: 'bursting-secret', grant_types: ['client_credentials'] });
+        const responses = await Promise.all(Array.from({ length: 20 }, () => postForm(server, '/auth/token', CLIENT_CREDENTIALS, { id: 'bursting', secret: 'bursting-secret' })));
+        assert.deepEqual(responses.map((response) => response.status), Array(20).fill(200));
+      });
     });
 
     describe('one budget per principal (ASVS 5.0 V6.3.1)', () => {
@@ -182,6 +190,11 @@ for (const engine of engines()) {
 describe('brute force across two server processes on one PostgreSQL database', { skip: !process.env.DATABASE_URL && 'DATABASE_URL is not set' }, () => {
   let database: { url: string; drop: () => Promise<void> };
   let processes: ServerProcess[] = [];
+  const ADDRESS_LIMIT = 12;
+  const env = () => ({
+    DATABASE_URL: database.url, LOG_LEVEL: 'warn',
+    WARDEN_AUTH_FAILURES_PER_IDENTITY: String(LIMITS.identityLimit), WARDEN_AUTH_FAILURES_PER_ADDRESS: String(ADDRESS_LIMIT),
+  });
   const token = (url: string, secret: string) =>
     request(url, 'POST', '/auth/token', {
       raw: new URLSearchParams(CLIENT_CREDENTIALS).toString(),
@@ -192,8 +205,7 @@ describe('brute force across two server processes on one PostgreSQL database', {
 
   before(async () => {
     database = await createTestDatabase();
-    const env = { DATABASE_URL: database.url, WARDEN_AUTH_FAILURES_PER_IDENTITY: String(LIMITS.identityLimit), LOG_LEVEL: 'warn' };
-    processes = [await spawnServer(env), await spawnServer(env)];
+    processes = [await spawnServer(env()), await spawnServer(env())];
     const created = await request(processes[0].url, 'PUT', `/Client/${SERVICE.id}`, {
       body: { resourceType: 'Client', secret: SERVICE.secret, grant_types: ['client_credentials'] },
     });
@@ -217,5 +229,38 @@ describe('brute force across two server processes on one PostgreSQL database', {
     // Every address here is 127.0.0.1, the one that succeeded: its own failures now hold it back on both.
     assert.equal((await token(a, SERVICE.secret)).status, 429);
     assert.equal((await token(b, SERVICE.secret)).status, 429, 'the process that has the secret cached asks the shared count first');
+  });
+
+  // Issue 21: a cached secret no longer asks the database for the counts unless this process has heard that one
+  // of them reached its limit; these show that it always hears in time, on every process.
+  describe('a lock counted on one process holds on another whose cache has the secret (ASVS 5.0 V6.3.1)', () => {
+    const LOCKED = { id: 'locked', secret: 'locked-secret' };
+    const tokenFrom = (url: string, from: string, secret: string) =>
+      requestFrom(url, from, 'POST', '/auth/token', { form: CLIENT_CREDENTIALS, auth: { id: LOCKED.id, secret } });
+
+    test('failures on a, then the right secret on b (which has it cached) from the attacker\'s address: 429', async () => {
+      const [a, b] = processes.map((server) => server.url);
+      await request(a, 'PUT', `/Client/${LOCKED.id}`, { body: { resourceType: 'Client', secret: LOCKED.secret, grant_types: ['client_credentials'] } });
+      assert.equal((await tokenFrom(b, OWNER, LOCKED.secret)).status, 200, 'the owner puts the secret in b\'s cache');
+      for (let i = 0; i < LIMITS.identityLimit; i++) assert.equal((await tokenFrom(a, ATTACKER, `guess-${i}`)).status, 401);
+      assert.equal((await tokenFrom(b, ATTACKER, LOCKED.secret)).status, 429);
+      assert.equal((await tokenFrom(b, OWNER, LOCKED.secret)).status, 200, 'the owner\'s known address still gets in');
+    });
+
+    test('a process started after an address was locked honours the lock, though it caches the secret', async () => {
+      const SPRAYER = '127.0.0.4';
+      // A spray of one guess each at many ids: only the address's own counter reaches its limit.
+      for (let i = 0; i < ADDRESS_LIMIT; i++) {
+        const sprayed = await requestFrom(processes[0].url, SPRAYER, 'POST', '/auth/token', { form: CLIENT_CREDENTIALS, auth: { id: `sprayed-${i}`, secret: 'guess' } });
+        assert.equal(sprayed.status, 401);
+      }
+      const started = await spawnServer(env());
+      processes.push(started);
+      // A client nobody has failed against: what locks the sprayer out is its address's count alone.
+      await request(started.url, 'PUT', '/Client/fresh', { body: { resourceType: 'Client', secret: 'fresh-secret', grant_types: ['client_credentials'] } });
+      const fresh = (from: string) => requestFrom(started.url, from, 'POST', '/auth/token', { form: CLIENT_CREDENTIALS, auth: { id: 'fresh', secret: 'fresh-secret' } });
+      assert.equal((await fresh(OWNER)).status, 200, 'the owner puts the secret in its cache');
+      assert.equal((await fresh(SPRAYER)).status, 429);
+    });
   });
 });

@@ -110,25 +110,34 @@ for (const engine of engines()) {
   });
 }
 
-test('on the embedded store, which has no autovacuum, a sweep vacuums the tables whose dead rows pass autovacuum\'s threshold', async () => {
-  const { db, close } = await openTestStore('pglite');
-  try {
-    const store = new ResourceStore(db, writeResourceIndexes);
-    await store.write({ resourceType: 'Patient', id: 'busy', active: true }, null);
-    for (let version = 1; version <= 200; version++) {
-      await store.write({ resourceType: 'Patient', id: 'busy', active: version % 2 === 0 }, String(version));
+for (const engine of engines()) {
+  // PGlite has no autovacuum; a PostgreSQL server may have it off (issue 18 item 6: a long-running server slowed
+  // down as dead rows piled up). Turned off here per table, so the test means the same whatever the server's setting.
+  test(`where no autovacuum runs, a sweep vacuums the tables whose dead rows pass autovacuum's threshold (${engine})`, async () => {
+    const { db, close } = await openTestStore(engine);
+    try {
+      if (engine === 'postgres') {
+        for (const { name } of await db.query<{ name: string }>('select relname as name from pg_stat_user_tables')) {
+          await db.exec(`alter table "${name}" set (autovacuum_enabled = false)`);
+        }
+      }
+      const store = new ResourceStore(db, writeResourceIndexes);
+      await store.write({ resourceType: 'Patient', id: 'busy', active: true }, null);
+      for (let version = 1; version <= 200; version++) {
+        await store.write({ resourceType: 'Patient', id: 'busy', active: version % 2 === 0 }, String(version));
+      }
+      // Statistics reach the shared counters at most once a second unless a flush is forced (PostgreSQL 15+).
+      const dead = async () => {
+        await db.query('select pg_stat_force_next_flush()');
+        return Number((await db.query<{ n: number }>(`select sum(n_dead_tup) as n from pg_stat_user_tables`))[0].n);
+      };
+      const before = await dead();
+      assert.ok(before >= 200, `every update left dead row versions (${before})`);
+      await sweep(db, config);
+      const after = await dead();
+      assert.ok(after < 100, `the sweep reclaimed them (${before} before, ${after} after)`);
+    } finally {
+      await close();
     }
-    // Statistics reach the shared counters at most once a second unless a flush is forced (PostgreSQL 15+).
-    const dead = async () => {
-      await db.query('select pg_stat_force_next_flush()');
-      return Number((await db.query<{ n: number }>(`select sum(n_dead_tup) as n from pg_stat_user_tables`))[0].n);
-    };
-    const before = await dead();
-    assert.ok(before >= 200, `every update left dead row versions (${before})`);
-    await sweep(db, config);
-    const after = await dead();
-    assert.ok(after < 100, `the sweep reclaimed them (${before} before, ${after} after)`);
-  } finally {
-    await close();
-  }
-});
+  });
+}
