@@ -13,6 +13,7 @@ import { deleteCurrentSession } from './current-session.ts';
 import { historyHandlers } from './history.ts';
 import { searchHandler } from './search.ts';
 import { validateHandlers } from '../validation/operation.ts';
+import { bulkDataRoutes } from '../bulk/routes.ts';
 
 export function resourceRoutes(app: FastifyInstance, ctx: AppContext, version: string): void {
   // Handlers get the store as the caller may see it, with the confinement the authorize step decided.
@@ -40,4 +41,5 @@ export function resourceRoutes(app: FastifyInstance, ctx: AppContext, version: s
   const [validateType, validateInstance] = OPERATION_ROUTES;
   app.post(validateType.url, { config: { interaction: validateType } }, validate.type);
   app.post(validateInstance.url, { config: { interaction: validateInstance } }, validate.instance);
+  bulkDataRoutes(app, ctx, resourcesFor);
 }
