@@ -80,6 +80,8 @@ export interface BulkExportConfig {
   retentionSeconds: number;
   /** How often each process looks for a job to run (a kick-off in this process starts one at once). */
   pollMs: number;
+  /** Whether this process runs export jobs; off for processes that only answer requests. */
+  runJobs: boolean;
 }
 
 export interface TimeoutConfig {
@@ -250,6 +252,7 @@ export function loadConfig(env: Env = process.env): Config {
       leaseSeconds: integer(env, 'WARDEN_EXPORT_LEASE_SECONDS', 60, 1, 86_400),
       retentionSeconds: integer(env, 'WARDEN_EXPORT_RETENTION_SECONDS', 86_400, 60, 365 * 86_400),
       pollMs: integer(env, 'WARDEN_EXPORT_POLL_MS', 2000, 10, 600_000),
+      runJobs: flag(env, 'WARDEN_EXPORT_RUN_JOBS', true),
     },
   };
 }

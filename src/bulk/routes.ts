@@ -62,7 +62,7 @@ const sameRequester = (job: Job, request: FastifyRequest) =>
 export function bulkDataRoutes(app: FastifyInstance, ctx: AppContext, resourcesFor: (request: FastifyRequest) => ResourceView): void {
   const { baseUrl } = ctx.config;
   const runner = new ExportRunner(ctx, (message) => app.log.warn(message));
-  app.addHook('onReady', async () => runner.start());
+  if (ctx.config.bulkExport.runJobs) app.addHook('onReady', async () => runner.start());
   app.addHook('onClose', async () => runner.stop());
 
   /** The caller's own job, unexpired; 404 for any other. */

@@ -24,6 +24,7 @@ export class ExportRunner {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  private started = false;
   private stopping = false;
 
   constructor(
@@ -35,13 +36,14 @@ export class ExportRunner {
   }
 
   start(): void {
+    this.started = true;
     this.timer = setInterval(() => this.wake(), this.ctx.config.bulkExport.pollMs).unref();
     this.wake();
   }
 
   /** Looks for work now (a kick-off in this process); a look already under way looks again when it ends. */
   wake(): void {
-    if (this.stopping) return;
+    if (!this.started || this.stopping) return;
     if (this.running) {
       this.again = true;
       return;

@@ -18,7 +18,7 @@ for (const engine of engines()) {
 
     before(async () => {
       // Small chunks, so a file is several stored parts.
-      server = await startTestServer(engine, { bulkExport: { chunkSize: 2, leaseSeconds: 60, retentionSeconds: 3600, pollMs: 50 } });
+      server = await startTestServer(engine, { bulkExport: { chunkSize: 2, leaseSeconds: 60, retentionSeconds: 3600, pollMs: 50, runJobs: true } });
       key = await assertionKey();
       await seedClinicalData(server);
       await put(server, { resourceType: 'Client', id: 'exporter', grant_types: ['client_credentials'], jwks: { keys: [key.jwk] }, scope: ['system/*.rs'] } as never);
