@@ -48,6 +48,8 @@ function typeFilterParams(type: string, query: string, baseUrl: string): [string
 }
 
 export function parseKickoff(query: Query, prefer: string | undefined, level: ExportLevel, baseUrl: string): ExportRequest {
+  // PostgreSQL text cannot hold NUL: refused here, not when the job runs.
+  if (Object.values(query).flat().some((value) => value?.includes('\u0000'))) throw badRequest('Text may not contain the NUL character (U+0000)', 'value');
   const preferred = preferences(prefer);
   if (!preferred.has('respond-async')) throw badRequest('A Bulk Data kick-off needs the header "Prefer: respond-async"', 'required', ['Prefer']);
   if (!preferred.has('handling=lenient')) {

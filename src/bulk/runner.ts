@@ -109,6 +109,8 @@ export class ExportRunner {
         if (!(await this.jobs.saveChunk(job, type, part, resources.length, ndjson, { type: index, after, part: part + 1 }))) return false;
         part++;
         if (resources.length < chunkSize) break;
+        // The embedded store answers without going through the event loop: let requests in between chunks.
+        await new Promise((resolve) => setImmediate(resolve));
       }
     }
     return true;

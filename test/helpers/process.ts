@@ -3,7 +3,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { freePort, ROOT } from './server.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestDatabase, freePort, ROOT } from './server.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -81,4 +84,14 @@ export async function spawnServer(
   const url = `http://127.0.0.1:${port}`;
   await untilHealthy(url, exited, () => output);
   return { url, child, output: () => output, waitForLine, exited };
+}
+
+/** A store for server processes of `engine` that outlives them: a fresh PostgreSQL database, or a PGlite folder. */
+export async function processStore(engine: string): Promise<{ env: Record<string, string>; cleanup: () => Promise<void> }> {
+  if (engine === 'postgres') {
+    const database = await createTestDatabase();
+    return { env: { DATABASE_URL: database.url }, cleanup: database.drop };
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'warden-process-'));
+  return { env: { WARDEN_DATA_DIR: dir }, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
