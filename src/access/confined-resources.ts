@@ -38,6 +38,8 @@ export interface ResourceView {
   /** Versions newest first, only those in sight. */
   history(type: string, id: string, count: number, offset: number): Promise<{ versions: Version[]; total: number }>;
   search(type: string, query: SearchQuery): Promise<{ resources: Resource[]; total?: number }>;
+  /** A search's page as JSON text, one line per resource (Bulk Data output), under the same confinement. */
+  searchText(type: string, query: SearchQuery): Promise<{ id: string; text: string }[]>;
   /** Writes the next version; refuses (403 insufficient_scope) one that would be out of sight. */
   write(resource: Resource, expectedVersionId: string | null, deleted?: boolean): Promise<Version>;
 }
@@ -51,6 +53,10 @@ export function confinedResources(store: ResourceStore, confinement: Confinement
   const visibilityOf = (type: string): Visibility => (typeof rule === 'function' ? rule(type) : (rule ?? null));
   const bodyVisible = (resource: Resource) => visibleUnder(resource, visibilityOf(resource.resourceType), baseUrl);
   const allowed = async (type: string, id: string) => mayRead === undefined || (await mayRead(type, id));
+  const visibleFilters = (type: string, filters: SearchQuery['filters']) => {
+    const visibility = visibilityOf(type);
+    return visibility === null ? filters : [...(filters ?? []), visibilitySearchFilter(type, visibility, baseUrl)];
+  };
 
   const view: ResourceView = {
     async find(type, id) {
@@ -93,9 +99,16 @@ export function confinedResources(store: ResourceStore, confinement: Confinement
       return { versions: visible.slice(offset, offset + count), total: visible.length };
     },
 
+    async searchText(type, query) {
+      if (mayRead !== undefined) {
+        const { resources } = await view.search(type, query);
+        return resources.map((resource) => ({ id: resource.id, text: JSON.stringify(resource) }));
+      }
+      return store.searchText(type, { ...query, filters: visibleFilters(type, query.filters) });
+    },
+
     async search(type, query) {
-      const visibility = visibilityOf(type);
-      const filters = visibility === null ? query.filters : [...(query.filters ?? []), visibilitySearchFilter(type, visibility, baseUrl)];
+      const filters = visibleFilters(type, query.filters);
       if (mayRead === undefined) return store.search(type, { ...query, filters });
       // A per-resource decision cannot be written into SQL: look through the matches, keep the allowed.
       const found: Resource[] = [];

@@ -102,10 +102,11 @@ export class ExportRunner {
           return false;
         }
         const view = await this.viewOf(job);
-        const { resources } = await view.search(type, { filters: [...filters, idAfter(after)], count: chunkSize, offset: 0, sort: 'id', total: false });
+        // As stored text, never parsed: jsonb's text is one line, so each is an NDJSON line as it is.
+        const resources = await view.searchText(type, { filters: [...filters, idAfter(after)], count: chunkSize, offset: 0, sort: 'id', total: false });
         if (resources.length === 0) break;
         after = resources[resources.length - 1].id;
-        const ndjson = resources.map((resource) => `${JSON.stringify(resource)}\n`).join('');
+        const ndjson = resources.map((resource) => `${resource.text}\n`).join('');
         if (!(await this.jobs.saveChunk(job, type, part, resources.length, ndjson, { type: index, after, part: part + 1 }))) return false;
         part++;
         if (resources.length < chunkSize) break;

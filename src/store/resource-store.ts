@@ -128,7 +128,8 @@ export class ResourceStore {
     return Number(row.n);
   }
 
-  async search(type: string, query: SearchQuery): Promise<{ resources: Resource[]; total?: number }> {
+  /** The WHERE clause of a search, with its parameters (the type is $1). */
+  private whereOf(type: string, query: SearchQuery): { where: string; params: unknown[] } {
     const params: unknown[] = [type];
     let where = 'type = $1 and not deleted';
     if (query.ids) {
@@ -137,6 +138,11 @@ export class ResourceStore {
     }
     const bind = (value: unknown) => `$${params.push(value)}`;
     for (const filter of query.filters ?? []) where += ` and (${filter(bind)})`;
+    return { where, params };
+  }
+
+  async search(type: string, query: SearchQuery): Promise<{ resources: Resource[]; total?: number }> {
+    const { where, params } = this.whereOf(type, query);
     const rows = await this.db.query<{ resource: string }>(
       `select resource::text as resource from resource where ${where}
        order by ${ORDER[query.sort]} limit $${params.length + 1} offset $${params.length + 2}`,
@@ -147,6 +153,17 @@ export class ResourceStore {
     if (!query.total) return { resources };
     const [counted] = await this.db.query<{ n: string | number }>(`select count(*) as n from resource where ${where}`, params, { prepare: false });
     return { resources, total: Number(counted.n) };
+  }
+
+  /** A search's page with each resource as its stored JSON text, one line, never parsed: output written as is (NDJSON). */
+  async searchText(type: string, query: SearchQuery): Promise<{ id: string; text: string }[]> {
+    const { where, params } = this.whereOf(type, query);
+    return this.db.query<{ id: string; text: string }>(
+      `select id, resource::text as text from resource where ${where}
+       order by ${ORDER[query.sort]} limit $${params.length + 1} offset $${params.length + 2}`,
+      [...params, query.count, query.offset],
+      { prepare: false },
+    );
   }
 
   /**
