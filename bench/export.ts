@@ -1,8 +1,8 @@
 // Bulk Data export against the store's own fastest way out: 100,000 Patients exported as NDJSON by a real
 // server process (kick-off → status polling → manifest, chunks of WARDEN_EXPORT_CHUNK_SIZE), beside a plain
 // `COPY (select resource ...) TO STDOUT` of the same rows, interleaved round by round (the machine is shared and
-// noisy: medians). Memory: the server's peak RSS (VmHWM) after exporting 10,000 resources and then 100,000:
-// flat in the resource count when the two are close. Target: export ≥ 0.3 of COPY's rate.
+// noisy: medians). Memory: the server's peak RSS (VmHWM) after exporting 10,000 resources, then 100,000, then
+// every round: flat in the resource count when they are close. Target: export ≥ 0.3 of COPY's rate.
 //   DATABASE_URL=... npx tsx bench/export.ts     (BENCH_EXPORT_ROUNDS, default 3; BENCH_EXPORT_COUNT, default 100000)
 // The COPY peer needs PostgreSQL; without DATABASE_URL only the embedded store's export rate is measured.
 import { readFileSync } from 'node:fs';
@@ -90,15 +90,17 @@ const peakMiB = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/
 export async function run(): Promise<void> {
   const engines = process.env.DATABASE_URL ? (['postgres', 'pglite'] as const) : (['pglite'] as const);
   console.log(`export: ${COUNT} Patients as NDJSON vs COPY TO of the same rows; ${ROUNDS} interleaved rounds, medians; load average ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
-  console.log('engine   | export res/s | COPY res/s | export ÷ COPY | peak RSS after 10k | after 100k (MiB)');
+  console.log(`engine   | export res/s | COPY res/s | export ÷ COPY | peak RSS (MiB): after ${SMALL} | after ${COUNT} | after ${ROUNDS} × ${COUNT}`);
   for (const engine of engines) {
     const { env, cleanup } = await processStore(engine);
     let server: ServerProcess | undefined;
     try {
       await seed(env);
-      server = await spawnServer({ ...env, LOG_LEVEL: 'warn' });
+      const chunk = process.env.WARDEN_EXPORT_CHUNK_SIZE;
+      server = await spawnServer({ ...env, LOG_LEVEL: 'warn', ...(chunk && { WARDEN_EXPORT_CHUNK_SIZE: chunk }) });
       await exportSeconds(server, 'Observation');
       const peakSmall = peakMiB(server.child.pid!);
+      let peakFirst = 0;
       const exportRates: number[] = [];
       const copyRates: number[] = [];
       for (let round = 0; round < ROUNDS; round++) {
@@ -106,12 +108,13 @@ export async function run(): Promise<void> {
         const { seconds, resources } = await exportSeconds(server, 'Patient');
         if (resources !== COUNT) throw new Error(`exported ${resources} of ${COUNT}`);
         exportRates.push(COUNT / seconds);
+        if (round === 0) peakFirst = peakMiB(server.child.pid!);
       }
       const peakLarge = peakMiB(server.child.pid!);
       const exportRate = median(exportRates);
       const copyRate = copyRates.length > 0 ? median(copyRates) : NaN;
       console.log([engine.padEnd(8), exportRate.toFixed(0).padStart(12), (Number.isNaN(copyRate) ? '-' : copyRate.toFixed(0)).padStart(10),
-        (Number.isNaN(copyRate) ? '-' : (exportRate / copyRate).toFixed(2)).padStart(13), peakSmall.toFixed(0).padStart(18), peakLarge.toFixed(0).padStart(16)].join(' | '));
+        (Number.isNaN(copyRate) ? '-' : (exportRate / copyRate).toFixed(2)).padStart(13), peakSmall.toFixed(0).padStart(18), peakFirst.toFixed(0).padStart(14), peakLarge.toFixed(0).padStart(17)].join(' | '));
     } finally {
       if (server) {
         server.child.kill('SIGTERM');

@@ -248,7 +248,7 @@ export function loadConfig(env: Env = process.env): Config {
     timeouts: timeouts(env),
     validateWrites: flag(env, 'WARDEN_VALIDATE_WRITES', true),
     bulkExport: {
-      chunkSize: integer(env, 'WARDEN_EXPORT_CHUNK_SIZE', 1000, 1, 100_000),
+      chunkSize: integer(env, 'WARDEN_EXPORT_CHUNK_SIZE', 2000, 1, 100_000),
       leaseSeconds: integer(env, 'WARDEN_EXPORT_LEASE_SECONDS', 60, 1, 86_400),
       retentionSeconds: integer(env, 'WARDEN_EXPORT_RETENTION_SECONDS', 86_400, 60, 365 * 86_400),
       pollMs: integer(env, 'WARDEN_EXPORT_POLL_MS', 2000, 10, 600_000),

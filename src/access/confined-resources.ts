@@ -38,8 +38,11 @@ export interface ResourceView {
   /** Versions newest first, only those in sight. */
   history(type: string, id: string, count: number, offset: number): Promise<{ versions: Version[]; total: number }>;
   search(type: string, query: SearchQuery): Promise<{ resources: Resource[]; total?: number }>;
-  /** A search's page as JSON text, one line per resource (Bulk Data output), under the same confinement. */
-  searchText(type: string, query: SearchQuery): Promise<{ id: string; text: string }[]>;
+  /**
+   * A search's page as SQL (`id`, `text`: the stored JSON, one line), confined, for a statement that consumes it
+   * in the database (Bulk Data output); null when a per-resource decision applies, which SQL cannot hold.
+   */
+  searchSql(type: string, query: SearchQuery): { sql: string; params: unknown[] } | null;
   /** Writes the next version; refuses (403 insufficient_scope) one that would be out of sight. */
   write(resource: Resource, expectedVersionId: string | null, deleted?: boolean): Promise<Version>;
 }
@@ -99,12 +102,8 @@ export function confinedResources(store: ResourceStore, confinement: Confinement
       return { versions: visible.slice(offset, offset + count), total: visible.length };
     },
 
-    async searchText(type, query) {
-      if (mayRead !== undefined) {
-        const { resources } = await view.search(type, query);
-        return resources.map((resource) => ({ id: resource.id, text: JSON.stringify(resource) }));
-      }
-      return store.searchText(type, { ...query, filters: visibleFilters(type, query.filters) });
+    searchSql(type, query) {
+      return mayRead === undefined ? store.searchSql(type, { ...query, filters: visibleFilters(type, query.filters) }) : null;
     },
 
     async search(type, query) {

@@ -115,20 +115,34 @@ export class ExportJobs {
   }
 
   /**
-   * Stores one chunk of NDJSON with the position after it, in one transaction, renewing the lease. False when
-   * the job is no longer this claim's (cancelled, or taken over after the lease ran out): nothing is written then.
+   * Stores the page `select` gives (rows of `id`, `text`) as one chunk, without it leaving the database, and the
+   * position after it, in one transaction. Answers the chunk's size and last id (0 and undefined: the page was
+   * empty, nothing written), or null when the job is no longer this claim's.
    */
-  async saveChunk(job: Job, type: string, part: number, count: number, ndjson: string, position: Position): Promise<boolean> {
+  async saveChunkFrom(job: Job, type: string, part: number, select: { sql: string; params: unknown[] }, positionAfter: (last: string) => Position): Promise<{ count: number; last?: string } | null> {
     return this.db.transaction(async (tx) => {
+      await tx.query('set local synchronous_commit = off');
       const owned = await tx.query(
-        `update export_job set position = $3::text::jsonb, exported = exported + $4, lease_until = now() + make_interval(secs => $5),
-           expires_at = greatest(expires_at, now() + make_interval(secs => $6))
+        `update export_job set lease_until = now() + make_interval(secs => $3), expires_at = greatest(expires_at, now() + make_interval(secs => $4))
          where id = $1 and claim = $2 and status = 'in-progress' returning id`,
-        [job.id, job.claim, JSON.stringify(position), count, this.settings.leaseSeconds, this.settings.retentionSeconds],
+        [job.id, job.claim, this.settings.leaseSeconds, this.settings.retentionSeconds],
       );
-      if (owned.length === 0) return false;
-      await tx.query('insert into export_file_part (job_id, type, part, count, ndjson) values ($1, $2, $3, $4, $5)', [job.id, type, part, count, ndjson]);
-      return true;
+      if (owned.length === 0) return null;
+      const params = [...select.params];
+      const bind = (value: unknown) => `$${params.push(value)}`;
+      const [written] = await tx.query<{ count: number; last: string }>(
+        `with page as (${select.sql})
+         insert into export_file_part (job_id, type, part, count, ndjson)
+         select ${bind(job.id)}, ${bind(type)}, ${bind(part)}::int, count(*), string_agg(text, E'\n' order by id) || E'\n' from page having count(*) > 0
+         returning count, (select max(id) from page) as last`,
+        params,
+        { prepare: false },
+      );
+      if (!written) return { count: 0 };
+      await tx.query('update export_job set position = $2::text::jsonb, exported = exported + $3 where id = $1', [
+        job.id, JSON.stringify(positionAfter(written.last)), Number(written.count),
+      ]);
+      return { count: Number(written.count), last: written.last };
     });
   }
 

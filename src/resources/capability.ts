@@ -7,6 +7,15 @@ import { smartSecurity } from '../oauth/smart-configuration.ts';
 
 const INTERACTIONS = FHIR_ROUTES.map((route) => route.interaction);
 
+/** Operations on one type beyond $validate: $everything, and Bulk Data's patient- and group-level $export. */
+const TYPE_OPERATIONS: Record<string, { name: string; definition: string }[]> = {
+  Patient: [
+    { name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' },
+    { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export' },
+  ],
+  Group: [{ name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export' }],
+};
+
 export function capabilityStatement(ctx: AppContext, version: string) {
   return {
     resourceType: 'CapabilityStatement',
@@ -17,6 +26,7 @@ export function capabilityStatement(ctx: AppContext, version: string) {
     implementation: { description: 'Warden FHIR server', url: ctx.config.baseUrl },
     fhirVersion: '4.0.1',
     format: ['json', 'yaml'],
+    instantiates: ['http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data'],
     patchFormat: ['application/json-patch+json', 'application/merge-patch+json'],
     rest: [
       {
@@ -40,8 +50,12 @@ export function capabilityStatement(ctx: AppContext, version: string) {
             type: paramType,
             definition,
           })),
-          operation: [{ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' }],
+          operation: [
+            { name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' },
+            ...(TYPE_OPERATIONS[type] ?? []),
+          ],
         })),
+        operation: [{ name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export' }],
       },
     ],
   };
