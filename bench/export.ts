@@ -9,9 +9,7 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import postgres from 'postgres';
-import { openDatabase } from '../src/store/open-database.ts';
-import { migrate } from '../src/store/migrations.ts';
-import { processStore, spawnServer, type ServerProcess } from '../test/helpers/process.ts';
+import { processStore, spawnServer, withProcessStore, type ServerProcess } from '../test/helpers/process.ts';
 import { basic, ROOT } from '../test/helpers/server.ts';
 
 const COUNT = Number(process.env.BENCH_EXPORT_COUNT ?? 100_000);
@@ -23,9 +21,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 
 /** COUNT Patients and SMALL Observations of a realistic size, written straight into the store. */
 async function seed(env: Record<string, string>): Promise<void> {
-  const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.WARDEN_DATA_DIR ?? 'memory://' });
-  try {
-    await migrate(db);
+  await withProcessStore(env, async (db) => {
     await db.query(
       `insert into resource (type, id, version_id, last_updated, deleted, resource)
        select 'Patient', id, 1, now() - interval '1 minute', false, jsonb_build_object(
@@ -46,9 +42,7 @@ async function seed(env: Record<string, string>): Promise<void> {
       [SMALL],
     );
     if (db.engine === 'postgres') await db.query('analyze resource');
-  } finally {
-    await db.close();
-  }
+  });
 }
 
 /** Seconds from kick-off to the manifest, and the resources the manifest counts. */

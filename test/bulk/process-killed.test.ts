@@ -2,10 +2,8 @@
 // start on the same store, from the last chunk it saved, and the output has every resource exactly once.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { openDatabase } from '../../src/store/open-database.ts';
-import { migrate } from '../../src/store/migrations.ts';
 import { eventually } from '../helpers/oauth.ts';
-import { processStore, spawnServer, type ServerProcess } from '../helpers/process.ts';
+import { processStore, spawnServer, withProcessStore, type ServerProcess } from '../helpers/process.ts';
 import { basic, engines, ROOT } from '../helpers/server.ts';
 
 const PATIENTS = 500;
@@ -15,18 +13,14 @@ const auth = { authorization: basic(ROOT.id, ROOT.secret) };
 
 /** Writes the patients straight into the store (no search index is needed to export them). */
 async function seed(env: Record<string, string>): Promise<void> {
-  const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.WARDEN_DATA_DIR ?? 'memory://' });
-  try {
-    await migrate(db);
-    await db.query(
+  await withProcessStore(env, (db) =>
+    db.query(
       `insert into resource (type, id, version_id, last_updated, deleted, resource)
        select 'Patient', id, 1, now() - interval '1 minute', false, jsonb_build_object('resourceType', 'Patient', 'id', id, 'meta', jsonb_build_object('versionId', '1'))
        from (select 'p' || lpad(i::text, 5, '0') as id from generate_series(1, $1::int) i) ids`,
       [PATIENTS],
-    );
-  } finally {
-    await db.close();
-  }
+    ),
+  );
 }
 
 async function exportedSoFar(server: ServerProcess, status: string): Promise<{ status: number; exported: number }> {

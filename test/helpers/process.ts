@@ -6,6 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Database } from '../../src/store/database.ts';
+import { migrate } from '../../src/store/migrations.ts';
+import { openDatabase } from '../../src/store/open-database.ts';
 import { createTestDatabase, freePort, ROOT } from './server.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -94,4 +97,15 @@ export async function processStore(engine: string): Promise<{ env: Record<string
   }
   const dir = await mkdtemp(join(tmpdir(), 'warden-process-'));
   return { env: { WARDEN_DATA_DIR: dir }, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Runs `work` on the store a server process of `env` would open (migrated), before the process starts. */
+export async function withProcessStore(env: Record<string, string>, work: (db: Database) => Promise<unknown>): Promise<void> {
+  const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.WARDEN_DATA_DIR ?? 'memory://' });
+  try {
+    await migrate(db);
+    await work(db);
+  } finally {
+    await db.close();
+  }
 }
