@@ -10,6 +10,7 @@ const benchmarks: { name: string; load: () => Promise<{ run: () => Promise<void>
   { name: 'smart', load: () => import('./smart.ts') },
   { name: 'validation', load: () => import('./validation.ts') },
   { name: 'bundles', load: () => import('./bundles.ts') },
+  { name: 'export', load: () => import('./export.ts') },
   { name: 'workers', load: () => import('./workers.ts') },
   { name: 'soak', load: () => import('./soak.ts') },
 ];

@@ -3,9 +3,6 @@
 // store (ResourceStore.write/read in a loop at the same concurrency), as a ratio API ÷ store, per engine.
 //   npx tsx bench/store-api.ts        (PostgreSQL too when DATABASE_URL is set; BENCH_SECONDS per case, default 5)
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import autocannon, { type Result } from 'autocannon';
 import type { Database } from '../src/store/database.ts';
@@ -13,8 +10,8 @@ import { openDatabase } from '../src/store/open-database.ts';
 import { migrate } from '../src/store/migrations.ts';
 import { ResourceStore, type Resource } from '../src/store/resource-store.ts';
 import { writeResourceIndexes } from '../src/iam/resource-indexes.ts';
-import { spawnServer } from '../test/helpers/process.ts';
-import { basic, createTestDatabase, ROOT } from '../test/helpers/server.ts';
+import { processStore, spawnServer } from '../test/helpers/process.ts';
+import { basic, ROOT } from '../test/helpers/server.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 10;
@@ -40,14 +37,8 @@ export interface Row {
 }
 
 /** A fresh store for one engine: a temporary PGlite folder, or a new PostgreSQL database. */
-export async function freshStore(engine: Engine): Promise<{ env: Record<string, string>; cleanup: () => Promise<void> }> {
-  if (engine === 'postgres') {
-    const database = await createTestDatabase();
-    return { env: { DATABASE_URL: database.url }, cleanup: database.drop };
-  }
-  const dir = await mkdtemp(join(tmpdir(), 'warden-bench-'));
-  return { env: { WARDEN_DATA_DIR: dir }, cleanup: () => rm(dir, { recursive: true, force: true }) };
-}
+/** A store for server processes that outlives them (the test helper's). */
+export const freshStore = (engine: Engine) => processStore(engine);
 
 /** Runs `operation` from `concurrency` loops for `seconds`; answers operations per second. */
 export async function loop(concurrency: number, seconds: number, operation: () => Promise<unknown>): Promise<number> {

@@ -72,6 +72,21 @@ export interface Config {
    * the profiles it claims; off only for bulk loads of trusted data. `$validate` validates either way.
    */
   validateWrites: boolean;
+  /** Bulk Data export ($export): how its jobs run and how long their output is kept. */
+  bulkExport: BulkExportConfig;
+}
+
+export interface BulkExportConfig {
+  /** Resources read and written per chunk: each is one query, one stored part of a file, one saved position. */
+  chunkSize: number;
+  /** A claimed job untouched this long is taken over by another process (or the restarted one). */
+  leaseSeconds: number;
+  /** How long a finished export's output may be downloaded, from its completion. */
+  retentionSeconds: number;
+  /** How often each process looks for a job to run (a kick-off in this process starts one at once). */
+  pollMs: number;
+  /** Whether this process runs export jobs; off for processes that only answer requests. */
+  runJobs: boolean;
 }
 
 export interface TimeoutConfig {
@@ -241,5 +256,12 @@ export function loadConfig(env: Env = process.env): Config {
     workers: workers(env),
     timeouts: timeouts(env),
     validateWrites: flag(env, 'WARDEN_VALIDATE_WRITES', true),
+    bulkExport: {
+      chunkSize: integer(env, 'WARDEN_EXPORT_CHUNK_SIZE', 2000, 1, 100_000),
+      leaseSeconds: integer(env, 'WARDEN_EXPORT_LEASE_SECONDS', 60, 1, 86_400),
+      retentionSeconds: integer(env, 'WARDEN_EXPORT_RETENTION_SECONDS', 86_400, 60, 365 * 86_400),
+      pollMs: integer(env, 'WARDEN_EXPORT_POLL_MS', 2000, 10, 600_000),
+      runJobs: flag(env, 'WARDEN_EXPORT_RUN_JOBS', true),
+    },
   };
 }

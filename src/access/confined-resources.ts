@@ -50,6 +50,11 @@ export interface ResourceView {
    * written into SQL: then nothing is visible.
    */
   visibilityCondition(type: string): SearchFilter | null;
+  /**
+   * A search's page as SQL (`id`, `text`: the stored JSON, one line), confined, for a statement that consumes it
+   * in the database (Bulk Data output); null when a per-resource decision applies, which SQL cannot hold.
+   */
+  searchSql(type: string, query: SearchQuery): { sql: string; params: unknown[] } | null;
   /** Writes the next version; refuses (403 insufficient_scope) one that would be out of sight. */
   write(resource: Resource, expectedVersionId: string | null, deleted?: boolean): Promise<Version>;
 }
@@ -67,6 +72,10 @@ export function confinedResources(store: ResourceStore, confinement: Confinement
     if (!bodyVisible(resource)) {
       throw insufficientScope(`The token's scopes do not allow writing this ${resource.resourceType} outside its patient's compartment or scope`);
     }
+  };
+  const visibleFilters = (type: string, filters: SearchQuery['filters']) => {
+    const visibility = visibilityOf(type);
+    return visibility === null ? filters : [...(filters ?? []), visibilitySearchFilter(type, visibility, baseUrl)];
   };
 
   const view: ResourceView = {
@@ -125,9 +134,12 @@ export function confinedResources(store: ResourceStore, confinement: Confinement
 
     lock: (key) => store.lock(key),
 
+    searchSql(type, query) {
+      return mayRead === undefined ? store.searchSql(type, { ...query, filters: visibleFilters(type, query.filters) }) : null;
+    },
+
     async search(type, query) {
-      const visibility = visibilityOf(type);
-      const filters = visibility === null ? query.filters : [...(query.filters ?? []), visibilitySearchFilter(type, visibility, baseUrl)];
+      const filters = visibleFilters(type, query.filters);
       if (mayRead === undefined) return store.search(type, { ...query, filters });
       // A per-resource decision cannot be written into SQL: look through the matches, keep the allowed.
       const found: Resource[] = [];

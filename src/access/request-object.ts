@@ -3,7 +3,7 @@
 // for Aidbox work here unchanged.
 import type { FastifyRequest } from 'fastify';
 import type { Identity } from '../authn/identity.ts';
-import { FHIR_ROUTES, OTHER_OPERATIONS } from '../fhir/interactions.ts';
+import { BULK_DATA_ROUTES, FHIR_ROUTES, OTHER_OPERATIONS } from '../fhir/interactions.ts';
 import type { Resource } from '../store/resource-store.ts';
 
 export interface RequestObject {
@@ -39,6 +39,8 @@ export interface BundleEntryOf {
 /** Named operations, by method and route pattern; policies can be linked to them (link: Operation/FhirRead). */
 const OPERATIONS: [method: string, route: string, id: string][] = [
   ...OTHER_OPERATIONS.map(({ method, url, operation }): [string, string, string] => [method, url, operation]),
+  // Before the FHIR patterns: /Patient/$export is a route of its own, not a read of Patient "$export".
+  ...BULK_DATA_ROUTES.map(({ method, url, operation }): [string, string, string] => [method, url, operation]),
   ...FHIR_ROUTES.map(({ method, url, operation }): [string, string, string] => [method, url, operation]),
 ];
 

@@ -22,7 +22,7 @@ export type FhirInteraction =
 export interface FhirRoute {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
-  interaction: FhirInteraction | '$validate';
+  interaction: FhirInteraction | '$validate' | BulkInteraction;
   /** The Operation id policies link to (Aidbox's names), if they have one. */
   operation?: string;
   /** What SMART scopes must allow: c r u d s; none when SMART scopes do not speak of it. */
@@ -74,6 +74,26 @@ export const OPERATION_ROUTES = [
   { method: 'POST', url: '/:type/$validate', interaction: '$validate' },
   { method: 'POST', url: '/:type/:id/$validate', interaction: '$validate', smart: 'r' },
 ] as const satisfies readonly FhirRoute[];
+
+// ---- $everything and Bulk Data export ------------------------------------------------------------------
+/** Operations that read many types at once: Patient/$everything and Bulk Data Access 2.0 $export. */
+export type BulkInteraction = '$everything' | '$export' | '$export-status' | '$export-cancel' | '$export-file';
+
+/**
+ * Reads across types. They name no SMART interaction on one type: the authorize step confines each type read to
+ * what the token's scopes let it read of that type (a patient/ token to its patient's compartment). `anchor` is
+ * the type SMART scopes must let the caller read for the request to be allowed at all; none: any type.
+ */
+export const BULK_DATA_ROUTES = [
+  { method: 'GET', url: '/Patient/:id/$everything', interaction: '$everything', operation: 'FhirPatientEverything', anchor: 'Patient' },
+  { method: 'GET', url: '/$export', interaction: '$export', operation: 'FhirExportSystem' },
+  { method: 'GET', url: '/Patient/$export', interaction: '$export', operation: 'FhirExportPatient', anchor: 'Patient' },
+  { method: 'GET', url: '/Group/:id/$export', interaction: '$export', operation: 'FhirExportGroup', anchor: 'Group' },
+  { method: 'GET', url: '/$export-status/:job', interaction: '$export-status', operation: 'FhirExportStatus' },
+  { method: 'DELETE', url: '/$export-status/:job', interaction: '$export-cancel', operation: 'FhirExportCancel' },
+  { method: 'GET', url: '/$export-file/:job/:file', interaction: '$export-file', operation: 'FhirExportFile' },
+] as const satisfies readonly (FhirRoute & { anchor?: string })[];
+// ----------------------------------------------------------------------------------------------------------
 
 /** Routes that are not FHIR interactions on a type but that policies name by Operation id. */
 export const OTHER_OPERATIONS = [

@@ -9,6 +9,15 @@ import { smartSecurity } from '../oauth/smart-configuration.ts';
 /** The interactions on a type (FHIR R4 CapabilityStatement.rest.resource.interaction), each once. */
 const TYPE_INTERACTIONS = [...new Set(FHIR_ROUTES.map((route) => route.interaction))].filter((code) => code !== 'history-system');
 
+/** Operations on one type beyond $validate: $everything, and Bulk Data's patient- and group-level $export. */
+const TYPE_OPERATIONS: Record<string, { name: string; definition: string }[]> = {
+  Patient: [
+    { name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' },
+    { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export' },
+  ],
+  Group: [{ name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export' }],
+};
+
 export function capabilityStatement(ctx: AppContext, version: string) {
   return {
     resourceType: 'CapabilityStatement',
@@ -19,6 +28,7 @@ export function capabilityStatement(ctx: AppContext, version: string) {
     implementation: { description: 'Warden FHIR server', url: ctx.config.baseUrl },
     fhirVersion: '4.0.1',
     format: ['json', 'yaml'],
+    instantiates: ['http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data'],
     patchFormat: ['application/json-patch+json', 'application/merge-patch+json', 'application/fhir+json'],
     rest: [
       {
@@ -47,11 +57,15 @@ export function capabilityStatement(ctx: AppContext, version: string) {
           // _include[:iterate] and _revinclude[:iterate] take these (src/resources/include.ts), and `*`.
           searchInclude: ['*', ...[...searchParametersOf(type).values()].filter((p) => p.type === 'reference').map((p) => `${type}:${p.code}`)],
           searchRevInclude: reverseIncludesOf(type),
-          operation: [{ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' }],
+          operation: [
+            { name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' },
+            ...(TYPE_OPERATIONS[type] ?? []),
+          ],
         })),
         // Bundles (POST /) and the history of every resource (GET /_history).
         interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
         compartment: ['http://hl7.org/fhir/CompartmentDefinition/patient'],
+        operation: [{ name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export' }],
       },
     ],
   };

@@ -17,6 +17,7 @@ import { deleteCurrentSession } from './current-session.ts';
 import { historyHandlers } from './history.ts';
 import { searchHandler } from './search.ts';
 import { validateHandlers } from '../validation/operation.ts';
+import { bulkDataRoutes } from '../bulk/routes.ts';
 
 type Handler = (request: never, reply: FastifyReply) => unknown;
 
@@ -32,7 +33,8 @@ export function resourceRoutes(app: FastifyInstance, ctx: AppContext, version: s
   const handlerOf = (route: FhirRoute): Handler => {
     if (route.url === '/:type/_search') return formSearch(search);
     if (route.url === '/:compartment/:compartmentId/:type') return searchHandler(ctx, compartmentResourcesFor(ctx, resourcesFor), related);
-    const handlers: Record<FhirRoute['interaction'], Handler | undefined> = {
+    // The operations ($validate, $everything, Bulk Data) are routed on their own, below.
+    const handlers: Partial<Record<FhirRoute['interaction'], Handler>> = {
       'search-type': search,
       create: crud.create,
       read: crud.read,
@@ -43,7 +45,6 @@ export function resourceRoutes(app: FastifyInstance, ctx: AppContext, version: s
       'history-type': history.historyOfMany,
       'history-system': history.historyOfMany,
       vread: history.vread,
-      $validate: undefined,
     };
     return handlers[route.interaction]!;
   };
@@ -60,4 +61,5 @@ export function resourceRoutes(app: FastifyInstance, ctx: AppContext, version: s
   const [validateType, validateInstance] = OPERATION_ROUTES;
   app.post(validateType.url, { config: { interaction: validateType } }, validate.type);
   app.post(validateInstance.url, { config: { interaction: validateInstance } }, validate.instance);
+  bulkDataRoutes(app, ctx, resourcesFor);
 }

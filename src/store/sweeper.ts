@@ -37,6 +37,8 @@ const statements = ({ sweep: { sessionRetentionSeconds: retention }, throttle }:
   two_factor_challenge: expired('two_factor_challenge', 'binding_hash', `expires_at < now() - interval '1 day'`),
   auth_failure: expired('auth_failure', 'key', `window_start < now() - interval '1 day'`),
   auth_known_address: expired('auth_known_address', 'identity, address', `last_success < now() - make_interval(secs => ${throttle.knownAddressSeconds})`),
+  // Bulk Data exports past their expiry, their output with them (on delete cascade).
+  export_job: expired('export_job', 'id', 'expires_at < now()'),
   browser_session: expired('browser_session', 'id_hash', `expires_at < now() - interval '1 day'`),
   browser_session_token: expired(
     'browser_session_token',

@@ -1,5 +1,7 @@
 // Requests to the /auth endpoints as an OAuth client would make them, for the tests of issue 3.
+import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import type { Response, TestServer } from './server.ts';
 import { basic } from './server.ts';
 
@@ -103,4 +105,40 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs = 15_0
     if (Date.now() > deadline) throw new Error('condition not reached in time');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** A SMART backend-services key pair: the private key signs client assertions, `jwk` goes in Client.jwks. */
+export interface AssertionKey {
+  alg: 'RS384' | 'ES384';
+  kid: string;
+  privateKey: CryptoKey;
+  jwk: Record<string, unknown>;
+}
+
+export async function assertionKey(alg: AssertionKey['alg'] = 'ES384'): Promise<AssertionKey> {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+  const kid = `${alg}-key`;
+  return { alg, kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg } };
+}
+
+/** A private_key_jwt client assertion (RFC 7523, SMART Backend Services) for the token endpoint `audience`. */
+export function clientAssertion(key: AssertionKey, clientId: string, audience: string, jti = randomUUID()): Promise<string> {
+  return new SignJWT({})
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
+    .setIssuer(clientId)
+    .setSubject(clientId)
+    .setAudience(audience)
+    .setJti(jti)
+    .setExpirationTime('5m')
+    .sign(key.privateKey);
+}
+
+/** A backend-services token: client_credentials with a client assertion; the parsed token response. */
+export async function backendToken(server: TestServer, key: AssertionKey, clientId: string, scope: string): Promise<Response> {
+  return postForm(server, '/auth/token', {
+    grant_type: 'client_credentials',
+    scope,
+    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    client_assertion: await clientAssertion(key, clientId, `${server.url}/auth/token`),
+  });
 }

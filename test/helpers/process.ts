@@ -3,7 +3,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { freePort, ROOT } from './server.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Database } from '../../src/store/database.ts';
+import { migrate } from '../../src/store/migrations.ts';
+import { openDatabase } from '../../src/store/open-database.ts';
+import { createTestDatabase, freePort, ROOT } from './server.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -81,4 +87,25 @@ export async function spawnServer(
   const url = `http://127.0.0.1:${port}`;
   await untilHealthy(url, exited, () => output);
   return { url, child, output: () => output, waitForLine, exited };
+}
+
+/** A store for server processes of `engine` that outlives them: a fresh PostgreSQL database, or a PGlite folder. */
+export async function processStore(engine: string): Promise<{ env: Record<string, string>; cleanup: () => Promise<void> }> {
+  if (engine === 'postgres') {
+    const database = await createTestDatabase();
+    return { env: { DATABASE_URL: database.url }, cleanup: database.drop };
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'warden-process-'));
+  return { env: { WARDEN_DATA_DIR: dir }, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Runs `work` on the store a server process of `env` would open (migrated), before the process starts. */
+export async function withProcessStore(env: Record<string, string>, work: (db: Database) => Promise<unknown>): Promise<void> {
+  const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.WARDEN_DATA_DIR ?? 'memory://' });
+  try {
+    await migrate(db);
+    await work(db);
+  } finally {
+    await db.close();
+  }
 }

@@ -1,27 +1,15 @@
 // kill -9 right after acknowledged writes: after a restart on the same data, every acknowledged write is there.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { spawnServer, type ServerProcess } from '../helpers/process.ts';
-import { createTestDatabase, engines, request, type Response } from '../helpers/server.ts';
+import { processStore, spawnServer, type ServerProcess } from '../helpers/process.ts';
+import { engines, request, type Response } from '../helpers/server.ts';
 
 const WRITES = 40;
-
-async function storeEnv(engine: string): Promise<{ env: Record<string, string>; cleanup: () => Promise<void> }> {
-  if (engine === 'postgres') {
-    const database = await createTestDatabase();
-    return { env: { DATABASE_URL: database.url }, cleanup: database.drop };
-  }
-  const dir = await mkdtemp(join(tmpdir(), 'warden-crash-'));
-  return { env: { WARDEN_DATA_DIR: dir }, cleanup: () => rm(dir, { recursive: true, force: true }) };
-}
 
 for (const engine of engines()) {
   describe(`crash safety (${engine})`, () => {
     test('after kill -9, a restart on the same data has every acknowledged write', async () => {
-      const { env, cleanup } = await storeEnv(engine);
+      const { env, cleanup } = await processStore(engine);
       let server: ServerProcess | undefined;
       try {
         server = await spawnServer(env);

@@ -1,36 +1,11 @@
 // SMART Backend Services: client_credentials with a signed client assertion (private_key_jwt), system/ scopes.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { assertionKey as signer, clientAssertion as assertion, type AssertionKey as Signer } from '../helpers/oauth.ts';
 import { engines, startTestServer, type TestServer } from '../helpers/server.ts';
 import { bearer, ids, put, seedClinicalData, smartPolicyFor, tokenRequest } from './fixtures.ts';
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-
-interface Signer {
-  alg: 'RS384' | 'ES384';
-  kid: string;
-  privateKey: CryptoKey;
-  jwk: Record<string, unknown>;
-}
-
-async function signer(alg: Signer['alg']): Promise<Signer> {
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
-  const kid = `${alg}-key`;
-  return { alg, kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg } };
-}
-
-function assertion(key: Signer, clientId: string, audience: string, jti = randomUUID()) {
-  return new SignJWT({})
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
-    .setIssuer(clientId)
-    .setSubject(clientId)
-    .setAudience(audience)
-    .setJti(jti)
-    .setExpirationTime('5m')
-    .sign(key.privateKey);
-}
 
 for (const engine of engines()) {
   describe(`SMART backend services (${engine})`, () => {

@@ -62,6 +62,9 @@ for (const engine of engines()) {
         insert into browser_session_token (sid, session_id) values ('sid-old', 'live'), ('sid-new', 'live');
         insert into federation_flow (binding_hash, provider_id, state, nonce, code_verifier, return_to, expires_at) values
           ('old', 'idp', 's', 'n', 'v', '', now() - interval '2 days'), ('new', 'idp', 's', 'n', 'v', '', now() + interval '10 minutes');
+        insert into export_job (id, status, requester, request, transaction_time, expires_at) values
+          ('old', 'completed', '{}', '{}', now(), now() - interval '1 minute'), ('new', 'completed', '{}', '{}', now(), now() + interval '1 hour');
+        insert into export_file_part (job_id, type, part, count, ndjson) values ('old', 'Patient', 0, 1, '{}'), ('new', 'Patient', 0, 1, '{}');
       `);
     });
     after(() => close());
@@ -78,6 +81,7 @@ for (const engine of engines()) {
         two_factor_challenge: 0,
         auth_failure: 1,
         auth_known_address: 1,
+        export_job: 1,
         browser_session: 1,
         browser_session_token: 1,
       });
@@ -101,6 +105,11 @@ for (const engine of engines()) {
       assert.deepEqual(await keys('select code_hash as k from authorization_code'), ['new']);
       assert.deepEqual(await keys('select sid as k from browser_session'), ['sid-new']);
       assert.deepEqual(await keys('select sid as k from browser_session_token'), ['sid-new']);
+    });
+
+    test('Bulk Data exports past their expiry go with their files', async () => {
+      assert.deepEqual(await keys('select id as k from export_job'), ['new']);
+      assert.deepEqual(await keys('select job_id as k from export_file_part'), ['new']);
     });
 
     test('a second sweep finds nothing more', async () => {

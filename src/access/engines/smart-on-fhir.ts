@@ -5,11 +5,25 @@
 // For a token issued to a user, the scopes only narrow the user's own rights (SMART App Launch: "the
 // intersection of the scopes and the user's permissions"): the user's policies must allow the request too,
 // unless the token is confined to the patient user's own compartment.
-import { FHIR_ROUTES } from '../../fhir/interactions.ts';
+import { BULK_DATA_ROUTES, FHIR_ROUTES } from '../../fhir/interactions.ts';
 import { ownPatientOf } from '../../iam/user.ts';
 import { decide, smartContextOf, smartScopesOf, type SmartDecision, type SmartRequest } from '../../smart/enforce.ts';
+import type { ResourceScope, Scope } from '../../smart/scopes.ts';
 import type { Evaluation, Rule, RuleOutcome } from '../policy.ts';
 import type { RequestObject } from '../request-object.ts';
+
+/**
+ * $everything and $export read many types, each confined by the authorize step to what the scopes read of it:
+ * the request itself needs a read of its anchor type (the Patient, the Group), or of any type when it has none.
+ */
+function bulkDecisionOf(request: RequestObject, scopes: Scope[]): SmartDecision | null {
+  const route = request.operation && BULK_DATA_ROUTES.find((candidate) => candidate.operation === request.operation!.id);
+  if (!route) return null;
+  const id = request.params['resource/id'];
+  if ('anchor' in route) return decide(scopes, { interaction: 'r', type: route.anchor, ...(typeof id === 'string' && { id }) }, smartContextOf(request));
+  const reads = scopes.filter((scope): scope is ResourceScope => scope.kind === 'resource' && scope.interactions.has('r'));
+  return reads.length > 0 ? { allow: true, filters: null, scopes: reads } : { allow: false, reason: 'The token has no scope that reads a resource' };
+}
 
 function smartRequestOf(request: RequestObject): SmartRequest | null {
   const route = request.operation && FHIR_ROUTES.find((candidate) => candidate.operation === request.operation!.id);
@@ -23,6 +37,8 @@ function smartRequestOf(request: RequestObject): SmartRequest | null {
 function smartDecisionOf(request: RequestObject): SmartDecision {
   const scopes = smartScopesOf(request.scopes);
   if (scopes === null) return { allow: false, reason: 'the request carries no SMART resource scope' };
+  const bulk = bulkDecisionOf(request, scopes);
+  if (bulk) return bulk;
   const smartRequest = smartRequestOf(request);
   if (!smartRequest) return { allow: false, reason: 'not a FHIR interaction SMART scopes can allow' };
   return decide(scopes, smartRequest, smartContextOf(request));
