@@ -141,6 +141,8 @@ export function bulkDataRoutes(app: FastifyInstance, ctx: AppContext, resourcesF
     FhirExportFile: file,
   } as const;
   for (const route of BULK_DATA_ROUTES) {
-    app.route({ method: route.method, url: route.url, config: { interaction: route }, handler: handlers[route.operation] as never });
+    // A kick-off starts a job: HEAD, which must be safe (RFC 9110 §9.2.1), is not one (Fastify adds it to a GET).
+    const exposeHeadRoute = route.interaction !== '$export';
+    app.route({ method: route.method, url: route.url, exposeHeadRoute, config: { interaction: route }, handler: handlers[route.operation] as never });
   }
 }

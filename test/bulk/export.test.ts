@@ -103,6 +103,14 @@ for (const engine of engines()) {
       assert.equal(lenient.status, 202, lenient.text);
     });
 
+    test('HEAD on a kick-off URL starts no export (RFC 9110 §9.2.1: HEAD is safe)', async () => {
+      for (const path of ['/$export', '/Patient/$export', '/Group/cohort/$export']) {
+        const response = await server.request('HEAD', path, { auth: null, headers: { authorization: `Bearer ${token}`, ...ASYNC } });
+        assert.notEqual(response.status, 202, path);
+        assert.equal(response.headers.get('content-location'), null, path);
+      }
+    });
+
     test('_outputFormat accepts the three NDJSON names', async () => {
       for (const format of ['application/fhir+ndjson', 'application/ndjson', 'ndjson']) {
         const response = await get(server, `/$export?_type=Group&_outputFormat=${encodeURIComponent(format)}`, token, ASYNC);
