@@ -89,8 +89,9 @@ export async function patchResource(
   db: AppContext['db'] | undefined,
 ): Promise<WriteResult> {
   const { version } = await commit(ctx, resources, type, id, ifMatch, async (current) => {
-    const { meta: _meta, ...body } = existing(current, type, id).resource;
-    const patched = applyResourcePatch(body as Resource, patch, contentType);
+    // The patch applies to the resource as stored, meta included (its profiles and tags stay unless the patch
+    // changes them); the store sets the new versionId and lastUpdated.
+    const patched = applyResourcePatch(existing(current, type, id).resource, patch, contentType);
     return applyWriteRules(checkResourceBody(patched, type, id), db, ctx.config);
   });
   return { status: 200, version };

@@ -33,6 +33,22 @@ for (const engine of engines()) {
       assert.deepEqual((await server.request('GET', '/Patient/jp')).body, patched.body);
     });
 
+    test('a patch keeps the meta it does not change: profiles, tags and security labels stay', async () => {
+      const meta = { profile: ['http://hl7.org/fhir/StructureDefinition/Patient'], tag: [{ system: 'urn:t', code: 'keep' }], security: [{ system: 'urn:s', code: 'R' }] };
+      await put('pm', { active: true, meta });
+      for (const [body, contentType] of [[[{ op: 'replace', path: '/active', value: false }], JSON_PATCH], [{ gender: 'other' }, MERGE_PATCH]] as const) {
+        const patched = await patch('pm', body, contentType);
+        assert.equal(patched.status, 200, patched.text);
+        assert.deepEqual(patched.body.meta.profile, meta.profile);
+        assert.deepEqual(patched.body.meta.tag, meta.tag);
+        assert.deepEqual(patched.body.meta.security, meta.security);
+      }
+      const tagged = await patch('pm', [{ op: 'add', path: '/meta/tag/-', value: { system: 'urn:t', code: 'added' } }], JSON_PATCH);
+      assert.equal(tagged.status, 200, tagged.text);
+      assert.deepEqual(tagged.body.meta.tag.map((tag: { code: string }) => tag.code), ['keep', 'added']);
+      assert.equal(tagged.body.meta.versionId, '4');
+    });
+
     test('a merge patch sets fields and removes those given null', async () => {
       await put('mp', { active: true, gender: 'male' });
       const patched = await patch('mp', { gender: null, birthDate: '1980-02-02' }, MERGE_PATCH);
