@@ -35,6 +35,9 @@ export const CLINICAL_TYPES = [
   'Immunization', 'DiagnosticReport', 'DocumentReference',
 ] as const;
 
+/** AuditEvent's parameters the audit trail is searched by (src/audit/: who did what to which patient's data, when). */
+const AUDIT_EVENT_PARAMETERS = ['patient', 'agent', 'entity', 'type', 'subtype', 'date', 'outcome', 'action'];
+
 /** The Resource-level parameters every type has (the others, _content, _query, _text, need a text engine). */
 const RESOURCE_PARAMETERS = ['_id', '_lastUpdated', '_tag', '_profile', '_security', '_source'];
 
@@ -133,10 +136,13 @@ function load() {
         if (parameter) common.set(definition.code, parameter);
         continue;
       }
-      const wanted = clinical.has(base) || compartment.get(base)?.includes(definition.code);
+      const wanted =
+        clinical.has(base) || compartment.get(base)?.includes(definition.code) || (base === 'AuditEvent' && AUDIT_EVENT_PARAMETERS.includes(definition.code));
       if (!wanted) continue;
       const parameter = toParameter(definition, base);
       if (!parameter) continue;
+      // The audit trail's agents are also Warden's IAM resources: the user and the client application.
+      if (base === 'AuditEvent' && definition.code === 'agent') parameter.targets = [...parameter.targets, 'Client', 'User'];
       if (!byType.has(base)) byType.set(base, new Map());
       byType.get(base)!.set(definition.code, parameter);
     }
