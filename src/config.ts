@@ -67,6 +67,25 @@ export interface Config {
    * the profiles it claims; off only for bulk loads of trusted data. `$validate` validates either way.
    */
   validateWrites: boolean;
+  /** The audit trail of AuditEvents (src/audit/). */
+  audit: AuditConfig;
+}
+
+export interface AuditConfig {
+  /** Whether AuditEvents are recorded at all. */
+  enabled: boolean;
+  /** A request waits for its events to be written, and fails (503) if they cannot be, instead of going on. */
+  mandatory: boolean;
+  /** Events waiting to be written, at most; past it new ones are dropped (logged and counted). */
+  queueLimit: number;
+  /** Events written in one transaction, at most. */
+  batchSize: number;
+  /** How long AuditEvents are kept, in days; 0 keeps them for ever. */
+  retentionDays: number;
+  /** An external audit repository (a FHIR server) that receives the events as `collection` Bundles. */
+  exportUrl?: string;
+  /** The Authorization header sent to it, if it needs one. */
+  exportAuthorization?: string;
 }
 
 export interface TimeoutConfig {
@@ -184,6 +203,26 @@ function timeouts(env: Env): TimeoutConfig {
   };
 }
 
+function audit(env: Env): AuditConfig {
+  const exportUrl = env.WARDEN_AUDIT_EXPORT_URL || undefined;
+  if (exportUrl) {
+    try {
+      new URL(exportUrl);
+    } catch {
+      throw new ConfigError(`WARDEN_AUDIT_EXPORT_URL must be an absolute URL, got "${exportUrl.slice(0, 80)}"`);
+    }
+  }
+  return {
+    enabled: flag(env, 'WARDEN_AUDIT', true),
+    mandatory: flag(env, 'WARDEN_AUDIT_MANDATORY'),
+    queueLimit: integer(env, 'WARDEN_AUDIT_QUEUE_LIMIT', 10_000, 1, 10_000_000),
+    batchSize: integer(env, 'WARDEN_AUDIT_BATCH_SIZE', 200, 1, 10_000),
+    retentionDays: integer(env, 'WARDEN_AUDIT_RETENTION_DAYS', 0, 0, 36_500),
+    exportUrl: exportUrl?.replace(/\/+$/, ''),
+    exportAuthorization: env.WARDEN_AUDIT_EXPORT_AUTHORIZATION || undefined,
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, 'PORT', 8080, 0, 65535);
   const baseUrl = (env.WARDEN_BASE_URL || `http://localhost:${port}`).replace(/\/+$/, '');
@@ -232,5 +271,6 @@ export function loadConfig(env: Env = process.env): Config {
     workers: workers(env),
     timeouts: timeouts(env),
     validateWrites: flag(env, 'WARDEN_VALIDATE_WRITES', true),
+    audit: audit(env),
   };
 }

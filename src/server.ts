@@ -6,6 +6,8 @@ import { explainRoutes } from './access/explain.ts';
 import { authenticator } from './authn/authenticate.ts';
 import { invalidateIntrospectorsAfterWrite } from './authn/external/bearer-hook.ts';
 import { authServices } from './authn/services.ts';
+import { closeAuditScope, openAuditScope } from './audit/scope.ts';
+import type { AuditTrail } from './audit/trail.ts';
 import type { TimeoutConfig } from './config.ts';
 import type { AppContext } from './context.ts';
 import { healthRoutes } from './health.ts';
@@ -35,7 +37,7 @@ function checkingInterval(timeouts: TimeoutConfig): number {
   return Math.max(50, Math.min(30_000, Math.floor(timeouts.headersMs / 4)));
 }
 
-export async function buildServer(ctx: AppContext, options: { logger?: boolean } = {}): Promise<FastifyInstance> {
+export async function buildServer(ctx: AppContext, options: { logger?: boolean; audit: AuditTrail }): Promise<FastifyInstance> {
   const { config } = ctx;
   const { timeouts } = config;
   const app = Fastify({
@@ -52,6 +54,8 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
     routerOptions: { maxParamLength: 200 },
     frameworkErrors: frameworkErrorHandler(config.bodyLimit),
   });
+  // First of all hooks: everything after it, authentication included, runs in the request's audit scope.
+  app.addHook('onRequest', openAuditScope(options.audit));
   app.decorateRequest('identity', null);
   app.decorateRequest('access', null);
   app.addHook('onSend', async (request, reply) => {
@@ -68,6 +72,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   app.addHook('preHandler', authorizer(ctx));
   app.addHook('onSend', refreshAfterWrite(ctx));
   app.addHook('onSend', invalidateIntrospectorsAfterWrite(ctx));
+  app.addHook('onSend', closeAuditScope(options.audit));
 
   healthRoutes(app, ctx);
   observeRoutes(app, ctx);

@@ -5,10 +5,12 @@
 //               query; applied inside each query (one query for a read)
 //   mayRead     a per-resource decision (the user's own policies, for the SMART pickers)
 // A resource outside the confinement is answered as if it did not exist (404), so its existence is not revealed.
-import { FhirError, insufficientScope, notFound } from '../fhir/outcome.ts';
+import { FhirError, insufficientScope, notAllowed, notFound } from '../fhir/outcome.ts';
 import { visibilitySearchFilter, visibleUnder } from '../smart/compartment.ts';
 import type { VisibilityFilter } from '../smart/enforce.ts';
-import type { Resource, ResourceStore, SearchQuery, Version } from '../store/resource-store.ts';
+import type { Resource, ResourceStore } from '../store/resource-store.ts';
+import { auditedResources } from './audited-resources.ts';
+import type { ResourceView } from './resource-view.ts';
 
 /** null: every resource of the type; otherwise a resource must meet one of the filters ([]: none is visible). */
 export type Visibility = readonly VisibilityFilter[] | null;
@@ -28,19 +30,10 @@ const SCAN_LIMIT = 1000;
 /** Enough versions for any resource's history, filtered version by version under a confinement. */
 const HISTORY_LIMIT = 10_000;
 
-export interface ResourceView {
-  /** The current version, deleted or not; null when it never existed. Throws 404 when it exists out of sight. */
-  read(type: string, id: string): Promise<Version | null>;
-  /** The current version, deleted or not; null when it never existed or is out of sight (for pages and forms). */
-  find(type: string, id: string): Promise<Version | null>;
-  /** One version; null when there is no such version or it is out of sight. */
-  vread(type: string, id: string, versionId: string): Promise<Version | null>;
-  /** Versions newest first, only those in sight. */
-  history(type: string, id: string, count: number, offset: number): Promise<{ versions: Version[]; total: number }>;
-  search(type: string, query: SearchQuery): Promise<{ resources: Resource[]; total?: number }>;
-  /** Writes the next version; refuses (403 insufficient_scope) one that would be out of sight. */
-  write(resource: Resource, expectedVersionId: string | null, deleted?: boolean): Promise<Version>;
-}
+export type { ResourceView };
+
+export const auditEventsAreImmutable = () =>
+  notAllowed('AuditEvents are recorded by the server and cannot be created, changed or deleted through the API');
 
 const hidden = (type: string, id: string) => notFound(`${type}/${id} not found`);
 
@@ -110,11 +103,13 @@ export function confinedResources(store: ResourceStore, confinement: Confinement
     },
 
     async write(resource, expectedVersionId, deleted = false) {
+      // The audit trail is written by the server alone, and never changed: not by anyone, root included.
+      if (resource.resourceType === 'AuditEvent') throw auditEventsAreImmutable();
       if (!deleted && !bodyVisible(resource)) {
         throw insufficientScope(`The token's scopes do not allow writing this ${resource.resourceType} outside its patient's compartment or scope`);
       }
       return store.write(resource, expectedVersionId, deleted);
     },
   };
-  return view;
+  return auditedResources(view, baseUrl);
 }

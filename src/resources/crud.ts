@@ -10,7 +10,7 @@ import { VersionConflict, type Resource, type Version } from '../store/resource-
 import { validateWrite } from '../validation/validate.ts';
 import { conflict, gone, notFound, preconditionFailed } from '../fhir/outcome.ts';
 import { applyResourcePatch } from './patch.ts';
-import { checkId, checkResourceBody, checkWritableType, checkResourceMediaType, checkType, ifMatchVersion } from './validate.ts';
+import { checkDeletableType, checkId, checkResourceBody, checkWritableType, checkResourceMediaType, checkType, ifMatchVersion } from './validate.ts';
 
 type InstanceParams = { type: string; id: string };
 const MAX_ATTEMPTS = 50;
@@ -117,7 +117,7 @@ export function crudHandlers(ctx: AppContext, resourcesFor: (request: FastifyReq
     },
 
     async remove(request: FastifyRequest<{ Params: InstanceParams }>, reply: FastifyReply) {
-      const type = checkType(request.params.type);
+      const type = checkDeletableType(request.params.type);
       const id = checkId(request.params.id);
       const ifMatch = ifMatchVersion(request.headers['if-match']);
       const { version } = await commit(ctx, resourcesFor(request), type, id, ifMatch, async (current) => existing(current, type, id).resource, true);
