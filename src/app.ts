@@ -11,6 +11,7 @@ import { firstStartHints } from './console/first-admin.ts';
 import { ensureRootClient } from './iam/root-client.ts';
 import { indexUserLogins } from './iam/user-logins.ts';
 import { buildServer } from './server.ts';
+import { startExporting } from './audit/export.ts';
 import { AuditTrail } from './audit/trail.ts';
 import type { Database } from './store/database.ts';
 import { openDatabase } from './store/open-database.ts';
@@ -51,6 +52,7 @@ export async function startApp(config: Config, options: { logger?: boolean; data
     audit = new AuditTrail(db, config.audit, (message) => server?.log.warn(message));
     server = await buildServer(ctx, { ...options, audit });
     const stopSweeping = startSweeping(db, config, (message) => server?.log.warn(message));
+    const stopExporting = startExporting(db, config.audit, (message) => server?.log.warn(message));
     const policyProblem = await policyConfinementProblem(db);
     if (policyProblem) server.log.warn(`SQL access policies are refused: ${policyProblem}`);
     for (const hint of await firstStartHints(ctx)) server.log.info(hint);
@@ -62,6 +64,7 @@ export async function startApp(config: Config, options: { logger?: boolean; data
         await server.close();
         // What the last requests recorded is written before the store closes.
         await audit!.close();
+        await stopExporting();
         await stopSweeping();
         await live!.stop();
         await db.close();
