@@ -7,6 +7,7 @@ const benchmarks: { name: string; load: () => Promise<{ run: () => Promise<void>
   { name: 'external', load: () => import('./external.ts') },
   { name: 'smart', load: () => import('./smart.ts') },
   { name: 'validation', load: () => import('./validation.ts') },
+  { name: 'audit', load: () => import('./audit.ts') },
   { name: 'workers', load: () => import('./workers.ts') },
   { name: 'soak', load: () => import('./soak.ts') },
 ];

@@ -5,7 +5,7 @@
 import type { AuditConfig } from '../config.ts';
 import type { Resource } from '../fhir/resource.ts';
 import { auditDropped, auditQueued, auditWriteFailures, auditWritten } from '../observe/metrics.ts';
-import { extractIndexRows } from '../search/extract.ts';
+import { auditIndexRows } from './index-rows.ts';
 import type { Database } from '../store/database.ts';
 import { appendLinks } from './chain.ts';
 import type { AuditEventResource } from './event.ts';
@@ -70,7 +70,7 @@ select 1`;
 function indexRowsOf(events: Resource[]): string[] {
   const all = { string: [] as object[], token: [] as object[], reference: [] as object[], date: [] as object[] };
   for (const event of events) {
-    const rows = extractIndexRows(event);
+    const rows = auditIndexRows(event);
     for (const kind of ['string', 'token', 'reference', 'date'] as const) for (const row of rows[kind]) all[kind].push({ ...row, id: event.id });
   }
   return [JSON.stringify(all.string), JSON.stringify(all.token), JSON.stringify(all.reference), JSON.stringify(all.date)];
