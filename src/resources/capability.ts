@@ -6,6 +6,9 @@ import { searchParametersOf } from '../search/parameters.ts';
 import { smartSecurity } from '../oauth/smart-configuration.ts';
 
 const INTERACTIONS = FHIR_ROUTES.map((route) => route.interaction);
+/** The audit trail is recorded by the server alone and never changed: AuditEvents are only read and searched. */
+const READ_ONLY_TYPES = new Set(['AuditEvent']);
+const READ_INTERACTIONS = INTERACTIONS.filter((code) => ['read', 'vread', 'history-instance', 'search-type'].includes(code));
 
 export function capabilityStatement(ctx: AppContext, version: string) {
   return {
@@ -28,7 +31,7 @@ export function capabilityStatement(ctx: AppContext, version: string) {
         },
         resource: [...RESOURCE_TYPES].sort().map((type) => ({
           type,
-          interaction: INTERACTIONS.map((code) => ({ code })),
+          interaction: (READ_ONLY_TYPES.has(type) ? READ_INTERACTIONS : INTERACTIONS).map((code) => ({ code })),
           versioning: 'versioned-update',
           readHistory: true,
           updateCreate: true,
