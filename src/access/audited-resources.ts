@@ -7,13 +7,25 @@ import { restEvent, type AuditEventResource, type Outcome, type RestInteraction 
 import { patientsOf } from '../audit/patients.ts';
 import { currentAuditScope, recordAudit, requestQuery, unrecordAudit } from '../audit/scope.ts';
 import { FhirError } from '../fhir/outcome.ts';
-import type { Resource } from '../store/resource-store.ts';
-import type { ResourceView } from './resource-view.ts';
+import type { Resource, SearchQuery, Version } from '../store/resource-store.ts';
+
+/**
+ * What this wraps of the confined view (confined-resources.ts's ResourceView, named here by shape so the two
+ * modules do not import each other); any other method of the view passes through as it is.
+ */
+interface AuditedMethods {
+  read(type: string, id: string): Promise<Version | null>;
+  find(type: string, id: string): Promise<Version | null>;
+  vread(type: string, id: string, versionId: string): Promise<Version | null>;
+  history(type: string, id: string, count: number, offset: number): Promise<{ versions: Version[]; total: number }>;
+  search(type: string, query: SearchQuery): Promise<{ resources: Resource[]; total?: number }>;
+  write(resource: Resource, expectedVersionId: string | null, deleted?: boolean): Promise<Version>;
+}
 
 const failure = (error: unknown): { outcome: Outcome; outcomeDesc: string } | null =>
   error instanceof FhirError ? { outcome: error.status < 500 ? '4' : '8', outcomeDesc: `${error.status}: ${error.message}` } : null;
 
-export function auditedResources(view: ResourceView, baseUrl: string): ResourceView {
+export function auditedResources<View extends AuditedMethods>(view: View, baseUrl: string): View {
   if (!currentAuditScope()) return view;
   /** Reads through this view, by type/id, until a write of the same resource makes them part of it. */
   const reads = new Map<string, AuditEventResource[]>();
@@ -50,7 +62,7 @@ export function auditedResources(view: ResourceView, baseUrl: string): ResourceV
     }
   }
 
-  return {
+  const audited: AuditedMethods = {
     read: (type, id) => audit(type, id, () => view.read(type, id)),
     find: (type, id) => audit(type, id, () => view.find(type, id)),
 
@@ -100,4 +112,5 @@ export function auditedResources(view: ResourceView, baseUrl: string): ResourceV
       }
     },
   };
+  return { ...view, ...audited };
 }

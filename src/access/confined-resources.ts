@@ -8,9 +8,8 @@
 import { FhirError, insufficientScope, notAllowed, notFound } from '../fhir/outcome.ts';
 import { visibilitySearchFilter, visibleUnder } from '../smart/compartment.ts';
 import type { VisibilityFilter } from '../smart/enforce.ts';
-import type { Resource, ResourceStore } from '../store/resource-store.ts';
+import type { Resource, ResourceStore, SearchQuery, Version } from '../store/resource-store.ts';
 import { auditedResources } from './audited-resources.ts';
-import type { ResourceView } from './resource-view.ts';
 
 /** null: every resource of the type; otherwise a resource must meet one of the filters ([]: none is visible). */
 export type Visibility = readonly VisibilityFilter[] | null;
@@ -30,7 +29,24 @@ const SCAN_LIMIT = 1000;
 /** Enough versions for any resource's history, filtered version by version under a confinement. */
 const HISTORY_LIMIT = 10_000;
 
-export type { ResourceView };
+export interface ResourceView {
+  /** The current version, deleted or not; null when it never existed. Throws 404 when it exists out of sight. */
+  read(type: string, id: string): Promise<Version | null>;
+  /** The current version, deleted or not; null when it never existed or is out of sight (for pages and forms). */
+  find(type: string, id: string): Promise<Version | null>;
+  /** One version; null when there is no such version or it is out of sight. */
+  vread(type: string, id: string, versionId: string): Promise<Version | null>;
+  /** Versions newest first, only those in sight. */
+  history(type: string, id: string, count: number, offset: number): Promise<{ versions: Version[]; total: number }>;
+  search(type: string, query: SearchQuery): Promise<{ resources: Resource[]; total?: number }>;
+  /** Writes the next version; refuses (403 insufficient_scope) one that would be out of sight. */
+  write(resource: Resource, expectedVersionId: string | null, deleted?: boolean): Promise<Version>;
+}
+
+/** The audit trail is written by the server alone, and never changed: not by anyone, root included. */
+export function checkNotAuditEvent(resource: Resource): void {
+  if (resource.resourceType === 'AuditEvent') throw auditEventsAreImmutable();
+}
 
 export const auditEventsAreImmutable = () =>
   notAllowed('AuditEvents are recorded by the server and cannot be created, changed or deleted through the API');
@@ -103,8 +119,7 @@ export function confinedResources(store: ResourceStore, confinement: Confinement
     },
 
     async write(resource, expectedVersionId, deleted = false) {
-      // The audit trail is written by the server alone, and never changed: not by anyone, root included.
-      if (resource.resourceType === 'AuditEvent') throw auditEventsAreImmutable();
+      checkNotAuditEvent(resource);
       if (!deleted && !bodyVisible(resource)) {
         throw insufficientScope(`The token's scopes do not allow writing this ${resource.resourceType} outside its patient's compartment or scope`);
       }
