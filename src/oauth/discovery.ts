@@ -14,7 +14,7 @@ export function serverMetadata(issuer: string, idTokenAlg: string = 'RS256') {
     revocation_endpoint: `${issuer}/auth/revoke`,
     userinfo_endpoint: `${issuer}/auth/userinfo`,
     end_session_endpoint: `${issuer}/auth/logout`,
-    grant_types_supported: [...Object.keys(GRANTS), 'implicit'],
+    grant_types_supported: [...GRANTS.keys(), 'implicit'],
     response_types_supported: ['code', 'token'],
     response_modes_supported: ['query', 'fragment'],
     code_challenge_methods_supported: ['S256'],

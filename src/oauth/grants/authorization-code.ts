@@ -10,8 +10,10 @@ import { grantSettings } from '../grant-settings.ts';
 import { required } from '../params.ts';
 import { GuessThrottle } from '../guesses.ts';
 import { tokenResponseUserinfo } from '../userinfo.ts';
-import type { GrantHandler, GrantRequest } from './grant.ts';
+import type { GrantHandler, GrantRequest, GrantType } from './grant.ts';
 import { issueUserTokens } from './user-session.ts';
+import { isPublicClient } from '../authorize/check-pkce.ts';
+import { allowsResponseType } from '../authorize/check-response-type.ts';
 
 /** RFC 7636 §4.1: code-verifier = 43*128unreserved. */
 const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
@@ -85,3 +87,11 @@ async function exchange({ services, issuer, client, authMethod, params }: GrantR
   await codes.recordIssued(code, sessionId);
   return { ...response, userinfo: tokenResponseUserinfo(user) };
 }
+
+/** RFC 6749 §4.1.3 + RFC 7636: a public client exchanges its code with PKCE alone; a confidential one authenticates. */
+export const authorizationCode: GrantType = {
+  type: 'authorization_code',
+  mayAuthenticateWithIdOnly: (client) => isPublicClient(client) || !grantSettings(client, 'authorization_code').secretRequired,
+  clientMayUse: (client) => allowsResponseType(client, 'code'),
+  handle: authorizationCodeGrant,
+};

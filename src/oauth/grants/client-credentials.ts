@@ -1,9 +1,9 @@
 // RFC 6749 §4.4: the client_credentials grant. The client acts on its own behalf; no user.
 import { invalidRequest } from '../errors.ts';
-import { grantSettings, tokenAudience } from '../grant-settings.ts';
+import { clientGrantTypes, grantSettings, tokenAudience } from '../grant-settings.ts';
 import { grantedScope, refuseUserContextScopes } from '../scope.ts';
 import { startSession } from '../token-response.ts';
-import type { GrantHandler } from './grant.ts';
+import type { GrantHandler, GrantType } from './grant.ts';
 
 export const clientCredentialsGrant: GrantHandler = async ({ services, issuer, client, params }) => {
   const settings = grantSettings(client, 'client_credentials');
@@ -16,4 +16,12 @@ export const clientCredentialsGrant: GrantHandler = async ({ services, issuer, c
     scope,
     settings,
   });
+};
+
+/** RFC 6749 §4.4: the client acts for itself, so it always proves who it is. */
+export const clientCredentials: GrantType = {
+  type: 'client_credentials',
+  mayAuthenticateWithIdOnly: () => false,
+  clientMayUse: (client) => clientGrantTypes(client).includes('client_credentials'),
+  handle: clientCredentialsGrant,
 };

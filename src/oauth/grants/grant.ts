@@ -20,3 +20,15 @@ export interface GrantRequest {
 }
 
 export type GrantHandler = (grant: GrantRequest) => Promise<TokenResponse>;
+
+/** A grant type of the token endpoint, with its own rules about the client (as fosite's CanSkipClientAuth). */
+export interface GrantType {
+  type: string;
+  /** Whether this client may present its id alone, without a credential, for this grant. */
+  mayAuthenticateWithIdOnly(client: Resource): boolean;
+  /** Whether the client is registered for this grant; the answer is unauthorized_client when not. */
+  clientMayUse(client: Resource): boolean;
+  /** Names the client when the request does not, before client authentication (the refresh_token grant's public clients). */
+  identifyClient?(services: AuthServices, request: FastifyRequest, params: Params): Promise<Params>;
+  handle: GrantHandler;
+}

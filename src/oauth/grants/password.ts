@@ -3,12 +3,12 @@
 import { hasTwoFactor } from '../../authn/two-factor.ts';
 import { findUserByLogin } from '../../iam/user-logins.ts';
 import { invalidGrant, invalidRequest } from '../errors.ts';
-import { grantSettings, tokenAudience } from '../grant-settings.ts';
+import { clientGrantTypes, grantSettings, tokenAudience } from '../grant-settings.ts';
 import { required } from '../params.ts';
 import { grantedScope } from '../scope.ts';
 import { startSession } from '../token-response.ts';
 import { tokenResponseUserinfo } from '../userinfo.ts';
-import type { GrantHandler } from './grant.ts';
+import type { GrantHandler, GrantType } from './grant.ts';
 
 export const passwordGrant: GrantHandler = async ({ services, issuer, client, params, request }) => {
   const login = required(params, 'username');
@@ -24,4 +24,12 @@ export const passwordGrant: GrantHandler = async ({ services, issuer, client, pa
   if (hasTwoFactor(user)) throw invalidGrant('This user signs in with two-factor authentication; use the authorization code flow');
   const response = await startSession(services, { grant: 'password', client, user, audience, scope, settings });
   return { ...response, userinfo: tokenResponseUserinfo(user) };
+};
+
+/** A client without a secret may use the password grant when its settings say so (`secret_required: false`). */
+export const password: GrantType = {
+  type: 'password',
+  mayAuthenticateWithIdOnly: (client) => !grantSettings(client, 'password').secretRequired,
+  clientMayUse: (client) => clientGrantTypes(client).includes('password'),
+  handle: passwordGrant,
 };

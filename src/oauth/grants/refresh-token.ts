@@ -10,7 +10,8 @@ import { narrowedScope } from '../scope.ts';
 import { issueInSession, type Grant } from '../token-response.ts';
 import { seconds } from '../../tokens/access-token.ts';
 import { GuessThrottle } from '../guesses.ts';
-import type { GrantHandler, GrantRequest } from './grant.ts';
+import type { GrantHandler, GrantRequest, GrantType } from './grant.ts';
+import { isPublicClient } from '../authorize/check-pkce.ts';
 
 const INVALID = 'The refresh token is invalid, expired, revoked or issued to another client';
 /** No stored Client can have this id (ids cannot hold "/"). */
@@ -77,3 +78,16 @@ async function refresh({ services, client, params }: GrantRequest) {
     use.expiresAt,
   );
 }
+
+/**
+ * RFC 6749 §6: SMART public apps (no secret) refresh as they exchanged their code, by client id with rotation;
+ * Aidbox clients follow their password grant's `secret_required`. Whether the client may refresh at all is the
+ * grant's own check (refresh-access.ts), made against the token's grant.
+ */
+export const refreshToken: GrantType = {
+  type: 'refresh_token',
+  mayAuthenticateWithIdOnly: (client) => isPublicClient(client) || !grantSettings(client, 'password').secretRequired,
+  clientMayUse: () => true,
+  identifyClient: withClientOfRefreshToken,
+  handle: refreshTokenGrant,
+};

@@ -5,11 +5,11 @@
 import { claimedIssuer } from '../../authn/external/external-tokens.ts';
 import { FhirError } from '../../fhir/outcome.ts';
 import { invalidGrant, invalidRequest } from '../errors.ts';
-import { grantSettings, tokenAudience, TOKEN_EXCHANGE } from '../grant-settings.ts';
+import { clientGrantTypes, grantSettings, tokenAudience, TOKEN_EXCHANGE } from '../grant-settings.ts';
 import { required } from '../params.ts';
 import { grantedScope } from '../scope.ts';
 import { startSession } from '../token-response.ts';
-import type { GrantHandler } from './grant.ts';
+import type { GrantHandler, GrantType } from './grant.ts';
 
 /** RFC 8693 §3: the token types Warden can take as subject token (a JWT access token), and the one it issues. */
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
@@ -57,4 +57,12 @@ export const tokenExchangeGrant: GrantHandler = async ({ services, issuer, clien
   const response = await startSession(services, { grant: TOKEN_EXCHANGE, client, user, audience, scope, settings });
   // RFC 8693 §2.2.1: issued_token_type is required in the answer.
   return { ...response, issued_token_type: ACCESS_TOKEN_TYPE };
+};
+
+/** RFC 8693 §2.1: as the password grant, a client without a secret may exchange when its settings say so. */
+export const tokenExchange: GrantType = {
+  type: TOKEN_EXCHANGE,
+  mayAuthenticateWithIdOnly: (client) => !grantSettings(client, TOKEN_EXCHANGE).secretRequired,
+  clientMayUse: (client) => clientGrantTypes(client).includes(TOKEN_EXCHANGE),
+  handle: tokenExchangeGrant,
 };
