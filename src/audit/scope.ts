@@ -7,7 +7,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { maskUrl } from '../log.ts';
 import { fhirUserReference } from '../iam/user.ts';
-import type { Actor, AuditEventResource } from './event.ts';
+import { denialEvent, type Actor, type AuditEventResource } from './event.ts';
 import type { AuditTrail } from './trail.ts';
 
 export interface AuditScope {
@@ -72,6 +72,29 @@ export function noteDenial(reason: string): void {
   if (scope) scope.denial = reason;
 }
 
+/** What a refusal's answer says of why: an OperationOutcome's diagnostics, an OAuth error's description. */
+function reasonOf(payload: unknown): string {
+  if (typeof payload !== 'string' || !payload.startsWith('{')) return '';
+  try {
+    const body = JSON.parse(payload) as { issue?: { diagnostics?: string }[]; error?: string; error_description?: string };
+    return body.issue?.[0]?.diagnostics ?? [body.error, body.error_description].filter(Boolean).join(': ');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * A 401 or 403 that the authorization step did not decide (authentication refused a token, a form's CSRF check
+ * failed...) and nothing else recorded: an authorization event all the same, so every refusal is in the trail.
+ */
+function recordRefusal(scope: AuditScope, request: FastifyRequest, status: number, payload: unknown): void {
+  if (scope.events.length > 0) return;
+  const reason = reasonOf(payload) || `HTTP ${status}`;
+  scope.denial = reason;
+  const path = request.url.split('?')[0];
+  scope.events.push(denialEvent({ method: request.method, path, status, reason }, actorOf(request)));
+}
+
 /** onRequest: opens the request's scope; the rest of the request runs inside it. */
 export function openAuditScope(trail: AuditTrail) {
   return function auditScope(request: FastifyRequest, _reply: FastifyReply, done: () => void): void {
@@ -86,6 +109,8 @@ export function openAuditScope(trail: AuditTrail) {
 export function closeAuditScope(trail: AuditTrail) {
   return async function sendAuditEvents(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
     const scope = scopes.getStore();
+    const status = reply.statusCode;
+    if (scope && (status === 401 || status === 403) && !scope.denial && scope.trail.enabled) recordRefusal(scope, request, status, payload);
     const actor = actorOf(request);
     const bindings = {
       ...(actor.clientId && { client: actor.clientId }),

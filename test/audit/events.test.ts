@@ -133,6 +133,16 @@ for (const engine of engines()) {
       assert.equal(event.agent[0].network.address, '127.0.0.1');
     });
 
+    test('a token refused by authentication (401 before any policy) is a denial too', async () => {
+      const denied = await server.request('GET', '/Patient/pat-a', { auth: null, headers: { authorization: 'Bearer not-a-token' } });
+      assert.equal(denied.status, 401);
+      const requestId = denied.headers.get('x-request-id');
+      const [event] = (await events('outcome=4&type=110113')).filter((item) => requestIdOf(item) === requestId);
+      assert.ok(event, 'the refusal is audited');
+      assert.match(event.outcomeDesc, /^401: /);
+      assert.ok(!JSON.stringify(event).includes('not-a-token'));
+    });
+
     test('the trail is searchable by date and type', async () => {
       const today = new Date().toISOString().slice(0, 10);
       assert.ok((await events(`date=ge${today}&type=rest`)).length > 0);
