@@ -6,7 +6,7 @@ import { explainRoutes } from './access/explain.ts';
 import { authenticator } from './authn/authenticate.ts';
 import { invalidateIntrospectorsAfterWrite } from './authn/external/bearer-hook.ts';
 import { authServices } from './authn/services.ts';
-import { closeAuditScope, openAuditScope } from './audit/scope.ts';
+import { closeAuditScope, openAuditScope } from './audit/hooks.ts';
 import type { AuditTrail } from './audit/trail.ts';
 import type { TimeoutConfig } from './config.ts';
 import type { AppContext } from './context.ts';

@@ -1,13 +1,11 @@
 // The audit scope of one request: who is calling, and the events the request gave rise to. It travels with the
 // request's asynchronous work (AsyncLocalStorage), so the authorize step and the confined store view record
 // what they do without every handler passing it on, and a Bundle's entries are audited like single requests.
-// The events are handed to the trail when the response is sent; a mandatory trail holds the response until
-// they are written.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { maskUrl } from '../log.ts';
 import { fhirUserReference } from '../iam/user.ts';
-import { denialEvent, type Actor, type AuditEventResource } from './event.ts';
+import type { Actor, AuditEventResource } from './event.ts';
 import type { AuditTrail } from './trail.ts';
 
 export interface AuditScope {
@@ -18,7 +16,8 @@ export interface AuditScope {
   denial?: string;
 }
 
-const scopes = new AsyncLocalStorage<AuditScope>();
+/** The requests' scopes; opened and closed by the hooks in hooks.ts. */
+export const scopes = new AsyncLocalStorage<AuditScope>();
 
 /** The current request's scope; none outside a request (the CLI, start-up) or when auditing is off. */
 export function currentAuditScope(): AuditScope | undefined {
@@ -38,7 +37,7 @@ export function actorOf(request: FastifyRequest): Actor {
     ...(identity?.session && { sessionId: identity.session.id }),
     address: request.ip,
     requestId: String(request.id),
-    ...(request.access && { allowedBy: request.access.by }),
+    ...(request.access && request.access.by !== 'public' && { allowedBy: request.access.by }),
   };
 }
 
@@ -70,73 +69,4 @@ export function requestQuery(): string | undefined {
 export function noteDenial(reason: string): void {
   const scope = scopes.getStore();
   if (scope) scope.denial = reason;
-}
-
-/** What a refusal's answer says of why: an OperationOutcome's diagnostics, an OAuth error's description. */
-function reasonOf(payload: unknown): string {
-  if (typeof payload !== 'string' || !payload.startsWith('{')) return '';
-  try {
-    const body = JSON.parse(payload) as { issue?: { diagnostics?: string }[]; error?: string; error_description?: string };
-    return body.issue?.[0]?.diagnostics ?? [body.error, body.error_description].filter(Boolean).join(': ');
-  } catch {
-    return '';
-  }
-}
-
-/**
- * A 401 or 403 that the authorization step did not decide (authentication refused a token, a form's CSRF check
- * failed...) and nothing else recorded: an authorization event all the same, so every refusal is in the trail.
- */
-function recordRefusal(scope: AuditScope, request: FastifyRequest, status: number, payload: unknown): void {
-  if (scope.events.length > 0) return;
-  const reason = reasonOf(payload) || `HTTP ${status}`;
-  scope.denial = reason;
-  const path = request.url.split('?')[0];
-  scope.events.push(denialEvent({ method: request.method, path, status, reason }, actorOf(request)));
-}
-
-/** onRequest: opens the request's scope; the rest of the request runs inside it. */
-export function openAuditScope(trail: AuditTrail) {
-  return function auditScope(request: FastifyRequest, _reply: FastifyReply, done: () => void): void {
-    scopes.run({ trail, request, events: [] }, done);
-  };
-}
-
-/**
- * onSend: the request's log line gets the caller's identity and any denial's reason; its events go to the trail,
- * and a mandatory trail holds the response until they are written (503 if they cannot be).
- */
-export function closeAuditScope(trail: AuditTrail) {
-  return async function sendAuditEvents(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
-    const scope = scopes.getStore();
-    const status = reply.statusCode;
-    if (scope && (status === 401 || status === 403) && !scope.denial && scope.trail.enabled) recordRefusal(scope, request, status, payload);
-    const actor = actorOf(request);
-    const bindings = {
-      ...(actor.clientId && { client: actor.clientId }),
-      ...(actor.userId && { user: actor.userId }),
-      ...(actor.sessionId && { session: actor.sessionId }),
-      ...(scope?.denial && { denied: scope.denial }),
-    };
-    if (Object.keys(bindings).length > 0) reply.log = reply.log.child(bindings);
-    if (!scope || scope.events.length === 0) return payload;
-    const events = scope.events;
-    scope.events = [];
-    if (!trail.config.mandatory) {
-      void trail.record(events);
-      return payload;
-    }
-    try {
-      await trail.record(events, true);
-      return payload;
-    } catch (error) {
-      reply.log.error({ err: error }, 'the request is refused: its AuditEvents could not be written (mandatory auditing)');
-      reply.code(503).header('content-type', 'application/fhir+json').header('retry-after', '5');
-      reply.removeHeader('content-length');
-      return JSON.stringify({
-        resourceType: 'OperationOutcome',
-        issue: [{ severity: 'error', code: 'transient', diagnostics: 'The audit trail is unavailable and auditing is mandatory: try again later' }],
-      });
-    }
-  };
 }
