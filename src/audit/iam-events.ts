@@ -59,8 +59,12 @@ export function tokenRequestEvent(grant: string, who: Who & { login?: string; sc
     );
 }
 
-export const auditTokenRequest = (grant: string, who: Who & { login?: string; scope?: string }, refused?: string) =>
-  void recordAudit((actor) => tokenRequestEvent(grant, who, refused, actor));
+/** A token issued at POST /auth/token: the user and scope read from the answer, never its tokens. */
+export function auditTokenIssued(grant: string, clientId: string, params: { username?: string }, response: { scope?: string; userinfo?: unknown }): void {
+  const userId = (response.userinfo as { sub?: unknown } | undefined)?.sub;
+  const who = { clientId, ...(typeof userId === 'string' && { userId }), ...(params.username && { login: params.username }), ...(response.scope && { scope: response.scope }) };
+  recordAudit((actor) => tokenRequestEvent(grant, who, undefined, actor));
+}
 
 /** A user's login on Warden's pages (or a failed one, with the name tried). */
 export function auditLogin(who: Who & { login: string }, refused?: string): void {
