@@ -11,6 +11,7 @@ const benchmarks: { name: string; load: () => Promise<{ run: () => Promise<void>
   { name: 'validation', load: () => import('./validation.ts') },
   { name: 'bundles', load: () => import('./bundles.ts') },
   { name: 'export', load: () => import('./export.ts') },
+  { name: 'audit', load: () => import('./audit.ts') },
   { name: 'workers', load: () => import('./workers.ts') },
   { name: 'soak', load: () => import('./soak.ts') },
 ];

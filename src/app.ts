@@ -11,6 +11,8 @@ import { firstStartHints } from './console/first-admin.ts';
 import { ensureRootClient } from './iam/root-client.ts';
 import { indexUserLogins } from './iam/user-logins.ts';
 import { buildServer } from './server.ts';
+import { startExporting } from './audit/export.ts';
+import { AuditTrail } from './audit/trail.ts';
 import type { Database } from './store/database.ts';
 import { openDatabase } from './store/open-database.ts';
 import { ChangeFeed } from './store/change-feed.ts';
@@ -23,6 +25,8 @@ import { writeResourceIndexes } from './iam/resource-indexes.ts';
 export interface App {
   ctx: AppContext;
   server: FastifyInstance;
+  /** The audit trail's writer; `flush()` waits for what was recorded so far to be written. */
+  audit: AuditTrail;
   /** Stops taking requests, lets those under way finish, then closes the store. */
   close(): Promise<void>;
 }
@@ -32,6 +36,7 @@ export async function startApp(config: Config, options: { logger?: boolean; data
   setHashConcurrency(config.hashConcurrency);
   const db = options.database ?? (await openDatabase(config));
   let feed: ChangeFeed | undefined;
+  let audit: AuditTrail | undefined;
   try {
     await migrate(db);
     const resources = new ResourceStore(db, writeResourceIndexes);
@@ -47,16 +52,22 @@ export async function startApp(config: Config, options: { logger?: boolean; data
     await indexUserLogins(db);
     await policies.refresh();
     const ctx: AppContext = { config, db, resources, policies, live, feed };
-    server = await buildServer(ctx, options);
+    audit = new AuditTrail(db, config.audit, (message) => server?.log.warn(message));
+    server = await buildServer(ctx, { ...options, audit });
     const stopSweeping = startSweeping(db, config, (message) => server?.log.warn(message));
+    const stopExporting = startExporting(db, config.audit, (message) => server?.log.warn(message));
     const policyProblem = await policyConfinementProblem(db);
     if (policyProblem) server.log.warn(`SQL access policies are refused: ${policyProblem}`);
     for (const hint of await firstStartHints(ctx)) server.log.info(hint);
     return {
       ctx,
       server,
+      audit,
       async close() {
         await server.close();
+        // What the last requests recorded is written before the store closes.
+        await audit!.close();
+        await stopExporting();
         await stopSweeping();
         await feed!.stop();
         await db.close();

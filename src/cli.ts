@@ -17,6 +17,7 @@ import { FhirError } from './fhir/outcome.ts';
 import { ResourceStore } from './store/resource-store.ts';
 import { writeResourceIndexes } from './iam/resource-indexes.ts';
 import { KeyStore, SIGNING_ALGS, type SigningAlg } from './tokens/keys.ts';
+import { verifyChain } from './audit/chain.ts';
 
 const USAGE = `usage: warden <command>
   rotate-keys [RS256|ES256]    add a signing key that signs from now on; earlier keys keep verifying
@@ -27,7 +28,8 @@ const USAGE = `usage: warden <command>
                                TokenIntrospectors) to stdout as a Bundle
   import <file>                create or replace the resources of such a Bundle ("-": stdin)
   reindex [<type>...]          rebuild the search index of the stored resources (all types by default),
-                               after an upgrade that changed it; the server may keep running`;
+                               after an upgrade that changed it; the server may keep running
+  verify-audit                 check the AuditEvents' hash chain; names the first link that does not hold`;
 
 /** The password comes on stdin, never in the arguments, where `ps` and the shell history would show it. */
 function passwordFromStdin(): string {
@@ -63,6 +65,15 @@ const commands: Record<string, Command> = {
   async export(db) {
     process.stdout.write(`${JSON.stringify(await exportIam(new ResourceStore(db, writeResourceIndexes)), null, 2)}\n`);
     return '';
+  },
+  async 'verify-audit'(db) {
+    const report = await verifyChain(db);
+    const range = report.from && report.to ? ` (links ${report.from} to ${report.to})` : '';
+    if (report.firstBreak) {
+      const { seq, id, reason } = report.firstBreak;
+      throw new AdminError(`the audit chain is broken at link ${seq}${id ? `, AuditEvent/${id}` : ''}: ${reason}; ${report.checked} links before it hold${range}`);
+    }
+    return `the audit chain holds: ${report.checked} AuditEvents checked${range}`;
   },
   async import(db, [file]) {
     if (!file) throw new AdminError('name the Bundle file ("-" for stdin)');

@@ -74,6 +74,8 @@ export interface Config {
   validateWrites: boolean;
   /** Bulk Data export ($export): how its jobs run and how long their output is kept. */
   bulkExport: BulkExportConfig;
+  /** The audit trail of AuditEvents (src/audit/). */
+  audit: AuditConfig;
 }
 
 export interface BulkExportConfig {
@@ -87,6 +89,23 @@ export interface BulkExportConfig {
   pollMs: number;
   /** Whether this process runs export jobs; off for processes that only answer requests. */
   runJobs: boolean;
+}
+
+export interface AuditConfig {
+  /** Whether AuditEvents are recorded at all. */
+  enabled: boolean;
+  /** A request waits for its events to be written, and fails (503) if they cannot be, instead of going on. */
+  mandatory: boolean;
+  /** Events waiting to be written, at most; past it new ones are dropped (logged and counted). */
+  queueLimit: number;
+  /** Events written in one transaction, at most. */
+  batchSize: number;
+  /** How long AuditEvents are kept, in days; 0 keeps them for ever. */
+  retentionDays: number;
+  /** An external audit repository (a FHIR server) that receives the events as `collection` Bundles. */
+  exportUrl?: string;
+  /** The Authorization header sent to it, if it needs one. */
+  exportAuthorization?: string;
 }
 
 export interface TimeoutConfig {
@@ -204,6 +223,26 @@ function timeouts(env: Env): TimeoutConfig {
   };
 }
 
+function audit(env: Env): AuditConfig {
+  const exportUrl = env.WARDEN_AUDIT_EXPORT_URL || undefined;
+  if (exportUrl) {
+    try {
+      new URL(exportUrl);
+    } catch {
+      throw new ConfigError(`WARDEN_AUDIT_EXPORT_URL must be an absolute URL, got "${exportUrl.slice(0, 80)}"`);
+    }
+  }
+  return {
+    enabled: flag(env, 'WARDEN_AUDIT', true),
+    mandatory: flag(env, 'WARDEN_AUDIT_MANDATORY'),
+    queueLimit: integer(env, 'WARDEN_AUDIT_QUEUE_LIMIT', 10_000, 1, 10_000_000),
+    batchSize: integer(env, 'WARDEN_AUDIT_BATCH_SIZE', 200, 1, 10_000),
+    retentionDays: integer(env, 'WARDEN_AUDIT_RETENTION_DAYS', 0, 0, 36_500),
+    exportUrl: exportUrl?.replace(/\/+$/, ''),
+    exportAuthorization: env.WARDEN_AUDIT_EXPORT_AUTHORIZATION || undefined,
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, 'PORT', 8080, 0, 65535);
   const baseUrl = (env.WARDEN_BASE_URL || `http://localhost:${port}`).replace(/\/+$/, '');
@@ -263,5 +302,6 @@ export function loadConfig(env: Env = process.env): Config {
       pollMs: integer(env, 'WARDEN_EXPORT_POLL_MS', 2000, 10, 600_000),
       runJobs: flag(env, 'WARDEN_EXPORT_RUN_JOBS', true),
     },
+    audit: audit(env),
   };
 }

@@ -5,6 +5,8 @@ import { authorizer } from './access/authorize.ts';
 import { explainRoutes } from './access/explain.ts';
 import { authenticator } from './authn/authenticate.ts';
 import { authServices } from './authn/services.ts';
+import { closeAuditScope, openAuditScope } from './audit/hooks.ts';
+import type { AuditTrail } from './audit/trail.ts';
 import type { TimeoutConfig } from './config.ts';
 import type { AppContext } from './context.ts';
 import { healthRoutes } from './health.ts';
@@ -34,7 +36,7 @@ function checkingInterval(timeouts: TimeoutConfig): number {
   return Math.max(50, Math.min(30_000, Math.floor(timeouts.headersMs / 4)));
 }
 
-export async function buildServer(ctx: AppContext, options: { logger?: boolean } = {}): Promise<FastifyInstance> {
+export async function buildServer(ctx: AppContext, options: { logger?: boolean; audit: AuditTrail }): Promise<FastifyInstance> {
   const { config } = ctx;
   const { timeouts } = config;
   const app = Fastify({
@@ -51,6 +53,8 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
     routerOptions: { maxParamLength: 200 },
     frameworkErrors: frameworkErrorHandler(config.bodyLimit),
   });
+  // First of all hooks: everything after it, authentication included, runs in the request's audit scope.
+  app.addHook('onRequest', openAuditScope(options.audit));
   app.decorateRequest('identity', null);
   app.decorateRequest('access', null);
   app.addHook('onSend', async (request, reply) => {
@@ -65,6 +69,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean }
   app.addHook('onRequest', firstStartGate(ctx));
   app.addHook('onRequest', authenticator(ctx));
   app.addHook('preHandler', authorizer(ctx));
+  app.addHook('onSend', closeAuditScope(options.audit));
 
   healthRoutes(app, ctx);
   observeRoutes(app, ctx);

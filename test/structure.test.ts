@@ -10,7 +10,7 @@ const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../src');
 
 /** Bottom to top: a module may import from its own layer and the ones before it. */
 const LAYERS = [
-  'errors', 'fhir', 'config', 'build-output', 'log', 'observe', 'store', 'context', 'search', 'http', 'smart', 'iam', 'tokens', 'authn', 'access',
+  'errors', 'fhir', 'config', 'build-output', 'log', 'observe', 'store', 'context', 'search', 'http', 'smart', 'iam', 'tokens', 'audit', 'authn', 'access',
   'pages', 'oauth|federation', 'resources|validation|bulk', 'console', 'health', 'server', 'app', 'admin', 'cli', 'process', 'main',
 ];
 

@@ -9,6 +9,7 @@ export const SECTIONS = [
   { id: 'introspectors', title: 'Token introspectors', icon: 'introspector' },
   { id: 'identity-providers', title: 'Identity providers', icon: 'introspector' },
   { id: 'sessions', title: 'Sessions', icon: 'session' },
+  { id: 'events', title: 'Events', icon: 'policy' },
   { id: 'resources', title: 'Resources', icon: 'resources' },
   { id: 'rest', title: 'REST console', icon: 'terminal' },
 ] as const;

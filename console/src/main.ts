@@ -15,6 +15,7 @@ import { resourceListPage, resourceNewPage, resourceTypesPage, resourceViewPage 
 import { restConsolePage } from './pages/rest-console.ts';
 import { roleEditPage, rolesPage } from './pages/roles.ts';
 import { sessionsPage } from './pages/sessions.ts';
+import { eventsPage } from './pages/events.ts';
 import { userEditPage, usersPage } from './pages/users.ts';
 
 const routes: Route[] = [
@@ -37,6 +38,7 @@ const routes: Route[] = [
   { pattern: '/console/identity-providers/new', page: identityProviderEditPage, section: 'identity-providers' },
   { pattern: '/console/identity-providers/:id', page: identityProviderEditPage, section: 'identity-providers' },
   { pattern: '/console/sessions', page: sessionsPage, section: 'sessions' },
+  { pattern: '/console/events', page: eventsPage, section: 'events' },
   { pattern: '/console/rest', page: restConsolePage, section: 'rest' },
   { pattern: '/console/resources', page: resourceTypesPage, section: 'resources' },
   { pattern: '/console/resources/:type', page: resourceListPage, section: 'resources' },

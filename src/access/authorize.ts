@@ -10,7 +10,9 @@ import type { Identity } from '../authn/identity.ts';
 import type { AppContext } from '../context.ts';
 import { BASIC_CHALLENGE } from '../http/challenges.ts';
 import { fhirRouteOf, interactionAt, type InteractionRequest } from '../fhir/interactions.ts';
-import { badRequest, forbidden, insufficientScope, unauthorized } from '../fhir/outcome.ts';
+import { badRequest, FhirError, forbidden, insufficientScope, unauthorized } from '../fhir/outcome.ts';
+import { denialEvent } from '../audit/event.ts';
+import { noteDenial, recordAudit } from '../audit/scope.ts';
 import { decide as decideScopes, smartContextOf, smartScopesOf, type SmartDecision } from '../smart/enforce.ts';
 import type { Access } from './access.ts';
 import type { Confinement } from './confined-resources.ts';
@@ -47,8 +49,42 @@ function scopeDecision(
   return { smart, confinement: smart.allow && smart.filters ? { visibility: smart.filters } : null };
 }
 
-/** The one decision: denied (throws the FHIR error to answer with) or allowed with a confinement. */
+/**
+ * The one decision: denied (throws the FHIR error to answer with) or allowed with a confinement. Every denial
+ * is an AuditEvent (BALP authorization decision) with the reason, and the reason goes on the request's log line.
+ */
 export async function authorize(
+  ctx: AppContext,
+  runner: SqlRunner,
+  identity: Identity | null,
+  interaction: InteractionRequest | null,
+  described: RequestDescription,
+): Promise<Access> {
+  try {
+    return await decideAccess(ctx, runner, identity, interaction, described);
+  } catch (error) {
+    if (error instanceof FhirError) recordDenial(error, interaction, described);
+    throw error;
+  }
+}
+
+function recordDenial(error: FhirError, interaction: InteractionRequest | null, described: RequestDescription): void {
+  noteDenial(error.message);
+  recordAudit((actor) =>
+    denialEvent(
+      {
+        ...(interaction && { interaction: interaction.interaction, type: interaction.type, ...(interaction.id !== undefined && { id: interaction.id }) }),
+        method: described.method,
+        path: described.url.split('?')[0],
+        status: error.status,
+        reason: error.message,
+      },
+      actor,
+    ),
+  );
+}
+
+async function decideAccess(
   ctx: AppContext,
   runner: SqlRunner,
   identity: Identity | null,

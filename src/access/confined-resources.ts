@@ -5,10 +5,11 @@
 //               query; applied inside each query (one query for a read)
 //   mayRead     a per-resource decision (the user's own policies, for the SMART pickers)
 // A resource outside the confinement is answered as if it did not exist (404), so its existence is not revealed.
-import { FhirError, insufficientScope, notFound } from '../fhir/outcome.ts';
+import { FhirError, insufficientScope, notAllowed, notFound } from '../fhir/outcome.ts';
 import { visibilitySearchFilter, visibleUnder } from '../smart/compartment.ts';
 import type { VisibilityFilter } from '../smart/enforce.ts';
 import type { HistoryQuery, Resource, ResourceStore, SearchFilter, SearchQuery, Version } from '../store/resource-store.ts';
+import { auditedResources } from './audited-resources.ts';
 
 /** null: every resource of the type; otherwise a resource must meet one of the filters ([]: none is visible). */
 export type Visibility = readonly VisibilityFilter[] | null;
@@ -58,6 +59,14 @@ export interface ResourceView {
   /** Writes the next version; refuses (403 insufficient_scope) one that would be out of sight. */
   write(resource: Resource, expectedVersionId: string | null, deleted?: boolean): Promise<Version>;
 }
+
+/** The audit trail is written by the server alone, and never changed: not by anyone, root included. */
+export function checkNotAuditEvent(resource: Resource): void {
+  if (resource.resourceType === 'AuditEvent') throw auditEventsAreImmutable();
+}
+
+export const auditEventsAreImmutable = () =>
+  notAllowed('AuditEvents are recorded by the server and cannot be created, changed or deleted through the API');
 
 const hidden = (type: string, id: string) => notFound(`${type}/${id} not found`);
 
@@ -154,7 +163,10 @@ export function confinedResources(store: ResourceStore, confinement: Confinement
     },
 
     async createAll(resources) {
-      for (const resource of resources) checkWritable(resource);
+      for (const resource of resources) {
+        checkNotAuditEvent(resource);
+        checkWritable(resource);
+      }
       return store.createIndexed(resources);
     },
 
@@ -165,9 +177,10 @@ export function confinedResources(store: ResourceStore, confinement: Confinement
     },
 
     async write(resource, expectedVersionId, deleted = false) {
+      checkNotAuditEvent(resource);
       if (!deleted) checkWritable(resource);
       return store.write(resource, expectedVersionId, deleted);
     },
   };
-  return view;
+  return auditedResources(view, baseUrl);
 }

@@ -14,6 +14,7 @@ import type { ClientAuthenticator } from './client-auth.ts';
 import { GuessThrottle } from './guesses.ts';
 import { required, readParams } from './params.ts';
 import { NO_STORE } from './reply.ts';
+import { auditIntrospection } from '../audit/iam-events.ts';
 
 const INACTIVE = { active: false } as const;
 
@@ -36,6 +37,7 @@ export function introspectHandler(services: AuthServices, clients: ClientAuthent
     const live = await services.sessions.live(claims.sid, claims.client_id, claims.sub, seconds(services.clock));
     if (!live) return null;
     const { iss, sub, aud, exp, iat, jti, client_id, sid, scope } = claims;
+    if (callerId !== client_id) auditIntrospection(callerId, client_id, true);
     return { active: true, token_type: 'bearer', iss, sub, aud, exp, iat, jti, client_id, sid, ...(scope && { scope }), ...smartContext(live, scope, issuer) };
   }
 

@@ -2,6 +2,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authServices } from '../authn/services.ts';
 import { Throttled } from '../errors.ts';
+import { auditLogin } from '../audit/iam-events.ts';
 import { hasTwoFactor } from '../authn/two-factor.ts';
 import { verifyUserLogin } from '../authn/user-login.ts';
 import { activeProviders } from '../federation/endpoints.ts';
@@ -68,6 +69,7 @@ export function loginEndpoints(flows: BrowserFlows, twoFactor: TwoFactorStep) {
       }
       if (!user) {
         request.log.info({ event: 'login_failed' }, 'login failed');
+        auditLogin({ login: username }, 'invalid username or password');
         return show(request, reply, 401, returnTo, { username, error: LOGIN_FAILED });
       }
       // The password was right; a user with two-factor still owes the code before any session starts.

@@ -9,6 +9,7 @@ import { loggedOutPage, logoutConfirmPage } from '../pages/logout.ts';
 import { authServices } from '../authn/services.ts';
 import { checkLogoutRequest, InvalidLogoutRequest, postLogoutRedirect } from './end-session.ts';
 import { endTokensOfBrowserSession } from './grants/user-session.ts';
+import { auditLogout } from '../audit/iam-events.ts';
 
 export function logoutEndpoints(flows: BrowserFlows) {
   const { ctx } = flows;
@@ -46,6 +47,7 @@ export function logoutEndpoints(flows: BrowserFlows) {
       if (logout instanceof InvalidLogoutRequest) return refuse(reply, logout);
       const ended = await flows.sessions.end(request, reply);
       if (ended) await endTokensOfBrowserSession(services, ended.sid);
+      if (ended) auditLogout({ userId: ended.userId, sessionId: ended.sid });
       const redirect = postLogoutRedirect(logout);
       if (redirect) return reply.code(303).headers({ location: redirect, 'cache-control': 'no-store' }).send();
       return sendPage(reply, 200, loggedOutPage());

@@ -5,6 +5,7 @@ import type { AuthServices } from '../authn/services.ts';
 import type { ClientAuthenticator } from './client-auth.ts';
 import { unauthorizedClient } from './errors.ts';
 import { readParams, required } from './params.ts';
+import { auditRevocation } from '../audit/iam-events.ts';
 
 export function revokeHandler(services: AuthServices, clients: ClientAuthenticator) {
   async function owner(token: string): Promise<{ sessionId: string; clientId: string } | null> {
@@ -22,6 +23,7 @@ export function revokeHandler(services: AuthServices, clients: ClientAuthenticat
     if (found) {
       if (found.clientId !== client.id) throw unauthorizedClient('The token was not issued to this client');
       await services.sessions.end(found.sessionId);
+      auditRevocation({ clientId: client.id, sessionId: found.sessionId }, params.token_type_hint ?? 'token');
     }
     return reply.code(200).header('cache-control', 'no-store').send();
   };

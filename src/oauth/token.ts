@@ -14,6 +14,7 @@ import { tokenExchange } from './grants/token-exchange.ts';
 import { readParams } from './params.ts';
 import { sendTokenBody } from './reply.ts';
 import { tokensIssued } from '../observe/metrics.ts';
+import { auditTokenIssued } from '../audit/iam-events.ts';
 
 export const GRANTS: ReadonlyMap<string, GrantType> = new Map(
   [authorizationCode, clientCredentials, password, refreshToken, tokenExchange].map((grant) => [grant.type, grant]),
@@ -36,6 +37,7 @@ export function tokenHandler(services: AuthServices, clients: ClientAuthenticato
     }
     const response = await grant.handle({ services, issuer, client, authMethod: method, params, request, subjectTokens });
     tokensIssued.inc({ grant: grantType });
+    auditTokenIssued(grantType, client.id, params, response);
     return sendTokenBody(request, reply, 200, response);
   };
 }

@@ -54,6 +54,32 @@ export const cacheLookups = new Counter({
   labelNames: ['result'],
 });
 
+export const auditQueued = new Gauge({
+  name: 'warden_audit_queue_size',
+  help: 'AuditEvents waiting to be written to the store.',
+});
+
+export const auditDropped = new Counter({
+  name: 'warden_audit_dropped_total',
+  help: 'AuditEvents dropped because the queue was full (the store unreachable or too slow for too long).',
+});
+
+export const auditWritten = new Counter({
+  name: 'warden_audit_written_total',
+  help: 'AuditEvents written to the store.',
+});
+
+export const auditWriteFailures = new Counter({
+  name: 'warden_audit_write_failures_total',
+  help: 'Batches of AuditEvents that could not be written (retried with backoff).',
+});
+
+export const auditExported = new Counter({
+  name: 'warden_audit_exported_total',
+  help: 'AuditEvents sent to the external audit repository, by result (sent or failed).',
+  labelNames: ['result'],
+});
+
 // Made in workers too: that is what makes prom-client answer the supervisor's requests for their metrics.
 const aggregator = new AggregatorRegistry();
 const METRICS_REQUEST = 'warden:metrics';

@@ -8,6 +8,9 @@ import { smartSecurity } from '../oauth/smart-configuration.ts';
 
 /** The interactions on a type (FHIR R4 CapabilityStatement.rest.resource.interaction), each once. */
 const TYPE_INTERACTIONS = [...new Set(FHIR_ROUTES.map((route) => route.interaction))].filter((code) => code !== 'history-system');
+/** The audit trail is recorded by the server alone and never changed: AuditEvents are only read and searched. */
+const READ_ONLY_TYPES = new Set(['AuditEvent']);
+const READ_INTERACTIONS = TYPE_INTERACTIONS.filter((code) => ['read', 'vread', 'history-instance', 'history-type', 'search-type'].includes(code));
 
 /** Operations on one type beyond $validate: $everything, and Bulk Data's patient- and group-level $export. */
 const TYPE_OPERATIONS: Record<string, { name: string; definition: string }[]> = {
@@ -40,7 +43,7 @@ export function capabilityStatement(ctx: AppContext, version: string) {
         },
         resource: [...RESOURCE_TYPES].sort().map((type) => ({
           type,
-          interaction: TYPE_INTERACTIONS.map((code) => ({ code })),
+          interaction: (READ_ONLY_TYPES.has(type) ? READ_INTERACTIONS : TYPE_INTERACTIONS).map((code) => ({ code })),
           versioning: 'versioned-update',
           readHistory: true,
           updateCreate: true,

@@ -9,7 +9,7 @@ import type { ResourceStore, Version } from '../store/resource-store.ts';
 import type { OperationOutcome } from '../fhir/outcome.ts';
 import { conditionalHandlers } from './conditional.ts';
 import { createResource, deleteResource, existing, patchResource, updateResource, type WriteResult } from './writes.ts';
-import { checkId, checkResourceBody, checkWritableType, checkResourceMediaType, checkType, ifMatchVersion } from './validate.ts';
+import { checkDeletableType, checkId, checkResourceBody, checkWritableType, checkResourceMediaType, checkType, ifMatchVersion } from './validate.ts';
 
 type InstanceParams = { type: string; id: string };
 
@@ -112,7 +112,7 @@ export function crudHandlers(ctx: AppContext, resourcesFor: ResourcesFor) {
     },
 
     async remove(request: FastifyRequest<{ Params: Partial<InstanceParams> }>, reply: FastifyReply) {
-      const type = checkType(request.params.type!);
+      const type = checkDeletableType(request.params.type!);
       if (request.params.id === undefined) return sendWritten(ctx, request, reply, await conditional.remove(request));
       const id = checkId(request.params.id);
       const ifMatch = ifMatchVersion(request.headers['if-match']);

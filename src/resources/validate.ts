@@ -1,5 +1,6 @@
 // Checks on the parts of a resource request the server relies on: type, id, body shape, version preconditions.
 import { randomUUID } from 'node:crypto';
+import { auditEventsAreImmutable } from '../access/confined-resources.ts';
 import type { Resource } from '../store/resource-store.ts';
 import { badRequest, notAllowed, notFound, unsupportedMediaType } from '../fhir/outcome.ts';
 import { RESOURCE_TYPES } from '../fhir/resource-types.ts';
@@ -11,7 +12,14 @@ const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
  * and with it its tokens, back to life. They can be read and ended (DELETE).
  */
 export function checkWritableType(type: string): string {
+  if (type === 'AuditEvent') throw auditEventsAreImmutable();
   if (type === 'Session') throw notAllowed('Sessions are made by the token service; end one with DELETE /Session/{id}');
+  return checkType(type);
+}
+
+/** The audit trail is never changed through the API (the confined view refuses it too, for every entry point). */
+export function checkDeletableType(type: string): string {
+  if (type === 'AuditEvent') throw auditEventsAreImmutable();
   return checkType(type);
 }
 

@@ -164,6 +164,8 @@ function load() {
       }
       const parameter = toParameter(definition, base, byUrl);
       if (!parameter) continue;
+      // The audit trail's agents are also Warden's IAM resources: the user and the client application.
+      if (base === 'AuditEvent' && definition.code === 'agent') parameter.targets = [...parameter.targets, 'Client', 'User'];
       if (!byType.has(base)) byType.set(base, new Map());
       byType.get(base)!.set(definition.code, parameter);
     }

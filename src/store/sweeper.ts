@@ -1,6 +1,6 @@
 // Every token issued leaves rows behind: its Session (with a history version), opaque and refresh token
-// hashes, client-assertion jtis, codes, failure counters. Without a sweep the store would grow with every
-// token, so each process deletes, on a timer, what no check can need any more. Statements are small batches,
+// hashes, client-assertion jtis, codes, failure counters; every request, AuditEvents (kept as long as the audit
+// retention says). Without a sweep the store would grow with every token, so each process deletes, on a timer, what no check can need any more. Statements are small batches,
 // each its own transaction; two processes sweeping at once only repeat a little work.
 import type { Config } from '../config.ts';
 import type { Database } from './database.ts';
@@ -19,7 +19,8 @@ const expired = (table: string, key: string, condition: string) =>
  * remembers them; every other row a day past its own expiry: longer than any clock skew, and than any replay
  * check looks back. (The numbers are validated integers from the configuration, so they are written inline.)
  */
-const statements = ({ sweep: { sessionRetentionSeconds: retention }, throttle }: Pick<Config, 'sweep' | 'throttle'>): Record<string, string> => ({
+const statements = ({ sweep: { sessionRetentionSeconds: retention }, throttle, audit }: SweptConfig): Record<string, string> => ({
+  ...(audit && audit.retentionDays > 0 && { AuditEvent: auditEventsPast(audit.retentionDays, audit.exportUrl !== undefined) }),
   // Ended (deleted) or expired Sessions past their retention, with every version of them.
   Session: `with gone as (
       delete from resource where (type, id) in (
@@ -47,8 +48,35 @@ const statements = ({ sweep: { sessionRetentionSeconds: retention }, throttle }:
   ),
 });
 
+type SweptConfig = Pick<Config, 'sweep' | 'throttle'> & Partial<Pick<Config, 'audit'>>;
+
+const SEARCH_TABLES = ['search_string', 'search_token', 'search_reference', 'search_date', 'search_quantity'];
+
+/**
+ * AuditEvents past their retention, oldest first, as a prefix of the audit hash chain (src/audit/chain.ts): the
+ * head row remembers the last link removed, so the verifier can tell this sweep from a deletion. With an external
+ * audit repository, only events already sent to it go.
+ */
+function auditEventsPast(days: number, exported: boolean): string {
+  const oldest = `select max(c.seq) from audit_chain c join resource r on r.type = 'AuditEvent' and r.id = c.id
+    where r.last_updated < now() - make_interval(days => ${days})`;
+  return `with
+    chain as (
+      delete from audit_chain where seq in (
+        select seq from audit_chain where seq <= coalesce((${oldest}), 0)
+        ${exported ? 'and seq <= (select exported_seq from audit_chain_head)' : ''} order by seq limit ${BATCH})
+      returning seq, id, hash),
+    head as (
+      update audit_chain_head set swept_seq = last.seq, swept_hash = last.hash
+      from (select seq, hash from chain order by seq desc limit 1) last where last.seq > audit_chain_head.swept_seq),
+    current as (delete from resource where type = 'AuditEvent' and id in (select id from chain)),
+    history as (delete from resource_history where type = 'AuditEvent' and id in (select id from chain)),
+    ${SEARCH_TABLES.map((table) => `${table} as (delete from ${table} where type = 'AuditEvent' and id in (select id from chain))`).join(',\n    ')}
+    select count(*)::int as n from chain`;
+}
+
 /** Deletes everything expired; answers how many rows of each kind went. */
-export async function sweep(db: Database, config: Pick<Config, 'sweep' | 'throttle'>): Promise<Record<string, number>> {
+export async function sweep(db: Database, config: SweptConfig): Promise<Record<string, number>> {
   const deleted: Record<string, number> = {};
   for (const [what, sql] of Object.entries(statements(config))) {
     deleted[what] = 0;
@@ -82,7 +110,7 @@ async function vacuumAsAutovacuumWould(db: Database): Promise<void> {
 }
 
 /** Sweeps every `intervalSeconds` until the returned function is called; the first sweep is one interval after start. */
-export function startSweeping(db: Database, config: Pick<Config, 'sweep' | 'throttle'>, warn: (message: string) => void): () => Promise<void> {
+export function startSweeping(db: Database, config: SweptConfig, warn: (message: string) => void): () => Promise<void> {
   if (config.sweep.intervalSeconds === 0) return async () => {};
   let running: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {

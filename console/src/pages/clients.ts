@@ -2,6 +2,7 @@
 import { ApiError, create, list, read, remove, update, type Resource } from '../api.ts';
 import { pageHeader } from '../layout.ts';
 import type { PageContext } from '../router.ts';
+import { recentEvents } from './events.ts';
 import { confirmDialog } from '../ui/dialog.ts';
 import { h, icon, replace } from '../ui/dom.ts';
 import { labelOf } from '../resource.ts';
@@ -54,7 +55,7 @@ export async function clientEditPage({ main, params, navigate }: PageContext): P
   const client = await read('Client', params.id!);
   const flow = flowOf(client);
   const smartNotice = flow.id === 'smart' && !hasSmartPolicy(await list('AccessPolicy'), client.id!) ? missingSmartPolicy(client, navigate) : null;
-  replace(main, clientForm(flow, client, navigate, smartNotice));
+  replace(main, clientForm(flow, client, navigate, smartNotice), await recentEvents('Client', client.id!));
 }
 
 /** A SMART app without a smart-on-fhir policy launches, then every FHIR call is 403: say so, and offer the fix. */

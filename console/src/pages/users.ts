@@ -2,6 +2,7 @@
 import { call, list, read, type Resource } from '../api.ts';
 import { pageHeader } from '../layout.ts';
 import type { PageContext } from '../router.ts';
+import { recentEvents } from './events.ts';
 import { h, icon, replace } from '../ui/dom.ts';
 import { checkbox, formValues, textField } from '../ui/fields.ts';
 import { badge, dateCell, table } from '../ui/table.ts';
@@ -90,5 +91,6 @@ export async function userEditPage({ main, params, navigate }: PageContext): Pro
     if (values.password) user.password = values.password;
     return user;
   }, (saved) => navigate(`/console/users/${encodeURIComponent(saved.id!)}`));
-  replace(main, pageHeader(existing ? `User ${existing.id}` : 'New user', existing ? 'Change the account; the password is never shown.' : 'Create an account for someone who logs in.'), form);
+  replace(main, pageHeader(existing ? `User ${existing.id}` : 'New user', existing ? 'Change the account; the password is never shown.' : 'Create an account for someone who logs in.'), form,
+    existing ? await recentEvents('User', existing.id!) : null);
 }

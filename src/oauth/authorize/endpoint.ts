@@ -17,6 +17,7 @@ import type { LaunchContext } from '../../smart/launch-contexts.ts';
 import type { Resource } from '../../store/resource-store.ts';
 import { AuthorizeError, toClient } from './authorize-error.ts';
 import { needsConsent, rememberGrant } from './consent.ts';
+import { auditConsent } from '../../audit/iam-events.ts';
 import { authorizationResponse } from './respond.ts';
 import { readParams } from './params.ts';
 import { issueImplicitToken } from './issue-token.ts';
@@ -51,6 +52,7 @@ export function authorizeEndpoint(flows: BrowserFlows) {
     if (decision !== undefined && decision !== 'allow' && decision !== 'deny') {
       return showError(reply, 400, 'invalid_request', 'The consent form sent an unknown decision.');
     }
+    if (decision !== undefined) auditConsent(decision === 'allow', { clientId: authz.client.id, userId: user.id, scope: authz.scopes.join(' ') });
     if (decision === 'deny') return redirectError(reply, toClient('access_denied', 'The user denied the request'), target);
     if (decision === 'allow') {
       await rememberGrant(ctx.resources, authz.client.id, user.id, authz.scopes);

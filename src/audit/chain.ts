@@ -1,0 +1,136 @@
+// The hash chain that makes the audit trail tamper-evident: link n's hash covers event n's content, its
+// number and link n-1's hash, so changing, removing or reordering any stored event breaks every link after
+// it. The head row (migration 0120) is locked by each writer, so there is one chain across server processes.
+import { createHash } from 'node:crypto';
+import type { Resource } from '../fhir/resource.ts';
+import type { Database, Queryable } from '../store/database.ts';
+
+export const GENESIS = '0'.repeat(64);
+export const CHAIN_EXTENSION = 'https://warden.dev/fhir/StructureDefinition/audit-chain';
+
+/** JSON with object keys sorted at every level: the same value always gives the same text (as JSONB reorders keys). */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) {
+    let text = '[';
+    for (let i = 0; i < value.length; i++) text += (i > 0 ? ',' : '') + (value[i] === undefined ? 'null' : canonicalJson(value[i]));
+    return `${text}]`;
+  }
+  const object = value as Record<string, unknown>;
+  let text = '{';
+  let first = true;
+  for (const key of Object.keys(object).sort()) {
+    if (object[key] === undefined) continue;
+    text += `${first ? '' : ','}${JSON.stringify(key)}:${canonicalJson(object[key])}`;
+    first = false;
+  }
+  return `${text}}`;
+}
+
+/** What the hash covers: the event without its store metadata (meta.versionId, lastUpdated) and its chain link. */
+function hashedContent(event: Resource): unknown {
+  const { meta, extension, ...rest } = event;
+  const { versionId: _v, lastUpdated: _l, ...metaRest } = meta ?? {};
+  const others = (Array.isArray(extension) ? extension : []).filter((item: { url?: string }) => item?.url !== CHAIN_EXTENSION);
+  return { ...rest, ...(Object.keys(metaRest).length > 0 && { meta: metaRest }), ...(others.length > 0 && { extension: others }) };
+}
+
+export function linkHash(previous: string, seq: bigint | number | string, event: Resource): string {
+  return createHash('sha256').update(`${previous}\n${String(seq)}\n${canonicalJson(hashedContent(event))}`).digest('hex');
+}
+
+/** The event as stored: its link written into it too, so an exported copy can be checked on its own. */
+export function withLink(event: Resource, seq: bigint, previous: string, hash: string): Resource {
+  return {
+    ...event,
+    extension: [
+      ...(Array.isArray(event.extension) ? event.extension : []),
+      {
+        url: CHAIN_EXTENSION,
+        extension: [
+          { url: 'sequence', valueString: String(seq) },
+          { url: 'previous', valueString: previous },
+          { url: 'hash', valueString: hash },
+        ],
+      },
+    ],
+  };
+}
+
+/**
+ * Numbers and links `events` after the chain's head, in the caller's transaction; the head stays locked until
+ * it commits, so a second writer (another process) waits and continues from the new head.
+ */
+export async function appendLinks(tx: Queryable, events: Resource[]): Promise<{ seq: bigint; previous: string; hash: string; event: Resource }[]> {
+  const [head] = await tx.query<{ seq: string | number; hash: string }>('select seq, hash from audit_chain_head for update');
+  let seq = BigInt(head.seq);
+  let previous = head.hash;
+  const links = events.map((event) => {
+    seq += 1n;
+    const hash = linkHash(previous, seq, event);
+    const link = { seq, previous, hash, event: withLink(event, seq, previous, hash) };
+    previous = hash;
+    return link;
+  });
+  await tx.query(
+    `insert into audit_chain (seq, id, previous, hash)
+     select (r->>'seq')::bigint, r->>'id', r->>'previous', r->>'hash' from jsonb_array_elements($1::text::jsonb) r`,
+    [JSON.stringify(links.map((link) => ({ seq: String(link.seq), id: link.event.id, previous: link.previous, hash: link.hash })))],
+  );
+  await tx.query('update audit_chain_head set seq = $1, hash = $2', [String(seq), previous]);
+  return links;
+}
+
+export interface ChainReport {
+  /** Links checked. */
+  checked: number;
+  /** The first link that does not hold, and why; none when the whole chain holds. */
+  firstBreak?: { seq: string; id?: string; reason: string };
+  /** The first and last link checked (the first may follow links removed by the retention sweep). */
+  from?: string;
+  to?: string;
+}
+
+const PAGE = 1000;
+
+/**
+ * Walks the chain from the oldest link kept to the head, recomputing each hash from the stored event: names
+ * the first link whose event was changed, removed, or whose link rows were rewritten.
+ */
+export async function verifyChain(db: Database): Promise<ChainReport> {
+  const [head] = await db.query<{ seq: string; hash: string; swept_seq: string; swept_hash: string }>(
+    'select seq::text as seq, hash, swept_seq::text as swept_seq, swept_hash from audit_chain_head',
+  );
+  let expectedSeq = BigInt(head.swept_seq) + 1n;
+  let previous = head.swept_hash;
+  let checked = 0;
+  const report = (seq: bigint | string, reason: string, id?: string): ChainReport => ({
+    checked,
+    firstBreak: { seq: String(seq), ...(id && { id }), reason },
+    from: String(BigInt(head.swept_seq) + 1n),
+    to: head.seq,
+  });
+  for (;;) {
+    const rows = await db.query<{ seq: string; id: string; previous: string; hash: string; resource: string | null }>(
+      `select c.seq::text as seq, c.id, c.previous, c.hash, r.resource::text as resource
+       from audit_chain c left join resource r on r.type = 'AuditEvent' and r.id = c.id
+       where c.seq >= $1 order by c.seq limit ${PAGE}`,
+      [String(expectedSeq)],
+    );
+    for (const row of rows) {
+      const seq = BigInt(row.seq);
+      if (seq !== expectedSeq) return report(expectedSeq, `link ${expectedSeq} is missing (the next kept is ${row.seq})`);
+      if (row.previous !== previous) return report(seq, 'its link does not follow the one before (the chain was rewritten)', row.id);
+      if (row.resource === null) return report(seq, 'its AuditEvent was deleted', row.id);
+      const event = JSON.parse(row.resource) as Resource;
+      if (linkHash(previous, seq, event) !== row.hash) return report(seq, 'its AuditEvent was changed after it was written', row.id);
+      previous = row.hash;
+      expectedSeq += 1n;
+      checked++;
+    }
+    if (rows.length < PAGE) break;
+  }
+  if (expectedSeq - 1n !== BigInt(head.seq)) return report(expectedSeq, `links ${expectedSeq} to ${head.seq} are missing`);
+  if (previous !== head.hash) return report(head.seq, 'the head does not match the last link');
+  return { checked, from: String(BigInt(head.swept_seq) + 1n), to: head.seq };
+}
