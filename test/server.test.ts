@@ -52,9 +52,10 @@ for (const engine of engines()) {
       assert.equal(capability.resourceType, 'CapabilityStatement');
       assert.equal(capability.fhirVersion, '4.0.1');
       assert.equal(capability.kind, 'instance');
-      assert.deepEqual(capability.patchFormat, ['application/json-patch+json', 'application/merge-patch+json']);
+      // JSON Patch, JSON Merge Patch and FHIRPath Patch (a Parameters body).
+      assert.deepEqual(capability.patchFormat, ['application/json-patch+json', 'application/merge-patch+json', 'application/fhir+json']);
       const patient = capability.rest[0].resource.find((resource: any) => resource.type === 'Patient');
-      assert.deepEqual(patient.interaction.map((i: any) => i.code).sort(), ['create', 'delete', 'history-instance', 'patch', 'read', 'search-type', 'update', 'vread']);
+      assert.deepEqual(patient.interaction.map((i: any) => i.code).sort(), ['create', 'delete', 'history-instance', 'history-type', 'patch', 'read', 'search-type', 'update', 'vread']);
       const patientParams = patient.searchParam.map((p: any) => p.name);
       for (const name of ['_id', '_lastUpdated', 'name', 'birthdate', 'identifier']) assert.ok(patientParams.includes(name), name);
       const client = capability.rest[0].resource.find((resource: any) => resource.type === 'Client');

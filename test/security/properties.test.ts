@@ -11,6 +11,7 @@ import { basicCandidates, decodeBasic } from '../../src/authn/basic.ts';
 import { parseFormBody, parseJsonBody, parseYamlBody } from '../../src/http/body-parsers.ts';
 import { OAuthError } from '../../src/oauth/errors.ts';
 import { parseStrictForm, readParams } from '../../src/oauth/params.ts';
+import { InvalidCredentials } from '../../src/errors.ts';
 import { FhirError } from '../../src/fhir/outcome.ts';
 import { searchFilters } from '../../src/search/query.ts';
 import { parseScopes, ScopeError } from '../../src/smart/scopes.ts';
@@ -42,7 +43,7 @@ describe('parsers as units (properties)', () => {
           const { id, secret } = decodeBasic(encoded);
           assert.ok(id.length > 0 && !id.includes(':'));
           assert.ok(basicCandidates(id, secret).length >= 1);
-        }, FhirError);
+        }, InvalidCredentials);
       }),
       { numRuns: 300 },
     );
