@@ -13,7 +13,7 @@ import { pagingParameter } from '../resources/search.ts';
 import { searchFilters } from '../search/query.ts';
 import { searchParametersOf } from '../search/parameters.ts';
 import type { Resource, SearchFilter } from '../store/resource-store.ts';
-import { idAfter, instantParameter, patientRecordTypes, patientsFilter, updatedBetween } from './filters.ts';
+import { idAfter, instantParameter, patientRecordTypes, patientsFilter, updatedBetween, withoutAuditTrail } from './filters.ts';
 
 const PARAMETERS = new Set(['start', 'end', '_since', '_type', '_count', '_cursor', '_format']);
 const DATE = /^\d{4}(-\d{2}(-\d{2})?)?$/;
@@ -47,7 +47,7 @@ export function parseEverything(query: Query): EverythingQuery {
   }
   const record = patientRecordTypes();
   const typeList = one(query, '_type');
-  const types = typeList === undefined ? record : typeList.split(',').map((type) => type.trim());
+  const types = typeList === undefined ? withoutAuditTrail(record) : typeList.split(',').map((type) => type.trim());
   for (const type of types) {
     if (!record.includes(type)) throw badRequest(`_type: "${type.slice(0, 64)}" is not a type of the Patient compartment`, 'value', ['_type']);
   }

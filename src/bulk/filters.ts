@@ -24,6 +24,12 @@ export function patientRecordTypes(): string[] {
   return ['Patient', ...types];
 }
 
+/**
+ * The audit trail (AuditEvents name a patient, so they are in the Patient compartment) is not part of a record:
+ * it is exported, or answered by $everything, only when `_type` names it.
+ */
+export const withoutAuditTrail = (types: readonly string[]): string[] => types.filter((type) => type !== 'AuditEvent');
+
 /** Every FHIR R4 type; the IAM types (Client, User, AccessPolicy...) are never exported. */
 export const EXPORTABLE_TYPES: readonly string[] = [...FHIR_R4_TYPES].sort();
 

@@ -5,7 +5,7 @@
 import { badRequest } from '../fhir/outcome.ts';
 import { searchFilters } from '../search/query.ts';
 import type { SearchFilter } from '../store/resource-store.ts';
-import { EXPORTABLE_TYPES, instantParameter, patientRecordTypes } from './filters.ts';
+import { EXPORTABLE_TYPES, instantParameter, patientRecordTypes, withoutAuditTrail } from './filters.ts';
 
 export type ExportLevel = 'system' | 'patient' | 'group';
 
@@ -69,7 +69,7 @@ export function parseKickoff(query: Query, prefer: string | undefined, level: Ex
       throw badRequest(`_type: "${type.slice(0, 64)}" is not ${level === 'system' ? 'an exportable FHIR resource type' : 'a type of the Patient compartment'}`, 'value', ['_type']);
     }
   }
-  const types = named.length > 0 ? [...new Set(named)].sort() : [...allowed];
+  const types = named.length > 0 ? [...new Set(named)].sort() : withoutAuditTrail(allowed);
   const typeFilters: Record<string, string[]> = {};
   for (const filter of values(query, '_typeFilter')) {
     const mark = filter.indexOf('?');

@@ -27,6 +27,16 @@ for (const engine of engines()) {
       assert.deepEqual(refs(response.body), ['Patient/pat-a', 'Encounter/enc-2019', 'Encounter/enc-2023', 'Encounter/enc-a', 'Observation/obs-a-lab', 'Observation/obs-a-vital']);
     });
 
+    test('the audit trail is not part of the record: AuditEvents come only when _type names them', async () => {
+      await server.request('GET', '/Patient/pat-a');
+      await server.app.audit.flush();
+      const record = await server.request('GET', '/Patient/pat-a/$everything');
+      assert.ok(!refs(record.body).some((ref) => ref.startsWith('AuditEvent/')), refs(record.body).join());
+      const trail = await server.request('GET', '/Patient/pat-a/$everything?_type=AuditEvent');
+      assert.equal(trail.status, 200, trail.text);
+      assert.ok(refs(trail.body).length > 0 && refs(trail.body).every((ref) => ref.startsWith('AuditEvent/')), refs(trail.body).join());
+    });
+
     test('_type keeps the named types', async () => {
       const response = await server.request('GET', '/Patient/pat-a/$everything?_type=Observation');
       assert.deepEqual(refs(response.body), ['Observation/obs-a-lab', 'Observation/obs-a-vital']);
