@@ -25,6 +25,15 @@ const RETRY_MAX_MS = 10_000;
 const DROP_LOG_INTERVAL_MS = 10_000;
 
 /**
+ * An event records what a caller sent (a name tried, a client id), and the store refuses the NUL character in
+ * JSON: one such event would fail every batch it is in, for ever. It is kept, with U+FFFD in place of each NUL.
+ */
+function storable(event: AuditEventResource): AuditEventResource {
+  const json = JSON.stringify(event);
+  return json.includes('\\u0000') ? (JSON.parse(json.replaceAll('\\u0000', '\\ufffd')) as AuditEventResource) : event;
+}
+
+/**
  * Writes a batch: numbered and linked into the chain (which locks its head until commit), stored as AuditEvent
  * resources with their history version and search index, all in one transaction.
  */
@@ -109,10 +118,15 @@ export class AuditTrail {
       const now = Date.now();
       if (now - this.lastDropLog > DROP_LOG_INTERVAL_MS) {
         this.lastDropLog = now;
-        this.warn(`audit queue full (${this.queue.length} events waiting, limit ${this.config.queueLimit}): AuditEvents are being dropped`);
+        this.warn(
+          this.closed
+            ? `the audit trail is closed (shutting down): ${events.length} AuditEvent(s) recorded after it closed are dropped`
+            : `audit queue full (${this.queue.length} events waiting, limit ${this.config.queueLimit}): AuditEvents are being dropped`,
+        );
       }
-      return wait ? Promise.reject(new AuditUnavailable('the audit queue is full')) : Promise.resolve();
+      return wait ? Promise.reject(new AuditUnavailable(this.closed ? 'the audit trail is closed' : 'the audit queue is full')) : Promise.resolve();
     }
+    events = events.map(storable);
     let settled: Promise<void> = Promise.resolve();
     if (wait) {
       settled = new Promise<void>((resolve, reject) => {
@@ -139,7 +153,8 @@ export class AuditTrail {
   async flush(): Promise<void> {
     while (this.queue.length > 0 || this.writing) {
       if (this.writing) await this.writing;
-      else if (this.retryTimer) return;
+      // Waiting for a retry, or closed after a failed attempt (a closed trail makes one attempt, not a loop).
+      else if (this.retryTimer || (this.closed && this.failing)) return;
       else this.pump();
     }
   }
