@@ -1,9 +1,10 @@
 // Access tokens in two formats with the same claims: a JWT in the shape of RFC 9068, signed with the current
 // key, or an opaque random string whose claims are kept in the store under the token's hash.
 import { createHash, randomUUID } from 'node:crypto';
-import { SignJWT, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import { decodeProtectedHeader, jwtVerify } from 'jose';
 import type { Database } from '../store/database.ts';
 import { SIGNING_ALGS, type KeyStore } from './keys.ts';
+import { signCompact } from './jws.ts';
 import { looksLikeJwt, newOpaqueToken, tokenHash } from './opaque.ts';
 
 export type TokenFormat = 'jwt' | 'opaque';
@@ -86,9 +87,7 @@ export class AccessTokens {
       return { token, claims };
     }
     const key = this.keys.current();
-    const token = await new SignJWT(claims as JWTPayload)
-      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
-      .sign(key.privateKey);
+    const token = await signCompact(key.alg, key.signer, { kid: key.kid, typ: 'at+jwt' }, claims);
     return { token, claims };
   }
 

@@ -1,6 +1,7 @@
 // The keys that sign access tokens. They live in the database, so every server process signs and verifies
 // with the same keys and a restart never makes new ones. Rotation adds a key that signs from then on; older
 // keys stay published in the JWKS (and keep verifying the tokens they signed) until they are retired.
+import { createPrivateKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import type { Database } from '../store/database.ts';
 
@@ -11,6 +12,8 @@ export interface SigningKey {
   kid: string;
   alg: SigningAlg;
   privateKey: CryptoKey;
+  /** The same private key for node:crypto, which signs access tokens (src/tokens/jws.ts). */
+  signer: KeyObject;
   publicKey: CryptoKey;
   publicJwk: JWK;
 }
@@ -111,6 +114,7 @@ export class KeyStore {
         kid: row.kid,
         alg: row.alg,
         privateKey: (await importJWK(asJwk(row.private_jwk), row.alg)) as CryptoKey,
+        signer: createPrivateKey({ key: asJwk(row.private_jwk) as JsonWebKey, format: 'jwk' }),
         publicKey: (await importJWK(asJwk(row.public_jwk), row.alg)) as CryptoKey,
         publicJwk: asJwk(row.public_jwk),
       })),

@@ -1,6 +1,6 @@
 // POST /auth/token: every grant, every RFC 6749 §5.2 error, and the seed's walk-throughs as written.
 import assert from 'node:assert/strict';
-import { generateKeyPair, exportJWK, SignJWT } from 'jose';
+import { createLocalJWKSet, generateKeyPair, exportJWK, jwtVerify, SignJWT } from 'jose';
 import { after, before, describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { createClient, createUser, decodeJwtHeader, decodeJwtPayload, postForm, withBearer } from '../helpers/oauth.ts';
@@ -131,6 +131,8 @@ for (const engine of engines()) {
         assert.equal(claims.sub, 'cc');
         const jwks = await server.request('GET', '/.well-known/jwks.json', { auth: null });
         assert.ok(jwks.body.keys.some((key: any) => key.kid === header.kid));
+        const verified = await jwtVerify(response.body.access_token, createLocalJWKSet(jwks.body), { issuer: server.url, typ: 'at+jwt' });
+        assert.equal(verified.payload.sid, claims.sid);
       });
 
       test('the root client\'s token reads the API', async () => {
