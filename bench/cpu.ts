@@ -4,7 +4,7 @@ import { execSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import postgres from 'postgres';
 
-const TICKS_PER_SECOND = Number(execSync('getconf CLK_TCK').toString().trim()) || 100;
+export const TICKS_PER_SECOND = Number(execSync('getconf CLK_TCK').toString().trim()) || 100;
 
 /** CPU seconds used so far by these processes (user + system, all threads), from /proc. */
 export function cpuSeconds(pids: number[]): number {

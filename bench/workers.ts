@@ -2,8 +2,11 @@
 // CPU per request split between Warden (supervisor and workers), its PostgreSQL backends and the load generator
 // (autocannon, in this process). On a machine where these three share the cores, throughput cannot grow with
 // workers; the CPU per request shows what each request costs, so what more cores would give.
-//   DATABASE_URL=postgres://... npx tsx bench/workers.ts       (BENCH_DURATION s per figure, default 10)
+//   DATABASE_URL=postgres://... npx tsx bench/workers.ts   (BENCH_ROUNDS alternating rounds, default 3, of BENCH_DURATION s
+//   per figure, default 10; runs dist/main.js when built)
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createTestDatabase, freePort } from '../test/helpers/server.ts';
@@ -12,11 +15,13 @@ import { backendPids, childPids, cpuSeconds } from './cpu.ts';
 const repo = fileURLToPath(new URL('../', import.meta.url));
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const ROOT = { id: 'bench', secret: 'bench-secret' };
 const BASIC = `Basic ${Buffer.from(`${ROOT.id}:${ROOT.secret}`).toString('base64')}`;
 
 interface Figure {
   rps: number;
+  requests: number;
   failed: number;
   /** CPU microseconds per request. */
   warden: number;
@@ -24,8 +29,20 @@ interface Figure {
   loadGenerator: number;
 }
 
+/** A figure's sums over its rounds: CPU in µs (per request times requests). */
+interface Totals {
+  requests: number;
+  seconds: number;
+  failed: number;
+  warden: number;
+  postgres: number;
+  loadGenerator: number;
+}
+
 async function startWarden(workers: number, databaseUrl: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  // The production build, as `npm start` runs it, when there is one (`npm run build`); else the sources.
+  const entry = existsSync(`${repo}dist/main.js`) ? ['dist/main.js'] : ['--import', 'tsx', 'src/main.ts'];
+  const child = spawn(process.execPath, entry, {
     cwd: repo,
     env: {
       PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn',
@@ -52,6 +69,7 @@ async function measure(url: string, headers: Record<string, string>, seconds: nu
   const perRequest = (cpu: number) => (cpu * 1e6) / Math.max(1, result.requests.total);
   return {
     rps: result.requests.average,
+    requests: result.requests.total,
     failed: result.non2xx + result.errors + result.timeouts,
     warden: perRequest(cpuSeconds(wardenPids) - before.warden),
     postgres: perRequest(cpuSeconds(postgresPids) - before.postgres),
@@ -64,23 +82,50 @@ export async function run(): Promise<void> {
     console.log('workers: needs DATABASE_URL (the embedded store runs one process)');
     return;
   }
-  const figures: Record<string, Record<number, Figure>> = { 'Bearer reads': {}, 'Basic reads': {} };
-  for (const workers of [1, 2]) {
-    const database = await createTestDatabase();
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const warden = await startWarden(workers, database.url, port);
-    try {
+  console.log(`load average before: ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
+  // Both set-ups run side by side and are measured in alternating rounds, so that a change in the machine's
+  // other load (it is shared) falls on both alike; each figure sums its rounds.
+  const setups: { workers: number; database: { url: string; drop(): Promise<void> }; warden: ChildProcess; base: string; headers: Record<string, Record<string, string>> }[] = [];
+  const totals: Record<string, Record<number, Totals>> = { 'Bearer reads': {}, 'Basic reads': {} };
+  try {
+    for (const workers of [1, 2]) {
+      const database = await createTestDatabase();
+      const port = await freePort();
+      const base = `http://127.0.0.1:${port}`;
+      const warden = await startWarden(workers, database.url, port);
+      setups.push({ workers, database, warden, base, headers: {} });
       await fetch(`${base}/Patient/p1`, { method: 'PUT', headers: { authorization: BASIC, 'content-type': 'application/json' }, body: JSON.stringify({ resourceType: 'Patient', id: 'p1' }) });
       const issued = await (await fetch(`${base}/auth/token`, { method: 'POST', headers: { authorization: BASIC, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' })).json() as { access_token: string };
-      const name = new URL(database.url).pathname.slice(1);
-      for (const [what, authorization] of [['Bearer reads', `Bearer ${issued.access_token}`], ['Basic reads', BASIC]] as const) {
-        await measure(`${base}/Patient/p1`, { authorization }, 2, warden, name); // warm-up: JIT, caches, pools
-        figures[what][workers] = await measure(`${base}/Patient/p1`, { authorization }, duration, warden, name);
+      setups.at(-1)!.headers = { 'Bearer reads': { authorization: `Bearer ${issued.access_token}` }, 'Basic reads': { authorization: BASIC } };
+    }
+    for (const setup of setups) {
+      const name = new URL(setup.database.url).pathname.slice(1);
+      for (const what of Object.keys(totals)) await measure(`${setup.base}/Patient/p1`, setup.headers[what], 2, setup.warden, name); // warm-up: JIT, caches, pools
+    }
+    for (let round = 0; round < rounds; round++) {
+      for (const what of Object.keys(totals)) {
+        for (const setup of round % 2 === 0 ? setups : [...setups].reverse()) {
+          const name = new URL(setup.database.url).pathname.slice(1);
+          const figure = await measure(`${setup.base}/Patient/p1`, setup.headers[what], duration, setup.warden, name);
+          const total = (totals[what][setup.workers] ??= { requests: 0, seconds: 0, failed: 0, warden: 0, postgres: 0, loadGenerator: 0 });
+          total.requests += figure.requests;
+          total.seconds += duration;
+          total.failed += figure.failed;
+          for (const part of ['warden', 'postgres', 'loadGenerator'] as const) total[part] += figure[part] * figure.requests;
+        }
       }
-    } finally {
+    }
+  } finally {
+    for (const { warden, database } of setups) {
       await new Promise((resolve) => { warden.once('exit', resolve); warden.kill('SIGTERM'); });
       await database.drop();
+    }
+  }
+  const figures: Record<string, Record<number, Figure>> = {};
+  for (const [what, byWorkers] of Object.entries(totals)) {
+    figures[what] = {};
+    for (const [workers, t] of Object.entries(byWorkers)) {
+      figures[what][Number(workers)] = { rps: t.requests / t.seconds, requests: t.requests, failed: t.failed, warden: t.warden / t.requests, postgres: t.postgres / t.requests, loadGenerator: t.loadGenerator / t.requests };
     }
   }
   const line = (what: string, workers: number, f: Figure) =>
@@ -90,7 +135,8 @@ export async function run(): Promise<void> {
     const [one, two] = [byWorkers[1], byWorkers[2]];
     console.log(`${''.padEnd(13)} 2 / 1 workers: throughput ${(two.rps / one.rps).toFixed(2)}×, Warden CPU per request ${(two.warden / one.warden).toFixed(2)}×`);
   }
-  console.log(`${connections} connections, ${duration} s per figure, on ${(await import('node:os')).availableParallelism()} cores shared by Warden, PostgreSQL and the load generator`);
+  console.log(`load average after: ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
+  console.log(`${connections} connections, ${rounds} alternating rounds of ${duration} s per figure, on ${(await import('node:os')).availableParallelism()} cores shared by Warden, PostgreSQL and the load generator`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await run();

@@ -48,9 +48,10 @@ export function resourceRoutes(app: FastifyInstance, ctx: AppContext, version: s
     };
     return handlers[route.interaction]!;
   };
-  const capability = capabilityStatement(ctx, version);
-
-  app.get('/metadata', { config: { public: true } }, (request, reply) => sendResource(request, reply, 200, capability));
+  // Made at the first GET /metadata: it reads every search parameter definition, which a start need not wait for.
+  let capability: ReturnType<typeof capabilityStatement> | undefined;
+  app.get('/metadata', { config: { public: true } }, (request, reply) =>
+    sendResource(request, reply, 200, (capability ??= capabilityStatement(ctx, version))));
   app.delete('/Session', { config: { public: true } }, deleteCurrentSession(ctx));
   // A batch or transaction Bundle: each entry is authorized as its own request (bundle-entries.ts).
   app.post('/', { bodyLimit: ctx.config.bundle.bodyLimit, config: { authorizedPerEntry: true } }, bundleHandler(ctx));
