@@ -95,6 +95,8 @@ export class PolicyStore extends EventEmitter implements Projection {
   /** Changes announced so far, and how many of them the current set includes: stale while they differ. */
   private announced = 1;
   private included = 0;
+  /** The stored text of the policies and roles the current set was built from. */
+  private builtFrom: string | null = null;
 
   constructor(
     private readonly db: Database,
@@ -142,13 +144,19 @@ export class PolicyStore extends EventEmitter implements Projection {
     const announced = this.announced;
     try {
       const rows = await this.db.query<{ resource: string }>(
-        `select resource::text as resource from resource where type in ('AccessPolicy', 'Role') and not deleted`,
+        `select resource::text as resource from resource where type in ('AccessPolicy', 'Role') and not deleted order by type, id`,
       );
-      const resources = rows.map((row) => JSON.parse(row.resource) as Resource);
-      this.current = buildPolicySet(
-        resources.filter((r) => r.resourceType === 'AccessPolicy'),
-        resources.filter((r) => r.resourceType === 'Role'),
-      );
+      // A reload finds the same policies most of the time (one forced by a lost lease, under load): compiling
+      // them again would only add to the load, so the set is rebuilt when their stored text changed.
+      const text = rows.map((row) => row.resource).join('\n');
+      if (text !== this.builtFrom) {
+        const resources = rows.map((row) => JSON.parse(row.resource) as Resource);
+        this.current = buildPolicySet(
+          resources.filter((r) => r.resourceType === 'AccessPolicy'),
+          resources.filter((r) => r.resourceType === 'Role'),
+        );
+        this.builtFrom = text;
+      }
       this.included = announced;
       this.lastError = null;
       this.emit('change', this.current);
