@@ -77,6 +77,15 @@ export function auditedResources<View extends AuditedMethods>(view: View, baseUr
     recordAudit((actor) => each.map((named) => restEvent({ interaction, type, patients: named, query: sent, outcome: '0' }, actor)));
   };
 
+  /** A write (create, update, patch, delete) of `resource`: done ('0', with its version) or refused. */
+  const recordWrite = (interaction: RestInteraction, resource: Resource, outcome: Outcome, versionId?: string, outcomeDesc?: string) =>
+    recordAudit((actor) =>
+      restEvent(
+        { interaction, type: resource.resourceType, id: resource.id, ...(versionId && { versionId }), patients: patientsOf(resource, baseUrl), outcome, ...(outcomeDesc && { outcomeDesc }) },
+        actor,
+      ),
+    );
+
   const audited: AuditedMethods = {
     read: (type, id) => audit(type, id, () => view.read(type, id)),
     find: (type, id) => audit(type, id, () => view.find(type, id)),
@@ -107,17 +116,13 @@ export function auditedResources<View extends AuditedMethods>(view: View, baseUr
     },
 
     async createAll(resources) {
-      const created = (resource: Resource, outcome: Outcome, versionId?: string, outcomeDesc?: string) =>
-        recordAudit((actor) =>
-          restEvent({ interaction: 'create', type: resource.resourceType, id: resource.id, ...(versionId && { versionId }), patients: patientsOf(resource, baseUrl), outcome, ...(outcomeDesc && { outcomeDesc }) }, actor),
-        );
       try {
         const versions = await view.createAll(resources);
-        for (const version of versions) created(version.resource, '0', version.versionId);
+        for (const version of versions) recordWrite('create', version.resource, '0', version.versionId);
         return versions;
       } catch (error) {
         const failed = failure(error);
-        if (failed) for (const resource of resources) created(resource, failed.outcome, undefined, failed.outcomeDesc);
+        if (failed) for (const resource of resources) recordWrite('create', resource, failed.outcome, undefined, failed.outcomeDesc);
         throw error;
       }
     },
@@ -125,20 +130,16 @@ export function auditedResources<View extends AuditedMethods>(view: View, baseUr
     async write(resource, expectedVersionId, deleted = false) {
       const { resourceType: type, id } = resource;
       const interaction: RestInteraction = deleted ? 'delete' : expectedVersionId === null ? 'create' : currentAuditScope()?.request.method === 'PATCH' ? 'patch' : 'update';
-      const event = (outcome: Outcome, versionId?: string, outcomeDesc?: string) =>
-        recordAudit((actor) =>
-          restEvent({ interaction, type, id, ...(versionId && { versionId }), patients: patientsOf(resource, baseUrl), outcome, ...(outcomeDesc && { outcomeDesc }) }, actor),
-        );
       unrecordAudit(reads.get(key(type, id)) ?? []);
       reads.delete(key(type, id));
       try {
         const version = await view.write(resource, expectedVersionId, deleted);
-        event('0', version.versionId);
+        recordWrite(interaction, resource, '0', version.versionId);
         return version;
       } catch (error) {
         // A lost race (VersionConflict) is retried by the caller: only a refusal is an event.
         const failed = failure(error);
-        if (failed) event(failed.outcome, undefined, failed.outcomeDesc);
+        if (failed) recordWrite(interaction, resource, failed.outcome, undefined, failed.outcomeDesc);
         throw error;
       }
     },
