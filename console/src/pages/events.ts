@@ -24,9 +24,12 @@ const KINDS: [string, string][] = [
 ];
 const OUTCOMES: [string, string][] = [['', 'Any outcome'], ['0', 'Success'], ['4', 'Refused or failed'], ['8', 'Server error']];
 
-/** The events matching these filters, newest first. */
+/**
+ * The events matching these filters, newest first: by `date` (when each happened), not `_lastUpdated`, which is
+ * when its batch was written and the same for every event of a batch.
+ */
 async function searchEvents(filters: { user?: string; client?: string; patient?: string; type?: string; outcome?: string }, count: number): Promise<Resource[]> {
-  const params = new URLSearchParams({ _sort: '-_lastUpdated', _count: String(count), _total: 'none' });
+  const params = new URLSearchParams({ _sort: '-date', _count: String(count), _total: 'none' });
   if (filters.user) params.append('agent', `User/${filters.user}`);
   if (filters.client) params.append('agent', `Client/${filters.client}`);
   if (filters.patient) params.append('patient', `Patient/${filters.patient}`);
@@ -42,8 +45,26 @@ const agentsOf = (event: Resource, type: string): string[] =>
     .filter((reference) => reference.startsWith(`${type}/`))
     .map((reference) => reference.slice(type.length + 1));
 
-const entitiesOf = (event: Resource) =>
-  ((event.entity ?? []) as { what?: { reference?: string }; description?: string }[]).map((entity) => entity.what?.reference ?? entity.description).filter(Boolean) as string[];
+interface Entity {
+  what?: { reference?: string };
+  description?: string;
+  role?: Coding;
+}
+
+/** What the event acted on: its entities other than the Patient it concerns (BALP: role 1), by reference or query. */
+const targetsOf = (event: Resource): string[] =>
+  ((event.entity ?? []) as Entity[])
+    .filter((entity) => entity.role?.code !== '1')
+    .map((entity) => entity.what?.reference ?? entity.description)
+    .filter(Boolean) as string[];
+
+/** The Patients an event names, agent or entity, without version: what the `patient` filter finds it by. */
+function patientsOf(event: Resource): string[] {
+  const references = [...((event.agent ?? []) as { who?: { reference?: string } }[]).map((agent) => agent.who), ...((event.entity ?? []) as Entity[]).map((entity) => entity.what)]
+    .map((reference) => /^Patient\/[^/]+/.exec(reference?.reference ?? '')?.[0])
+    .filter(Boolean) as string[];
+  return [...new Set(references)];
+}
 
 function what(event: Resource): string {
   const subtype = ((event.subtype ?? []) as Coding[]).map((coding) => coding.display ?? coding.code).filter(Boolean);
@@ -62,8 +83,8 @@ export function eventTable(events: Resource[]): HTMLElement {
   return table(events, [
     { title: 'When', cell: (event) => dateCell(event.recorded) },
     { title: 'What', cell: (event) => h('span', { class: 'nowrap' }, what(event)) },
-    { title: 'On', cell: (event) => h('span', { class: 'mono' }, entitiesOf(event).filter((ref) => !/^Patient\//.test(ref) || entitiesOf(event).length === 1).join(', ') || '—') },
-    { title: 'Patient', cell: (event) => h('span', { class: 'mono' }, entitiesOf(event).filter((ref) => /^Patient\//.test(ref)).join(', ') || '—') },
+    { title: 'On', cell: (event) => h('span', { class: 'mono' }, targetsOf(event).join(', ') || '—') },
+    { title: 'Patient', cell: (event) => h('span', { class: 'mono' }, patientsOf(event).join(', ') || '—') },
     { title: 'User', cell: (event) => agentsOf(event, 'User').map((id) => link('users', id))[0] ?? h('span', { class: 'muted' }, '—') },
     { title: 'Client', cell: (event) => agentsOf(event, 'Client').map((id) => link('clients', id))[0] ?? h('span', { class: 'muted' }, 'anonymous') },
     { title: 'Outcome', cell: outcome },
