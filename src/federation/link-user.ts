@@ -61,11 +61,13 @@ function withClaims(user: Resource, provider: IdentityProvider, claims: Claims, 
   // An email from the mapping obeys the same rule as the claim: verified, and nobody else's.
   delete fields.email;
   const email = verifiedEmail(claims);
+  // The claims are kept in `data`, and a mapping into `data` (toScim.data.department) is laid over them.
+  const mappedData = fields.data && typeof fields.data === 'object' && !Array.isArray(fields.data) ? (fields.data as object) : {};
   return {
     ...user,
     ...fields,
     ...(email && emailFree && { email }),
-    data: { ...((user.data as object) ?? {}), ...claims },
+    data: { ...((user.data as object) ?? {}), ...claims, ...mappedData },
   };
 }
 

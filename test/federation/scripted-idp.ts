@@ -15,6 +15,8 @@ export interface ScriptedIdp {
   tokenResponse: (params: URLSearchParams) => Promise<{ status: number; body: unknown }>;
   userinfo: Record<string, unknown>;
   tokenRequests: { params: URLSearchParams; authorization: string | undefined }[];
+  /** How many times the userinfo endpoint was called. */
+  userinfoRequests: number;
   /** Signs an id_token with the provider's key (or `key`), any claims and header. */
   sign(claims: JWTPayload, options?: { key?: SigningKey; header?: Record<string, unknown> }): Promise<string>;
   provider(id: string, extra?: Record<string, unknown>): Record<string, unknown>;
@@ -31,6 +33,7 @@ export async function startScriptedIdp(): Promise<ScriptedIdp> {
     tokenResponse: async () => ({ status: 500, body: { error: 'server_error' } }),
     userinfo: {},
     tokenRequests: [],
+    userinfoRequests: 0,
     async sign(claims, options = {}) {
       const signer = options.key ?? key;
       return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: signer.kid, ...options.header }).sign(signer.privateKey);
@@ -59,7 +62,10 @@ export async function startScriptedIdp(): Promise<ScriptedIdp> {
     if (url.pathname === '/.well-known/openid-configuration') {
       return send(200, { issuer, authorization_endpoint: `${issuer}/authorize`, token_endpoint: `${issuer}/token`, userinfo_endpoint: `${issuer}/userinfo`, jwks_uri: `${issuer}/jwks`, response_types_supported: ['code'] });
     }
-    if (url.pathname === '/userinfo') return send(200, idp.userinfo);
+    if (url.pathname === '/userinfo') {
+      idp.userinfoRequests++;
+      return send(200, idp.userinfo);
+    }
     if (url.pathname === '/token' && request.method === 'POST') {
       let body = '';
       for await (const chunk of request) body += chunk;
