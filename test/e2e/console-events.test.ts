@@ -43,7 +43,7 @@ for (const engine of engines()) {
       const cells = await page.locator(`${scope} table tbody tr`).evaluateAll((trs) =>
         trs.map((tr) => [tr.querySelector('td span')?.getAttribute('title') ?? '', ...[...tr.querySelectorAll('td')].slice(1).map((td) => (td.textContent ?? '').trim())]),
       );
-      return cells.map(([when, what, on, patient, user, client, outcome]) => ({ when, what, on, patient, user, client, outcome }));
+      return cells.map(([when, outcome, what, on, patient, user, client]) => ({ when, what, on, patient, user, client, outcome }));
     }
 
     /** Changes a filter as a person would and waits until the table drawn for it replaces the old one. */

@@ -5,7 +5,7 @@ import { pageHeader } from '../layout.ts';
 import type { PageContext } from '../router.ts';
 import { h, replace } from '../ui/dom.ts';
 import { errorMessage } from '../ui/feedback.ts';
-import { badge, dateCell, table } from '../ui/table.ts';
+import { badge, table } from '../ui/table.ts';
 
 interface Coding {
   system?: string;
@@ -77,18 +77,30 @@ function outcome(event: Resource): HTMLElement {
   return h('span', { title: String(event.outcomeDesc ?? '') }, badge(event.outcome === '4' ? 'refused' : 'failed', event.outcome === '4' ? 'amber' : 'red'));
 }
 
-const link = (section: string, id: string) => h('a', { href: `/console/${section}/${encodeURIComponent(id)}`, class: 'mono' }, id);
+const link = (section: string, id: string) => h('a', { href: `/console/${section}/${encodeURIComponent(id)}`, class: 'mono nowrap' }, id);
+
+/** When, to the second (an audit trail is read second by second); the full timestamp on hover. */
+function when(event: Resource): HTMLElement {
+  const recorded = typeof event.recorded === 'string' ? new Date(event.recorded) : null;
+  const text = recorded && !Number.isNaN(recorded.getTime())
+    ? recorded.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false })
+    : '—';
+  return h('span', { class: 'muted nowrap', title: typeof event.recorded === 'string' ? event.recorded : null }, text);
+}
 
 export function eventTable(events: Resource[]): HTMLElement {
-  return table(events, [
-    { title: 'When', cell: (event) => dateCell(event.recorded) },
-    { title: 'What', cell: (event) => h('span', { class: 'nowrap' }, what(event)) },
-    { title: 'On', cell: (event) => h('span', { class: 'mono' }, targetsOf(event).join(', ') || '—') },
-    { title: 'Patient', cell: (event) => h('span', { class: 'mono' }, patientsOf(event).join(', ') || '—') },
+  // Who, on what and the outcome stay in sight at 1280 px: the outcome comes second, a long query is cut (whole on hover).
+  const shown = table(events, [
+    { title: 'When', cell: when },
+    { title: 'Outcome', cell: outcome },
+    { title: 'What', cell: (event) => what(event) },
+    { title: 'On', cell: (event) => h('span', { class: 'mono cut', title: targetsOf(event).join(', ') || null }, targetsOf(event).join(', ') || '—') },
+    { title: 'Patient', cell: (event) => h('span', { class: 'mono nowrap' }, patientsOf(event).join(', ') || '—') },
     { title: 'User', cell: (event) => agentsOf(event, 'User').map((id) => link('users', id))[0] ?? h('span', { class: 'muted' }, '—') },
     { title: 'Client', cell: (event) => agentsOf(event, 'Client').map((id) => link('clients', id))[0] ?? h('span', { class: 'muted' }, 'anonymous') },
-    { title: 'Outcome', cell: outcome },
   ], [h('strong', {}, 'No events.'), ' They are recorded as clients and users read and change data, log in and are refused.']);
+  shown.classList.add('events-table');
+  return shown;
 }
 
 export async function eventsPage({ main }: PageContext): Promise<void> {
