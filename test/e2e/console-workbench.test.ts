@@ -34,6 +34,8 @@ for (const engine of engines()) {
       await page.setViewportSize(WIDE);
     };
     const heading = (title: string | RegExp) => page.locator('main h1', { hasText: title }).first().waitFor();
+    /** The Resources page counts every type of the CapabilityStatement first (~150 searches): slow on a loaded machine. */
+    const resourcesHeading = () => page.locator('main h1', { hasText: 'Resources' }).first().waitFor({ timeout: 90_000 });
     const editor = () => page.getByTestId('rest-request');
     const status = () => page.getByTestId('rest-status');
     /** Types a request as a person would and sends it with Ctrl+Enter; returns the status line shown. */
@@ -90,6 +92,9 @@ for (const engine of engines()) {
       assert.equal(await sendTyped('PUT /Client/basic\n\nsecret: secret\ngrant_types:\n  - basic\n'), '201 Created');
       assert.match((await page.getByTestId('rest-body').textContent())!, /id: basic/);
       assert.match((await page.getByTestId('rest-time').textContent())!, /^\d+ ms$/);
+      await page.locator('details.answer-headers summary').click();
+      const headerNames = await page.locator('details.answer-headers th').allTextContents();
+      assert.ok(headerNames.includes('content-type') && headerNames.includes('etag'), headerNames.join(', '));
       const stored = await server.request('GET', '/Client/basic');
       assert.deepEqual(stored.body.grant_types, ['basic']);
       assert.match(stored.body.secret, /^\$s0\$/, 'stored hashed, as any write through the API');
@@ -194,7 +199,7 @@ for (const engine of engines()) {
 
     test('the resource browser lists the types in use with their counts; IAM types open their own pages', async () => {
       await page.click('nav a[href="/console/resources"]');
-      await heading('Resources');
+      await resourcesHeading();
       assert.equal(await page.getByTestId('count-Patient').textContent(), '1');
       assert.equal(await page.locator('a.type-card[data-type=Client]').getAttribute('href'), '/console/clients');
       assert.equal(await page.locator('a.type-card[data-type=AccessPolicy]').getAttribute('href'), '/console/policies');
@@ -234,7 +239,7 @@ for (const engine of engines()) {
       await page.getByTestId('page-previous').click();
       await page.getByTestId('result-count').filter({ hasText: '2 found · page 1' }).waitFor();
       await page.click('main nav.crumbs a:has-text("Resources")');
-      await heading('Resources');
+      await resourcesHeading();
       await page.click('a.type-card[data-type=Patient]');
       await heading('Patient');
     });
@@ -338,7 +343,7 @@ for (const engine of engines()) {
       assert.match((await page.getByTestId('rest-body').textContent())!, /family: Somebody/);
       // The history lives in the page's memory: it outlives moving between pages (not a reload, by design).
       await page.click('nav a[href="/console/resources"]');
-      await heading('Resources');
+      await resourcesHeading();
       await page.click('nav a[href="/console/rest"]');
       await heading('REST console');
       assert.equal(await page.getByTestId('rest-history').locator('.history-line').first().textContent(), 'GET /Patient/pt-new');
