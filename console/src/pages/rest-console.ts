@@ -1,5 +1,5 @@
 // The REST console: type a request the way Aidbox's REST console and the seeds write it, send it through the
-// ordinary API as yourself, as a Client or User (Basic) or with a pasted token, and read the answer.
+// ordinary API as yourself, as a Client (Basic) or with a pasted token (a User's, say), and read the answer.
 // Nothing here has powers of its own: the request goes out with exactly the Authorization shown by "copy as curl".
 import { parse as parseYaml, stringify } from 'yaml';
 import { accessToken } from '../auth.ts';
@@ -89,10 +89,10 @@ export function restConsolePage({ main }: PageContext): void {
   // ----- who the request is sent as -----
   const senderKind = selectField('sender', {
     label: 'Send as', value: lastSender.kind,
-    choices: [['console', 'You (the console\'s token)'], ['basic', 'A Client or User (Basic)'], ['token', 'A pasted access token'], ['none', 'Nobody (no Authorization)']],
+    choices: [['console', 'You (the console\'s token)'], ['basic', 'A Client (Basic: its id and secret)'], ['token', 'A pasted access token'], ['none', 'Nobody (no Authorization)']],
   });
   const kindSelect = senderKind.querySelector('select')!;
-  const basicId = textField('basic-id', { label: 'Client or User id', value: lastSender.kind === 'basic' ? lastSender.id : '', placeholder: 'basic' });
+  const basicId = textField('basic-id', { label: 'Client id', value: lastSender.kind === 'basic' ? lastSender.id : '', placeholder: 'basic' });
   const basicSecret = textField('basic-secret', { label: 'Secret or password', type: 'password', value: lastSender.kind === 'basic' ? lastSender.secret : '', autocomplete: 'new-password' });
   const pastedToken = textField('pasted-token', { label: 'Access token', type: 'password', value: lastSender.kind === 'token' ? lastSender.token : '', placeholder: 'eyJ…', autocomplete: 'off' });
   const basicFields = h('div', { class: 'row sender-basic' }, basicId, basicSecret);
@@ -180,7 +180,7 @@ export function restConsolePage({ main }: PageContext): void {
     const parsed = check();
     if (!parsed.request) return;
     const who = sender();
-    const missing = who.kind === 'basic' && !who.id ? 'Type the id of the Client or User to send the request as.'
+    const missing = who.kind === 'basic' && !who.id ? 'Type the id of the Client to send the request as.'
       : who.kind === 'token' && !who.token.trim() ? 'Paste the access token to send the request with.'
       : who.kind === 'console' && !accessToken() ? 'Your console session has ended: reload the page to log in again.'
       : null;
@@ -243,7 +243,7 @@ export function restConsolePage({ main }: PageContext): void {
     }
   };
   replace(main,
-    pageHeader('REST console', 'Send any request to the API, as yourself or as another Client or User, and read the answer. First line METHOD /path, then headers, an empty line and a YAML or JSON body.'),
+    pageHeader('REST console', 'Send any request to the API, as yourself, as a Client, or with a pasted token, and read the answer. First line METHOD /path, then headers, an empty line and a YAML or JSON body.'),
     h('div', { class: 'workbench', onkeydown: sendOnCtrlEnter },
       h('section', { class: 'card request-card', 'aria-labelledby': 'request-title' },
         h('div', { class: 'card-head' }, h('h2', { id: 'request-title' }, 'Request'), h('span', { class: 'muted kbd-hint' }, h('kbd', {}, 'Ctrl'), '+', h('kbd', {}, 'Enter'), ' sends')),
