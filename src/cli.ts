@@ -8,7 +8,7 @@ import { AdminError } from './admin/admin-error.ts';
 import { exportIam, importIam } from './admin/iam-bundle.ts';
 import { RESOURCE_TYPES } from './fhir/resource-types.ts';
 import { reindex } from './search/reindex.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
 import type { Database } from './store/database.ts';
 import { openDatabase } from './store/open-database.ts';
 import { EmbeddedStoreInUse } from './store/embedded-lock.ts';
@@ -22,7 +22,8 @@ import { verifyChain } from './audit/chain.ts';
 const USAGE = `usage: warden <command>
   rotate-keys [RS256|ES256]    add a signing key that signs from now on; earlier keys keep verifying
   retire-key <kid>             stop publishing a key: the tokens it signed no longer verify
-  create-admin [<user id>]     make a User (default: admin) with the Role admin; password on stdin
+  create-admin [<user id>]     make a User (default: WARDEN_ADMIN_USER, warden-admin) with the Role admin;
+                               password on stdin
   reset-password <user id>     set a User's password; password on stdin
   export                       write the IAM configuration (Clients, Users, AccessPolicies, Roles,
                                TokenIntrospectors) to stdout as a Bundle
@@ -39,21 +40,23 @@ function passwordFromStdin(): string {
   return password;
 }
 
-type Command = (db: Database, args: string[], signingAlg: SigningAlg) => Promise<string>;
+type Command = (db: Database, args: string[], config: Config) => Promise<string>;
 
 const commands: Record<string, Command> = {
-  async 'rotate-keys'(db, [alg], signingAlg) {
+  async 'rotate-keys'(db, [alg], { tokenSigningAlg: signingAlg }) {
     const chosen = (alg ?? signingAlg) as SigningAlg;
     if (!SIGNING_ALGS.includes(chosen)) throw new AdminError(`the algorithm must be one of ${SIGNING_ALGS.join(', ')}`);
     const kid = await new KeyStore(db, signingAlg).rotate(chosen);
     return `new signing key ${kid} (${chosen}); earlier keys keep verifying until retired`;
   },
-  async 'retire-key'(db, [kid], signingAlg) {
+  async 'retire-key'(db, [kid], { tokenSigningAlg: signingAlg }) {
     if (!kid) throw new AdminError('name the kid to retire');
     await new KeyStore(db, signingAlg).retire(kid);
     return `retired ${kid}`;
   },
-  async 'create-admin'(db, [userId = 'admin']) {
+  // Not `admin` by default: Aidbox's seed example makes a User with that id (POST /User), which must stay free.
+  async 'create-admin'(db, [userId], { adminUser }) {
+    userId ??= adminUser;
     await createAdmin(new ResourceStore(db, writeResourceIndexes), userId, passwordFromStdin());
     return `User ${userId} is an administrator: log in at /console`;
   },
@@ -100,7 +103,7 @@ async function run(argv: string[]): Promise<number> {
   const db = await openDatabase(config);
   try {
     await migrate(db);
-    const message = await command(db, args, config.tokenSigningAlg);
+    const message = await command(db, args, config);
     if (message) console.error(message);
     return 0;
   } finally {

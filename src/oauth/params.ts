@@ -1,6 +1,6 @@
 // The parameters of a request to an /auth endpoint, from a form, JSON or YAML body (Aidbox takes all three).
 import type { FastifyRequest } from 'fastify';
-import { defineField } from '../http/body-parsers.ts';
+import { defineField, parseJsonBody } from '../http/body-parsers.ts';
 import { invalidRequest } from './errors.ts';
 
 export type Params = Readonly<Record<string, string | undefined>>;
@@ -33,6 +33,43 @@ export function parseStrictForm(text: string): Record<string, string> {
     defineField(form, key, value);
   }
   return form;
+}
+
+/**
+ * The keys of the top-level object of a JSON text that JSON.parse accepted, in order, repeats included: JSON.parse
+ * keeps the last of two equal keys, which would let a proxy and Warden read different values of one parameter.
+ */
+function topLevelKeys(text: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  let atKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      if (depth === 1 && atKey) keys.push(JSON.parse(text.slice(i, end + 1)) as string);
+      atKey = false;
+      i = end;
+    } else if (c === '{' || c === '[') {
+      depth++;
+      atKey = depth === 1 && c === '{';
+    } else if (c === '}' || c === ']') depth--;
+    else if (c === ',' && depth === 1) atKey = true;
+  }
+  return keys;
+}
+
+/** RFC 6749 §3.2 for a JSON body (Aidbox takes JSON too): a parameter named twice is refused, as in a form. */
+export function parseStrictJson(text: string, maxDepth: number): unknown {
+  const value = parseJsonBody(text, maxDepth);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const seen = new Set<string>();
+  for (const key of topLevelKeys(text)) {
+    if (seen.has(key)) throw invalidRequest(`Parameter "${key.slice(0, 64)}" is repeated`);
+    seen.add(key);
+  }
+  return value;
 }
 
 export function required(params: Params, name: string): string {

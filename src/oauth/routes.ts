@@ -9,7 +9,7 @@ import { discoveryHandler } from './discovery.ts';
 import { oauthErrorHandler } from './errors.ts';
 import { introspectHandler } from './introspect.ts';
 import { jwksHandler } from './jwks.ts';
-import { parseStrictForm, refuseQueryParameters } from './params.ts';
+import { parseStrictForm, parseStrictJson, refuseQueryParameters } from './params.ts';
 import { revokeHandler } from './revoke.ts';
 import { tokenHandler } from './token.ts';
 import { userinfoHandler } from './userinfo.ts';
@@ -24,6 +24,15 @@ export async function oauthRoutes(app: FastifyInstance, options: { ctx: AppConte
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
     try {
       done(null, parseStrictForm(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+
+  // A string parser is chosen before the API's RegExp one, so here application/json is read strictly too.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseStrictJson(body as string, ctx.config.maxBodyDepth));
     } catch (error) {
       done(error as Error, undefined);
     }

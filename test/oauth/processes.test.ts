@@ -1,5 +1,5 @@
 // Two server processes (`node --import tsx src/main.ts`) on one fresh PostgreSQL database: they share the
-// signing keys, and a revocation, a deleted session or a changed secret on one takes effect on the other.
+// signing keys, and a revocation, a deleted session, a changed secret, policy or role on one takes effect on the other.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
@@ -133,6 +133,37 @@ describe('two server processes on one PostgreSQL database', { skip: !process.env
       raw: `token=${second.access_token}`, contentType: 'application/x-www-form-urlencoded', auth: app,
     });
     assert.deepEqual(introspected.body, { active: false });
+  });
+
+  // OWASP ASVS 5.0 V8.1.3 (a change of rights takes effect): each process compiles its own policies, so a grant
+  // or a withdrawal written on one must reach the other's compiled set, not wait for a restart.
+  test('a policy written on one is in force on the other, and its deletion there withdraws it', async () => {
+    const reader = { id: 'policy-reader', secret: 'policy-reader-secret' };
+    await request(urls[0], 'PUT', `/Client/${reader.id}`, { body: { resourceType: 'Client', secret: reader.secret, grant_types: ['basic'] } });
+    const readOnOther = async () => (await readWith(urls[1], basic(reader.id, reader.secret))).status;
+    assert.equal(await readOnOther(), 403);
+    const written = await request(urls[0], 'PUT', '/AccessPolicy/policy-reader', {
+      body: { resourceType: 'AccessPolicy', engine: 'matcho', link: [{ resourceType: 'Client', id: reader.id }], matcho: { 'request-method': 'get' } },
+    });
+    assert.equal(written.status, 201, written.text);
+    await eventually(async () => (await readOnOther()) === 200);
+    assert.equal((await request(urls[0], 'DELETE', '/AccessPolicy/policy-reader')).status, 200);
+    await eventually(async () => (await readOnOther()) === 403);
+  });
+
+  test('a Role given on one grants its policies on the other, and taking it away there withdraws them', async () => {
+    await request(urls[0], 'PUT', '/AccessPolicy/auditors', { body: { resourceType: 'AccessPolicy', engine: 'matcho', roleName: 'auditor', matcho: { 'request-method': 'get' } } });
+    await request(urls[0], 'PUT', '/User/erin', { body: { resourceType: 'User', password: 'erin-password-long' } });
+    await request(urls[0], 'PUT', '/Client/erin-app', {
+      body: { resourceType: 'Client', secret: 'erin-app-secret', grant_types: ['password'] },
+    });
+    const { access_token } = await token(urls[0], { id: 'erin-app', secret: 'erin-app-secret' }, { grant_type: 'password', username: 'erin', password: 'erin-password-long' });
+    const readOnOther = async () => (await readWith(urls[1], `Bearer ${access_token}`)).status;
+    assert.equal(await readOnOther(), 403);
+    assert.equal((await request(urls[0], 'PUT', '/Role/erin-auditor', { body: { resourceType: 'Role', name: 'auditor', user: { id: 'erin' } } })).status, 201);
+    await eventually(async () => (await readOnOther()) === 200);
+    assert.equal((await request(urls[0], 'DELETE', '/Role/erin-auditor')).status, 200);
+    await eventually(async () => (await readOnOther()) === 403);
   });
 
   test('a key rotation reaches both; tokens signed with the old key stay valid on both', async () => {

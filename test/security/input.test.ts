@@ -123,6 +123,19 @@ for (const engine of engines()) {
       assert.equal(charset.status, 200, charset.text);
     });
 
+    // RFC 6749 §3.2 (parameters MUST NOT be included more than once): a JSON body that names a parameter twice
+    // would be read by JSON.parse as its last value, and by a proxy or firewall in front perhaps as its first.
+    test('a parameter named twice in a JSON body at /auth/token is refused with invalid_request, as in a form', async () => {
+      const twice = `{"grant_type":"client_credentials","client_id":"${APP.id}","client_secret":"wrong","client_secret":"${APP.secret}"}`;
+      const response = await rawRequest(server.url, 'POST /auth/token HTTP/1.1\r\nContent-Type: application/json; charset=utf-8', twice);
+      assert.equal(response.status, 400, response.text);
+      assert.match(response.body, /"error":"invalid_request".*client_secret.*repeated/);
+      const escaped = await rawRequest(server.url, 'POST /auth/introspect HTTP/1.1\r\nContent-Type: application/json', `{"token":"a","\\u0074oken":"b","client_id":"${APP.id}","client_secret":"${APP.secret}"}`);
+      assert.equal(escaped.status, 400, escaped.text);
+      const once = await rawRequest(server.url, 'POST /auth/token HTTP/1.1\r\nContent-Type: application/json', `{"grant_type":"client_credentials","client_id":"${APP.id}","client_secret":"${APP.secret}"}`);
+      assert.equal(once.status, 200, once.text);
+    });
+
     test('form fields named like Object.prototype members are read as plain fields (prototype pollution)', async () => {
       const response = await server.request('POST', '/auth/token', {
         raw: 'grant_type=client_credentials&constructor=x&toString=y&__proto__=z&hasOwnProperty=w',

@@ -10,7 +10,7 @@ import { buildRequestObject } from '../../src/access/request-object.ts';
 import { basicCandidates, decodeBasic } from '../../src/authn/basic.ts';
 import { parseFormBody, parseJsonBody, parseYamlBody } from '../../src/http/body-parsers.ts';
 import { OAuthError } from '../../src/oauth/errors.ts';
-import { parseStrictForm, readParams } from '../../src/oauth/params.ts';
+import { parseStrictForm, parseStrictJson, readParams } from '../../src/oauth/params.ts';
 import { InvalidCredentials } from '../../src/errors.ts';
 import { FhirError } from '../../src/fhir/outcome.ts';
 import { searchFilters } from '../../src/search/query.ts';
@@ -108,6 +108,29 @@ describe('parsers as units (properties)', () => {
         assert.equal(lenient[pairs[0]?.[0] ?? ''], pairs[0]?.[1]);
         assert.equal(Object.getPrototypeOf(lenient), Object.prototype);
         onlyThrows(() => readParams(parseStrictForm(text)), OAuthError);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test('JSON bodies at /auth: any text parses as JSON.parse reads it, or is a 4xx; a top-level key named twice is invalid_request (RFC 6749 §3.2)', () => {
+    fc.assert(
+      fc.property(hostileText('{}[]",:\\u0 '), (text) => onlyThrows(() => parseStrictJson(text, 64), FhirError, OAuthError)),
+      { numRuns: 1000 },
+    );
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 }), (object) => {
+        const text = JSON.stringify(object);
+        assert.deepEqual(parseStrictJson(text, 64), JSON.parse(text));
+      }),
+      { numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), fc.jsonValue({ maxDepth: 2 }), (key, first, second) => {
+        // The second spelling of the key may escape what the first writes plainly: still the same parameter.
+        const again = JSON.stringify(key).replace(/[a-z]/, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
+        const text = `{ ${JSON.stringify(key)}: ${JSON.stringify(first)}, ${again} : ${JSON.stringify(second)} }`;
+        assert.throws(() => parseStrictJson(text, 64), (error: unknown) => error instanceof OAuthError && /is repeated/.test(error.message));
       }),
       { numRuns: 500 },
     );
