@@ -9,6 +9,7 @@ import { pkcePair } from '../helpers/browser.ts';
 import { engines, startTestServer, type TestServer } from '../helpers/server.ts';
 import { startOidcIdp, WARDEN_AT_IDP, type OidcIdp } from '../federation/oidc-idp.ts';
 import { launchChromium, startClientApp, type ClientApp } from './browser-harness.ts';
+import { clinicianPolicyFor, put, seedClinicalData, smartPolicyFor } from '../smart/fixtures.ts';
 
 const { verifier, challenge } = pkcePair();
 
@@ -38,12 +39,12 @@ for (const engine of engines()) {
       await Promise.all([app?.close(), idp?.close(), server?.close()]);
     });
 
-    const authorizeUrl = (state: string) =>
+    const authorizeUrl = (state: string, clientId = 'notes', scope = 'openid profile') =>
       `${server.url}/auth/authorize?${new URLSearchParams({
-        client_id: 'notes',
+        client_id: clientId,
         response_type: 'code',
         redirect_uri: app.callback,
-        scope: 'openid profile',
+        scope,
         state,
         nonce: `nonce-${state}`,
         code_challenge: challenge,
@@ -51,8 +52,8 @@ for (const engine of engines()) {
       })}`;
 
     /** From the application to the provider's login page, signing in there as `login`. */
-    async function signInAtProvider(page: Page, state: string, login = 'carol') {
-      await page.goto(authorizeUrl(state));
+    async function signInAtProvider(page: Page, state: string, login = 'carol', url = authorizeUrl(state)) {
+      await page.goto(url);
       await page.getByRole('link', { name: 'Sign in with Corporate IdP' }).click();
       await page.waitForURL((url) => url.href.startsWith(idp.issuer));
       await page.locator('input[name=login]').fill(login);
@@ -102,6 +103,38 @@ for (const engine of engines()) {
       const users = await usersOf('carol');
       assert.equal(users.length, 1);
       assert.equal(users[0].data.name, 'Carol Danvers-Rambeau');
+      await context.close();
+    });
+
+    test('after the provider, a SMART standalone launch continues to consent and the patient picker, and the token carries the patient picked', async () => {
+      const [carol] = await usersOf('carol');
+      await seedClinicalData(server);
+      await clinicianPolicyFor(server, carol.id);
+      await put(server, {
+        resourceType: 'Client', id: 'chart', name: 'Chart Viewer', grant_types: ['authorization_code'],
+        auth: { authorization_code: { redirect_uri: app.callback } }, scope: ['launch/patient', 'openid', 'patient/*.rs'],
+      } as never);
+      await smartPolicyFor(server, 'chart');
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await signInAtProvider(page, 'smart', 'carol', authorizeUrl('smart', 'chart', 'launch/patient openid patient/*.rs'));
+      await page.getByRole('button', { name: 'Allow' }).click();
+      await page.locator('input[name="smart_patient"][value="pat-b"]').check();
+      await Promise.all([page.waitForURL((url) => url.href.startsWith(app.callback)), page.click('button.primary')]);
+      const code = new URL(page.url()).searchParams.get('code')!;
+      const token = await fetch(`${server.url}/auth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'authorization_code', code, client_id: 'chart', redirect_uri: app.callback, code_verifier: verifier }),
+      });
+      const body = (await token.json()) as { patient?: string; id_token: string; access_token: string };
+      assert.equal(token.status, 200, JSON.stringify(body));
+      assert.equal(body.patient, 'pat-b');
+      assert.equal(decodeJwt(body.id_token).sub, carol.id);
+      const read = await fetch(`${server.url}/Patient/pat-b`, { headers: { authorization: `Bearer ${body.access_token}` } });
+      assert.equal(read.status, 200);
+      const other = await fetch(`${server.url}/Patient/pat-a`, { headers: { authorization: `Bearer ${body.access_token}` } });
+      assert.equal(other.status, 404, 'the token is confined to the patient picked: another patient is as if absent');
       await context.close();
     });
 
