@@ -4,7 +4,9 @@ import fhirpath from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4/index.js';
 import type { Resource } from '../store/resource-store.ts';
 import { parseDateRange, periodRange, type DateRange } from './date-range.ts';
+import { positionRow, type PositionRow } from './near.ts';
 import { searchParametersOf, type SearchParameter, type SearchPath } from './parameters.ts';
+import { textRowsOf, type TextRow } from './text.ts';
 import { escapeTokenPart, normalizeString, parseReference, truncateValue, type ParsedReference } from './values.ts';
 
 export interface StringRow { code: string; value: string; raw: string }
@@ -20,7 +22,13 @@ export interface IndexRows {
   reference: ReferenceRow[];
   date: DateRow[];
   quantity: QuantityRow[];
+  /** Full-text words (`_text`, `_content`), src/search/text.ts. */
+  text: TextRow[];
+  /** Points (Location.near), src/search/near.ts. */
+  position: PositionRow[];
 }
+
+export const noIndexRows = (): IndexRows => ({ string: [], token: [], reference: [], date: [], quantity: [], text: [], position: [] });
 
 type Evaluator = (resource: unknown) => unknown[];
 const compiled = new Map<string, Evaluator>();
@@ -174,6 +182,7 @@ function addRows(rows: IndexRows, parameter: SearchParameter, path: SearchPath, 
         for (const raw of stringsOf(type, value)) rows.string.push({ code, value: normalizeString(raw), raw });
         break;
       case 'composite':
+      case 'special':
         break;
       case 'token':
         for (const token of tokensOf(type, value)) rows.token.push({ code, system: token.system, value: truncateValue(token.value) });
@@ -233,7 +242,7 @@ function addCompositeRows(rows: IndexRows, resource: Resource, parameter: Search
       const at = (expression: string) => evaluate(resource, { expression: `(${path.expression})[${index}].${expression}` });
       const tokens = first.flatMap((expression) => at(expression).flatMap(({ type, value }) => tokensOf(type, value)));
       if (tokens.length === 0) continue;
-      const part: IndexRows = { string: [], token: [], reference: [], date: [], quantity: [] };
+      const part = noIndexRows();
       const pseudo: SearchParameter = { ...parameter, type: second.type, composite: undefined };
       for (const expression of second.expressions) addRows(part, pseudo, { expression }, at(expression));
       for (const form of tokens.flatMap(tokenForms)) {
@@ -263,10 +272,18 @@ function unique<T>(rows: T[]): T[] {
 export function extractIndexRows(resource: Resource): IndexRows {
   // FHIRPath may annotate what it evaluates; the stored resource must stay as written.
   const copy = structuredClone(resource);
-  const rows: IndexRows = { string: [], token: [], reference: [], date: [], quantity: [] };
-  for (const parameter of searchParametersOf(resource.resourceType).values()) {
+  const rows = noIndexRows();
+  const parameters = searchParametersOf(resource.resourceType);
+  for (const parameter of parameters.values()) {
     if (parameter.composite) addCompositeRows(rows, copy, parameter);
-    else for (const path of parameter.paths) addRows(rows, parameter, path, evaluate(copy, path));
+    else if (parameter.special === 'near') {
+      for (const path of parameter.paths) {
+        for (const { value } of evaluate(copy, path)) {
+          const row = positionRow(parameter.code, value);
+          if (row) rows.position.push(row);
+        }
+      }
+    } else if (!parameter.special) for (const path of parameter.paths) addRows(rows, parameter, path, evaluate(copy, path));
   }
   return {
     string: unique(rows.string),
@@ -274,6 +291,8 @@ export function extractIndexRows(resource: Resource): IndexRows {
     reference: unique(rows.reference),
     date: unique(rows.date),
     quantity: unique(rows.quantity),
+    text: textRowsOf(resource, { text: parameters.has('_text'), content: parameters.has('_content') }),
+    position: unique(rows.position),
   };
 }
 
@@ -281,7 +300,7 @@ export function extractIndexRows(resource: Resource): IndexRows {
 export function referencesThrough(resource: Resource, codes: readonly string[]): ReferenceRow[] {
   const parameters = searchParametersOf(resource.resourceType);
   const copy = structuredClone(resource);
-  const rows: IndexRows = { string: [], token: [], reference: [], date: [], quantity: [] };
+  const rows = noIndexRows();
   for (const code of codes) {
     const parameter = parameters.get(code);
     if (parameter?.type !== 'reference') continue;

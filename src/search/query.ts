@@ -6,6 +6,8 @@ import { RESOURCE_TYPES } from '../fhir/resource-types.ts';
 import type { SearchFilter } from '../store/resource-store.ts';
 import { boundToMs, parseDateRange, toBound, type DateRange } from './date-range.ts';
 import { searchParametersOf, type SearchParameter, type SimpleParameterType } from './parameters.ts';
+import { nearCondition, parseNear } from './near.ts';
+import { foldText } from './text.ts';
 import { escapeTokenPart, normalizeString, truncateValue } from './values.ts';
 
 type Bind = (value: unknown) => string;
@@ -26,6 +28,7 @@ const MODIFIERS: Record<SearchParameter['type'], string[]> = {
   quantity: ['missing'],
   number: ['missing'],
   composite: [],
+  special: [],
 };
 
 interface Context {
@@ -283,6 +286,30 @@ function occurrenceFilter(ctx: Context, value: string): SearchFilter {
   return (bind) => rows(bind, ` and (${or(conditions, bind)})`);
 }
 
+/** `_text`, `_content`: every word of a value is in the resource (src/search/text.ts); commas OR values. */
+function fullTextFilter(ctx: Context, value: string): SearchFilter {
+  const words = splitOr(value).map((alternative) => {
+    const folded = foldText(alternative);
+    if (!/[\p{L}\p{N}]/u.test(folded)) throw invalid(ctx, 'give at least one word (letters or digits)');
+    return truncateValue(folded);
+  });
+  return (bind) =>
+    `exists (select 1 from search_text s where s.type = resource.type and s.id = resource.id and s.code = ${bind(ctx.parameter.code)}
+       and (${words.map((word) => `s.words @@ plainto_tsquery('simple', ${bind(word)})`).join(' or ')}))`;
+}
+
+/** Location `near=[latitude]|[longitude]|[distance]|[units]` (src/search/near.ts); commas OR values. */
+function nearFilter(ctx: Context, value: string): SearchFilter {
+  const conditions = splitOr(value).map((alternative) => {
+    const near = parseNear(alternative);
+    if ('error' in near) throw invalid(ctx, `"${alternative.slice(0, 80)}": ${near.error}`);
+    return nearCondition(near);
+  });
+  return (bind) =>
+    `exists (select 1 from search_position s where s.type = resource.type and s.id = resource.id and s.code = ${bind(ctx.parameter.code)}
+       and (${or(conditions, bind)}))`;
+}
+
 /**
  * A composite value `token$second` (R4 §3.1.1.4.12): the index keeps one row per form of the token under the
  * code `parameter$form` (src/search/extract.ts), so the token is matched by the row's code, the second part
@@ -308,7 +335,7 @@ function compositeFilter(ctx: Context, value: string): SearchFilter {
 
 function checkModifier(name: string, parameter: SearchParameter, modifier: string | undefined) {
   if (modifier === undefined) return;
-  const allowed = parameter.column ? [] : [...MODIFIERS[parameter.type]];
+  const allowed = parameter.column || parameter.special ? [] : [...MODIFIERS[parameter.type]];
   const typeModifier = parameter.type === 'reference' && RESOURCE_TYPES.has(modifier) && (parameter.targets.length === 0 || parameter.targets.includes(modifier));
   if (!allowed.includes(modifier) && !typeModifier) {
     const listed = parameter.type === 'reference' && !parameter.column ? [...allowed, '[type]'] : allowed;
@@ -457,6 +484,8 @@ function parameterBuilder(type: string, name: string, scope: Scope, depth: numbe
   checkModifier(name, parameter, modifier);
   const ctx: Context = { name, parameter, modifier, baseUrl: scope.baseUrl };
   if (parameter.composite) return (value) => compositeFilter(ctx, value);
+  if (parameter.special === 'near') return (value) => nearFilter(ctx, value);
+  if (parameter.special) return (value) => fullTextFilter(ctx, value);
   return (value) => occurrenceFilter(ctx, value);
 }
 
