@@ -229,23 +229,49 @@ function tokenForms(token: { system: string | null; value: string }): string[] {
   return [value, `${system}|${value}`, `${system}|`];
 }
 
+/** The forms a search may name a reference by, as the first part of a composite: `Type/id` and `id`, or the URL. */
+export function referenceForms(reference: ParsedReference): string[] {
+  if (reference.url !== null) return [escapeTokenPart(reference.url)];
+  return reference.targetType && reference.targetId ? [`${reference.targetType}/${reference.targetId}`, reference.targetId] : [];
+}
+
 /**
- * A composite parameter (R4 §3.1.1.4.12) joins a token and a second value found in the same element (the
- * same Observation.component): one row of the second value's kind per form of the token, under the code
- * `parameter$form`, so the pair is matched in one row.
+ * A composite parameter (R4 §3.1.1.4.12) joins a token or reference and a second value found in the same element
+ * (the same Observation.component): one row of the second value's kind per form of the first, under the code
+ * `parameter$form`, so the pair is matched in one row. Two numbers after the first (MolecularSequence's
+ * coordinates) are one quantity row, the first number its low, the second its high.
  */
 function addCompositeRows(rows: IndexRows, resource: Resource, parameter: SearchParameter) {
-  const { first, second } = parameter.composite!;
+  const { first, second, third } = parameter.composite!;
   for (const path of parameter.paths) {
     const count = Math.min(evaluate(resource, path).length, MAX_COMPOSITE_ELEMENTS);
     for (let index = 0; index < count; index++) {
-      const at = (expression: string) => evaluate(resource, { expression: `(${path.expression})[${index}].${expression}` });
-      const tokens = first.flatMap((expression) => at(expression).flatMap(({ type, value }) => tokensOf(type, value)));
-      if (tokens.length === 0) continue;
+      const at = (expression: string) =>
+        evaluate(resource, {
+          expression: expression.startsWith('%resource.')
+            ? `${resource.resourceType}.${expression.slice('%resource.'.length)}`
+            : `(${path.expression})[${index}].${expression}`,
+        });
+      const forms = first.expressions.flatMap((expression) =>
+        at(expression).flatMap(({ type, value }) =>
+          first.type === 'token' ? tokensOf(type, value).flatMap(tokenForms) : referencesOf(type, value).flatMap(referenceForms),
+        ),
+      );
+      if (forms.length === 0) continue;
       const part = noIndexRows();
-      const pseudo: SearchParameter = { ...parameter, type: second.type, composite: undefined };
-      for (const expression of second.expressions) addRows(part, pseudo, { expression }, at(expression));
-      for (const form of tokens.flatMap(tokenForms)) {
+      if (third) {
+        const numbers = (expressions: string[]) =>
+          expressions.flatMap(at).map(({ value }) => value).filter((value): value is number => typeof value === 'number' && Number.isFinite(value));
+        for (const low of numbers(second.expressions)) {
+          for (const high of numbers(third.expressions)) {
+            part.quantity.push({ code: parameter.code, system: null, unit_code: null, unit: null, low: String(low), high: String(high) });
+          }
+        }
+      } else {
+        const pseudo: SearchParameter = { ...parameter, type: second.type, composite: undefined };
+        for (const expression of second.expressions) addRows(part, pseudo, { expression }, at(expression));
+      }
+      for (const form of forms) {
         const code = truncateValue(`${parameter.code}$${form}`);
         // Only the second value's own rows, not those its kind adds for modifiers (`code:text`, ...).
         const own = <T extends { code: string }>(found: T[]) => found.filter((row) => row.code === parameter.code).map((row) => ({ ...row, code }));

@@ -11,11 +11,24 @@ export type SearchParameterType = 'string' | 'token' | 'reference' | 'date' | 'u
 /** The types a simple (not composite, not special) parameter has. */
 export type SimpleParameterType = Exclude<SearchParameterType, 'composite' | 'special'>;
 
-/** The second part of a composite parameter (the first is a token): its type and where it is in the element. */
+/** A part of a composite parameter after the first: its type and where it is in the element. */
 export interface CompositePart {
-  type: 'token' | 'quantity' | 'date' | 'string';
-  /** FHIRPath expressions relative to the element the parameter's paths select. */
+  type: 'token' | 'quantity' | 'date' | 'string' | 'number';
+  /**
+   * FHIRPath expressions relative to the element the parameter's paths select; one starting `%resource.` reads
+   * the resource itself (MolecularSequence's chromosome, the same for each of its variants).
+   */
   expressions: string[];
+}
+
+/**
+ * A composite parameter (R4 §3.1.1.4.12): a token or reference, then a token, quantity, date or string, or two
+ * numbers (MolecularSequence's coordinates: a start and an end, kept as one range row).
+ */
+export interface Composite {
+  first: { type: 'token' | 'reference'; expressions: string[] };
+  second: CompositePart;
+  third?: CompositePart & { type: 'number' };
 }
 
 /** One FHIRPath expression of a parameter on one resource type. */
@@ -41,8 +54,8 @@ export interface SearchParameter {
    * positions in `search_position`.
    */
   special?: 'text' | 'content' | 'near';
-  /** A composite parameter's parts, relative to each element its paths select: a token, then `second`. */
-  composite?: { first: string[]; second: CompositePart };
+  /** A composite parameter's parts, relative to each element its paths select. */
+  composite?: Composite;
 }
 
 /**
@@ -82,13 +95,29 @@ const COMPOSITE_SECONDS = new Set(['token', 'quantity', 'date', 'string']);
 /** R4 writes a part as `value.as(Quantity) | value.as(Range)`: each alternative, with `.ofType()`. */
 const partExpressions = (expression: string) => unionParts(expression).map((part) => part.replace(/\.as\((\w+)\)/g, '.ofType($1)'));
 
-/** The parts of a composite definition this server indexes: a token then a token, quantity, date or string. */
-function compositeOf(definition: Definition, byUrl: Map<string, Definition>): SearchParameter['composite'] | null {
+/**
+ * R4's DocumentReference `relationship` names its parts' expressions the wrong way round (the `relatesto`
+ * reference at `code`, the `relation` token at `target`): its value is `[relatesto]$[relation]`, the reference
+ * at relatesTo.target and the code at relatesTo.code.
+ */
+const SWAPPED_PARTS = new Set(['http://hl7.org/fhir/SearchParameter/DocumentReference-relationship']);
+
+/** The parts of a composite definition: a token or reference, then a token, quantity, date or string, or two numbers. */
+function compositeOf(definition: Definition, byUrl: Map<string, Definition>): Composite | null {
   const parts = definition.component ?? [];
-  if (parts.length !== 2) return null;
-  const [first, second] = parts.map((part) => byUrl.get(part.definition)?.type);
-  if (first !== 'token' || second === undefined || !COMPOSITE_SECONDS.has(second)) return null;
-  return { first: partExpressions(parts[0].expression), second: { type: second as CompositePart['type'], expressions: partExpressions(parts[1].expression) } };
+  const types = parts.map((part) => byUrl.get(part.definition)?.type);
+  const expressions = parts.map((part) => partExpressions(part.expression));
+  if (SWAPPED_PARTS.has(definition.url)) [expressions[0], expressions[1]] = [expressions[1], expressions[0]];
+  const [first, second, third] = types;
+  if (first !== 'token' && first !== 'reference') return null;
+  const head = { type: first, expressions: expressions[0] } as const;
+  if (parts.length === 2 && second !== undefined && COMPOSITE_SECONDS.has(second)) {
+    return { first: head, second: { type: second as CompositePart['type'], expressions: expressions[1] } };
+  }
+  if (parts.length === 3 && second === 'number' && third === 'number') {
+    return { first: head, second: { type: 'number', expressions: expressions[1] }, third: { type: 'number', expressions: expressions[2] } };
+  }
+  return null;
 }
 
 /** Splits a FHIRPath union `a | (b as T) | c` at its top-level bars. */
