@@ -251,3 +251,9 @@ export function searchParametersOf(type: string): ReadonlyMap<string, SearchPara
   combined.set(type, all);
   return all;
 }
+
+/** The parameters every type has (`_id`, `_lastUpdated`, `_tag`, ...): those of a search across types. */
+export function resourceLevelParameters(): ReadonlyMap<string, SearchParameter> {
+  if (!resourceLevel) load();
+  return resourceLevel!;
+}
