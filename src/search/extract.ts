@@ -322,15 +322,40 @@ export function extractIndexRows(resource: Resource): IndexRows {
   };
 }
 
+/** `Type.element.element`: a path of plain element names, which a walk of the JSON reads as FHIRPath would. */
+const PLAIN_PATH = /^([A-Z][A-Za-z]+)((?:\.[a-z][A-Za-z]*)+)$/;
+
+/**
+ * The values at a plain path of a reference parameter, read from the JSON without FHIRPath: each is a Reference
+ * (an object) or a canonical or uri (a string), the only types a reference parameter's elements have. Null when
+ * the path is not plain. The audit trail asks this of every resource a search returns (src/audit/patients.ts).
+ */
+function plainReferenceValues(resource: Resource, expression: string): { type: string; value: unknown }[] | null {
+  const match = PLAIN_PATH.exec(expression);
+  if (!match || match[1] !== resource.resourceType) return null;
+  let values: unknown[] = [resource];
+  for (const name of match[2].slice(1).split('.')) {
+    values = values.flatMap((value) => {
+      const next = value && typeof value === 'object' && !Array.isArray(value) ? (value as Json)[name] : undefined;
+      return next === undefined || next === null ? [] : Array.isArray(next) ? next : [next];
+    });
+  }
+  return values.map((value) => ({ type: typeof value === 'string' ? 'uri' : 'Reference', value }));
+}
+
 /** The references `resource` makes through the search parameters named in `codes`. */
 export function referencesThrough(resource: Resource, codes: readonly string[]): ReferenceRow[] {
   const parameters = searchParametersOf(resource.resourceType);
-  const copy = structuredClone(resource);
+  let copy: Resource | undefined;
   const rows = noIndexRows();
   for (const code of codes) {
     const parameter = parameters.get(code);
     if (parameter?.type !== 'reference') continue;
-    for (const path of parameter.paths) addRows(rows, parameter, path, evaluate(copy, path));
+    for (const path of parameter.paths) {
+      // FHIRPath only for the paths that need it, on a copy, as it may annotate what it evaluates.
+      const found = plainReferenceValues(resource, path.expression) ?? evaluate((copy ??= structuredClone(resource)), path);
+      addRows(rows, parameter, path, found);
+    }
   }
   return rows.reference;
 }
