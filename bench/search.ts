@@ -6,7 +6,8 @@
 // beside it `Patient?name=smi`, `Observation?patient=X&_include=Observation:subject` and a read, and the plan of each
 // search as the server writes it (custom and generic plans: a prepared statement may switch to the latter),
 // chains and _has too.
-//   DATABASE_URL=postgres://... npx tsx bench/search.ts   (BENCH_SECONDS per case and round, default 3; BENCH_ROUNDS, default 5)
+//   DATABASE_URL=postgres://... npx tsx bench/search.ts   (BENCH_SECONDS per case and round, default 3; BENCH_ROUNDS, default 5;
+//   BENCH_CPU_PROF=<dir>: the server runs under `node --cpu-prof` and writes its profile there when it stops)
 import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
@@ -178,7 +179,11 @@ export async function run(): Promise<void> {
   }
   const database = await createTestDatabase();
   const db = await openDatabase({ databaseUrl: database.url, dataDir: 'unused' });
-  const server = await spawnServer({ DATABASE_URL: database.url, LOG_LEVEL: 'warn' });
+  const profileDir = process.env.BENCH_CPU_PROF;
+  const server = await spawnServer(
+    { DATABASE_URL: database.url, LOG_LEVEL: 'warn' },
+    profileDir ? { cwd: process.cwd(), args: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--import', 'tsx', 'src/main.ts'] } : undefined,
+  );
   try {
     await migrate(db);
     const seconds = await seed(db);

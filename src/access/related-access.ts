@@ -13,23 +13,36 @@ import { confinedResources, type ResourceView } from './confined-resources.ts';
 import { describeRequest } from './request-object.ts';
 import { sqlRunner } from './sql-runner.ts';
 
-const SEARCH_ROUTE = FHIR_ROUTES.find((route) => route.interaction === 'search-type')!;
+// `GET /{type}`: the first search-type route is `POST /{type}/_search`, whose uri a policy on `/{type}` does not match.
+const SEARCH_ROUTE = FHIR_ROUTES.find((route) => route.method === 'GET' && route.url === '/:type')!;
 
 /** The caller's view of `type` when they may search it, else null; for the request's own type, its own view. */
 export type RelatedResources = (request: FastifyRequest, type: string) => Promise<ResourceView | null>;
 
-export function relatedResources(ctx: AppContext): RelatedResources {
+/** The caller's view of `type` when they may search it, else the denial (401 or 403) the search would get. */
+export type SearchAccess = (request: FastifyRequest, type: string) => Promise<ResourceView | FhirError>;
+
+/** The authorization step for a search of `type` by the caller of `request` (`GET /{type}`), as its own request. */
+export function searchAccess(ctx: AppContext): SearchAccess {
   const runner = sqlRunner(ctx.db);
   return async (request, type) => {
-    const own = (request.params as { type?: string } | undefined)?.type;
-    if (type === own) return confinedResources(ctx.resources, accessOf(request).confinement, ctx.config.baseUrl);
     const described = { ...describeRequest(request, []), method: 'GET', url: `/${type}`, route: SEARCH_ROUTE.url, routeParams: { type }, body: undefined };
     try {
       const access = await authorize(ctx, runner, request.identity, interactionAt(SEARCH_ROUTE, { type }), described);
       return confinedResources(ctx.resources, access.confinement, ctx.config.baseUrl);
     } catch (error) {
-      if (error instanceof FhirError && (error.status === 401 || error.status === 403)) return null;
+      if (error instanceof FhirError && (error.status === 401 || error.status === 403)) return error;
       throw error;
     }
+  };
+}
+
+export function relatedResources(ctx: AppContext): RelatedResources {
+  const access = searchAccess(ctx);
+  return async (request, type) => {
+    const own = (request.params as { type?: string } | undefined)?.type;
+    if (type === own) return confinedResources(ctx.resources, accessOf(request).confinement, ctx.config.baseUrl);
+    const view = await access(request, type);
+    return view instanceof FhirError ? null : view;
   };
 }

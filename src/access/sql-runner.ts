@@ -65,7 +65,7 @@ export const POLICY_ROLE_SETUP = [
   `create role ${POLICY_ROLE} nologin`,
   `grant ${POLICY_ROLE} to <warden's user>`,
   `grant usage on schema public to ${POLICY_ROLE}`,
-  `grant select on search_string, search_token, search_reference, search_date, search_quantity to ${POLICY_ROLE}`,
+  `grant select on search_string, search_token, search_reference, search_date, search_quantity, search_text, search_position to ${POLICY_ROLE}`,
   `create schema if not exists ${POLICY_SCHEMA}`,
   `create or replace view ${POLICY_SCHEMA}.resource with (security_barrier) as select type, id, version_id, last_updated, deleted, resource - array['secret', 'password', 'twoFactor'] as resource from public.resource where type not in ('TokenIntrospector', 'IdentityProvider')`,
   `revoke all on public.resource, public.resource_history from ${POLICY_ROLE}`,

@@ -59,5 +59,5 @@ export function auditIndexRows(event: Resource): IndexRows {
   ];
   const string: StringRow[] = [...textRow('type', event.type as Coding), ...((event.subtype ?? []) as Coding[]).flatMap((coding) => textRow('subtype', coding))];
   const recorded = typeof event.recorded === 'string' ? parseDateRange(event.recorded) : null;
-  return { string: unique(string), token: unique(token), reference: unique([...agents, ...entities, ...patients]), date: recorded ? [{ code: 'date', ...recorded }] : [], quantity: [] };
+  return { string: unique(string), token: unique(token), reference: unique([...agents, ...entities, ...patients]), date: recorded ? [{ code: 'date', ...recorded }] : [], quantity: [], text: [], position: [] };
 }

@@ -101,6 +101,8 @@ export const OTHER_OPERATIONS = [
   { method: 'POST', url: '/auth/test-policy', operation: 'AuthTestPolicy' },
   // Each entry of the Bundle is authorized as its own request; policies may also name the Bundle's route.
   { method: 'POST', url: '/', operation: 'FhirTransaction' },
+  // A search across types: each type is authorized as its own GET /{type}.
+  { method: 'GET', url: '/', operation: 'FhirSearchSystem' },
 ] as const;
 
 /** The FHIR interaction of a method (HEAD as GET, RFC 9110 §9.3.2) on a route pattern, if it is one. */
@@ -140,7 +142,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The FHIR interaction the route answers, named where the route is declared. */
     interaction?: FhirRoute;
-    /** A Bundle: its handler authorizes each entry as its own request (src/resources/bundle-entries.ts). */
+    /**
+     * Its handler authorizes each part as its own request: a Bundle's entries (src/resources/bundle-entries.ts),
+     * each type of a search across types (src/resources/system-search.ts).
+     */
     authorizedPerEntry?: boolean;
   }
 }

@@ -2,7 +2,7 @@
 import type { AppContext } from '../context.ts';
 import { FHIR_ROUTES } from '../fhir/interactions.ts';
 import { RESOURCE_TYPES } from '../fhir/resource-types.ts';
-import { searchParametersOf } from '../search/parameters.ts';
+import { resourceLevelParameters, searchParametersOf } from '../search/parameters.ts';
 import { reverseIncludesOf } from '../search/reverse-includes.ts';
 import { smartSecurity } from '../oauth/smart-configuration.ts';
 
@@ -65,8 +65,10 @@ export function capabilityStatement(ctx: AppContext, version: string) {
             ...(TYPE_OPERATIONS[type] ?? []),
           ],
         })),
-        // Bundles (POST /) and the history of every resource (GET /_history).
-        interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
+        // Bundles (POST /), the history of every resource (GET /_history), a search across types (GET /?_type=).
+        interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }, { code: 'search-system' }],
+        // Across types, the parameters every type has; a parameter every named type has is accepted too.
+        searchParam: [...resourceLevelParameters().values()].map(({ code, type, definition }) => ({ name: code, type, definition })),
         compartment: ['http://hl7.org/fhir/CompartmentDefinition/patient'],
         operation: [{ name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export' }],
       },

@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import { accessOf } from '../access/access.ts';
 import { confinedResources } from '../access/confined-resources.ts';
-import { relatedResources } from '../access/related-access.ts';
+import { relatedResources, searchAccess } from '../access/related-access.ts';
 import type { AppContext } from '../context.ts';
 import { FHIR_ROUTES, OPERATION_ROUTES, type FhirRoute } from '../fhir/interactions.ts';
 import { sendResource } from '../http/reply-format.ts';
@@ -16,6 +16,7 @@ import { crudHandlers, type ResourcesFor } from './crud.ts';
 import { deleteCurrentSession } from './current-session.ts';
 import { historyHandlers } from './history.ts';
 import { searchHandler } from './search.ts';
+import { systemSearchHandler } from './system-search.ts';
 import { validateHandlers } from '../validation/operation.ts';
 import { bulkDataRoutes } from '../bulk/routes.ts';
 
@@ -55,6 +56,8 @@ export function resourceRoutes(app: FastifyInstance, ctx: AppContext, version: s
   app.delete('/Session', { config: { public: true } }, deleteCurrentSession(ctx));
   // A batch or transaction Bundle: each entry is authorized as its own request (bundle-entries.ts).
   app.post('/', { bodyLimit: ctx.config.bundle.bodyLimit, config: { authorizedPerEntry: true } }, bundleHandler(ctx));
+  // A search across types (GET /?_type=...): each type is authorized as its own search (system-search.ts).
+  app.get('/', { config: { authorizedPerEntry: true } }, systemSearchHandler(ctx, searchAccess(ctx)));
   for (const route of FHIR_ROUTES) {
     app.route({ method: route.method, url: route.url, config: { interaction: route }, handler: handlerOf(route) as RouteHandlerMethod });
   }

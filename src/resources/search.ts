@@ -86,7 +86,7 @@ export function parseSearch(type: string, query: Query, baseUrl: string, visibil
 }
 
 /** `Prefer: handling=lenient` (RFC 7240, FHIR R4 §3.1.1.2); strict otherwise. */
-function lenientHandling(request: FastifyRequest): boolean {
+export function lenientHandling(request: FastifyRequest): boolean {
   const prefer = [request.headers.prefer ?? []].flat().join(',');
   return /(?:^|[,;\s])handling\s*=\s*"?lenient"?(?:$|[,;\s])/i.test(prefer);
 }
@@ -97,7 +97,7 @@ const NOTHING: SearchFilter = () => 'false';
  * Parses the search with the caller's visibility of every type its chains and `_has` reach: a first parse
  * names those types, each passes the authorization step, the second parse writes their visibility in.
  */
-async function searchFor(
+export async function searchFor(
   request: FastifyRequest,
   type: string,
   query: Query,
@@ -116,7 +116,7 @@ async function searchFor(
   return parseSearch(type, query, baseUrl, (reachedType) => (visibilities.has(reachedType) ? visibilities.get(reachedType)! : NOTHING), lenient);
 }
 
-function outcomeEntry(warnings: string[]) {
+export function outcomeEntry(warnings: string[]) {
   return {
     resource: {
       resourceType: 'OperationOutcome',

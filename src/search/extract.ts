@@ -4,7 +4,9 @@ import fhirpath from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4/index.js';
 import type { Resource } from '../store/resource-store.ts';
 import { parseDateRange, periodRange, type DateRange } from './date-range.ts';
+import { positionRow, type PositionRow } from './near.ts';
 import { searchParametersOf, type SearchParameter, type SearchPath } from './parameters.ts';
+import { textRowsOf, type TextRow } from './text.ts';
 import { escapeTokenPart, normalizeString, parseReference, truncateValue, type ParsedReference } from './values.ts';
 
 export interface StringRow { code: string; value: string; raw: string }
@@ -20,7 +22,13 @@ export interface IndexRows {
   reference: ReferenceRow[];
   date: DateRow[];
   quantity: QuantityRow[];
+  /** Full-text words (`_text`, `_content`), src/search/text.ts. */
+  text: TextRow[];
+  /** Points (Location.near), src/search/near.ts. */
+  position: PositionRow[];
 }
+
+export const noIndexRows = (): IndexRows => ({ string: [], token: [], reference: [], date: [], quantity: [], text: [], position: [] });
 
 type Evaluator = (resource: unknown) => unknown[];
 const compiled = new Map<string, Evaluator>();
@@ -174,6 +182,7 @@ function addRows(rows: IndexRows, parameter: SearchParameter, path: SearchPath, 
         for (const raw of stringsOf(type, value)) rows.string.push({ code, value: normalizeString(raw), raw });
         break;
       case 'composite':
+      case 'special':
         break;
       case 'token':
         for (const token of tokensOf(type, value)) rows.token.push({ code, system: token.system, value: truncateValue(token.value) });
@@ -220,23 +229,49 @@ function tokenForms(token: { system: string | null; value: string }): string[] {
   return [value, `${system}|${value}`, `${system}|`];
 }
 
+/** The forms a search may name a reference by, as the first part of a composite: `Type/id` and `id`, or the URL. */
+export function referenceForms(reference: ParsedReference): string[] {
+  if (reference.url !== null) return [escapeTokenPart(reference.url)];
+  return reference.targetType && reference.targetId ? [`${reference.targetType}/${reference.targetId}`, reference.targetId] : [];
+}
+
 /**
- * A composite parameter (R4 §3.1.1.4.12) joins a token and a second value found in the same element (the
- * same Observation.component): one row of the second value's kind per form of the token, under the code
- * `parameter$form`, so the pair is matched in one row.
+ * A composite parameter (R4 §3.1.1.4.12) joins a token or reference and a second value found in the same element
+ * (the same Observation.component): one row of the second value's kind per form of the first, under the code
+ * `parameter$form`, so the pair is matched in one row. Two numbers after the first (MolecularSequence's
+ * coordinates) are one quantity row, the first number its low, the second its high.
  */
 function addCompositeRows(rows: IndexRows, resource: Resource, parameter: SearchParameter) {
-  const { first, second } = parameter.composite!;
+  const { first, second, third } = parameter.composite!;
   for (const path of parameter.paths) {
     const count = Math.min(evaluate(resource, path).length, MAX_COMPOSITE_ELEMENTS);
     for (let index = 0; index < count; index++) {
-      const at = (expression: string) => evaluate(resource, { expression: `(${path.expression})[${index}].${expression}` });
-      const tokens = first.flatMap((expression) => at(expression).flatMap(({ type, value }) => tokensOf(type, value)));
-      if (tokens.length === 0) continue;
-      const part: IndexRows = { string: [], token: [], reference: [], date: [], quantity: [] };
-      const pseudo: SearchParameter = { ...parameter, type: second.type, composite: undefined };
-      for (const expression of second.expressions) addRows(part, pseudo, { expression }, at(expression));
-      for (const form of tokens.flatMap(tokenForms)) {
+      const at = (expression: string) =>
+        evaluate(resource, {
+          expression: expression.startsWith('%resource.')
+            ? `${resource.resourceType}.${expression.slice('%resource.'.length)}`
+            : `(${path.expression})[${index}].${expression}`,
+        });
+      const forms = first.expressions.flatMap((expression) =>
+        at(expression).flatMap(({ type, value }) =>
+          first.type === 'token' ? tokensOf(type, value).flatMap(tokenForms) : referencesOf(type, value).flatMap(referenceForms),
+        ),
+      );
+      if (forms.length === 0) continue;
+      const part = noIndexRows();
+      if (third) {
+        const numbers = (expressions: string[]) =>
+          expressions.flatMap(at).map(({ value }) => value).filter((value): value is number => typeof value === 'number' && Number.isFinite(value));
+        for (const low of numbers(second.expressions)) {
+          for (const high of numbers(third.expressions)) {
+            part.quantity.push({ code: parameter.code, system: null, unit_code: null, unit: null, low: String(low), high: String(high) });
+          }
+        }
+      } else {
+        const pseudo: SearchParameter = { ...parameter, type: second.type, composite: undefined };
+        for (const expression of second.expressions) addRows(part, pseudo, { expression }, at(expression));
+      }
+      for (const form of forms) {
         const code = truncateValue(`${parameter.code}$${form}`);
         // Only the second value's own rows, not those its kind adds for modifiers (`code:text`, ...).
         const own = <T extends { code: string }>(found: T[]) => found.filter((row) => row.code === parameter.code).map((row) => ({ ...row, code }));
@@ -263,10 +298,18 @@ function unique<T>(rows: T[]): T[] {
 export function extractIndexRows(resource: Resource): IndexRows {
   // FHIRPath may annotate what it evaluates; the stored resource must stay as written.
   const copy = structuredClone(resource);
-  const rows: IndexRows = { string: [], token: [], reference: [], date: [], quantity: [] };
-  for (const parameter of searchParametersOf(resource.resourceType).values()) {
+  const rows = noIndexRows();
+  const parameters = searchParametersOf(resource.resourceType);
+  for (const parameter of parameters.values()) {
     if (parameter.composite) addCompositeRows(rows, copy, parameter);
-    else for (const path of parameter.paths) addRows(rows, parameter, path, evaluate(copy, path));
+    else if (parameter.special === 'near') {
+      for (const path of parameter.paths) {
+        for (const { value } of evaluate(copy, path)) {
+          const row = positionRow(parameter.code, value);
+          if (row) rows.position.push(row);
+        }
+      }
+    } else if (!parameter.special) for (const path of parameter.paths) addRows(rows, parameter, path, evaluate(copy, path));
   }
   return {
     string: unique(rows.string),
@@ -274,18 +317,45 @@ export function extractIndexRows(resource: Resource): IndexRows {
     reference: unique(rows.reference),
     date: unique(rows.date),
     quantity: unique(rows.quantity),
+    text: textRowsOf(resource, { text: parameters.has('_text'), content: parameters.has('_content') }),
+    position: unique(rows.position),
   };
+}
+
+/** `Type.element.element`: a path of plain element names, which a walk of the JSON reads as FHIRPath would. */
+const PLAIN_PATH = /^([A-Z][A-Za-z]+)((?:\.[a-z][A-Za-z]*)+)$/;
+
+/**
+ * The values at a plain path of a reference parameter, read from the JSON without FHIRPath: each is a Reference
+ * (an object) or a canonical or uri (a string), the only types a reference parameter's elements have. Null when
+ * the path is not plain. The audit trail asks this of every resource a search returns (src/audit/patients.ts).
+ */
+function plainReferenceValues(resource: Resource, expression: string): { type: string; value: unknown }[] | null {
+  const match = PLAIN_PATH.exec(expression);
+  if (!match || match[1] !== resource.resourceType) return null;
+  let values: unknown[] = [resource];
+  for (const name of match[2].slice(1).split('.')) {
+    values = values.flatMap((value) => {
+      const next = value && typeof value === 'object' && !Array.isArray(value) ? (value as Json)[name] : undefined;
+      return next === undefined || next === null ? [] : Array.isArray(next) ? next : [next];
+    });
+  }
+  return values.map((value) => ({ type: typeof value === 'string' ? 'uri' : 'Reference', value }));
 }
 
 /** The references `resource` makes through the search parameters named in `codes`. */
 export function referencesThrough(resource: Resource, codes: readonly string[]): ReferenceRow[] {
   const parameters = searchParametersOf(resource.resourceType);
-  const copy = structuredClone(resource);
-  const rows: IndexRows = { string: [], token: [], reference: [], date: [], quantity: [] };
+  let copy: Resource | undefined;
+  const rows = noIndexRows();
   for (const code of codes) {
     const parameter = parameters.get(code);
     if (parameter?.type !== 'reference') continue;
-    for (const path of parameter.paths) addRows(rows, parameter, path, evaluate(copy, path));
+    for (const path of parameter.paths) {
+      // FHIRPath only for the paths that need it, on a copy, as it may annotate what it evaluates.
+      const found = plainReferenceValues(resource, path.expression) ?? evaluate((copy ??= structuredClone(resource)), path);
+      addRows(rows, parameter, path, found);
+    }
   }
   return rows.reference;
 }

@@ -1,7 +1,7 @@
 // Keeps the search index of one resource in step with its current version, inside the write's transaction.
 import type { Queryable } from '../store/database.ts';
 import type { Resource } from '../store/resource-store.ts';
-import { extractIndexRows } from './extract.ts';
+import { extractIndexRows, noIndexRows } from './extract.ts';
 
 // One statement: delete the resource's old rows from every index table and insert the new ones. The deletes
 // and inserts of one statement see the same snapshot, so the deletes never remove the rows just inserted.
@@ -12,6 +12,8 @@ with
   old_reference as (delete from search_reference where type = $1 and id = $2),
   old_date as (delete from search_date where type = $1 and id = $2),
   old_quantity as (delete from search_quantity where type = $1 and id = $2),
+  old_text as (delete from search_text where type = $1 and id = $2),
+  old_position as (delete from search_position where type = $1 and id = $2),
   new_string as (
     insert into search_string (type, id, code, value, raw)
     select $1, $2, r.code, r.value, r.raw from jsonb_to_recordset($3::text::jsonb) as r(code text, value text, raw text)),
@@ -29,12 +31,18 @@ with
   new_quantity as (
     insert into search_quantity (type, id, code, system, unit_code, unit, low, high)
     select $1, $2, r.code, r.system, r.unit_code, r.unit, r.low::numeric, r.high::numeric
-    from jsonb_to_recordset($7::text::jsonb) as r(code text, system text, unit_code text, unit text, low text, high text))
+    from jsonb_to_recordset($7::text::jsonb) as r(code text, system text, unit_code text, unit text, low text, high text)),
+  new_text as (
+    insert into search_text (type, id, code, words)
+    select $1, $2, r.code, to_tsvector('simple', r.text) from jsonb_to_recordset($8::text::jsonb) as r(code text, text text)),
+  new_position as (
+    insert into search_position (type, id, code, latitude, longitude)
+    select $1, $2, r.code, r.latitude, r.longitude from jsonb_to_recordset($9::text::jsonb) as r(code text, latitude float8, longitude float8))
 select 1`;
 
 /** Replaces the index rows of `resource` with those of this version; a deleted resource has none. */
 export async function writeSearchIndex(tx: Queryable, resource: Resource, deleted: boolean): Promise<void> {
-  const rows = deleted ? { string: [], token: [], reference: [], date: [], quantity: [] } : extractIndexRows(resource);
+  const rows = deleted ? noIndexRows() : extractIndexRows(resource);
   await tx.query(REPLACE_ROWS, [
     resource.resourceType,
     resource.id,
@@ -43,5 +51,7 @@ export async function writeSearchIndex(tx: Queryable, resource: Resource, delete
     JSON.stringify(rows.reference),
     JSON.stringify(rows.date),
     JSON.stringify(rows.quantity),
+    JSON.stringify(rows.text),
+    JSON.stringify(rows.position),
   ]);
 }

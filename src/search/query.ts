@@ -6,6 +6,8 @@ import { RESOURCE_TYPES } from '../fhir/resource-types.ts';
 import type { SearchFilter } from '../store/resource-store.ts';
 import { boundToMs, parseDateRange, toBound, type DateRange } from './date-range.ts';
 import { searchParametersOf, type SearchParameter, type SimpleParameterType } from './parameters.ts';
+import { nearCondition, parseNear } from './near.ts';
+import { foldText } from './text.ts';
 import { escapeTokenPart, normalizeString, truncateValue } from './values.ts';
 
 type Bind = (value: unknown) => string;
@@ -26,6 +28,7 @@ const MODIFIERS: Record<SearchParameter['type'], string[]> = {
   quantity: ['missing'],
   number: ['missing'],
   composite: [],
+  special: [],
 };
 
 interface Context {
@@ -198,7 +201,7 @@ const QUANTITY = /^(eq|ne|gt|lt|ge|le|sa|eb|ap)?(-?\d{1,20}(?:\.(\d{1,20}))?(?:[
  * `[prefix]number[|system|code]` (FHIR R4 §3.1.1.4.5). Without a prefix the number stands for the values
  * it rounds from: 5.4 matches [5.35, 5.45). The code matches Quantity.code or Quantity.unit.
  */
-function quantityCondition(ctx: Context, value: string): Condition {
+function quantityCondition(ctx: Context, value: string, low = 's.low', high = 's.high'): Condition {
   const parts = splitEscaped(value, '|');
   const match = QUANTITY.exec(parts[0]);
   if (ctx.parameter.type === 'number' && (!match || parts.length !== 1)) {
@@ -212,17 +215,17 @@ function quantityCondition(ctx: Context, value: string): Condition {
   const [system = '', unit = ''] = parts.slice(1);
   const compare = (bind: Bind): string => {
     const n = `${bind(number)}::text::numeric`;
-    const within = () => `(s.low >= ${n} - ${bind(half)}::text::numeric and s.high < ${n} + ${bind(half)}::text::numeric)`;
+    const within = () => `(${low} >= ${n} - ${bind(half)}::text::numeric and ${high} < ${n} + ${bind(half)}::text::numeric)`;
     switch (prefix) {
       case 'eq': return within();
       case 'ne': return `not ${within()}`;
-      case 'gt': return `s.high > ${n}`;
-      case 'lt': return `s.low < ${n}`;
-      case 'ge': return `s.high >= ${n}`;
-      case 'le': return `s.low <= ${n}`;
-      case 'sa': return `s.low > ${n}`;
-      case 'eb': return `s.high < ${n}`;
-      default: return `(s.low <= ${n} + abs(${n}) * 0.1 and s.high >= ${n} - abs(${n}) * 0.1)`;
+      case 'gt': return `${high} > ${n}`;
+      case 'lt': return `${low} < ${n}`;
+      case 'ge': return `${high} >= ${n}`;
+      case 'le': return `${low} <= ${n}`;
+      case 'sa': return `${low} > ${n}`;
+      case 'eb': return `${high} < ${n}`;
+      default: return `(${low} <= ${n} + abs(${n}) * 0.1 and ${high} >= ${n} - abs(${n}) * 0.1)`;
     }
   };
   return (bind) => {
@@ -283,22 +286,79 @@ function occurrenceFilter(ctx: Context, value: string): SearchFilter {
   return (bind) => rows(bind, ` and (${or(conditions, bind)})`);
 }
 
+/** `_text`, `_content`: every word of a value is in the resource (src/search/text.ts); commas OR values. */
+function fullTextFilter(ctx: Context, value: string): SearchFilter {
+  const words = splitOr(value).map((alternative) => {
+    const folded = foldText(alternative);
+    if (!/[\p{L}\p{N}]/u.test(folded)) throw invalid(ctx, 'give at least one word (letters or digits)');
+    return truncateValue(folded);
+  });
+  return (bind) =>
+    `exists (select 1 from search_text s where s.type = resource.type and s.id = resource.id and s.code = ${bind(ctx.parameter.code)}
+       and (${words.map((word) => `s.words @@ plainto_tsquery('simple', ${bind(word)})`).join(' or ')}))`;
+}
+
+/** Location `near=[latitude]|[longitude]|[distance]|[units]` (src/search/near.ts); commas OR values. */
+function nearFilter(ctx: Context, value: string): SearchFilter {
+  const conditions = splitOr(value).map((alternative) => {
+    const near = parseNear(alternative);
+    if ('error' in near) throw invalid(ctx, `"${alternative.slice(0, 80)}": ${near.error}`);
+    return nearCondition(near);
+  });
+  return (bind) =>
+    `exists (select 1 from search_position s where s.type = resource.type and s.id = resource.id and s.code = ${bind(ctx.parameter.code)}
+       and (${or(conditions, bind)}))`;
+}
+
+/** The form the index keeps a composite's first part under (src/search/extract.ts): token forms, or a reference's. */
+function compositeForm(ctx: Context, first: string): string {
+  if (ctx.parameter.composite!.first.type === 'token') {
+    const parts = splitEscaped(first, '|');
+    if (parts.length > 2 || parts.every((part) => part === '')) throw invalid(ctx, `"${first.slice(0, 80)}": the part before $ is not [system]|[code]`);
+    return parts.map(escapeTokenPart).join('|');
+  }
+  const reference = first.replace(/\\(.)/g, '$1');
+  if (reference === '') throw invalid(ctx, 'the part before $ must be a reference');
+  // A URL on this server is the same reference as the relative one; the index keeps relative ones as `Type/id`, `id`.
+  const relative = reference.startsWith(`${ctx.baseUrl}/`) ? reference.slice(ctx.baseUrl.length + 1) : reference;
+  const typed = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(relative);
+  if (typed) return `${typed[1]}/${typed[2]}`;
+  if (ID_PATTERN.test(relative) || /^[a-z][a-z0-9+.-]*:/i.test(relative)) return escapeTokenPart(relative);
+  throw invalid(ctx, `"${reference.slice(0, 80)}" is not a reference: expected [type]/[id], [id] or a URL`);
+}
+
+/** Splits at the first `count - 1` unescaped `$`: the last part keeps any others, for its own parser to refuse. */
+function splitParts(value: string, count: number): string[] {
+  const parts: string[] = [];
+  let start = 0;
+  for (let i = 0; i < value.length && parts.length < count - 1; i++) {
+    if (value[i] === '\\') i++;
+    else if (value[i] === '$') {
+      parts.push(value.slice(start, i));
+      start = i + 1;
+    }
+  }
+  return [...parts, value.slice(start)];
+}
+
 /**
- * A composite value `token$second` (R4 §3.1.1.4.12): the index keeps one row per form of the token under the
- * code `parameter$form` (src/search/extract.ts), so the token is matched by the row's code, the second part
- * by the row's value, both in the same element.
+ * A composite value `first$second` (R4 §3.1.1.4.12), or `first$low$high` for two numbers: the index keeps one
+ * row per form of the first part under the code `parameter$form` (src/search/extract.ts), so the first part is
+ * matched by the row's code, the others by the row's value, all in the same element.
  */
 function compositeFilter(ctx: Context, value: string): SearchFilter {
-  const second = ctx.parameter.composite!.second;
+  const { first, second, third } = ctx.parameter.composite!;
+  const expected = third ? `[${first.type}]$[number]$[number]` : `[${first.type}]$[${second.type}]`;
   const alternatives = splitOr(value).map((alternative) => {
-    const dollar = alternative.search(/(?<!\\)\$/);
-    if (dollar < 0) throw invalid(ctx, `"${alternative.slice(0, 80)}" is not a composite value: expected [token]$[${second.type}]`);
-    const parts = splitEscaped(alternative.slice(0, dollar), '|');
-    if (parts.length > 2 || parts.every((part) => part === '')) throw invalid(ctx, `"${alternative.slice(0, 80)}": the part before $ is not [system]|[code]`);
-    const form = parts.map(escapeTokenPart).join('|');
-    const code = truncateValue(`${ctx.parameter.code}$${form}`);
+    const parts = splitParts(alternative, third ? 3 : 2);
+    if (parts.length !== (third ? 3 : 2)) throw invalid(ctx, `"${alternative.slice(0, 80)}" is not a composite value: expected ${expected}`);
+    const code = truncateValue(`${ctx.parameter.code}$${compositeForm(ctx, parts[0])}`);
     const part: Context = { ...ctx, parameter: { ...ctx.parameter, type: second.type, code }, modifier: undefined };
-    return { code, condition: VALUE_CONDITIONS[second.type](part, alternative.slice(dollar + 1)) };
+    if (!third) return { code, condition: VALUE_CONDITIONS[second.type](part, parts[1]) };
+    // The start is the row's low, the end its high: each a point compared with its own number.
+    const start = quantityCondition(part, parts[1], 's.low', 's.low');
+    const end = quantityCondition(part, parts[2], 's.high', 's.high');
+    return { code, condition: (bind: Bind) => `(${start(bind)} and ${end(bind)})` };
   });
   return (bind) =>
     `exists (select 1 from ${TABLES[second.type]} s where s.type = resource.type and s.id = resource.id and (${alternatives
@@ -308,7 +368,7 @@ function compositeFilter(ctx: Context, value: string): SearchFilter {
 
 function checkModifier(name: string, parameter: SearchParameter, modifier: string | undefined) {
   if (modifier === undefined) return;
-  const allowed = parameter.column ? [] : [...MODIFIERS[parameter.type]];
+  const allowed = parameter.column || parameter.special ? [] : [...MODIFIERS[parameter.type]];
   const typeModifier = parameter.type === 'reference' && RESOURCE_TYPES.has(modifier) && (parameter.targets.length === 0 || parameter.targets.includes(modifier));
   if (!allowed.includes(modifier) && !typeModifier) {
     const listed = parameter.type === 'reference' && !parameter.column ? [...allowed, '[type]'] : allowed;
@@ -457,6 +517,8 @@ function parameterBuilder(type: string, name: string, scope: Scope, depth: numbe
   checkModifier(name, parameter, modifier);
   const ctx: Context = { name, parameter, modifier, baseUrl: scope.baseUrl };
   if (parameter.composite) return (value) => compositeFilter(ctx, value);
+  if (parameter.special === 'near') return (value) => nearFilter(ctx, value);
+  if (parameter.special) return (value) => fullTextFilter(ctx, value);
   return (value) => occurrenceFilter(ctx, value);
 }
 

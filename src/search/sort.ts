@@ -45,6 +45,7 @@ export function sortOrder(type: string, sort: string): SearchFilter {
     const code = descending ? name.slice(1) : name;
     const parameter = parameters.get(code);
     if (parameter?.composite) throw badRequest(`_sort: ${code} is a composite parameter, which has no order`, 'value', ['_sort']);
+    if (parameter?.special) throw badRequest(`_sort: ${code} has no order on this server (neither relevance nor distance)`, 'value', ['_sort']);
     if (!parameter) {
       throw badRequest(`_sort: ${type} has no search parameter "${code.slice(0, 64)}"; sort by one of ${[...parameters.keys()].join(', ')}`, 'value', ['_sort']);
     }

@@ -50,7 +50,7 @@ const statements = ({ sweep: { sessionRetentionSeconds: retention }, throttle, a
 
 type SweptConfig = Pick<Config, 'sweep' | 'throttle'> & Partial<Pick<Config, 'audit'>>;
 
-const SEARCH_TABLES = ['search_string', 'search_token', 'search_reference', 'search_date', 'search_quantity'];
+const SEARCH_TABLES = ['search_string', 'search_token', 'search_reference', 'search_date', 'search_quantity', 'search_text', 'search_position'];
 
 /**
  * AuditEvents past their retention, oldest first, as a prefix of the audit hash chain (src/audit/chain.ts): the

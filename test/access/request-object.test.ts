@@ -68,7 +68,9 @@ describe('request object', () => {
   test('routes are matched like the router: static before patterns', () => {
     assert.deepEqual(routeOf('POST', '/auth/test-policy'), { route: '/auth/test-policy', params: {} });
     assert.deepEqual(routeOf('GET', '/Patient/p1'), { route: '/:type/:id', params: { type: 'Patient', id: 'p1' } });
-    assert.deepEqual(routeOf('GET', '/'), { params: {} });
+    assert.deepEqual(routeOf('GET', '/'), { route: '/', params: {} });
+    assert.deepEqual(operationOf('GET', '/'), { id: 'FhirSearchSystem' });
+    assert.deepEqual(routeOf('GET', '/nothing/here/at/all/x'), { params: {} });
     assert.deepEqual(operationOf('HEAD', '/:type/:id'), { id: 'FhirRead' });
     assert.equal(operationOf('GET', '/health'), undefined);
   });

@@ -18,7 +18,7 @@ for (const engine of engines()) {
     const names = fc.constantFrom(
       'code', 'code:not', 'date', 'subject', 'subject:Patient', 'patient', 'value-string', 'value-string:exact',
       'value-string:contains', 'status:missing', '_id', '_lastUpdated', '_tag', '_profile', 'identifier', 'category:text', 'value-quantity', 'component-value-quantity:missing',
-      'component-code-value-quantity', 'code-value-string', 'subject:Patient.name', 'patient.identifier', '_has:Observation:has-member:code', 'code:of-type', 'performer:identifier',
+      'component-code-value-quantity', 'code-value-string', '_text', '_content', 'subject:Patient.name', 'patient.identifier', '_has:Observation:has-member:code', 'code:of-type', 'performer:identifier',
     );
     const values = fc.oneof(
       fc.string({ maxLength: 40 }),

@@ -38,6 +38,24 @@ for (const engine of engines()) {
       assert.deepEqual(await named('reindexed'), ids);
     });
 
+    test('rebuilds the full-text and position rows', async () => {
+      await store.write({ resourceType: 'Location', id: 'loc-r', name: 'Harbour clinic', position: { latitude: 10, longitude: 20 } }, null);
+      await store.write({ resourceType: 'Condition', id: 'cond-r', subject: { reference: 'Patient/x' }, text: { status: 'generated', div: '<div>Wheezing</div>' } }, null);
+      const ids = async (type: string, name: string, value: string) => {
+        const filters = searchFilters(type, [[name, [value]]], 'http://x', []);
+        return (await store.search(type, { filters, count: 10, offset: 0, sort: 'id', total: false })).resources.map((r) => r.id);
+      };
+      await db.query("delete from search_text where type in ('Location', 'Condition')");
+      await db.query("delete from search_position where type = 'Location'");
+      assert.deepEqual(await ids('Location', 'near', '10|20|1'), []);
+      assert.deepEqual(await ids('Location', '_content', 'harbour'), []);
+      assert.deepEqual(await ids('Condition', '_text', 'wheezing'), []);
+      await reindex(db, ['Location', 'Condition']);
+      assert.deepEqual(await ids('Location', 'near', '10|20|1'), ['loc-r']);
+      assert.deepEqual(await ids('Location', '_content', 'harbour'), ['loc-r']);
+      assert.deepEqual(await ids('Condition', '_text', 'wheezing'), ['cond-r']);
+    });
+
     test('only the types named', async () => {
       await store.write({ resourceType: 'Organization', id: 'org-r', name: 'Org' }, null);
       await db.query("delete from search_string where type = 'Organization'");

@@ -218,6 +218,44 @@ for (const engine of engines()) {
         await refused('/Observation?_sort=code-value-quantity', /composite parameter, which has no order/);
       });
 
+      test('DocumentReference relationship: [relatesto]$[relation] in the same relatesTo', async () => {
+        await put({
+          resourceType: 'DocumentReference', id: 'rs-doc', status: 'current', content: [{ attachment: { url: 'http://x/a' } }],
+          relatesTo: [{ code: 'replaces', target: { reference: 'DocumentReference/rs-old' } }, { code: 'signs', target: { reference: 'DocumentReference/rs-other' } }],
+        });
+        const found = async (query: string) => keys((await search(`/DocumentReference?${query}`)).entry, 'match');
+        assert.deepEqual(await found('relationship=DocumentReference/rs-old$replaces'), ['DocumentReference/rs-doc']);
+        assert.deepEqual(await found('relationship=rs-old$replaces'), ['DocumentReference/rs-doc']);
+        assert.deepEqual(await found(`relationship=${encodeURIComponent(server.config.baseUrl)}/DocumentReference/rs-other$signs`), ['DocumentReference/rs-doc']);
+        // Each pair in its own relatesTo: the code of one and the target of the other do not match.
+        assert.deepEqual(await found('relationship=DocumentReference/rs-old$signs'), []);
+        await refused('/DocumentReference?relationship=DocumentReference/rs-old', /expected \[reference\]\$\[token\]/);
+        await refused('/DocumentReference?relationship=a/b/c$replaces', /is not a reference/);
+      });
+
+      test('MolecularSequence coordinates: [chromosome]$[start]$[end] of one variant or window', async () => {
+        await put({
+          resourceType: 'MolecularSequence', id: 'rs-seq', coordinateSystem: 0,
+          referenceSeq: { genomeBuild: 'GRCh38', chromosome: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/chromosome-human', code: '1' }] }, windowStart: 100, windowEnd: 200 },
+          variant: [{ start: 120, end: 121 }, { start: 150, end: 160 }],
+        });
+        await put({
+          resourceType: 'MolecularSequence', id: 'rs-seq2', coordinateSystem: 0,
+          referenceSeq: { referenceSeqId: { coding: [{ code: 'NC_000001.11' }] }, windowStart: 100, windowEnd: 200 }, variant: [{ start: 150, end: 160 }],
+        });
+        const found = async (query: string) => keys((await search(`/MolecularSequence?${query}`)).entry, 'match');
+        assert.deepEqual(await found('chromosome-variant-coordinate=1$ge150$le160'), ['MolecularSequence/rs-seq']);
+        assert.deepEqual(await found('chromosome-variant-coordinate=1$120$121'), ['MolecularSequence/rs-seq']);
+        // The start of one variant and the end of the other are not one variant.
+        assert.deepEqual(await found('chromosome-variant-coordinate=1$120$160'), []);
+        assert.deepEqual(await found('chromosome-variant-coordinate=2$120$121'), []);
+        assert.deepEqual(await found('chromosome-window-coordinate=http://terminology.hl7.org/CodeSystem/chromosome-human|1$lt101$gt199'), ['MolecularSequence/rs-seq']);
+        assert.deepEqual(await found('referenceseqid-variant-coordinate=NC_000001.11$gt140$lt170'), ['MolecularSequence/rs-seq2']);
+        assert.deepEqual(await found('referenceseqid-window-coordinate=NC_000001.11$100$gt300'), []);
+        await refused('/MolecularSequence?chromosome-window-coordinate=1$100', /expected \[token\]\$\[number\]\$\[number\]/);
+        await refused('/MolecularSequence?chromosome-window-coordinate=1$100$x', /is not a number/);
+      });
+
       test(':text, :of-type and :identifier match what a code, an identifier or a reference says', async () => {
         assert.deepEqual(keys((await search('/Observation?code:text=vital')).entry, 'match'), ['Observation/rs-panel']);
         assert.deepEqual(keys((await search('/Observation?code:text=WEIGHT')).entry, 'match'), ['Observation/rs-panel']);
