@@ -181,6 +181,9 @@ export async function run(): Promise<void> {
       const warden = of(name);
       if (!warden) continue;
       console.log(`${alg} ${name} ÷ oidc-provider ${verdict(ratio(warden, of(OIDC)), 1.2)}   ÷ bare signer ${verdict(ratio(warden, of(BARE)), 0.8)}   ÷ bare signer + PostgreSQL row ${verdict(ratio(warden, of(BARE_PG)), 0.8)}`);
+      // The same comparison in CPU per token (peer's ÷ Warden's: above 1 when Warden spends less).
+      const cpuRatio = (peer: Server | undefined) => (peer ? (median(figures.get(peer)!.map((f) => f.cpu)) / median(figures.get(warden)!.map((f) => f.cpu))).toFixed(2) + '×' : 'n/a');
+      console.log(`${alg} ${name} CPU per token, peer's ÷ this one's: oidc-provider ${cpuRatio(of(OIDC))}   bare signer ${cpuRatio(of(BARE))}   bare signer + PostgreSQL row ${cpuRatio(of(BARE_PG))}`);
     }
     const bare = of(BARE);
     const barePg = of(BARE_PG);
