@@ -7,6 +7,8 @@ declare module 'autocannon' {
     headers?: Record<string, string>;
     body?: string;
     setupRequest?: (request: Request) => Request;
+    /** Called with each response to this request. */
+    onResponse?: (status: number, body: string) => void;
   }
   interface Options {
     url: string;
@@ -30,6 +32,7 @@ declare module 'autocannon' {
     '2xx': number;
     latency: Histogram;
     requests: Histogram & { total: number };
+    statusCodeStats?: Record<string, { count: number }>;
   }
   function autocannon(options: Options): Promise<Result>;
   export default autocannon;

@@ -1,15 +1,20 @@
 // The floor: a bare Fastify that only does the work itself, with nothing of a real server around it.
-// POST /token: parse a form, compare a Basic secret in constant time, sign a JWT with jose.
+// POST /token: parse a form, compare a Basic secret in constant time, sign a JWT with jose; with DATABASE_URL,
+// also INSERT one row per token into PostgreSQL and answer once it is committed (what storing each token's
+// session durably costs at the least, with a pool of 10 connections as Warden's).
 // GET /read: compare a Basic secret in constant time and send a small JSON document.
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import Fastify from 'fastify';
 import { SignJWT, generateKeyPair } from 'jose';
+import postgres from 'postgres';
 
 const port = Number(process.env.PORT);
 const alg = (process.env.BENCH_ALG ?? 'RS256') as 'RS256' | 'ES256';
 const issuer = `http://127.0.0.1:${port}`;
 const { privateKey } = await generateKeyPair(alg);
 const expected = Buffer.from(`Basic ${Buffer.from('bench:bench-secret').toString('base64')}`);
+const sql = process.env.DATABASE_URL ? postgres(process.env.DATABASE_URL, { max: 10, onnotice: () => {} }) : undefined;
+await sql?.unsafe('create table if not exists token_session (id uuid primary key, client_id text not null, expires_at timestamptz not null)');
 
 const authorized = (header: string | undefined) => {
   const given = Buffer.from(header ?? '');
@@ -23,10 +28,15 @@ app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string
 app.post('/token', async (request, reply) => {
   if (!authorized(request.headers.authorization)) return reply.code(401).send({ error: 'invalid_client' });
   const now = Math.floor(Date.now() / 1000);
-  const accessToken = await new SignJWT({ client_id: 'bench', jti: randomUUID() })
+  const sid = randomUUID();
+  const signing = new SignJWT({ client_id: 'bench', jti: randomUUID(), sid })
     .setProtectedHeader({ alg, kid: 'bench', typ: 'at+jwt' })
     .setIssuer(issuer).setSubject('bench').setAudience(issuer).setIssuedAt(now).setExpirationTime(now + 3600)
     .sign(privateKey);
+  const [accessToken] = await Promise.all([
+    signing,
+    sql?.unsafe('insert into token_session (id, client_id, expires_at) values ($1, $2, to_timestamp($3))', [sid, 'bench', now + 3600], { prepare: true }),
+  ]);
   return reply.header('cache-control', 'no-store').send({ access_token: accessToken, token_type: 'bearer', expires_in: 3600 });
 });
 app.get('/read', async (request, reply) => {
