@@ -24,6 +24,29 @@ interface AuditedMethods {
   write(resource: Resource, expectedVersionId: string | null, deleted?: boolean): Promise<Version>;
 }
 
+/** The Patients of stored versions read lately, by version (see patientsOfVersion). */
+const versionPatients = new Map<string, readonly string[]>();
+const REMEMBERED_VERSIONS = 10_000;
+
+/**
+ * The Patients a stored version concerns, remembered: a version never changes, and finding them evaluates
+ * FHIRPath over the resource, which was the largest part of a search's own cost when each result of each search
+ * paid it again. Keyed by server, version and time written, so that no two stores' versions share an entry.
+ */
+function patientsOfVersion(resource: Resource, baseUrl: string): readonly string[] {
+  const versionId = resource.meta?.versionId;
+  const lastUpdated = resource.meta?.lastUpdated;
+  if (resource.resourceType === 'Patient' || !versionId || !lastUpdated) return patientsOf(resource, baseUrl);
+  const key = `${baseUrl} ${resource.resourceType}/${resource.id}/${versionId} ${lastUpdated}`;
+  let patients = versionPatients.get(key);
+  if (!patients) {
+    patients = Object.freeze(patientsOf(resource, baseUrl));
+    versionPatients.set(key, patients);
+    if (versionPatients.size > REMEMBERED_VERSIONS) versionPatients.delete(versionPatients.keys().next().value!);
+  }
+  return patients;
+}
+
 const failure = (error: unknown): { outcome: Outcome; outcomeDesc: string } | null =>
   error instanceof FhirError ? { outcome: error.status < 500 ? '4' : '8', outcomeDesc: `${error.status}: ${error.message}` } : null;
 
@@ -41,7 +64,7 @@ export function auditedResources<View extends AuditedMethods>(view: View, baseUr
           type,
           id,
           ...(versionId && { versionId }),
-          patients: resource ? patientsOf(resource, baseUrl) : [],
+          patients: resource ? patientsOfVersion(resource, baseUrl) : [],
           outcome: failed?.outcome ?? '0',
           ...(failed && { outcomeDesc: failed.outcomeDesc }),
         },
@@ -71,7 +94,7 @@ export function auditedResources<View extends AuditedMethods>(view: View, baseUr
    */
   const recordQuery = (interaction: RestInteraction, type: string, results: Resource[]) => {
     const patients = new Set<string>();
-    for (const resource of results) for (const patient of patientsOf(resource, baseUrl)) patients.add(patient);
+    for (const resource of results) for (const patient of patientsOfVersion(resource, baseUrl)) patients.add(patient);
     const sent = requestQuery() ?? '';
     const each = patients.size > 0 ? [...patients].map((patient) => [patient]) : [[]];
     recordAudit((actor) => each.map((named) => restEvent({ interaction, type, patients: named, query: sent, outcome: '0' }, actor)));

@@ -26,7 +26,11 @@ export const CHANGE_CHANNEL = 'warden_resource_changed';
 const BARRIER_CHANNEL = 'warden_live_barrier';
 const ACK_CHANNEL = 'warden_live_ack';
 
-const PING_INTERVAL_MS = 500;
+/**
+ * Well inside the lease, so that a process whose event loop is busy (a ping sent or read late) keeps it: a lapse
+ * sends every request's Client, User and Session lookups to the store until the next ping arrives.
+ */
+const PING_INTERVAL_MS = 250;
 const LEASE_MS = 1_500;
 /** Longer than the lease: a process silent this long no longer trusts its projections. */
 const ACK_TIMEOUT_MS = 2_000;
@@ -57,6 +61,7 @@ export class ChangeFeed {
   /** When (this process's performance.now()) the newest ping it has received was sent. */
   private leaseFrom = -Infinity;
   private beating: Promise<unknown> = Promise.resolve();
+  private beatUnderWay = false;
   private barrierCount = 0;
   private readonly barriers = new Map<string, Barrier>();
   private heartbeat: NodeJS.Timeout | undefined;
@@ -201,7 +206,9 @@ export class ChangeFeed {
 
   /** Heartbeat and ping in one statement: a process whose heartbeat is stale cannot hold a lease. */
   private beat(): Promise<unknown> {
-    this.beating = this.db
+    if (this.beatUnderWay) return this.beating; // a slow one is not queued behind: the next tick sends a fresher ping
+    this.beatUnderWay = true;
+    this.beating = (this.db.heartbeat ?? this.db)
       .query(
         `with beat as (
            insert into warden_process (id, seen_at) values ($1, now()) on conflict (id) do update set seen_at = now()),
@@ -209,7 +216,8 @@ export class ChangeFeed {
          select pg_notify($2, $3)`,
         [this.processId, this.pingChannel, String(performance.now())],
       )
-      .catch(() => {});
+      .catch(() => {})
+      .finally(() => (this.beatUnderWay = false));
     return this.beating;
   }
 }

@@ -29,6 +29,12 @@ export interface Database extends Queryable {
    */
   listen(channel: string, onMessage: (payload: string) => void, onListen?: () => void): Promise<void>;
   notify(channel: string, payload: string): Promise<void>;
+  /**
+   * A connection of its own, outside the pool, for the change feed's heartbeat: under load every pooled
+   * connection is busy with requests, and a heartbeat queued behind them arrives late enough to end the lease.
+   * Absent on the embedded store, which has no other process to keep a lease with.
+   */
+  readonly heartbeat?: Queryable;
   close(): Promise<void>;
 }
 

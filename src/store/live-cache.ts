@@ -54,8 +54,8 @@ export class LiveCache implements Projection {
       if (entry && now - entry.storedAt < MAX_AGE_MS) found.set(keyOf(type, id), entry.resource);
       else missing.push({ type, id });
     }
-    cacheLookups.inc({ result: 'hit' }, found.size);
-    cacheLookups.inc({ result: 'miss' }, missing.length);
+    if (found.size > 0) cacheLookups.inc({ result: 'hit' }, found.size);
+    if (missing.length > 0) cacheLookups.inc({ result: 'miss' }, missing.length);
     if (missing.length === 0) return found;
     const generation = this.generation;
     const rows = await this.db.query<{ type: string; id: string; resource: string }>(

@@ -21,6 +21,9 @@ export async function openPostgres(url: string): Promise<Database> {
   const sql = postgres(url, { max: POOL_SIZE, onnotice: () => {}, connection: { application_name: 'warden' } });
   storePoolSize.set(POOL_SIZE);
   await sql`select 1`; // fail at start, not at the first request, when the server is unreachable
+  // The heartbeat's connection commits without waiting for its WAL flush: a heartbeat lost in a crash is
+  // harmless (the process is gone too), and one that waits behind other writers' flushes arrives late.
+  const heartbeat = postgres(url, { max: 1, onnotice: () => {}, connection: { application_name: 'warden heartbeat', synchronous_commit: 'off' } });
 
   const queryable = (client: Client): Queryable => ({
     async query<T extends Row>(text: string, params: unknown[] = [], options: QueryOptions = {}) {
@@ -36,6 +39,7 @@ export async function openPostgres(url: string): Promise<Database> {
   return {
     engine: 'postgres',
     ...queryable(sql),
+    heartbeat: queryable(heartbeat),
     transaction: async (work) => (await counted(() => sql.begin((tx) => work(queryable(tx))))) as Awaited<ReturnType<typeof work>>,
     async listen(channel, onMessage, onListen) {
       await sql.listen(channel, onMessage, onListen);
@@ -43,6 +47,8 @@ export async function openPostgres(url: string): Promise<Database> {
     async notify(channel, payload) {
       await sql.notify(channel, payload);
     },
-    close: () => sql.end({ timeout: 5 }),
+    close: async () => {
+      await Promise.all([sql.end({ timeout: 5 }), heartbeat.end({ timeout: 5 })]);
+    },
   };
 }

@@ -23,6 +23,19 @@ for (const engine of engines()) {
     });
     after(() => store.close());
 
+    // First: a rotation in a later test reloads the keys, and a reloaded key is verified anew.
+    test('readVerified answers only for a token verified before, and not past its expiry', async () => {
+      const { token } = await issue();
+      assert.equal(await tokens.readVerified(token), null, 'never verified: nothing is verified here');
+      assert.ok(await tokens.read(token));
+      assert.equal((await tokens.readVerified(token))?.sid, 's1');
+      const [header, payload, signature] = token.split('.');
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
+      assert.equal(await tokens.readVerified(`${header}.${Buffer.from(JSON.stringify({ ...claims, sub: 'admin' })).toString('base64url')}.${signature}`), null);
+      now += 60_000;
+      assert.equal(await tokens.readVerified(token), null, 'expired at exp');
+    });
+
     test('a remembered token still expires on time', async () => {
       const { token } = await issue();
       assert.equal((await tokens.read(token))?.sid, 's1');
@@ -50,7 +63,7 @@ for (const engine of engines()) {
       const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
       const forged = `${header}.${Buffer.from(JSON.stringify({ ...claims, sub: 'admin' })).toString('base64url')}.${signature}`;
       assert.equal(await tokens.read(forged), null);
-      const flipped = `${header}.${payload}.${signature.slice(0, -2)}${signature.endsWith('A') ? 'B' : 'A'}${signature.slice(-1)}`;
+      const flipped = `${header}.${payload}.${signature.slice(0, -2)}${signature.at(-2) === 'A' ? 'B' : 'A'}${signature.slice(-1)}`; // another second-to-last character
       assert.equal(await tokens.read(flipped), null);
     });
 
