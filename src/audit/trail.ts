@@ -180,6 +180,9 @@ export class AuditTrail {
     if (this.writing || this.retryTimer || this.queue.length === 0) return;
     this.writing = this.writeAll().finally(() => {
       this.writing = null;
+      // Events recorded while the last batch's waiters were being resolved found the writer still busy (after a
+      // failure, the retry timer, or a closed trail's one attempt, decides instead).
+      if (!this.failing) this.pump();
     });
   }
 
