@@ -44,7 +44,8 @@ function pending(event: AuditEventResource): Pending {
 /**
  * Writes a batch in one statement: the chain's head moves from `head` to the batch's last link only if it is
  * still `head` (a conditional update, which waits for any other writer's transaction), and the events, their
- * links and search index rows are inserted only if it moved. Null when another process moved the head first.
+ * links and search index rows are inserted only if it moved. An event is never changed, so it has no history
+ * row: its one version is read from resource (migration 0170). Null when another process moved the head first.
  */
 async function writeAfter(db: Queryable, head: ChainHead, events: Pending[]): Promise<ChainHead | null> {
   const links = linkAfter(head, events);
@@ -94,10 +95,7 @@ with
     select r.seq, r.id, r.previous, r.hash from moved, jsonb_to_recordset($5::text::jsonb) as r(seq bigint, id text, previous text, hash text)),
   created as (
     insert into resource (type, id, version_id, last_updated, deleted, resource)
-    select 'AuditEvent', r->>'id', 1, $6::timestamptz, false, r from moved, jsonb_array_elements($7::text::jsonb) r
-    returning type, id, version_id, last_updated, deleted, resource),
-  history as (
-    insert into resource_history (type, id, version_id, last_updated, deleted, resource) select * from created),
+    select 'AuditEvent', r->>'id', 1, $6::timestamptz, false, r from moved, jsonb_array_elements($7::text::jsonb) r),
   new_string as (
     insert into search_string (type, id, code, value, raw)
     select 'AuditEvent', r.id, r.code, r.value, r.raw from moved, jsonb_to_recordset($8::text::jsonb) as r(id text, code text, value text, raw text)),
