@@ -9,9 +9,19 @@ import type { Database, Queryable } from '../store/database.ts';
 export const GENESIS = '0'.repeat(64);
 export const CHAIN_EXTENSION = 'https://warden.dev/fhir/StructureDefinition/audit-chain';
 
+/** Canonical texts of frozen values (src/audit/event.ts's constant parts, frozen to the leaves): each is serialised once. */
+const frozenTexts = new WeakMap<object, string>();
+
 /** JSON with object keys sorted at every level: the same value always gives the same text (as JSONB reorders keys). */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (!Object.isFrozen(value)) return serialise(value);
+  let text = frozenTexts.get(value);
+  if (text === undefined) frozenTexts.set(value, (text = serialise(value)));
+  return text;
+}
+
+function serialise(value: object): string {
   if (Array.isArray(value)) {
     let text = '[';
     for (let i = 0; i < value.length; i++) text += (i > 0 ? ',' : '') + (value[i] === undefined ? 'null' : canonicalJson(value[i]));
