@@ -1,6 +1,7 @@
 // The hash chain that makes the audit trail tamper-evident: link n's hash covers event n's content, its
 // number and link n-1's hash, so changing, removing or reordering any stored event breaks every link after
-// it. The head row (migration 0120) is locked by each writer, so there is one chain across server processes.
+// it. The head row (migration 0120) moves only from where a writer read it (src/audit/trail.ts), so there is one
+// chain across server processes.
 import { createHash } from 'node:crypto';
 import type { Resource } from '../fhir/resource.ts';
 import type { Database, Queryable } from '../store/database.ts';
@@ -8,9 +9,19 @@ import type { Database, Queryable } from '../store/database.ts';
 export const GENESIS = '0'.repeat(64);
 export const CHAIN_EXTENSION = 'https://warden.dev/fhir/StructureDefinition/audit-chain';
 
+/** Canonical texts of frozen values (src/audit/event.ts's constant parts, frozen to the leaves): each is serialised once. */
+const frozenTexts = new WeakMap<object, string>();
+
 /** JSON with object keys sorted at every level: the same value always gives the same text (as JSONB reorders keys). */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (!Object.isFrozen(value)) return serialise(value);
+  let text = frozenTexts.get(value);
+  if (text === undefined) frozenTexts.set(value, (text = serialise(value)));
+  return text;
+}
+
+function serialise(value: object): string {
   if (Array.isArray(value)) {
     let text = '[';
     for (let i = 0; i < value.length; i++) text += (i > 0 ? ',' : '') + (value[i] === undefined ? 'null' : canonicalJson(value[i]));
@@ -36,8 +47,14 @@ function hashedContent(event: Resource): unknown {
 }
 
 export function linkHash(previous: string, seq: bigint | number | string, event: Resource): string {
-  return createHash('sha256').update(`${previous}\n${String(seq)}\n${canonicalJson(hashedContent(event))}`).digest('hex');
+  return hashLink(previous, seq, contentOf(event));
 }
+
+/** The canonical text a link's hash covers of its event: computed once per event, whatever its place in the chain. */
+export const contentOf = (event: Resource): string => canonicalJson(hashedContent(event));
+
+export const hashLink = (previous: string, seq: bigint | number | string, content: string): string =>
+  createHash('sha256').update(`${previous}\n${String(seq)}\n${content}`).digest('hex');
 
 /** The event as stored: its link written into it too, so an exported copy can be checked on its own. */
 export function withLink(event: Resource, seq: bigint, previous: string, hash: string): Resource {
@@ -57,28 +74,34 @@ export function withLink(event: Resource, seq: bigint, previous: string, hash: s
   };
 }
 
-/**
- * Numbers and links `events` after the chain's head, in the caller's transaction; the head stays locked until
- * it commits, so a second writer (another process) waits and continues from the new head.
- */
-export async function appendLinks(tx: Queryable, events: Resource[]): Promise<{ seq: bigint; previous: string; hash: string; event: Resource }[]> {
-  const [head] = await tx.query<{ seq: string | number; hash: string }>('select seq, hash from audit_chain_head for update');
-  let seq = BigInt(head.seq);
+export interface ChainHead {
+  seq: bigint;
+  hash: string;
+}
+
+export interface Link {
+  seq: bigint;
+  previous: string;
+  hash: string;
+  event: Resource;
+}
+
+/** Numbers and links events (with their content as contentOf gives it) after `head`. */
+export function linkAfter(head: ChainHead, events: { event: Resource; content: string }[]): Link[] {
+  let seq = head.seq;
   let previous = head.hash;
-  const links = events.map((event) => {
+  return events.map(({ event, content }) => {
     seq += 1n;
-    const hash = linkHash(previous, seq, event);
+    const hash = hashLink(previous, seq, content);
     const link = { seq, previous, hash, event: withLink(event, seq, previous, hash) };
     previous = hash;
     return link;
   });
-  await tx.query(
-    `insert into audit_chain (seq, id, previous, hash)
-     select (r->>'seq')::bigint, r->>'id', r->>'previous', r->>'hash' from jsonb_array_elements($1::text::jsonb) r`,
-    [JSON.stringify(links.map((link) => ({ seq: String(link.seq), id: link.event.id, previous: link.previous, hash: link.hash })))],
-  );
-  await tx.query('update audit_chain_head set seq = $1, hash = $2', [String(seq), previous]);
-  return links;
+}
+
+export async function readHead(db: Queryable, lock = false): Promise<ChainHead> {
+  const [head] = await db.query<{ seq: string; hash: string }>(`select seq::text as seq, hash from audit_chain_head${lock ? ' for update' : ''}`);
+  return { seq: BigInt(head.seq), hash: head.hash };
 }
 
 export interface ChainReport {

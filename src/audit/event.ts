@@ -62,12 +62,41 @@ const REST: Record<string, { action: 'C' | 'R' | 'U' | 'D' | 'E'; profile: strin
 
 export type RestInteraction = keyof typeof REST & string;
 
+/**
+ * A part every event of its kind has alike, frozen to the leaves: shared by the events, never copied, and its
+ * canonical text for the chain's hash (chain.ts) is computed once.
+ */
+function constant<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const item of Object.values(value)) constant(item);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+const CLIENT_AGENT_TYPE = constant({ coding: [{ system: DCM, code: '110153', display: 'Source Role ID' }] });
+const USER_AGENT_TYPE = constant({ coding: [{ system: PARTICIPATION, code: 'IRCP', display: 'information recipient' }] });
+const PATIENT_AGENT_TYPE = constant({ coding: [{ system: PARTICIPATION, code: 'AUT', display: 'author (originator)' }] });
+const SERVER_AGENT = constant({ type: { coding: [{ system: DCM, code: '110152', display: 'Destination Role ID' }] }, who: { display: 'Warden' }, requestor: false });
+const ANONYMOUS = constant({ display: 'anonymous' });
+const SOURCE = constant({ observer: { display: 'Warden' }, type: [{ system: SOURCE_TYPE, code: '4', display: 'Application Server' }] });
+const SYSTEM_OBJECT = constant({ system: ENTITY_TYPE, code: '2', display: 'System Object' });
+const DOMAIN_RESOURCE = constant({ system: OBJECT_ROLE, code: '4', display: 'Domain Resource' });
+const QUERY_ROLE = constant({ system: OBJECT_ROLE, code: '24', display: 'Query' });
+const PERSON = constant({ system: ENTITY_TYPE, code: '1', display: 'Person' });
+const PATIENT_ROLE = constant({ system: OBJECT_ROLE, code: '1', display: 'Patient' });
+const REQUEST_ID_TYPE = constant({ system: BALP_ENTITY_TYPE, code: 'XrequestId', display: 'X-Request-Id' });
+const REST_TYPE = constant({ system: EVENT_TYPE, code: 'rest', display: 'Restful Operation' });
+const REST_SUBTYPES: Record<string, Coding[]> = constant(Object.fromEntries(Object.keys(REST).map((code) => [code, [{ system: RESTFUL_INTERACTION, code }]])));
+const metas = new Map<string, { profile: string[] }>();
+const metaOf = (profile: string) => metas.get(profile) ?? (metas.set(profile, constant({ profile: [`${BALP}/${profile}`] })), metas.get(profile)!);
+
 function agents(actor: Actor): Record<string, unknown>[] {
   const list: Record<string, unknown>[] = [];
   // BALP: the client is the source of the request (DICOM 110153), with its network address.
   list.push({
-    type: { coding: [{ system: DCM, code: '110153', display: 'Source Role ID' }] },
-    who: actor.clientId ? { reference: `Client/${actor.clientId}` } : { display: 'anonymous' },
+    type: CLIENT_AGENT_TYPE,
+    who: actor.clientId ? { reference: `Client/${actor.clientId}` } : ANONYMOUS,
     requestor: !actor.userId,
     ...(actor.allowedBy && { policy: [actor.allowedBy] }),
     // R4 AuditEventAgentNetworkType 2: an IP address (v4 or v6).
@@ -76,7 +105,7 @@ function agents(actor: Actor): Record<string, unknown>[] {
   if (actor.userId) {
     // The user on whose behalf the client calls is the requestor (information recipient).
     list.push({
-      type: { coding: [{ system: PARTICIPATION, code: 'IRCP', display: 'information recipient' }] },
+      type: USER_AGENT_TYPE,
       who: { reference: `User/${actor.userId}` },
       ...(actor.userResource && { altId: actor.userResource }),
       requestor: true,
@@ -84,11 +113,11 @@ function agents(actor: Actor): Record<string, unknown>[] {
     });
     // A patient user reading their own record: their Patient is an agent too, so "events about me" finds it.
     if (actor.userResource?.startsWith('Patient/')) {
-      list.push({ type: { coding: [{ system: PARTICIPATION, code: 'AUT', display: 'author (originator)' }] }, who: { reference: actor.userResource }, requestor: false });
+      list.push({ type: PATIENT_AGENT_TYPE, who: { reference: actor.userResource }, requestor: false });
     }
   }
   // The server itself records the event (BALP: the destination, DICOM 110152).
-  list.push({ type: { coding: [{ system: DCM, code: '110152', display: 'Destination Role ID' }] }, who: { display: 'Warden' }, requestor: false });
+  list.push(SERVER_AGENT);
   return list;
 }
 
@@ -96,24 +125,24 @@ function baseEvent(profile: string | undefined, actor: Actor, outcome: Outcome, 
   return {
     resourceType: 'AuditEvent',
     id: randomUUID(),
-    ...(profile && { meta: { profile: [`${BALP}/${profile}`] } }),
+    ...(profile && { meta: metaOf(profile) }),
     recorded: now.toISOString(),
     outcome,
     ...(outcomeDesc && { outcomeDesc: outcomeDesc.slice(0, 500) }),
     agent: agents(actor),
-    source: { observer: { display: 'Warden' }, type: [{ system: SOURCE_TYPE, code: '4', display: 'Application Server' }] },
+    source: SOURCE,
   };
 }
 
 const requestEntity = (requestId: string) => ({
   what: { identifier: { value: requestId } },
-  type: { system: BALP_ENTITY_TYPE, code: 'XrequestId', display: 'X-Request-Id' },
+  type: REQUEST_ID_TYPE,
 });
 
 const patientEntity = (patientId: string) => ({
   what: { reference: `Patient/${patientId}` },
-  type: { system: ENTITY_TYPE, code: '1', display: 'Person' },
-  role: { system: OBJECT_ROLE, code: '1', display: 'Patient' },
+  type: PERSON,
+  role: PATIENT_ROLE,
 });
 
 export interface RestEvent {
@@ -140,14 +169,14 @@ export function restEvent(event: RestEvent, actor: Actor, now = new Date()): Aud
   if (event.id !== undefined) {
     entity.push({
       what: { reference: `${event.type}/${event.id}${event.versionId ? `/_history/${event.versionId}` : ''}` },
-      type: { system: ENTITY_TYPE, code: '2', display: 'System Object' },
-      role: { system: OBJECT_ROLE, code: '4', display: 'Domain Resource' },
+      type: SYSTEM_OBJECT,
+      role: DOMAIN_RESOURCE,
     });
   }
   if (event.query !== undefined) {
     entity.push({
-      type: { system: ENTITY_TYPE, code: '2', display: 'System Object' },
-      role: { system: OBJECT_ROLE, code: '24', display: 'Query' },
+      type: SYSTEM_OBJECT,
+      role: QUERY_ROLE,
       description: `${event.type}?${event.query}`.slice(0, 2000),
       query: Buffer.from(`${event.type}?${event.query}`).toString('base64'),
     });
@@ -156,8 +185,8 @@ export function restEvent(event: RestEvent, actor: Actor, now = new Date()): Aud
   if (actor.requestId) entity.push(requestEntity(actor.requestId));
   return {
     ...baseEvent(profile, actor, event.outcome, event.outcomeDesc, now),
-    type: { system: EVENT_TYPE, code: 'rest', display: 'Restful Operation' },
-    subtype: [{ system: RESTFUL_INTERACTION, code: event.interaction }],
+    type: REST_TYPE,
+    subtype: REST_SUBTYPES[event.interaction],
     action: rest.action,
     entity,
   };
@@ -177,11 +206,11 @@ export interface SecurityEvent {
   patients?: readonly string[];
 }
 
-export const LOGIN: Coding = { system: DCM, code: '110114', display: 'User Authentication' };
-export const LOGIN_SUBTYPE: Coding = { system: DCM, code: '110122', display: 'Login' };
-export const LOGOUT_SUBTYPE: Coding = { system: DCM, code: '110123', display: 'Logout' };
-export const SECURITY_ALERT: Coding = { system: DCM, code: '110113', display: 'Security Alert' };
-export const APPLICATION_ACTIVITY: Coding = { system: DCM, code: '110100', display: 'Application Activity' };
+export const LOGIN: Coding = constant({ system: DCM, code: '110114', display: 'User Authentication' });
+export const LOGIN_SUBTYPE: Coding = constant({ system: DCM, code: '110122', display: 'Login' });
+export const LOGOUT_SUBTYPE: Coding = constant({ system: DCM, code: '110123', display: 'Logout' });
+export const SECURITY_ALERT: Coding = constant({ system: DCM, code: '110113', display: 'Security Alert' });
+export const APPLICATION_ACTIVITY: Coding = constant({ system: DCM, code: '110100', display: 'Application Activity' });
 const AUTHZ_SUBTYPE = 'https://profiles.ihe.net/ITI/BALP/CodeSystem/AuthZsubType';
 
 /**
@@ -214,7 +243,7 @@ export function securityEvent(event: SecurityEvent, actor: Actor, now = new Date
   const entity: Record<string, unknown>[] = (event.entities ?? []).map((item) => ({
     ...(item.reference && { what: { reference: item.reference } }),
     ...(item.name && { name: item.name.slice(0, 200) }),
-    type: { system: ENTITY_TYPE, code: '2', display: 'System Object' },
+    type: SYSTEM_OBJECT,
     ...(item.role && { role: item.role }),
     ...(item.detail && { detail: Object.entries(item.detail).map(([type, value]) => ({ type, valueString: String(value).slice(0, 500) })) }),
   }));

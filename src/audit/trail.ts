@@ -1,4 +1,4 @@
-// The audit trail's writer: events are queued in memory and written in batches, one transaction per batch, off
+// The audit trail's writer: events are queued in memory and written in batches, one statement per batch, off
 // the request path. A request does not wait for its events, unless auditing is mandatory. When the store cannot
 // take them, they wait in the bounded queue and the writer retries with backoff; past the bound, new events are
 // dropped, with a log line and a metric. What a crash (kill -9) loses is what was queued: README "Audit trail".
@@ -6,15 +6,20 @@ import type { AuditConfig } from '../config.ts';
 import type { Resource } from '../fhir/resource.ts';
 import { auditDropped, auditQueued, auditWriteFailures, auditWritten } from '../observe/metrics.ts';
 import { auditIndexRows } from './index-rows.ts';
-import type { Database } from '../store/database.ts';
-import { appendLinks } from './chain.ts';
+import type { Database, Queryable } from '../store/database.ts';
+import { contentOf, linkAfter, readHead, type ChainHead } from './chain.ts';
 import type { AuditEventResource } from './event.ts';
 
 /** The event could not be written (mandatory auditing answers 503). */
 export class AuditUnavailable extends Error {}
 
-interface Queued {
+/** An event and the canonical text its chain link's hash covers (chain.ts contentOf). */
+interface Pending {
   event: AuditEventResource;
+  content: string;
+}
+
+interface Queued extends Pending {
   /** Settled when the event is written, or when writing it failed once (for a waiting mandatory request). */
   waiter?: { resolve(): void; reject(error: Error): void };
 }
@@ -27,54 +32,85 @@ const DROP_LOG_INTERVAL_MS = 10_000;
 /**
  * An event records what a caller sent (a name tried, a client id), and the store refuses the NUL character in
  * JSON: one such event would fail every batch it is in, for ever. It is kept, with U+FFFD in place of each NUL.
+ * The canonical text (which escapes a NUL as JSON does) tells, without serialising the event once more.
  */
-function storable(event: AuditEventResource): AuditEventResource {
-  const json = JSON.stringify(event);
-  return json.includes('\\u0000') ? (JSON.parse(json.replaceAll('\\u0000', '\\ufffd')) as AuditEventResource) : event;
+function pending(event: AuditEventResource): Pending {
+  const content = contentOf(event);
+  if (!content.includes('\\u0000')) return { event, content };
+  const kept = JSON.parse(JSON.stringify(event).replaceAll('\\u0000', '\\ufffd')) as AuditEventResource;
+  return { event: kept, content: contentOf(kept) };
 }
 
 /**
- * Writes a batch: numbered and linked into the chain (which locks its head until commit), stored as AuditEvent
- * resources with their history version and search index, all in one transaction.
+ * Writes a batch in one statement: the chain's head moves from `head` to the batch's last link only if it is
+ * still `head` (a conditional update, which waits for any other writer's transaction), and the events, their
+ * links and search index rows are inserted only if it moved. An event is never changed, so it has no history
+ * row: its one version is read from resource (migration 0170). Null when another process moved the head first.
  */
-async function writeBatch(db: Database, events: AuditEventResource[]): Promise<void> {
-  await db.transaction(async (tx) => {
-    const links = await appendLinks(tx, events);
-    const lastUpdated = new Date().toISOString();
-    const stored: Resource[] = links.map(({ event }) => ({ ...event, meta: { ...event.meta, versionId: '1', lastUpdated } }));
-    await tx.query(
-      `with created as (
-         insert into resource (type, id, version_id, last_updated, deleted, resource)
-         select 'AuditEvent', r->>'id', 1, $2::timestamptz, false, r from jsonb_array_elements($1::text::jsonb) r
-         returning type, id, version_id, last_updated, deleted, resource)
-       insert into resource_history (type, id, version_id, last_updated, deleted, resource) select * from created`,
-      [JSON.stringify(stored), lastUpdated],
-    );
-    await tx.query(INSERT_INDEX_ROWS, indexRowsOf(stored));
+async function writeAfter(db: Queryable, head: ChainHead, events: Pending[]): Promise<ChainHead | null> {
+  const links = linkAfter(head, events);
+  const last = links[links.length - 1];
+  const lastUpdated = new Date().toISOString();
+  const stored: Resource[] = links.map(({ event }) => ({ ...event, meta: { ...event.meta, versionId: '1', lastUpdated } }));
+  const chain = links.map((link) => ({ seq: String(link.seq), id: link.event.id, previous: link.previous, hash: link.hash }));
+  const [row] = await db.query<{ moved: number }>(WRITE, [
+    String(head.seq),
+    head.hash,
+    String(last.seq),
+    last.hash,
+    JSON.stringify(chain),
+    lastUpdated,
+    JSON.stringify(stored),
+    ...indexRowsOf(stored),
+  ]);
+  return row.moved === 1 ? { seq: last.seq, hash: last.hash } : null;
+}
+
+/**
+ * Writes a batch after the chain head this process last wrote (read first when unknown): one statement, one
+ * round trip. When another process wrote since, the head is locked and read, and the batch written after it.
+ */
+async function writeBatch(db: Database, known: ChainHead | null, events: Pending[]): Promise<ChainHead> {
+  const written = await writeAfter(db, known ?? (await readHead(db)), events);
+  if (written) return written;
+  return db.transaction(async (tx) => {
+    const head = await readHead(tx, true);
+    const moved = await writeAfter(tx, head, events);
+    if (!moved) throw new Error('the audit chain head moved while locked');
+    return moved;
   });
 }
 
 /**
- * The search index rows of new AuditEvents, all in one statement (src/search/index-writer.ts writes one resource
- * per statement, replacing its old rows; a new event has none): a batch costs a few round trips, not one per event.
+ * The statement of writeAfter. Every insert reads `moved`, the head row the update returned, so nothing is
+ * written when the head was not where the writer thought. (A batch's search index rows are written here, not by
+ * src/search/index-writer.ts, which writes one resource per statement, replacing its old rows; a new event has none.)
  */
-const INSERT_INDEX_ROWS = `
+const WRITE = `
 with
+  moved as (
+    update audit_chain_head set seq = $3::bigint, hash = $4 where seq = $1::bigint and hash = $2 returning 1),
+  links as (
+    insert into audit_chain (seq, id, previous, hash)
+    select r.seq, r.id, r.previous, r.hash from moved, jsonb_to_recordset($5::text::jsonb) as r(seq bigint, id text, previous text, hash text)),
+  created as (
+    insert into resource (type, id, version_id, last_updated, deleted, resource)
+    select 'AuditEvent', r->>'id', 1, $6::timestamptz, false, r from moved, jsonb_array_elements($7::text::jsonb) r),
   new_string as (
     insert into search_string (type, id, code, value, raw)
-    select 'AuditEvent', r.id, r.code, r.value, r.raw from jsonb_to_recordset($1::text::jsonb) as r(id text, code text, value text, raw text)),
+    select 'AuditEvent', r.id, r.code, r.value, r.raw from moved, jsonb_to_recordset($8::text::jsonb) as r(id text, code text, value text, raw text)),
   new_token as (
     insert into search_token (type, id, code, system, value)
-    select 'AuditEvent', r.id, r.code, r.system, r.value from jsonb_to_recordset($2::text::jsonb) as r(id text, code text, system text, value text)),
+    select 'AuditEvent', r.id, r.code, r.system, r.value from moved, jsonb_to_recordset($9::text::jsonb) as r(id text, code text, system text, value text)),
   new_reference as (
     insert into search_reference (type, id, code, target_type, target_id, url)
     select 'AuditEvent', r.id, r.code, r.target_type, r.target_id, r.url
-    from jsonb_to_recordset($3::text::jsonb) as r(id text, code text, target_type text, target_id text, url text)),
+    from moved, jsonb_to_recordset($10::text::jsonb) as r(id text, code text, target_type text, target_id text, url text)),
   new_date as (
     insert into search_date (type, id, code, low, high)
     select 'AuditEvent', r.id, r.code, r.low::timestamptz, r.high::timestamptz
-    from jsonb_to_recordset($4::text::jsonb) as r(id text, code text, low text, high text))
-select 1`;
+    from moved, jsonb_to_recordset($11::text::jsonb) as r(id text, code text, low text, high text))
+select count(*)::int as moved from moved`;
 
 function indexRowsOf(events: Resource[]): string[] {
   const all = { string: [] as object[], token: [] as object[], reference: [] as object[], date: [] as object[] };
@@ -87,6 +123,8 @@ function indexRowsOf(events: Resource[]): string[] {
 
 export class AuditTrail {
   private queue: Queued[] = [];
+  /** The chain's head as this process last wrote it; null until read. */
+  private head: ChainHead | null = null;
   private writing: Promise<void> | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private retryMs = RETRY_MIN_MS;
@@ -126,18 +164,18 @@ export class AuditTrail {
       }
       return wait ? Promise.reject(new AuditUnavailable(this.closed ? 'the audit trail is closed' : 'the audit queue is full')) : Promise.resolve();
     }
-    events = events.map(storable);
+    const items = events.map(pending);
     let settled: Promise<void> = Promise.resolve();
     if (wait) {
       settled = new Promise<void>((resolve, reject) => {
-        let left = events.length;
+        let left = items.length;
         const waiter = { resolve: () => --left === 0 && resolve(), reject };
-        for (const event of events) this.queue.push({ event, waiter });
+        for (const item of items) this.queue.push({ ...item, waiter });
       });
       // The store is known to be down: the request fails now rather than wait for the next retry.
       if (this.failing) this.failWaiters(new AuditUnavailable('the audit store is unavailable'));
     } else {
-      for (const event of events) this.queue.push({ event });
+      this.queue.push(...items);
     }
     auditQueued.set(this.queue.length);
     this.pump();
@@ -180,6 +218,9 @@ export class AuditTrail {
     if (this.writing || this.retryTimer || this.queue.length === 0) return;
     this.writing = this.writeAll().finally(() => {
       this.writing = null;
+      // Events recorded while the last batch's waiters were being resolved found the writer still busy (after a
+      // failure, the retry timer, or a closed trail's one attempt, decides instead).
+      if (!this.failing) this.pump();
     });
   }
 
@@ -187,8 +228,10 @@ export class AuditTrail {
     while (this.queue.length > 0) {
       const batch = this.queue.slice(0, this.config.batchSize);
       try {
-        await writeBatch(this.db, batch.map((item) => item.event));
+        this.head = await writeBatch(this.db, this.head, batch);
       } catch (error) {
+        // Whether it was written is not known (an answer lost after the commit): the head is read anew.
+        this.head = null;
         auditWriteFailures.inc();
         if (!this.failing) this.warn(`writing AuditEvents failed, ${this.queue.length} waiting, retrying: ${(error as Error).message}`);
         this.failing = true;

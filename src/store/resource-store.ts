@@ -166,10 +166,11 @@ export class ResourceStore {
     return row ? { ...toVersion(row), matches: row.matches === true } : null;
   }
 
+  // Versions are read from resource_versions: resource_history, and AuditEvents, which have none (migration 0170).
   async vread(type: string, id: string, versionId: string): Promise<Version | null> {
     if (!/^[0-9]{1,18}$/.test(versionId)) return null;
     const [row] = await this.db.query<VersionRow>(
-      `select ${versionColumns} from resource_history where type = $1 and id = $2 and version_id = $3`,
+      `select ${versionColumns} from resource_versions where type = $1 and id = $2 and version_id = $3`,
       [type, id, versionId],
     );
     return row ? toVersion(row) : null;
@@ -178,7 +179,7 @@ export class ResourceStore {
   /** Versions newest first. */
   async history(type: string, id: string, count: number, offset: number): Promise<{ versions: Version[]; total: number }> {
     const rows = await this.db.query<VersionRow & { total: string | number }>(
-      `select ${versionColumns}, count(*) over () as total from resource_history
+      `select ${versionColumns}, count(*) over () as total from resource_versions
        where type = $1 and id = $2 order by version_id desc limit $3 offset $4`,
       [type, id, count, offset],
     );
@@ -188,7 +189,7 @@ export class ResourceStore {
 
   private async countHistory(type: string, id: string): Promise<number> {
     const [row] = await this.db.query<{ n: string | number }>(
-      'select count(*) as n from resource_history where type = $1 and id = $2',
+      'select count(*) as n from resource_versions where type = $1 and id = $2',
       [type, id],
     );
     return Number(row.n);
@@ -204,9 +205,9 @@ export class ResourceStore {
     const conditions: string[] = [];
     if (type !== null) conditions.push(`type = ${bind(type)}`);
     if (query.since !== undefined) conditions.push(`last_updated >= ${bind(query.since)}::timestamptz`);
-    let from = 'resource_history';
+    let from = 'resource_versions';
     if (query.at !== undefined) {
-      from = `(select distinct on (type, id) * from resource_history where last_updated <= ${bind(query.at)}::timestamptz
+      from = `(select distinct on (type, id) * from resource_versions where last_updated <= ${bind(query.at)}::timestamptz
                order by type, id, version_id desc) as current_then`;
     }
     const where = conditions.length > 0 ? `where ${conditions.join(' and ')}` : '';

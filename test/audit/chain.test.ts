@@ -111,6 +111,20 @@ for (const engine of engines()) {
       }
     });
 
+    test('an event recorded as the writer finishes a batch is written too (a mandatory request once waited for ever)', { timeout: 30_000 }, async () => {
+      const fresh = await openTestStore(engine);
+      const trail = new AuditTrail(fresh.db, AUDIT, noWarnings);
+      try {
+        // The second record runs as the first one's waiter is resolved, before the writer has marked itself idle.
+        await trail.record([readEvent(1)], true);
+        await trail.record([readEvent(2)], true);
+        assert.equal((await verifyChain(fresh.db)).checked, 2);
+      } finally {
+        await trail.close();
+        await fresh.close();
+      }
+    });
+
     test('past the queue limit new events are dropped, logged once', async () => {
       const fresh = await openTestStore(engine);
       const warnings: string[] = [];

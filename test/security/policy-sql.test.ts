@@ -79,7 +79,7 @@ for (const engine of engines()) {
     });
 
     test('policy SQL cannot reach the resource table or its history behind the view (ASVS 5.0 V8.2.1)', async () => {
-      for (const table of ['public.resource', 'resource_history', 'public.resource_history']) {
+      for (const table of ['public.resource', 'resource_history', 'public.resource_history', 'resource_versions']) {
         const query = `select count(*) > 0 from ${table} where resource ? 'secret'`;
         const response = await debugTrace({ request: { method: 'GET', uri: '/Patient' }, policy: { engine: 'sql', sql: { query } } });
         assert.equal(response.status, 400, `${table}: ${response.text}`);
