@@ -166,7 +166,7 @@ for (const engine of engines()) {
     test('the CapabilityStatement says what is supported', async () => {
       const capability = (await server.request('GET', '/metadata')).body;
       const rest = capability.rest[0];
-      assert.deepEqual(rest.interaction.map((i: any) => i.code).sort(), ['batch', 'history-system', 'transaction']);
+      assert.deepEqual(rest.interaction.map((i: any) => i.code).sort(), ['batch', 'history-system', 'search-system', 'transaction']);
       const patient = rest.resource.find((r: any) => r.type === 'Patient');
       assert.ok(patient.interaction.some((i: any) => i.code === 'history-type'));
       assert.equal(patient.conditionalCreate, true);
