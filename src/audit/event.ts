@@ -1,7 +1,7 @@
 // AuditEvents (FHIR R4) shaped as the IHE Basic Audit Log Patterns (BALP 1.1) profiles say: who (the user, the
 // client application with its network address), what (the resource, its Patient, the query), which request
 // (its id), and the outcome. Pure functions: nothing here writes or reads the store.
-import { randomUUID } from 'node:crypto';
+import { newResourceId } from '../fhir/ids.ts';
 import type { Resource } from '../fhir/resource.ts';
 
 export const BALP = 'https://profiles.ihe.net/ITI/BALP/StructureDefinition';
@@ -124,7 +124,7 @@ function agents(actor: Actor): Record<string, unknown>[] {
 function baseEvent(profile: string | undefined, actor: Actor, outcome: Outcome, outcomeDesc: string | undefined, now: Date): AuditEventResource {
   return {
     resourceType: 'AuditEvent',
-    id: randomUUID(),
+    id: newResourceId(),
     ...(profile && { meta: metaOf(profile) }),
     recorded: now.toISOString(),
     outcome,

@@ -8,7 +8,7 @@
 //              a lock on each condition, its conditional references and If-None-Exist resolved inside it
 // A transaction answers the first failing entry's status and OperationOutcome, and nothing it did is kept; a
 // batch answers every entry on its own, each in a transaction of its own.
-import { randomUUID } from 'node:crypto';
+import { newResourceId } from '../fhir/ids.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Access } from '../access/access.ts';
 import { authorizeDescribed } from '../access/authorize.ts';
@@ -155,7 +155,7 @@ export function bundleHandler(ctx: AppContext) {
     if (entry.method === 'POST' || entry.method === 'PUT') {
       const checked = checkResourceBody(entry.body, entry.type, entry.id);
       // A transaction's POST takes the id assigned to its fullUrl; a batch's, a new one (FHIR ignores the body's).
-      resource = await applyWriteRules({ ...checked, id: entry.assignedId ?? (entry.method === 'POST' ? randomUUID() : checked.id) }, ctx.db, ctx.config);
+      resource = await applyWriteRules({ ...checked, id: entry.assignedId ?? (entry.method === 'POST' ? newResourceId() : checked.id) }, ctx.db, ctx.config);
     }
     // Authorized here, outside the database transaction: a policy's SQL runs in a transaction of its own.
     const referenceAccess = new Map<string, Access>();
@@ -350,7 +350,7 @@ export function bundleHandler(ctx: AppContext) {
       for (const entry of bundle.entries) {
         if (entry.error) throw failureOf(entry, entry.error);
         if (entry.fullUrl === undefined || !/^urn:(uuid|oid):/.test(entry.fullUrl)) continue;
-        if (entry.method === 'POST') entry.assignedId = randomUUID();
+        if (entry.method === 'POST') entry.assignedId = newResourceId();
         const id = entry.assignedId ?? entry.id;
         if (id !== undefined) map.set(entry.fullUrl, `${entry.type}/${id}`);
       }

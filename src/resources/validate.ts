@@ -1,5 +1,5 @@
 // Checks on the parts of a resource request the server relies on: type, id, body shape, version preconditions.
-import { randomUUID } from 'node:crypto';
+import { newResourceId } from '../fhir/ids.ts';
 import { auditEventsAreImmutable } from '../access/confined-resources.ts';
 import type { Resource } from '../store/resource-store.ts';
 import { badRequest, notAllowed, notFound, unsupportedMediaType } from '../fhir/outcome.ts';
@@ -72,7 +72,7 @@ export function checkResourceBody(body: unknown, type: string, urlId?: string): 
   if (resource.meta !== undefined && (typeof resource.meta !== 'object' || resource.meta === null || Array.isArray(resource.meta))) {
     throw badRequest('meta must be an object', 'structure', ['meta']);
   }
-  const id = urlId ?? (resource.id as string | undefined) ?? randomUUID();
+  const id = urlId ?? (resource.id as string | undefined) ?? newResourceId();
   return { ...resource, resourceType: type, id: checkId(id) };
 }
 
