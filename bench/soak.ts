@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon, { type Request } from 'autocannon';
+import postgres from 'postgres';
 import { backendPids, cpuSeconds } from './cpu.ts';
 import { createTestDatabase, freePort } from '../test/helpers/server.ts';
 
@@ -25,6 +26,18 @@ const FORM = { authorization: BASIC, 'content-type': 'application/x-www-form-url
 const JSON_BODY = { authorization: BASIC, 'content-type': 'application/json' };
 /** Writes go to a fixed set of Patients, so the data searched stays the same size; their history grows. */
 const WRITTEN_PATIENTS = 50;
+
+/** The cluster's WAL so far (pg_stat_wal): bytes and full-page images. Cluster-wide: exact when the soak has its PostgreSQL to itself. */
+async function walSoFar(): Promise<{ bytes: number; fullPages: number } | undefined> {
+  if (!process.env.DATABASE_URL) return undefined;
+  const admin = postgres(process.env.DATABASE_URL, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await admin<{ bytes: string; full_pages: string }[]>`select wal_bytes::text as bytes, wal_fpi::text as full_pages from pg_stat_wal`;
+    return { bytes: Number(row.bytes), fullPages: Number(row.full_pages) };
+  } finally {
+    await admin.end();
+  }
+}
 
 function residentMegabytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -83,14 +96,19 @@ export async function run(): Promise<void> {
       // CPU per request (Warden, and it with its PostgreSQL backends): steadier than throughput on a shared machine.
       const backends = await backendPids(database && new URL(database.url).pathname.slice(1));
       const [wardenBefore, allBefore] = [cpuSeconds([child.pid!]), cpuSeconds([child.pid!, ...backends])];
+      const walBefore = await walSoFar();
       const result = await autocannon({ url: base, connections, duration: minuteSeconds, requests });
       const perRequest = (before: number, pids: number[]) => (((cpuSeconds(pids) - before) * 1e6) / Math.max(1, result.requests.total)).toFixed(0).padStart(4);
       throughput.push(result.requests.average);
       const failed = result.non2xx + result.errors + result.timeouts;
+      const walAfter = await walSoFar();
+      const wal = walBefore && walAfter
+        ? `  WAL ${((walAfter.bytes - walBefore.bytes) / 1024 / Math.max(1, result.requests.total)).toFixed(1).padStart(5)} KB/request (${((walAfter.fullPages - walBefore.fullPages) / Math.max(1, result.requests.total)).toFixed(2)} full pages)`
+        : '';
       console.log(
         `minute ${String(minute).padStart(2)}  ${result.requests.average.toFixed(0).padStart(5)} req/s  p99 ${String(result.latency.p99).padStart(4)} ms  ` +
           `CPU ${perRequest(wardenBefore, [child.pid!])} µs/request (+PostgreSQL ${perRequest(allBefore, [child.pid!, ...backends])})  ` +
-          `RSS ${residentMegabytes(child.pid!).toFixed(0).padStart(4)} MB  heap ${(await heapMegabytes(base)).toFixed(0).padStart(4)} MB  failed ${failed}  load ${loadavg()[0].toFixed(1)}`,
+          `RSS ${residentMegabytes(child.pid!).toFixed(0).padStart(4)} MB  heap ${(await heapMegabytes(base)).toFixed(0).padStart(4)} MB${wal}  failed ${failed}  load ${loadavg()[0].toFixed(1)}`,
       );
     }
     if (throughput.length >= 3) {

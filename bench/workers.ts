@@ -1,7 +1,9 @@
 // WARDEN_WORKERS: one worker against two, on PostgreSQL, under Bearer and Basic reads. For each: requests/s, and
-// CPU per request split between Warden (supervisor and workers), its PostgreSQL backends and the load generator
+// CPU per request split between the server (Warden: supervisor and workers), its PostgreSQL backends and the load generator
 // (autocannon, in this process). On a machine where these three share the cores, throughput cannot grow with
-// workers; the CPU per request shows what each request costs, so what more cores would give.
+// workers; the CPU per request shows what each request costs, so what more cores would give. Beside Warden, the same
+// figures for a control (bench/peers/bare-cluster.ts: a bare Fastify doing only a Basic check and one keyed select,
+// 1 and 2 workers): what 2 workers add per request on this machine whatever the server.
 //   DATABASE_URL=postgres://... npx tsx bench/workers.ts   (BENCH_ROUNDS alternating rounds, default 3, of BENCH_DURATION s
 //   per figure, default 10; runs dist/main.js when built)
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -24,7 +26,7 @@ interface Figure {
   requests: number;
   failed: number;
   /** CPU microseconds per request. */
-  warden: number;
+  server: number;
   postgres: number;
   loadGenerator: number;
 }
@@ -34,7 +36,7 @@ interface Totals {
   requests: number;
   seconds: number;
   failed: number;
-  warden: number;
+  server: number;
   postgres: number;
   loadGenerator: number;
 }
@@ -60,10 +62,10 @@ async function startWarden(workers: number, databaseUrl: string, port: number): 
   }
 }
 
-async function measure(url: string, headers: Record<string, string>, seconds: number, warden: ChildProcess, database: string): Promise<Figure> {
-  const wardenPids = [warden.pid!, ...childPids(warden.pid!)];
+async function measure(url: string, headers: Record<string, string>, seconds: number, server: ChildProcess, database: string): Promise<Figure> {
+  const serverPids = [server.pid!, ...childPids(server.pid!)];
   const postgresPids = await backendPids(database);
-  const before = { warden: cpuSeconds(wardenPids), postgres: cpuSeconds(postgresPids), self: process.cpuUsage() };
+  const before = { server: cpuSeconds(serverPids), postgres: cpuSeconds(postgresPids), self: process.cpuUsage() };
   const result = await autocannon({ url, headers, connections, duration: seconds });
   const self = process.cpuUsage(before.self);
   const perRequest = (cpu: number) => (cpu * 1e6) / Math.max(1, result.requests.total);
@@ -71,11 +73,27 @@ async function measure(url: string, headers: Record<string, string>, seconds: nu
     rps: result.requests.average,
     requests: result.requests.total,
     failed: result.non2xx + result.errors + result.timeouts,
-    warden: perRequest(cpuSeconds(wardenPids) - before.warden),
+    server: perRequest(cpuSeconds(serverPids) - before.server),
     postgres: perRequest(cpuSeconds(postgresPids) - before.postgres),
     loadGenerator: perRequest((self.user + self.system) / 1e6),
   };
 }
+
+/** The control (bench/peers/bare-cluster.ts): a bare clustered server doing the least an authorized read needs. */
+async function startBareControl(workers: number, databaseUrl: string, port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/peers/bare-cluster.ts'], {
+    cwd: repo,
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: String(port), DATABASE_URL: databaseUrl, WORKERS: String(workers) },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`the bare control exited with ${code}`)));
+  });
+  return child;
+}
+
+const BARE = 'bare control';
 
 export async function run(): Promise<void> {
   if (!process.env.DATABASE_URL) {
@@ -83,41 +101,46 @@ export async function run(): Promise<void> {
     return;
   }
   console.log(`load average before: ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
-  // Both set-ups run side by side and are measured in alternating rounds, so that a change in the machine's
-  // other load (it is shared) falls on both alike; each figure sums its rounds.
-  const setups: { workers: number; database: { url: string; drop(): Promise<void> }; warden: ChildProcess; base: string; headers: Record<string, Record<string, string>> }[] = [];
-  const totals: Record<string, Record<number, Totals>> = { 'Bearer reads': {}, 'Basic reads': {} };
+  // Every set-up runs side by side and is measured in alternating rounds, so that a change in the machine's
+  // other load (it is shared) falls on all alike; each figure sums its rounds.
+  const setups: { workers: number; database: { url: string; drop(): Promise<void> }; server: ChildProcess; base: string; headers: Record<string, Record<string, string>> }[] = [];
+  const totals: Record<string, Record<number, Totals>> = { 'Bearer reads': {}, 'Basic reads': {}, [BARE]: {} };
   try {
     for (const workers of [1, 2]) {
       const database = await createTestDatabase();
       const port = await freePort();
       const base = `http://127.0.0.1:${port}`;
-      const warden = await startWarden(workers, database.url, port);
-      setups.push({ workers, database, warden, base, headers: {} });
+      const server = await startWarden(workers, database.url, port);
+      setups.push({ workers, database, server, base, headers: {} });
       await fetch(`${base}/Patient/p1`, { method: 'PUT', headers: { authorization: BASIC, 'content-type': 'application/json' }, body: JSON.stringify({ resourceType: 'Patient', id: 'p1' }) });
       const issued = await (await fetch(`${base}/auth/token`, { method: 'POST', headers: { authorization: BASIC, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' })).json() as { access_token: string };
       setups.at(-1)!.headers = { 'Bearer reads': { authorization: `Bearer ${issued.access_token}` }, 'Basic reads': { authorization: BASIC } };
     }
-    for (const setup of setups) {
-      const name = new URL(setup.database.url).pathname.slice(1);
-      for (const what of Object.keys(totals)) await measure(`${setup.base}/Patient/p1`, setup.headers[what], 2, setup.warden, name); // warm-up: JIT, caches, pools
+    for (const workers of [1, 2]) {
+      const database = await createTestDatabase();
+      const port = await freePort();
+      const server = await startBareControl(workers, database.url, port);
+      setups.push({ workers, database, server, base: `http://127.0.0.1:${port}`, headers: { [BARE]: { authorization: `Basic ${Buffer.from('bench:bench-secret').toString('base64')}` } } });
     }
+    const measureCase = (setup: (typeof setups)[number], what: string, seconds: number) =>
+      measure(`${setup.base}/Patient/p1`, setup.headers[what], seconds, setup.server, new URL(setup.database.url).pathname.slice(1));
+    for (const setup of setups) for (const what of Object.keys(setup.headers)) await measureCase(setup, what, 2); // warm-up: JIT, caches, pools
     for (let round = 0; round < rounds; round++) {
       for (const what of Object.keys(totals)) {
-        for (const setup of round % 2 === 0 ? setups : [...setups].reverse()) {
-          const name = new URL(setup.database.url).pathname.slice(1);
-          const figure = await measure(`${setup.base}/Patient/p1`, setup.headers[what], duration, setup.warden, name);
-          const total = (totals[what][setup.workers] ??= { requests: 0, seconds: 0, failed: 0, warden: 0, postgres: 0, loadGenerator: 0 });
+        const measured = setups.filter((setup) => what in setup.headers);
+        for (const setup of round % 2 === 0 ? measured : measured.reverse()) {
+          const figure = await measureCase(setup, what, duration);
+          const total = (totals[what][setup.workers] ??= { requests: 0, seconds: 0, failed: 0, server: 0, postgres: 0, loadGenerator: 0 });
           total.requests += figure.requests;
           total.seconds += duration;
           total.failed += figure.failed;
-          for (const part of ['warden', 'postgres', 'loadGenerator'] as const) total[part] += figure[part] * figure.requests;
+          for (const part of ['server', 'postgres', 'loadGenerator'] as const) total[part] += figure[part] * figure.requests;
         }
       }
     }
   } finally {
-    for (const { warden, database } of setups) {
-      await new Promise((resolve) => { warden.once('exit', resolve); warden.kill('SIGTERM'); });
+    for (const { server, database } of setups) {
+      await new Promise((resolve) => { server.once('exit', resolve); server.kill('SIGTERM'); });
       await database.drop();
     }
   }
@@ -125,15 +148,15 @@ export async function run(): Promise<void> {
   for (const [what, byWorkers] of Object.entries(totals)) {
     figures[what] = {};
     for (const [workers, t] of Object.entries(byWorkers)) {
-      figures[what][Number(workers)] = { rps: t.requests / t.seconds, requests: t.requests, failed: t.failed, warden: t.warden / t.requests, postgres: t.postgres / t.requests, loadGenerator: t.loadGenerator / t.requests };
+      figures[what][Number(workers)] = { rps: t.requests / t.seconds, requests: t.requests, failed: t.failed, server: t.server / t.requests, postgres: t.postgres / t.requests, loadGenerator: t.loadGenerator / t.requests };
     }
   }
   const line = (what: string, workers: number, f: Figure) =>
-    `${what.padEnd(13)} ${workers} worker${workers > 1 ? 's' : ' '}  ${f.rps.toFixed(0).padStart(6)}/s   CPU µs/request: Warden ${f.warden.toFixed(0).padStart(4)}  PostgreSQL ${f.postgres.toFixed(0).padStart(4)}  load generator ${f.loadGenerator.toFixed(0).padStart(4)}   failed ${f.failed}`;
+    `${what.padEnd(13)} ${workers} worker${workers > 1 ? 's' : ' '}  ${f.rps.toFixed(0).padStart(6)}/s   CPU µs/request: server ${f.server.toFixed(0).padStart(4)}  PostgreSQL ${f.postgres.toFixed(0).padStart(4)}  load generator ${f.loadGenerator.toFixed(0).padStart(4)}   failed ${f.failed}`;
   for (const [what, byWorkers] of Object.entries(figures)) {
     for (const workers of [1, 2]) console.log(line(what, workers, byWorkers[workers]));
     const [one, two] = [byWorkers[1], byWorkers[2]];
-    console.log(`${''.padEnd(13)} 2 / 1 workers: throughput ${(two.rps / one.rps).toFixed(2)}×, Warden CPU per request ${(two.warden / one.warden).toFixed(2)}×`);
+    console.log(`${''.padEnd(13)} 2 / 1 workers: throughput ${(two.rps / one.rps).toFixed(2)}×, server CPU per request ${(two.server / one.server).toFixed(2)}×`);
   }
   console.log(`load average after: ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
   console.log(`${connections} connections, ${rounds} alternating rounds of ${duration} s per figure, on ${(await import('node:os')).availableParallelism()} cores shared by Warden, PostgreSQL and the load generator`);
