@@ -146,9 +146,10 @@ export class AuditTrail {
   private head: ChainHead | null = null;
   private writing: Promise<void> | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
-  /** Waiting for GATHER_MS to pass since the last batch started. */
+  /** Waiting for gatherMs to pass since the last batch started. */
   private gatherTimer: NodeJS.Timeout | null = null;
-  private lastBatchStarted = 0;
+  /** When the last batch started (performance.now(): a clock set back does not hold the writer). */
+  private lastBatchStarted = -Infinity;
   /** flush() or close() is waiting: batches start at once. */
   private flushing = 0;
   private retryMs = RETRY_MIN_MS;
@@ -161,6 +162,8 @@ export class AuditTrail {
     private readonly db: Database,
     readonly config: AuditConfig,
     private readonly warn: (message: string) => void,
+    /** How long events gather after a batch started (GATHER_MS; a test sets its own). */
+    private readonly gatherMs = GATHER_MS,
   ) {
     auditQueued.set(0);
   }
@@ -243,14 +246,14 @@ export class AuditTrail {
     }
   }
 
-  /** A batch may start now: GATHER_MS passed since the last one started, a whole batch waits, requests wait, or a flush. */
+  /** A batch may start now: gatherMs passed since the last one started, a whole batch waits, requests wait, or a flush. */
   private mayStartBatch(): boolean {
     return (
       this.config.mandatory ||
       this.flushing > 0 ||
       this.closed ||
       this.queue.length >= this.config.batchSize ||
-      Date.now() - this.lastBatchStarted >= GATHER_MS
+      performance.now() - this.lastBatchStarted >= this.gatherMs
     );
   }
 
@@ -264,7 +267,7 @@ export class AuditTrail {
       this.gatherTimer = setTimeout(() => {
         this.gatherTimer = null;
         this.pump();
-      }, this.lastBatchStarted + GATHER_MS - Date.now());
+      }, this.lastBatchStarted + this.gatherMs - performance.now());
       this.gatherTimer.unref();
       return;
     }
@@ -278,7 +281,7 @@ export class AuditTrail {
 
   private async writeAll(): Promise<void> {
     while (this.queue.length > 0 && this.mayStartBatch()) {
-      this.lastBatchStarted = Date.now();
+      this.lastBatchStarted = performance.now();
       const batch = this.queue.slice(0, this.config.batchSize);
       try {
         this.head = await writeBatch(this.db, this.head, batch);
