@@ -21,6 +21,18 @@ export function canonicalJson(value: unknown): string {
   return text;
 }
 
+/** `"key":` for each key met: keys are few (the FHIR element names), their quoting is done once. */
+const quotedKeys = new Map<string, string>();
+
+function quotedKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = `${JSON.stringify(key)}:`;
+    if (quotedKeys.size < 10_000) quotedKeys.set(key, quoted);
+  }
+  return quoted;
+}
+
 function serialise(value: object): string {
   if (Array.isArray(value)) {
     let text = '[';
@@ -28,12 +40,13 @@ function serialise(value: object): string {
     return `${text}]`;
   }
   const object = value as Record<string, unknown>;
+  const keys = Object.keys(object);
+  keys.sort();
   let text = '{';
-  let first = true;
-  for (const key of Object.keys(object).sort()) {
-    if (object[key] === undefined) continue;
-    text += `${first ? '' : ','}${JSON.stringify(key)}:${canonicalJson(object[key])}`;
-    first = false;
+  for (const key of keys) {
+    const item = object[key];
+    if (item === undefined) continue;
+    text += (text.length > 1 ? ',' : '') + quotedKey(key) + canonicalJson(item);
   }
   return `${text}}`;
 }

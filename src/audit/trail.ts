@@ -26,6 +26,13 @@ interface Queued extends Pending {
 
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 10_000;
+/**
+ * A batch starts at most this long after the one before (unless a whole batch is waiting): under load, events
+ * gather into larger batches, and each batch's round trip and commit cost this process and the store as much
+ * as ten events' rows (bench/audit-write.ts); an idle trail writes an event at once. It adds at most this to
+ * what a crash can lose. Mandatory auditing does not gather: its requests wait for their batch.
+ */
+const GATHER_MS = 50;
 /** At most one "queue full" line per this interval, however many events are dropped. */
 const DROP_LOG_INTERVAL_MS = 10_000;
 
@@ -52,16 +59,18 @@ async function writeAfter(db: Queryable, head: ChainHead, events: Pending[]): Pr
   const last = links[links.length - 1];
   const lastUpdated = new Date().toISOString();
   const stored: Resource[] = links.map(({ event }) => ({ ...event, meta: { ...event.meta, versionId: '1', lastUpdated } }));
-  const chain = links.map((link) => ({ seq: String(link.seq), id: link.event.id, previous: link.previous, hash: link.hash }));
   const [row] = await db.query<{ moved: number }>(WRITE, [
     String(head.seq),
     head.hash,
     String(last.seq),
     last.hash,
-    JSON.stringify(chain),
+    links.map((link) => String(link.seq)),
+    links.map((link) => link.event.id),
+    links.map((link) => link.previous),
+    links.map((link) => link.hash),
     lastUpdated,
     JSON.stringify(stored),
-    ...indexRowsOf(stored),
+    ...indexColumnsOf(stored),
   ]);
   return row.moved === 1 ? { seq: last.seq, hash: last.hash } : null;
 }
@@ -83,8 +92,10 @@ async function writeBatch(db: Database, known: ChainHead | null, events: Pending
 
 /**
  * The statement of writeAfter. Every insert reads `moved`, the head row the update returned, so nothing is
- * written when the head was not where the writer thought. (A batch's search index rows are written here, not by
- * src/search/index-writer.ts, which writes one resource per statement, replacing its old rows; a new event has none.)
+ * written when the head was not where the writer thought. The links and the search index rows come as one array
+ * per column, unnested: cheaper for both sides than JSON objects read back with jsonb_to_recordset. (A batch's
+ * search index rows are written here, not by src/search/index-writer.ts, which writes one resource per
+ * statement, replacing its old rows; a new event has none.)
  */
 const WRITE = `
 with
@@ -92,33 +103,41 @@ with
     update audit_chain_head set seq = $3::bigint, hash = $4 where seq = $1::bigint and hash = $2 returning 1),
   links as (
     insert into audit_chain (seq, id, previous, hash)
-    select r.seq, r.id, r.previous, r.hash from moved, jsonb_to_recordset($5::text::jsonb) as r(seq bigint, id text, previous text, hash text)),
+    select r.seq, r.id, r.previous, r.hash from moved, unnest($5::bigint[], $6::text[], $7::text[], $8::text[]) as r(seq, id, previous, hash)),
   created as (
     insert into resource (type, id, version_id, last_updated, deleted, resource)
-    select 'AuditEvent', r->>'id', 1, $6::timestamptz, false, r from moved, jsonb_array_elements($7::text::jsonb) r),
+    select 'AuditEvent', r->>'id', 1, $9::timestamptz, false, r from moved, jsonb_array_elements($10::text::jsonb) r),
   new_string as (
     insert into search_string (type, id, code, value, raw)
-    select 'AuditEvent', r.id, r.code, r.value, r.raw from moved, jsonb_to_recordset($8::text::jsonb) as r(id text, code text, value text, raw text)),
+    select 'AuditEvent', r.id, r.code, r.value, r.raw from moved, unnest($11::text[], $12::text[], $13::text[], $14::text[]) as r(id, code, value, raw)),
   new_token as (
     insert into search_token (type, id, code, system, value)
-    select 'AuditEvent', r.id, r.code, r.system, r.value from moved, jsonb_to_recordset($9::text::jsonb) as r(id text, code text, system text, value text)),
+    select 'AuditEvent', r.id, r.code, r.system, r.value from moved, unnest($15::text[], $16::text[], $17::text[], $18::text[]) as r(id, code, system, value)),
   new_reference as (
     insert into search_reference (type, id, code, target_type, target_id, url)
     select 'AuditEvent', r.id, r.code, r.target_type, r.target_id, r.url
-    from moved, jsonb_to_recordset($10::text::jsonb) as r(id text, code text, target_type text, target_id text, url text)),
+    from moved, unnest($19::text[], $20::text[], $21::text[], $22::text[], $23::text[]) as r(id, code, target_type, target_id, url)),
   new_date as (
     insert into search_date (type, id, code, low, high)
     select 'AuditEvent', r.id, r.code, r.low::timestamptz, r.high::timestamptz
-    from moved, jsonb_to_recordset($11::text::jsonb) as r(id text, code text, low text, high text))
+    from moved, unnest($24::text[], $25::text[], $26::text[], $27::text[]) as r(id, code, low, high))
 select count(*)::int as moved from moved`;
 
-function indexRowsOf(events: Resource[]): string[] {
-  const all = { string: [] as object[], token: [] as object[], reference: [] as object[], date: [] as object[] };
+/** The batch's search index rows, one array per column of each table, in WRITE's parameter order. */
+function indexColumnsOf(events: Resource[]): (string | null)[][] {
+  const string: (string | null)[][] = [[], [], [], []];
+  const token: (string | null)[][] = [[], [], [], []];
+  const reference: (string | null)[][] = [[], [], [], [], []];
+  const date: (string | null)[][] = [[], [], [], []];
+  const add = (columns: (string | null)[][], values: (string | null)[]) => values.forEach((value, i) => columns[i].push(value));
   for (const event of events) {
     const rows = auditIndexRows(event);
-    for (const kind of ['string', 'token', 'reference', 'date'] as const) for (const row of rows[kind]) all[kind].push({ ...row, id: event.id });
+    for (const row of rows.string) add(string, [event.id, row.code, row.value, row.raw]);
+    for (const row of rows.token) add(token, [event.id, row.code, row.system, row.value]);
+    for (const row of rows.reference) add(reference, [event.id, row.code, row.target_type, row.target_id, row.url]);
+    for (const row of rows.date) add(date, [event.id, row.code, row.low, row.high]);
   }
-  return [JSON.stringify(all.string), JSON.stringify(all.token), JSON.stringify(all.reference), JSON.stringify(all.date)];
+  return [...string, ...token, ...reference, ...date];
 }
 
 export class AuditTrail {
@@ -127,6 +146,12 @@ export class AuditTrail {
   private head: ChainHead | null = null;
   private writing: Promise<void> | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
+  /** Waiting for gatherMs to pass since the last batch started. */
+  private gatherTimer: NodeJS.Timeout | null = null;
+  /** When the last batch started (performance.now(): a clock set back does not hold the writer). */
+  private lastBatchStarted = -Infinity;
+  /** flush() or close() is waiting: batches start at once. */
+  private flushing = 0;
   private retryMs = RETRY_MIN_MS;
   /** The last write failed: the store is taken to be down until a write succeeds. */
   private failing = false;
@@ -137,6 +162,8 @@ export class AuditTrail {
     private readonly db: Database,
     readonly config: AuditConfig,
     private readonly warn: (message: string) => void,
+    /** How long events gather after a batch started (GATHER_MS; a test sets its own). */
+    private readonly gatherMs = GATHER_MS,
   ) {
     auditQueued.set(0);
   }
@@ -189,11 +216,16 @@ export class AuditTrail {
 
   /** Resolves when everything queued so far is written (or the writer gave up after a failure). */
   async flush(): Promise<void> {
-    while (this.queue.length > 0 || this.writing) {
-      if (this.writing) await this.writing;
-      // Waiting for a retry, or closed after a failed attempt (a closed trail makes one attempt, not a loop).
-      else if (this.retryTimer || (this.closed && this.failing)) return;
-      else this.pump();
+    this.flushing++;
+    try {
+      while (this.queue.length > 0 || this.writing) {
+        if (this.writing) await this.writing;
+        // Waiting for a retry, or closed after a failed attempt (a closed trail makes one attempt, not a loop).
+        else if (this.retryTimer || (this.closed && this.failing)) return;
+        else this.pump();
+      }
+    } finally {
+      this.flushing--;
     }
   }
 
@@ -214,8 +246,31 @@ export class AuditTrail {
     }
   }
 
+  /** A batch may start now: gatherMs passed since the last one started, a whole batch waits, requests wait, or a flush. */
+  private mayStartBatch(): boolean {
+    return (
+      this.config.mandatory ||
+      this.flushing > 0 ||
+      this.closed ||
+      this.queue.length >= this.config.batchSize ||
+      performance.now() - this.lastBatchStarted >= this.gatherMs
+    );
+  }
+
   private pump(): void {
     if (this.writing || this.retryTimer || this.queue.length === 0) return;
+    if (this.gatherTimer) {
+      if (!this.mayStartBatch()) return;
+      clearTimeout(this.gatherTimer);
+      this.gatherTimer = null;
+    } else if (!this.mayStartBatch()) {
+      this.gatherTimer = setTimeout(() => {
+        this.gatherTimer = null;
+        this.pump();
+      }, this.lastBatchStarted + this.gatherMs - performance.now());
+      this.gatherTimer.unref();
+      return;
+    }
     this.writing = this.writeAll().finally(() => {
       this.writing = null;
       // Events recorded while the last batch's waiters were being resolved found the writer still busy (after a
@@ -225,7 +280,8 @@ export class AuditTrail {
   }
 
   private async writeAll(): Promise<void> {
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 && this.mayStartBatch()) {
+      this.lastBatchStarted = performance.now();
       const batch = this.queue.slice(0, this.config.batchSize);
       try {
         this.head = await writeBatch(this.db, this.head, batch);

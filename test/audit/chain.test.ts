@@ -15,7 +15,7 @@ import { AuditTrail } from '../../src/audit/trail.ts';
 import { loadConfig, type AuditConfig } from '../../src/config.ts';
 import { openDatabase } from '../../src/store/open-database.ts';
 import { sweep } from '../../src/store/sweeper.ts';
-import type { Database } from '../../src/store/database.ts';
+import type { Database, QueryOptions, Row } from '../../src/store/database.ts';
 import { engines, openTestStore, startTestServer, type Engine } from '../helpers/server.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -119,6 +119,50 @@ for (const engine of engines()) {
         await trail.record([readEvent(1)], true);
         await trail.record([readEvent(2)], true);
         assert.equal((await verifyChain(fresh.db)).checked, 2);
+      } finally {
+        await trail.close();
+        await fresh.close();
+      }
+    });
+
+    /** The store, counting the batches written (each moves the chain's head once). */
+    const countingBatches = (db: Database) => {
+      const counter = { batches: 0, db: { ...db } };
+      counter.db.query = <T extends Row>(text: string, params?: unknown[], options?: QueryOptions) => {
+        if (text.includes('update audit_chain_head')) counter.batches++;
+        return db.query<T>(text, params, options);
+      };
+      return counter;
+    };
+    const AN_HOUR = 3_600_000;
+
+    test('an idle trail writes an event at once; events recorded soon after gather into the next batch', { timeout: 30_000 }, async () => {
+      const fresh = await openTestStore(engine);
+      const store = countingBatches(fresh.db);
+      const trail = new AuditTrail(store.db, AUDIT, noWarnings, AN_HOUR);
+      try {
+        await trail.record([readEvent(1)], true);
+        await trail.flush(); // the writer is idle again
+        assert.equal(store.batches, 1);
+        for (let i = 2; i <= 4; i++) void trail.record([readEvent(i)]);
+        await trail.flush();
+        assert.equal(store.batches, 2, 'the three later events were written in one batch');
+        assert.equal((await verifyChain(fresh.db)).checked, 4);
+      } finally {
+        await trail.close();
+        await fresh.close();
+      }
+    });
+
+    test('with mandatory auditing nothing gathers: a waiting request\'s batch starts at once', { timeout: 30_000 }, async () => {
+      const fresh = await openTestStore(engine);
+      const store = countingBatches(fresh.db);
+      const trail = new AuditTrail(store.db, { ...AUDIT, mandatory: true }, noWarnings, AN_HOUR);
+      try {
+        await trail.record([readEvent(1)], true);
+        await trail.flush(); // the writer is idle again
+        await Promise.all([2, 3, 4].map((i) => trail.record([readEvent(i)], true)));
+        assert.equal(store.batches, 3, 'the first at once, the second as soon as the one before was written');
       } finally {
         await trail.close();
         await fresh.close();
