@@ -178,7 +178,9 @@ async function apiFigure(server: Target, database: string, path: (patient: strin
       url: server.process.url, connections: CONNECTIONS, duration: SECONDS, headers,
       requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: path(randomPatient()) }) }],
     });
-    if (result.non2xx > 0 || result.errors > 0) throw new Error(`${server.name} ${path('X')}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+    if (result.non2xx > 0 || result.errors > 0) {
+      throw new Error(`${server.name} ${path('X')}: ${result.non2xx} non-2xx (${JSON.stringify(result.statusCodeStats)}), ${result.errors} errors`);
+    }
     requests = result['2xx'];
     return result['2xx'] / result.duration;
   });
