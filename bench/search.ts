@@ -1,15 +1,22 @@
 // What search costs over the index it reads: 100,000 Observations over 1,000 Patients on PostgreSQL, seeded in
 // bulk (index rows from the server's own extraction, written by jsonb_to_recordset batches, not request by
-// request). Measured in interleaved rounds, medians reported with the load average (the machine is shared):
-//   API  `GET /Observation?patient=X&_sort=-date&_count=10` (a real server process, Basic auth, autocannon)
-//   SQL  the same search hand-written over the same tables, through a `postgres` pool of the same size
+// request). Measured in interleaved rounds (each in a new order), medians reported with the load average (the
+// machine is shared), with the CPU each request cost: the server's process plus its PostgreSQL backends (for
+// the SQL, this process's own CPU plus the backends), which a busy machine disturbs far less than throughput.
+//   API   `GET /Observation?patient=X&_sort=-date&_count=10` (a real server process, Basic auth, autocannon)
+//   SQL   the same search hand-written over the same tables (peers/hand-written-search.ts), through a `postgres`
+//         pool of the same size
+//   bare  the control: that SQL served by a bare Fastify with no authorization, audit or links (peers/bare-search.ts),
+//         the most a server on this machine can serve of it over HTTP
 // beside it `Patient?name=smi`, `Observation?patient=X&_include=Observation:subject` and a read, and the plan of each
 // search as the server writes it (custom and generic plans: a prepared statement may switch to the latter),
 // chains and _has too.
-//   DATABASE_URL=postgres://... npx tsx bench/search.ts   (BENCH_SECONDS per case and round, default 3; BENCH_ROUNDS, default 5;
-//   BENCH_CPU_PROF=<dir>: the server runs under `node --cpu-prof` and writes its profile there when it stops)
+//   DATABASE_URL=postgres://... npx tsx bench/search.ts   (BENCH_SECONDS per case and round, default 3; BENCH_ROUNDS, default 5)
+//   BENCH_BASE=/path/to/other/checkout   also runs that checkout's server on the same database, in the same rounds (A/B)
+//   BENCH_AUDIT_OFF=1   also runs this checkout's server with WARDEN_AUDIT=false: the audit trail's share
+//   BENCH_CPU_PROF=<dir>: the Warden servers run under `node --cpu-prof` and write their profiles there when they stop
 import { loadavg } from 'node:os';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import { writeResourceIndexes } from '../src/iam/resource-indexes.ts';
 import { extractIndexRows } from '../src/search/extract.ts';
@@ -19,7 +26,9 @@ import type { Database } from '../src/store/database.ts';
 import { migrate } from '../src/store/migrations.ts';
 import { openDatabase } from '../src/store/open-database.ts';
 import { ResourceStore, type Resource, type SearchQuery } from '../src/store/resource-store.ts';
-import { spawnServer } from '../test/helpers/process.ts';
+import { spawnServer, type ServerProcess } from '../test/helpers/process.ts';
+import { backendPids, cpuSeconds } from './cpu.ts';
+import { HAND_WRITTEN } from './peers/hand-written-search.ts';
 import { loop } from './store-api.ts';
 import { basic, createTestDatabase, ROOT } from '../test/helpers/server.ts';
 
@@ -100,19 +109,6 @@ async function seed(db: Database): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
-/**
- * The search the API runs, as hand-written SQL over the same tables (no generated filters, no visibility), in
- * the same two steps: the page's ids with the total, then their bodies.
- */
-const HAND_WRITTEN = `
-  with page as (
-    select r.id, count(*) over () as total,
-      row_number() over (order by (select max(d.high) from search_date d where d.type = r.type and d.id = r.id and d.code = 'date') desc nulls last, r.id) as position
-    from resource r join search_reference s on s.type = r.type and s.id = r.id
-    where r.type = 'Observation' and not r.deleted and s.code = 'patient' and s.target_type = 'Patient' and s.target_id = $1
-    order by position limit 10)
-  select r.resource::text as resource, page.total from page join resource r on r.type = 'Observation' and r.id = page.id order by page.position`;
-
 /** The SQL the server writes for a search, captured from the store it uses. */
 async function serverSql(db: Database, type: string, query: string): Promise<{ text: string; params: unknown[] }> {
   const params = new URLSearchParams(query);
@@ -145,32 +141,83 @@ async function plans(db: Database, text: string, params: unknown[]): Promise<{ c
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const randomPatient = () => patientId(Math.floor(Math.random() * PATIENTS));
+const repo = fileURLToPath(new URL('../', import.meta.url));
 
-function sqlRate(db: Database): Promise<number> {
-  return loop(CONNECTIONS, SECONDS, async () => {
-    const rows = await db.query<{ resource: string }>(HAND_WRITTEN, [randomPatient()]);
-    if (rows.length !== 10) throw new Error(`hand-written SQL: ${rows.length} rows`);
-    rows.forEach((row) => JSON.parse(row.resource));
-  });
+/** A rate and what each operation cost in CPU (µs). */
+interface Figure {
+  rate: number;
+  cpu: number;
 }
 
-async function apiRate(url: string, path: (patient: string) => string): Promise<number> {
+/** CPU seconds of the database's backends and of `pids` while `work` runs; `own` adds this process's. */
+async function withCpu(database: string, pids: number[], own: boolean, work: () => Promise<number>): Promise<{ rate: number; cpuSeconds: number }> {
+  const all = [...pids, ...(await backendPids(database))];
+  const [before, ownBefore] = [cpuSeconds(all), process.cpuUsage()];
+  const rate = await work();
+  const ownUsed = process.cpuUsage(ownBefore);
+  const used = cpuSeconds(all) - before + (own ? (ownUsed.user + ownUsed.system) / 1e6 : 0);
+  return { rate, cpuSeconds: used };
+}
+
+async function sqlFigure(db: Database, database: string): Promise<Figure> {
+  const { rate, cpuSeconds: used } = await withCpu(database, [], true, () =>
+    loop(CONNECTIONS, SECONDS, async () => {
+      const rows = await db.query<{ resource: string }>(HAND_WRITTEN, [randomPatient()]);
+      if (rows.length !== 10) throw new Error(`hand-written SQL: ${rows.length} rows`);
+      rows.forEach((row) => JSON.parse(row.resource));
+    }),
+  );
+  return { rate, cpu: (used * 1e6) / (rate * SECONDS) };
+}
+
+async function apiFigure(server: Target, database: string, path: (patient: string) => string): Promise<Figure> {
   const headers = { authorization: basic(ROOT.id, ROOT.secret) };
-  const result = await autocannon({
-    url, connections: CONNECTIONS, duration: SECONDS, headers,
-    requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: path(randomPatient()) }) }],
+  let requests = 0;
+  const { rate, cpuSeconds: used } = await withCpu(database, [server.process.child.pid!], false, async () => {
+    const result = await autocannon({
+      url: server.process.url, connections: CONNECTIONS, duration: SECONDS, headers,
+      requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: path(randomPatient()) }) }],
+    });
+    if (result.non2xx > 0 || result.errors > 0) {
+      throw new Error(`${server.name} ${path('X')}: ${result.non2xx} non-2xx (${JSON.stringify(result.statusCodeStats)}), ${result.errors} errors`);
+    }
+    requests = result['2xx'];
+    return result['2xx'] / result.duration;
   });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`API ${path('X')}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  return result['2xx'] / result.duration;
+  return { rate, cpu: (used * 1e6) / Math.max(1, requests) };
 }
 
+const SORTED = 'Observation?patient=X&_sort=-date&_count=10';
 const CASES = {
-  'Observation?patient=X&_sort=-date&_count=10': (patient: string) => `/Observation?patient=${patient}&_sort=-date&_count=10`,
+  [SORTED]: (patient: string) => `/Observation?patient=${patient}&_sort=-date&_count=10`,
   'Patient?name=smi': () => '/Patient?name=smi&_count=10',
   'Observation?patient=X&_include=Observation:subject': (patient: string) => `/Observation?patient=${patient}&_include=Observation:subject&_count=10`,
   // For scale: what one request costs the server (HTTP, authentication, policy) on the same machine.
   'Observation/X (a read)': (patient: string) => `/Observation/${patient.replace('bp-', 'bo-')}-0`,
 };
+
+/** A server under measurement and the cases it answers. */
+interface Target {
+  name: string;
+  process: ServerProcess;
+  cases: Partial<typeof CASES>;
+}
+
+async function startTargets(databaseUrl: string): Promise<Target[]> {
+  const profileDir = process.env.BENCH_CPU_PROF;
+  const warden = async (name: string, cwd: string, env: Record<string, string> = {}): Promise<Target> => {
+    const args = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--import', 'tsx', 'src/main.ts'];
+    const server = await spawnServer({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', ...env }, { cwd, args });
+    if (profileDir) console.log(`${name}: pid ${server.child.pid} (its profile is CPU.*.${server.child.pid}.*.cpuprofile in ${profileDir})`);
+    return { name, process: server, cases: CASES };
+  };
+  const targets = [await warden('this', repo)];
+  if (process.env.BENCH_BASE) targets.push(await warden('base', process.env.BENCH_BASE));
+  if (process.env.BENCH_AUDIT_OFF) targets.push(await warden('this, WARDEN_AUDIT=false', repo, { WARDEN_AUDIT: 'false' }));
+  const bare = await spawnServer({ DATABASE_URL: databaseUrl, BENCH_BASIC: basic(ROOT.id, ROOT.secret) }, { cwd: repo, args: ['--import', 'tsx', 'bench/peers/bare-search.ts'] });
+  targets.push({ name: 'bare (control)', process: bare, cases: { [SORTED]: CASES[SORTED] } });
+  return targets;
+}
 
 export async function run(): Promise<void> {
   if (!process.env.DATABASE_URL) {
@@ -178,14 +225,12 @@ export async function run(): Promise<void> {
     return;
   }
   const database = await createTestDatabase();
+  const databaseName = new URL(database.url).pathname.slice(1);
   const db = await openDatabase({ databaseUrl: database.url, dataDir: 'unused' });
-  const profileDir = process.env.BENCH_CPU_PROF;
-  const server = await spawnServer(
-    { DATABASE_URL: database.url, LOG_LEVEL: 'warn' },
-    profileDir ? { cwd: process.cwd(), args: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--import', 'tsx', 'src/main.ts'] } : undefined,
-  );
+  let targets: Target[] = [];
   try {
     await migrate(db);
+    targets = await startTargets(database.url);
     const seconds = await seed(db);
     console.log(`search: ${PATIENTS} Patients, ${PATIENTS * PER_PATIENT} Observations seeded in bulk in ${seconds.toFixed(0)}s; ${ROUNDS} interleaved rounds of ${SECONDS}s per case, ${CONNECTIONS} concurrent`);
 
@@ -202,23 +247,40 @@ export async function run(): Promise<void> {
     const hand = await plans(db, HAND_WRITTEN, ['bp-7']);
     console.log(`\nplan of the hand-written SQL:\n${hand.custom}`);
 
-    const figures: Record<string, number[]> = { sql: [], ...Object.fromEntries(Object.keys(CASES).map((name) => [name, []])) };
+    const steps = [
+      { key: 'sql', measure: () => sqlFigure(db, databaseName) },
+      ...targets.flatMap((target) =>
+        Object.entries(target.cases).map(([name, path]) => ({ key: `${target.name}|${name}`, measure: () => apiFigure(target, databaseName, path) })),
+      ),
+    ];
+    const figures = new Map<string, Figure[]>();
     const loads: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      loads.push(loadavg()[0]);
-      figures.sql.push(await sqlRate(db));
-      for (const [name, path] of Object.entries(CASES)) figures[name].push(await apiRate(server.url, path));
+    // A warm-up round first (JIT, caches, pools, prepared statements), not counted.
+    for (let round = 0; round <= ROUNDS; round++) {
+      if (round > 0) loads.push(loadavg()[0]);
+      const order = steps.map((step) => ({ step, sort: Math.random() })).sort((a, b) => a.sort - b.sort).map(({ step }) => step);
+      for (const { key, measure } of order) {
+        const figure = await measure();
+        if (round > 0) figures.set(key, [...(figures.get(key) ?? []), figure]);
+      }
     }
-    const sql = median(figures.sql);
+    const medianOf = (key: string) => ({ rate: median(figures.get(key)!.map((f) => f.rate)), cpu: median(figures.get(key)!.map((f) => f.cpu)) });
+    const sql = medianOf('sql');
+    const line = (label: string, figure: Figure, ratio = '') =>
+      console.log(`${label.padEnd(72)}${figure.rate.toFixed(0).padStart(6)} /s  CPU ${figure.cpu.toFixed(0).padStart(5)} µs/request${ratio}`);
     console.log(`\nmedian of ${ROUNDS} rounds; load average (1 min) over the rounds: ${loads.map((l) => l.toFixed(1)).join(', ')}`);
-    console.log(`hand-written SQL                                       ${sql.toFixed(0).padStart(6)} /s`);
-    for (const name of Object.keys(CASES)) {
-      const rate = median(figures[name]);
-      console.log(`API ${name.padEnd(51)}${rate.toFixed(0).padStart(6)} /s${name.includes('_sort') ? `   ÷ SQL = ${(rate / sql).toFixed(2)}` : ''}`);
+    line('hand-written SQL (client pool; CPU: this process + backends)', sql);
+    for (const target of targets) {
+      for (const name of Object.keys(target.cases)) {
+        const figure = medianOf(`${target.name}|${name}`);
+        line(`${target.name.padEnd(26)} ${name}`, figure, name === SORTED ? `   ÷ SQL = ${(figure.rate / sql.rate).toFixed(2)}` : '');
+      }
     }
   } finally {
-    server.child.kill('SIGTERM');
-    await server.exited;
+    for (const target of targets) {
+      target.process.child.kill('SIGTERM');
+      await target.process.exited;
+    }
     await db.close();
     await database.drop();
   }

@@ -7,7 +7,9 @@ import { restEvent, type AuditEventResource, type Outcome, type RestInteraction 
 import { patientsOf } from '../audit/patients.ts';
 import { currentAuditScope, recordAudit, requestQuery, unrecordAudit } from '../audit/scope.ts';
 import { FhirError } from '../fhir/outcome.ts';
-import type { HistoryQuery, Resource, SearchQuery, Version } from '../store/resource-store.ts';
+import { patientCompartmentParameters } from '../search/compartment-definition.ts';
+import { referencesReadPlainly } from '../search/extract.ts';
+import type { HistoryQuery, Resource, SearchQuery, SearchResult, Version } from '../store/resource-store.ts';
 
 /**
  * What this wraps of the confined view (confined-resources.ts's ResourceView, named here by shape so the two
@@ -19,7 +21,7 @@ interface AuditedMethods {
   vread(type: string, id: string, versionId: string): Promise<Version | null>;
   history(type: string, id: string, count: number, offset: number): Promise<{ versions: Version[]; total: number }>;
   historyOf(type: string | null, query: HistoryQuery): Promise<{ versions: Version[]; total: number }>;
-  search(type: string, query: SearchQuery): Promise<{ resources: Resource[]; total?: number }>;
+  search(type: string, query: SearchQuery): Promise<SearchResult>;
   createAll(resources: Resource[]): Promise<Version[]>;
   write(resource: Resource, expectedVersionId: string | null, deleted?: boolean): Promise<Version>;
 }
@@ -37,6 +39,9 @@ function patientsOfVersion(resource: Resource, baseUrl: string): readonly string
   const versionId = resource.meta?.versionId;
   const lastUpdated = resource.meta?.lastUpdated;
   if (resource.resourceType === 'Patient' || !versionId || !lastUpdated) return patientsOf(resource, baseUrl);
+  // Read from the JSON alone, they cost less than their key in the memo: only a FHIRPath evaluation is remembered.
+  const codes = patientCompartmentParameters().get(resource.resourceType);
+  if (!codes || referencesReadPlainly(resource.resourceType, codes)) return patientsOf(resource, baseUrl);
   const key = `${baseUrl} ${resource.resourceType}/${resource.id}/${versionId} ${lastUpdated}`;
   let patients = versionPatients.get(key);
   if (!patients) {

@@ -8,7 +8,7 @@
 import { FhirError, insufficientScope, notAllowed, notFound } from '../fhir/outcome.ts';
 import { visibilitySearchFilter, visibleUnder } from '../smart/compartment.ts';
 import type { VisibilityFilter } from '../smart/enforce.ts';
-import type { HistoryQuery, Resource, ResourceStore, SearchFilter, SearchQuery, Version } from '../store/resource-store.ts';
+import type { HistoryQuery, Resource, ResourceStore, SearchFilter, SearchQuery, SearchResult, Version } from '../store/resource-store.ts';
 import { auditedResources } from './audited-resources.ts';
 
 /** null: every resource of the type; otherwise a resource must meet one of the filters ([]: none is visible). */
@@ -42,7 +42,7 @@ export interface ResourceView {
   historyOf(type: string | null, query: HistoryQuery): Promise<{ versions: Version[]; total: number }>;
   /** Inside a transaction: holds `key` until it ends (conditional writes on the same condition, one at a time). */
   lock(key: string): Promise<void>;
-  search(type: string, query: SearchQuery): Promise<{ resources: Resource[]; total?: number }>;
+  search(type: string, query: SearchQuery): Promise<SearchResult>;
   /** Creates new resources together (none may exist yet); refuses (403 insufficient_scope) any out of sight. */
   createAll(resources: Resource[]): Promise<Version[]>;
   /**

@@ -41,6 +41,20 @@ export function searchBundle(baseUrl: string, resources: Resource[], page: Page)
   };
 }
 
+/**
+ * A search Bundle as JSON text, the resource of entry `i` spliced from `texts[i]` when there is one: the resource's
+ * stored JSON, which the entry sends unchanged, so it is not serialised again. Other entries are stringified.
+ */
+export function searchBundleJson(bundle: ReturnType<typeof searchBundle>, texts: readonly (string | undefined)[]): string {
+  const { entry, ...head } = bundle;
+  const entries = (entry as { fullUrl?: string; resource?: unknown; search?: unknown }[]).map((item, i) => {
+    const text = texts[i];
+    if (text === undefined) return JSON.stringify(item);
+    return `{"fullUrl":${JSON.stringify(item.fullUrl)},"resource":${text},"search":${JSON.stringify(item.search)}}`;
+  });
+  return `${JSON.stringify(head).slice(0, -1)},"entry":[${entries.join(',')}]}`;
+}
+
 export function historyBundle(baseUrl: string, versions: Version[], page: Page) {
   return {
     resourceType: 'Bundle',

@@ -10,7 +10,7 @@ import { sendResource } from '../http/reply-format.ts';
 import { searchFilters, type SearchOptions } from '../search/query.ts';
 import { sortOrder } from '../search/sort.ts';
 import type { Resource, SearchFilter, SearchQuery } from '../store/resource-store.ts';
-import { searchBundle } from './bundle.ts';
+import { searchBundle, searchBundleJson } from './bundle.ts';
 import { badRequest } from '../fhir/outcome.ts';
 import { hasIncludes, includedResources, parseIncludes, type Includes } from './include.ts';
 import { parseShaping, shapeResource, type Shaping } from './summary.ts';
@@ -138,7 +138,7 @@ export function searchHandler(ctx: AppContext, resourcesFor: (request: FastifyRe
     };
     const search = await searchFor(request, type, request.query, baseUrl, viewOf);
     // One row more than the page tells whether a next page exists without counting.
-    const { resources, total } = await own.search(type, { ...search, count: search.count + 1 });
+    const { resources, total, texts } = await own.search(type, { ...search, count: search.count + 1 });
     // _count=0 asks only for the total: there is no next page of nothing.
     const hasNext = search.count > 0 && resources.length > search.count;
     const matches = resources.slice(0, search.count);
@@ -150,7 +150,8 @@ export function searchHandler(ctx: AppContext, resourcesFor: (request: FastifyRe
       for (const item of [value ?? ''].flat()) params.append(name, item);
     }
     const shape = (resource: Resource) => shapeResource(resource, search.shaping);
-    const bundle = searchBundle(baseUrl, matches.map(shape), {
+    const shaped = matches.map(shape);
+    const bundle = searchBundle(baseUrl, shaped, {
       baseUrl: `${baseUrl}/${type}`,
       params,
       page: search.page,
@@ -164,6 +165,8 @@ export function searchHandler(ctx: AppContext, resourcesFor: (request: FastifyRe
     }
     const warnings = [...search.ignored.map((name) => `Search parameter "${name.slice(0, 64)}" is not supported for ${type} and was ignored`), ...included.warnings];
     if (warnings.length > 0) entries.push(outcomeEntry(warnings));
-    return sendResource(request, reply, 200, bundle);
+    // A match sent as it was read goes out as its stored JSON text; one shaped by _summary or _elements is new.
+    const storedTexts = shaped.map((resource, i) => (resource === matches[i] ? texts?.[i] : undefined));
+    return sendResource(request, reply, 200, bundle, () => searchBundleJson(bundle, storedTexts));
   };
 }

@@ -343,6 +343,24 @@ function plainReferenceValues(resource: Resource, expression: string): { type: s
   return values.map((value) => ({ type: typeof value === 'string' ? 'uri' : 'Reference', value }));
 }
 
+const plainTypes = new Map<string, { codes: readonly string[]; plain: boolean }>();
+
+/**
+ * Whether referencesThrough reads every path of these reference parameters of `type` from the JSON alone, with no
+ * FHIRPath: then it costs less than remembering its answer would.
+ */
+export function referencesReadPlainly(type: string, codes: readonly string[]): boolean {
+  const known = plainTypes.get(type);
+  if (known?.codes === codes) return known.plain;
+  const parameters = searchParametersOf(type);
+  const plain = codes.every((code) => {
+    const parameter = parameters.get(code);
+    return parameter?.type !== 'reference' || parameter.paths.every((path) => PLAIN_PATH.exec(path.expression)?.[1] === type);
+  });
+  plainTypes.set(type, { codes, plain });
+  return plain;
+}
+
 /** The references `resource` makes through the search parameters named in `codes`. */
 export function referencesThrough(resource: Resource, codes: readonly string[]): ReferenceRow[] {
   const parameters = searchParametersOf(resource.resourceType);

@@ -25,6 +25,17 @@ export interface SearchQuery {
   order?: SearchFilter;
 }
 
+/** A page of search results. */
+export interface SearchResult {
+  resources: Resource[];
+  total?: number;
+  /**
+   * Each resource's stored JSON text, as read (`texts[i]` is `resources[i]`): a response that sends a resource
+   * unchanged splices its text rather than serialising it again. Absent when the resources were not read as is.
+   */
+  texts?: string[];
+}
+
 /** An SQL condition on the `resource` table; `bind` adds a parameter and gives its placeholder (`$4`). */
 export type SearchFilter = (bind: (value: unknown) => string) => string;
 
@@ -238,7 +249,7 @@ export class ResourceStore {
     return { where, params };
   }
 
-  async search(type: string, query: SearchQuery): Promise<{ resources: Resource[]; total?: number }> {
+  async search(type: string, query: SearchQuery): Promise<SearchResult> {
     const { where, params } = this.whereOf(type, query);
     const bind = (value: unknown) => `$${params.push(value)}`;
     // The count after an empty page has the conditions without the order's parameters.
@@ -254,13 +265,14 @@ export class ResourceStore {
     const rows = await this.db.query<{ resource: string; total?: string | number }>(text, [...params, query.count, query.offset], {
       prepare: mayPrepare(text),
     });
-    const resources = rows.map((row) => JSON.parse(row.resource) as Resource);
-    if (!query.total) return { resources };
-    if (rows.length > 0) return { resources, total: Number(rows[0].total) };
+    const texts = rows.map((row) => row.resource);
+    const resources = texts.map((text) => JSON.parse(text) as Resource);
+    if (!query.total) return { resources, texts };
+    if (rows.length > 0) return { resources, texts, total: Number(rows[0].total) };
     // A page past the end (or _count=0) has no row to carry the total.
     const countText = `select count(*) as n from resource where ${where}`;
     const [counted] = await this.db.query<{ n: string | number }>(countText, whereParams, { prepare: mayPrepare(countText) });
-    return { resources, total: Number(counted.n) };
+    return { resources, texts, total: Number(counted.n) };
   }
 
   /**
