@@ -1,8 +1,7 @@
-// Signs a JWS in compact serialization (RFC 7515 §7.1) with node:crypto. jose signs
+// Signs a JWS in compact serialization (RFC 7515 §7.1) with node:crypto on libuv's thread pool. jose signs
 // through WebCrypto, which cost 1.4× the CPU of the RSA signature itself for RS256 and 4.7× for ES256 (its
 // key and algorithm handling per call), and kept the event loop busy meanwhile: issuing a token is mostly
 // signing, so this is its hot path. Verification stays with jose (jwtVerify), which checks what we accept.
-// RS256 signs on libuv's thread pool, ES256 (15 times cheaper) on the event loop.
 import { sign, type KeyObject } from 'node:crypto';
 import type { SigningAlg } from './keys.ts';
 
@@ -12,18 +11,9 @@ const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('
 export function signCompact(alg: SigningAlg, key: KeyObject, header: Record<string, unknown>, payload: Record<string, unknown>): Promise<string> {
   const input = `${encode({ alg, ...header })}.${encode(payload)}`;
   // RFC 7518 §3.3 (RSASSA-PKCS1-v1_5 with SHA-256); §3.4: an ECDSA signature is R || S, not DER.
-  if (alg === 'ES256') {
-    // A P-256 signature is about 60 µs of CPU: signed here, as handing it to the thread pool and back (two thread
-    // wake-ups, under load two context switches) costs about as much as the signature.
-    try {
-      return Promise.resolve(`${input}.${sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-  // An RSA signature (about 0.9 ms) goes to the thread pool, so the event loop serves other requests meanwhile.
+  const options = alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' as const } : key;
   return new Promise((resolve, reject) => {
-    sign('sha256', Buffer.from(input), key, (error, signature) => {
+    sign('sha256', Buffer.from(input), options, (error, signature) => {
       if (error) reject(error);
       else resolve(`${input}.${signature.toString('base64url')}`);
     });
