@@ -1,7 +1,8 @@
 // Issue 21's token target, measured in ONE run of interleaved rounds: client_credentials tokens per second from
 // Warden, beside oidc-provider (same client, JWT access tokens, same algorithm), a bare Fastify + jose signer
 // that stores nothing, and the same bare signer that also INSERTs one row per token into PostgreSQL and answers
-// once it is committed (the floor for a server that stores each token's session durably). Every server runs in
+// once it is committed (the floor for a server that stores each token's session durably), one commit per token
+// and, as Warden does, one commit per batch of tokens asked for meanwhile (group commit). Every server runs in
 // its own process the whole time; each round loads each of them in turn, in a new order, so the load of a
 // shared machine weighs on all alike. Ratios are medians of the rounds' ratios; CPU per token counts the server's
 // process and its PostgreSQL backends, which a busy machine disturbs less than throughput.
@@ -49,6 +50,7 @@ const NO_AUDIT = 'Warden, WARDEN_AUDIT=false';
 const OIDC = 'oidc-provider';
 const BARE = 'bare signer';
 const BARE_PG = 'bare signer + PostgreSQL row';
+const BARE_GROUP = 'bare signer + row, group commit';
 
 async function spawnServer(peer: string, alg: Alg, script: string, cwd: string, path: string, env: Record<string, string>, database?: { url: string; drop: () => Promise<void> }): Promise<Server> {
   const port = await freePort();
@@ -98,7 +100,10 @@ async function startServers(alg: Alg): Promise<Server[]> {
   if (process.env.BENCH_AUDIT_OFF) servers.push(await startWarden(NO_AUDIT, alg, repo, { WARDEN_AUDIT: 'false' }));
   servers.push(await spawnServer(OIDC, alg, 'bench/peers/oidc-provider.ts', repo, '/token', {}));
   servers.push(await spawnServer(BARE, alg, 'bench/peers/bare-fastify.ts', repo, '/token', {}));
-  if (process.env.DATABASE_URL) servers.push(await spawnServer(BARE_PG, alg, 'bench/peers/bare-fastify.ts', repo, '/token', {}, await createTestDatabase()));
+  if (process.env.DATABASE_URL) {
+    servers.push(await spawnServer(BARE_PG, alg, 'bench/peers/bare-fastify.ts', repo, '/token', {}, await createTestDatabase()));
+    servers.push(await spawnServer(BARE_GROUP, alg, 'bench/peers/bare-fastify.ts', repo, '/token', { BENCH_GROUP_COMMIT: '1' }, await createTestDatabase()));
+  }
   return servers;
 }
 
@@ -180,14 +185,17 @@ export async function run(): Promise<void> {
     for (const name of [WARDEN, BASE, NO_AUDIT]) {
       const warden = of(name);
       if (!warden) continue;
-      console.log(`${alg} ${name} ÷ oidc-provider ${verdict(ratio(warden, of(OIDC)), 1.2)}   ÷ bare signer ${verdict(ratio(warden, of(BARE)), 0.8)}   ÷ bare signer + PostgreSQL row ${verdict(ratio(warden, of(BARE_PG)), 0.8)}`);
+      console.log(`${alg} ${name} ÷ oidc-provider ${verdict(ratio(warden, of(OIDC)), 1.2)}   ÷ bare signer ${verdict(ratio(warden, of(BARE)), 0.8)}   ÷ bare signer + PostgreSQL row ${verdict(ratio(warden, of(BARE_PG)), 0.8)}   ÷ bare signer + row, group commit ${verdict(ratio(warden, of(BARE_GROUP)))}`);
       // The same comparison in CPU per token (peer's ÷ Warden's: above 1 when Warden spends less).
       const cpuRatio = (peer: Server | undefined) => (peer ? (median(figures.get(peer)!.map((f) => f.cpu)) / median(figures.get(warden)!.map((f) => f.cpu))).toFixed(2) + '×' : 'n/a');
-      console.log(`${alg} ${name} CPU per token, peer's ÷ this one's: oidc-provider ${cpuRatio(of(OIDC))}   bare signer ${cpuRatio(of(BARE))}   bare signer + PostgreSQL row ${cpuRatio(of(BARE_PG))}`);
+      console.log(`${alg} ${name} CPU per token, peer's ÷ this one's: oidc-provider ${cpuRatio(of(OIDC))}   bare signer ${cpuRatio(of(BARE))}   bare signer + PostgreSQL row ${cpuRatio(of(BARE_PG))}   bare signer + row, group commit ${cpuRatio(of(BARE_GROUP))}`);
     }
     const bare = of(BARE);
     const barePg = of(BARE_PG);
     if (bare && barePg) console.log(`${alg} bare signer + PostgreSQL row ÷ bare signer ${verdict(ratio(barePg, bare))}   (what one committed row per token costs at the least)`);
+    const bareGroup = of(BARE_GROUP);
+    const oidc = of(OIDC);
+    if (bareGroup && bare) console.log(`${alg} bare signer + row, group commit ÷ bare signer ${verdict(ratio(bareGroup, bare))}   ÷ oidc-provider ${verdict(ratio(bareGroup, oidc))}   (the most a server that commits each token's row can do here)`);
     const base = of(BASE);
     const warden = of(WARDEN);
     if (base && warden) console.log(`${alg} Warden ÷ base Warden ${verdict(ratio(warden, base))}`);

@@ -1,7 +1,7 @@
 // Access tokens are signed with node:crypto (src/tokens/jws.ts), not jose: what they sign must verify with jose
 // exactly as before, for both algorithms (RFC 7515 §7.1 compact form; RFC 7518 §3.3 and §3.4 signatures).
 import assert from 'node:assert/strict';
-import { createPrivateKey, type JsonWebKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type JsonWebKey } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify } from 'jose';
 import { signCompact } from '../../src/tokens/jws.ts';
@@ -18,6 +18,16 @@ for (const alg of ['RS256', 'ES256'] as const) {
       assert.deepEqual(payload, claims);
       // An ECDSA signature in JWS is R || S (64 bytes for P-256), not DER.
       if (alg === 'ES256') assert.equal(Buffer.from(token.split('.')[2], 'base64url').length, 64);
+    });
+
+    test('signing with a key that cannot sign rejects the promise rather than throwing', async () => {
+      const pair = await generateKeyPair(alg, { extractable: true });
+      const publicKey = createPublicKey({ key: (await exportJWK(pair.publicKey)) as JsonWebKey, format: 'jwk' });
+      let signing: Promise<string> | undefined;
+      assert.doesNotThrow(() => {
+        signing = signCompact(alg, publicKey, { kid: 'k1' }, { sub: 'c1' });
+      });
+      await assert.rejects(signing!);
     });
 
     test('a changed claim no longer verifies', async () => {
