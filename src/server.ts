@@ -53,7 +53,8 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean; 
     routerOptions: { maxParamLength: 200 },
     frameworkErrors: frameworkErrorHandler(config.bodyLimit),
   });
-  // First of all hooks: everything after it, authentication included, runs in the request's audit scope.
+  // First of all hooks: with auditing on, everything after it, authentication included, runs in the request's
+  // audit scope (with it off there is none, and no AsyncLocalStorage to pay for).
   if (options.audit.enabled) app.addHook('onRequest', openAuditScope(options.audit));
   app.decorateRequest('identity', null);
   app.decorateRequest('access', null);
