@@ -53,15 +53,16 @@ export async function buildServer(ctx: AppContext, options: { logger?: boolean; 
     routerOptions: { maxParamLength: 200 },
     frameworkErrors: frameworkErrorHandler(config.bodyLimit),
   });
-  // First of all hooks: everything after it, authentication included, runs in the request's audit scope.
-  app.addHook('onRequest', openAuditScope(options.audit));
+  // First of all hooks: with auditing on, everything after it, authentication included, runs in the request's
+  // audit scope (with it off there is none, and no AsyncLocalStorage to pay for).
+  if (options.audit.enabled) app.addHook('onRequest', openAuditScope(options.audit));
   app.decorateRequest('identity', null);
   app.decorateRequest('access', null);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
 
-  await registerCors(app, config.corsOrigins);
+  registerCors(app, config.corsOrigins);
   registerSecurityHeaders(app, config.baseUrl);
 
   registerBodyParsers(app, config.maxBodyDepth);

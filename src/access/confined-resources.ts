@@ -70,8 +70,25 @@ export const auditEventsAreImmutable = () =>
 
 const hidden = (type: string, id: string) => notFound(`${type}/${id} not found`);
 
+/** Views of whole stores, made once each: most requests are not confined, and making a view is ~20 closures. */
+const unconfinedViews = new WeakMap<ResourceStore, Map<string, ResourceView>>();
+
+function unconfinedView(store: ResourceStore, baseUrl: string): ResourceView {
+  let byBaseUrl = unconfinedViews.get(store);
+  if (!byBaseUrl) unconfinedViews.set(store, (byBaseUrl = new Map()));
+  let view = byBaseUrl.get(baseUrl);
+  // Frozen: requests share it.
+  if (!view) byBaseUrl.set(baseUrl, (view = Object.freeze(confinedView(store, null, baseUrl))));
+  return view;
+}
+
 /** The view of the store under `confinement`; null: the whole store (the root client, or nothing confines). */
 export function confinedResources(store: ResourceStore, confinement: Confinement | null, baseUrl: string): ResourceView {
+  const view = confinement === null ? unconfinedView(store, baseUrl) : confinedView(store, confinement, baseUrl);
+  return auditedResources(view, baseUrl);
+}
+
+function confinedView(store: ResourceStore, confinement: Confinement | null, baseUrl: string): ResourceView {
   const mayRead = confinement?.mayRead;
   const rule = confinement?.visibility;
   const visibilityOf = (type: string): Visibility => (typeof rule === 'function' ? rule(type) : (rule ?? null));
@@ -182,5 +199,5 @@ export function confinedResources(store: ResourceStore, confinement: Confinement
       return store.write(resource, expectedVersionId, deleted);
     },
   };
-  return auditedResources(view, baseUrl);
+  return view;
 }

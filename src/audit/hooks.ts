@@ -37,11 +37,35 @@ function recordRefusal(scope: AuditScope, request: FastifyRequest, status: numbe
   if (event) scope.events.push(event);
 }
 
-/** onRequest: opens the request's scope; the rest of the request runs inside it. */
+/**
+ * onRequest, when auditing is on: opens the request's scope; the rest of the request runs inside it. With auditing
+ * off there is nothing to record and no scope: running every request in an AsyncLocalStorage costs each of its
+ * promises a hook.
+ */
 export function openAuditScope(trail: AuditTrail) {
   return function auditScope(request: FastifyRequest, _reply: FastifyReply, done: () => void): void {
     scopes.run({ trail, request, events: [] }, done);
   };
+}
+
+/**
+ * The request's log line names the caller and, on a refusal, why. A 401 or 403 whose reason nothing noted (as
+ * when auditing is off) says it in its answer. Pino's child loggers are costly to make: the request's own logger
+ * (Fastify makes one per request) takes the bindings.
+ */
+function describeOnLogLine(request: FastifyRequest, reply: FastifyReply, status: number, payload: unknown, denial: string | undefined): void {
+  const identity = request.identity;
+  const denied = denial ?? (status === 401 || status === 403 ? reasonOf(payload) || undefined : undefined);
+  if (!identity && !denied) return;
+  const bindings = {
+    ...(identity && { client: identity.client.id }),
+    ...(identity?.user && { user: identity.user.id }),
+    ...(identity?.session && { session: identity.session.id }),
+    ...(denied && { denied }),
+  };
+  const log = reply.log as FastifyReply['log'] & { setBindings?: (bindings: Record<string, unknown>) => void };
+  if (log.setBindings) log.setBindings(bindings);
+  else reply.log = log.child(bindings);
 }
 
 /**
@@ -50,17 +74,10 @@ export function openAuditScope(trail: AuditTrail) {
  */
 export function closeAuditScope(trail: AuditTrail) {
   return async function sendAuditEvents(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
-    const scope = scopes.getStore();
+    const scope = trail.enabled ? scopes.getStore() : undefined;
     const status = reply.statusCode;
-    if (scope && status >= 400 && !scope.denial && scope.trail.enabled) recordRefusal(scope, request, status, payload);
-    const actor = actorOf(request);
-    const bindings = {
-      ...(actor.clientId && { client: actor.clientId }),
-      ...(actor.userId && { user: actor.userId }),
-      ...(actor.sessionId && { session: actor.sessionId }),
-      ...(scope?.denial && { denied: scope.denial }),
-    };
-    if (Object.keys(bindings).length > 0) reply.log = reply.log.child(bindings);
+    if (scope && status >= 400 && !scope.denial) recordRefusal(scope, request, status, payload);
+    describeOnLogLine(request, reply, status, payload, scope?.denial);
     if (!scope || scope.events.length === 0) return payload;
     const events = scope.events;
     scope.events = [];

@@ -24,7 +24,8 @@ export function versionHeaders(ctx: AppContext, version: Version): Record<string
 
 /** What `Prefer: return=` asks for (FHIR R4 §3.1.0.11.5); representation unless said otherwise. */
 export function preferredReturn(prefer: string | string[] | undefined): 'minimal' | 'representation' | 'OperationOutcome' {
-  const match = /return=(minimal|representation|OperationOutcome)/.exec([prefer ?? ''].flat().join(','));
+  if (prefer === undefined) return 'representation';
+  const match = /return=(minimal|representation|OperationOutcome)/.exec(Array.isArray(prefer) ? prefer.join(',') : prefer);
   return (match?.[1] as 'minimal' | 'OperationOutcome' | undefined) ?? 'representation';
 }
 
