@@ -1,7 +1,7 @@
 // Structured JSON logs (pino). A log line never carries a credential: the Authorization and Cookie headers
 // are not logged, query values that may hold a token, code or secret are masked, and a database error is
 // logged without the values bound to its statement.
-import { randomUUID } from 'node:crypto';
+import { newResourceId } from './fhir/ids.ts';
 import type { FastifyRequest } from 'fastify';
 import { stdSerializers } from 'pino';
 
@@ -82,5 +82,5 @@ export function loggerOptions(level: string) {
 /** Honours a caller's X-Request-Id when it is a plain token, so logs correlate across services. */
 export function requestId(request: { headers: Record<string, string | string[] | undefined> }): string {
   const given = request.headers['x-request-id'];
-  return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+  return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : newResourceId();
 }

@@ -1,8 +1,8 @@
 // The successful token response (RFC 6749 §5.1), the same for every grant: `token_type` is "bearer" as in Aidbox's
 // documents (RFC 6749 §7.1: case-insensitive); an access token in the Client's
 // format, a refresh token when the grant's settings ask for one, all in one Session.
-import { randomUUID } from 'node:crypto';
 import type { AuthServices } from '../authn/services.ts';
+import { newResourceId } from '../fhir/ids.ts';
 import { launchResponseFields, type LaunchContext } from '../smart/launch-contexts.ts';
 import type { Resource } from '../store/resource-store.ts';
 import { seconds } from '../tokens/access-token.ts';
@@ -36,7 +36,7 @@ export interface Grant {
 export async function startSession(services: AuthServices, grant: Grant): Promise<TokenResponse> {
   const now = seconds(services.clock);
   const lifetime = grant.settings.refreshToken ? grant.settings.refreshTokenLifetime : grant.settings.accessTokenLifetime;
-  const sessionId = randomUUID();
+  const sessionId = newResourceId();
   // The tokens only name the session, so they are signed while it is written; none is answered before it is.
   const [, response] = await Promise.all([
     services.sessions.create({

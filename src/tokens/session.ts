@@ -2,7 +2,7 @@
 // it has one) its User exist: ending the Session, by DELETE /Session/{id} or by revocation, ends all its tokens
 // at once, in every process, because each use of a token reads them through the LiveCache, which drops a
 // Session, Client or User the moment it changes.
-import { randomUUID } from 'node:crypto';
+import { newResourceId } from '../fhir/ids.ts';
 import type { Database } from '../store/database.ts';
 import type { LiveCache } from '../store/live-cache.ts';
 import { VersionConflict, type Resource, type ResourceStore } from '../store/resource-store.ts';
@@ -54,7 +54,7 @@ export class Sessions {
   create(fields: NewSession): Promise<Resource> {
     const session: Resource = {
       resourceType: 'Session',
-      id: fields.id ?? randomUUID(),
+      id: fields.id ?? newResourceId(),
       type: fields.grant,
       client: reference('Client', fields.clientId),
       ...(fields.userId !== undefined && { user: reference('User', fields.userId) }),
