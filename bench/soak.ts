@@ -1,13 +1,15 @@
 // Soak: a mixed load (tokens, Basic and Bearer reads, searches, writes) on one Warden process for a long time,
 // printing each minute's throughput and the process's memory. A server that holds up serves the last minute
-// within 10% of the second (the first warms up), with flat memory.
+// within 10% of the second (the first warms up), with flat memory. Each minute also shows the database's size
+// and the memory left; at the end a fresh process on the same database is measured beside the long-running one
+// (alternating rounds), which tells a process that slows down from a database that grew.
 //   npx tsx bench/soak.ts                                   (embedded store, 20 minutes)
 //   DATABASE_URL=postgres://... npx tsx bench/soak.ts       (a fresh PostgreSQL database)
 //   BENCH_SOAK_MINUTES=3 BENCH_MINUTE_SECONDS=20 npx tsx bench/soak.ts   (a short run: 3 "minutes" of 20 s)
 // Add NODE_OPTIONS to the server's environment with BENCH_SERVER_NODE_OPTIONS; run another checkout's server with
 // BENCH_SERVER_DIR (two soaks at once, this and that, compare under the same load); BENCH_SWEEP_SECONDS sets the
 // server's WARDEN_SWEEP_INTERVAL_SECONDS (an accelerated run sweeps more often).
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -49,8 +51,13 @@ async function heapMegabytes(base: string): Promise<number> {
   return Number(/^warden_nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? 0) / 2 ** 20;
 }
 
-export async function run(): Promise<void> {
-  const database = process.env.DATABASE_URL ? await createTestDatabase() : undefined;
+interface Warden {
+  child: ChildProcess;
+  base: string;
+}
+
+/** A Warden process of its own on `databaseUrl` (the embedded store in memory without one), ready to serve. */
+async function startWarden(databaseUrl: string | undefined): Promise<Warden> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
@@ -60,15 +67,42 @@ export async function run(): Promise<void> {
       PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn',
       WARDEN_WORKERS: '1', WARDEN_ROOT_CLIENT_ID: ROOT.id, WARDEN_ROOT_CLIENT_SECRET: ROOT.secret,
       NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS ?? '',
-      ...(database ? { DATABASE_URL: database.url } : { WARDEN_DATA_DIR: 'memory://' }),
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { WARDEN_DATA_DIR: 'memory://' }),
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  while (!(await fetch(`${base}/health/ready`).then((response) => response.ok, () => false))) {
+    if (child.exitCode !== null) throw new Error(`Warden exited with ${child.exitCode}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { child, base };
+}
+
+const stop = (warden: Warden) => new Promise((resolve) => {
+  if (warden.child.exitCode !== null) return resolve(undefined);
+  warden.child.once('exit', resolve);
+  warden.child.kill('SIGTERM');
+});
+
+/** The database's size and the machine's available memory: a database outgrowing the page cache slows PostgreSQL, not Warden. */
+async function storage(databaseUrl: string | undefined): Promise<string> {
+  const available = Number(/MemAvailable:\s+(\d+) kB/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 2 ** 20;
+  if (!databaseUrl) return `  memory available ${available.toFixed(1)} GB`;
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
   try {
-    while (!(await fetch(`${base}/health/ready`).then((response) => response.ok, () => false))) {
-      if (child.exitCode !== null) throw new Error(`Warden exited with ${child.exitCode}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const [row] = await sql<{ bytes: string }[]>`select pg_database_size(current_database())::text as bytes`;
+    return `  database ${(Number(row.bytes) / 2 ** 30).toFixed(1)} GB, memory available ${available.toFixed(1)} GB`;
+  } finally {
+    await sql.end();
+  }
+}
+
+export async function run(): Promise<void> {
+  const database = process.env.DATABASE_URL ? await createTestDatabase() : undefined;
+  const warden = await startWarden(database?.url);
+  const { child, base } = warden;
+  let fresh: Warden | undefined;
+  try {
     for (let i = 0; i < WRITTEN_PATIENTS; i++) {
       await fetch(`${base}/Patient/soak-${i}`, { method: 'PUT', headers: JSON_BODY, body: JSON.stringify({ resourceType: 'Patient', id: `soak-${i}`, name: [{ family: 'Soak' }] }) });
     }
@@ -108,15 +142,34 @@ export async function run(): Promise<void> {
       console.log(
         `minute ${String(minute).padStart(2)}  ${result.requests.average.toFixed(0).padStart(5)} req/s  p99 ${String(result.latency.p99).padStart(4)} ms  ` +
           `CPU ${perRequest(wardenBefore, [child.pid!])} µs/request (+PostgreSQL ${perRequest(allBefore, [child.pid!, ...backends])})  ` +
-          `RSS ${residentMegabytes(child.pid!).toFixed(0).padStart(4)} MB  heap ${(await heapMegabytes(base)).toFixed(0).padStart(4)} MB${wal}  failed ${failed}  load ${loadavg()[0].toFixed(1)}`,
+          `RSS ${residentMegabytes(child.pid!).toFixed(0).padStart(4)} MB  heap ${(await heapMegabytes(base)).toFixed(0).padStart(4)} MB${wal}  failed ${failed}  load ${loadavg()[0].toFixed(1)}${await storage(database?.url)}`,
       );
     }
     if (throughput.length >= 3) {
       const ratio = throughput[throughput.length - 1] / throughput[1];
       console.log(`last minute / second minute: ${ratio.toFixed(2)}× (target ≥ 0.90: ${ratio >= 0.9 ? 'met' : 'MISSED'})`);
     }
+    if (database) {
+      // The issue's question: is a long-running process slower than a fresh one on the same (grown) database?
+      // Rounds alternate between the two, so the machine's load falls on both alike.
+      fresh = await startWarden(database.url);
+      const rates = { long: [] as number[], fresh: [] as number[] };
+      for (let round = 0; round < 3; round++) {
+        for (const [name, target] of [['long', warden], ['fresh', fresh]] as const) {
+          bearer = await token();
+          const result = await autocannon({ url: target.base, connections, duration: Math.max(5, minuteSeconds / 3), requests });
+          rates[name].push(result.requests.average);
+        }
+      }
+      const median = (values: number[]) => [...values].sort((a, b) => a - b)[1];
+      console.log(
+        `same database, alternating rounds: long-running ${median(rates.long).toFixed(0)} req/s, fresh process ${median(rates.fresh).toFixed(0)} req/s ` +
+          `(long-running ÷ fresh ${(median(rates.long) / median(rates.fresh)).toFixed(2)}×)`,
+      );
+    }
   } finally {
-    await new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM'); });
+    await stop(warden);
+    if (fresh) await stop(fresh);
     await database?.drop();
   }
 }
