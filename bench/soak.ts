@@ -153,6 +153,7 @@ export async function run(): Promise<void> {
       // The question: is a long-running process slower than a fresh one on the same (grown) database?
       // Rounds alternate between the two, so the machine's load falls on both alike.
       fresh = await startWarden(database.url);
+      await autocannon({ url: fresh.base, connections, duration: Math.max(5, minuteSeconds / 3), requests }); // warms it up (JIT, caches)
       const rates = { long: [] as number[], fresh: [] as number[] };
       for (let round = 0; round < 3; round++) {
         for (const [name, target] of [['long', warden], ['fresh', fresh]] as const) {
