@@ -57,6 +57,18 @@ function addReference(rows: Rows, code: 'agent' | 'entity', reference: Reference
   if (code === 'entity' && identifier?.value) rows.addToken('entity:identifier', identifier.system ?? null, truncateValue(identifier.value));
 }
 
+/** An instant to the millisecond, as event.ts writes `recorded` (Date.toISOString). */
+const MILLISECOND_INSTANT = /^[1-9]\d{3}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** The range `recorded` covers: for event.ts's own instants, the millisecond it names, without parsing it field by field. */
+function recordedRange(recorded: string) {
+  if (MILLISECOND_INSTANT.test(recorded)) {
+    const ms = Date.parse(recorded);
+    if (Number.isFinite(ms) && new Date(ms).toISOString() === recorded) return { low: recorded, high: new Date(ms + 1).toISOString() };
+  }
+  return parseDateRange(recorded);
+}
+
 /** The rows of the parameters AuditEvent is searched by (src/search/parameters.ts), none of `_profile`, `:text`... */
 export function auditIndexRows(event: Resource): IndexRows {
   const rows = new Rows();
@@ -66,7 +78,7 @@ export function auditIndexRows(event: Resource): IndexRows {
   addCoding(rows, 'type', event.type as Coding | undefined);
   for (const agent of (event.agent ?? []) as { who?: Reference }[]) addReference(rows, 'agent', agent.who);
   for (const entity of (event.entity ?? []) as { what?: Reference }[]) addReference(rows, 'entity', entity.what);
-  const recorded = typeof event.recorded === 'string' ? parseDateRange(event.recorded) : null;
+  const recorded = typeof event.recorded === 'string' ? recordedRange(event.recorded) : null;
   return {
     string: [],
     token: rows.token,
