@@ -2,7 +2,7 @@
 // number and link n-1's hash, so changing, removing or reordering any stored event breaks every link after
 // it. The head row (migration 0120) moves only from where a writer read it (src/audit/trail.ts), so there is one
 // chain across server processes.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Resource } from '../fhir/resource.ts';
 import type { Database, Queryable } from '../store/database.ts';
 
@@ -51,12 +51,39 @@ function serialise(value: object): string {
   return `${text}}`;
 }
 
-/** What the hash covers: the event without its store metadata (meta.versionId, lastUpdated) and its chain link. */
-function hashedContent(event: Resource): unknown {
+/**
+ * An event as its chain link and its stored row need it: `content`, the canonical text the link's hash covers (the
+ * event without its store metadata, meta.versionId and lastUpdated, and without its chain link), and the same
+ * texts again for the stored JSON, so that it is spliced from them rather than serialised a second time.
+ */
+export interface EventText {
+  content: string;
+  /** `"key":value` of each member but meta and extension, comma-separated, as in `content`. */
+  members: string;
+  /** meta without versionId and lastUpdated; the extensions but the chain link. */
+  meta: Record<string, unknown>;
+  extension: unknown[];
+}
+
+export function eventText(event: Resource): EventText {
   const { meta, extension, ...rest } = event;
-  const { versionId: _v, lastUpdated: _l, ...metaRest } = meta ?? {};
+  const { versionId: _v, lastUpdated: _l, ...metaRest } = (meta ?? {}) as Record<string, unknown>;
   const others = (Array.isArray(extension) ? extension : []).filter((item: { url?: string }) => item?.url !== CHAIN_EXTENSION);
-  return { ...rest, ...(Object.keys(metaRest).length > 0 && { meta: metaRest }), ...(others.length > 0 && { extension: others }) };
+  const hasMeta = Object.keys(metaRest).length > 0;
+  const keys = Object.keys(rest);
+  if (hasMeta) keys.push('meta');
+  if (others.length > 0) keys.push('extension');
+  keys.sort();
+  let content = '';
+  let members = '';
+  for (const key of keys) {
+    const value = key === 'meta' ? metaRest : key === 'extension' ? others : (rest as Record<string, unknown>)[key];
+    if (value === undefined) continue;
+    const member = quotedKey(key) + canonicalJson(value);
+    content += (content.length > 0 ? ',' : '') + member;
+    if (key !== 'meta' && key !== 'extension') members += (members.length > 0 ? ',' : '') + member;
+  }
+  return { content: `{${content}}`, members, meta: metaRest, extension: others };
 }
 
 export function linkHash(previous: string, seq: bigint | number | string, event: Resource): string {
@@ -64,28 +91,10 @@ export function linkHash(previous: string, seq: bigint | number | string, event:
 }
 
 /** The canonical text a link's hash covers of its event: computed once per event, whatever its place in the chain. */
-export const contentOf = (event: Resource): string => canonicalJson(hashedContent(event));
+export const contentOf = (event: Resource): string => eventText(event).content;
 
 export const hashLink = (previous: string, seq: bigint | number | string, content: string): string =>
-  createHash('sha256').update(`${previous}\n${String(seq)}\n${content}`).digest('hex');
-
-/** The event as stored: its link written into it too, so an exported copy can be checked on its own. */
-export function withLink(event: Resource, seq: bigint, previous: string, hash: string): Resource {
-  return {
-    ...event,
-    extension: [
-      ...(Array.isArray(event.extension) ? event.extension : []),
-      {
-        url: CHAIN_EXTENSION,
-        extension: [
-          { url: 'sequence', valueString: String(seq) },
-          { url: 'previous', valueString: previous },
-          { url: 'hash', valueString: hash },
-        ],
-      },
-    ],
-  };
-}
+  hash('sha256', `${previous}\n${String(seq)}\n${content}`);
 
 export interface ChainHead {
   seq: bigint;
@@ -96,20 +105,36 @@ export interface Link {
   seq: bigint;
   previous: string;
   hash: string;
-  event: Resource;
 }
 
-/** Numbers and links events (with their content as contentOf gives it) after `head`. */
-export function linkAfter(head: ChainHead, events: { event: Resource; content: string }[]): Link[] {
+/** Numbers and links events, by the content each covers (contentOf), after `head`. */
+export function linkAfter(head: ChainHead, contents: readonly string[]): Link[] {
   let seq = head.seq;
   let previous = head.hash;
-  return events.map(({ event, content }) => {
+  return contents.map((content) => {
     seq += 1n;
-    const hash = hashLink(previous, seq, content);
-    const link = { seq, previous, hash, event: withLink(event, seq, previous, hash) };
-    previous = hash;
+    const link = { seq, previous, hash: hashLink(previous, seq, content) };
+    previous = link.hash;
     return link;
   });
+}
+
+/**
+ * The event as stored, as JSON text: its members, its meta with the version and time written, and its link
+ * written into it too (extension CHAIN_EXTENSION), so an exported copy can be checked on its own. The store keeps
+ * JSONB, whose key order is its own: the members need not be in order.
+ */
+export function storedText(text: EventText, link: Link, lastUpdated: string): string {
+  const chain = {
+    url: CHAIN_EXTENSION,
+    extension: [
+      { url: 'sequence', valueString: String(link.seq) },
+      { url: 'previous', valueString: link.previous },
+      { url: 'hash', valueString: link.hash },
+    ],
+  };
+  const meta = JSON.stringify({ ...text.meta, versionId: '1', lastUpdated });
+  return `{${text.members},"meta":${meta},"extension":${JSON.stringify([...text.extension, chain])}}`;
 }
 
 export async function readHead(db: Queryable, lock = false): Promise<ChainHead> {

@@ -74,6 +74,23 @@ function constant<T>(value: T): T {
   return value;
 }
 
+/**
+ * The parts that repeat from event to event (a caller's agents, a Patient's entity), made once for a key and
+ * frozen like the constant ones: shared by the events, and their canonical text for the chain's hash computed
+ * once. Only the last `limit` keys or so are kept: a busy server's callers and patients come back, the rest go.
+ */
+function remembered<T>(limit: number): (key: string, make: () => T) => T {
+  const values = new Map<string, T>();
+  return (key, make) => {
+    let value = values.get(key);
+    if (value === undefined) {
+      if (values.size >= limit) values.clear();
+      values.set(key, (value = constant(make())));
+    }
+    return value;
+  };
+}
+
 const CLIENT_AGENT_TYPE = constant({ coding: [{ system: DCM, code: '110153', display: 'Source Role ID' }] });
 const USER_AGENT_TYPE = constant({ coding: [{ system: PARTICIPATION, code: 'IRCP', display: 'information recipient' }] });
 const PATIENT_AGENT_TYPE = constant({ coding: [{ system: PARTICIPATION, code: 'AUT', display: 'author (originator)' }] });
@@ -91,7 +108,13 @@ const REST_SUBTYPES: Record<string, Coding[]> = constant(Object.fromEntries(Obje
 const metas = new Map<string, { profile: string[] }>();
 const metaOf = (profile: string) => metas.get(profile) ?? (metas.set(profile, constant({ profile: [`${BALP}/${profile}`] })), metas.get(profile)!);
 
-function agents(actor: Actor): Record<string, unknown>[] {
+const agentsOfActor = remembered<Record<string, unknown>[]>(1000);
+
+/** The agents of an actor's events: the same for every request the caller makes from one address. */
+const agents = (actor: Actor): Record<string, unknown>[] =>
+  agentsOfActor(JSON.stringify([actor.clientId, actor.userId, actor.userResource, actor.address, actor.allowedBy]), () => makeAgents(actor));
+
+function makeAgents(actor: Actor): Record<string, unknown>[] {
   const list: Record<string, unknown>[] = [];
   // BALP: the client is the source of the request (DICOM 110153), with its network address.
   list.push({
@@ -139,11 +162,19 @@ const requestEntity = (requestId: string) => ({
   type: REQUEST_ID_TYPE,
 });
 
-const patientEntity = (patientId: string) => ({
-  what: { reference: `Patient/${patientId}` },
-  type: PERSON,
-  role: PATIENT_ROLE,
-});
+const patientEntities = remembered<Record<string, unknown>>(1000);
+
+const patientEntity = (patientId: string) =>
+  patientEntities(patientId, () => ({
+    what: { reference: `Patient/${patientId}` },
+    type: PERSON,
+    role: PATIENT_ROLE,
+  }));
+
+const resourceEntities = remembered<Record<string, unknown>>(1000);
+
+/** The resource an interaction read or wrote, with its version. */
+const resourceEntity = (reference: string) => resourceEntities(reference, () => ({ what: { reference }, type: SYSTEM_OBJECT, role: DOMAIN_RESOURCE }));
 
 export interface RestEvent {
   interaction: RestInteraction;
@@ -166,13 +197,7 @@ export function restEvent(event: RestEvent, actor: Actor, now = new Date()): Aud
   const rest = REST[event.interaction];
   const profile = `IHE.BasicAudit.${event.patients.length === 1 ? 'Patient' : ''}${rest.profile}`;
   const entity: Record<string, unknown>[] = [];
-  if (event.id !== undefined) {
-    entity.push({
-      what: { reference: `${event.type}/${event.id}${event.versionId ? `/_history/${event.versionId}` : ''}` },
-      type: SYSTEM_OBJECT,
-      role: DOMAIN_RESOURCE,
-    });
-  }
+  if (event.id !== undefined) entity.push(resourceEntity(`${event.type}/${event.id}${event.versionId ? `/_history/${event.versionId}` : ''}`));
   if (event.query !== undefined) {
     entity.push({
       type: SYSTEM_OBJECT,

@@ -7,16 +7,16 @@ import type { Resource } from '../fhir/resource.ts';
 import { auditDropped, auditQueued, auditWriteFailures, auditWritten } from '../observe/metrics.ts';
 import { auditIndexRows } from './index-rows.ts';
 import type { Database, Queryable } from '../store/database.ts';
-import { contentOf, linkAfter, readHead, type ChainHead } from './chain.ts';
+import { eventText, linkAfter, readHead, storedText, type ChainHead, type EventText } from './chain.ts';
 import type { AuditEventResource } from './event.ts';
 
 /** The event could not be written (mandatory auditing answers 503). */
 export class AuditUnavailable extends Error {}
 
-/** An event and the canonical text its chain link's hash covers (chain.ts contentOf). */
+/** An event and its texts: the canonical one its chain link's hash covers, and those its stored JSON is spliced from. */
 interface Pending {
   event: AuditEventResource;
-  content: string;
+  text: EventText;
 }
 
 interface Queued extends Pending {
@@ -42,10 +42,10 @@ const DROP_LOG_INTERVAL_MS = 10_000;
  * The canonical text (which escapes a NUL as JSON does) tells, without serialising the event once more.
  */
 function pending(event: AuditEventResource): Pending {
-  const content = contentOf(event);
-  if (!content.includes('\\u0000')) return { event, content };
+  const text = eventText(event);
+  if (!text.content.includes('\\u0000')) return { event, text };
   const kept = JSON.parse(JSON.stringify(event).replaceAll('\\u0000', '\\ufffd')) as AuditEventResource;
-  return { event: kept, content: contentOf(kept) };
+  return { event: kept, text: eventText(kept) };
 }
 
 /**
@@ -55,23 +55,28 @@ function pending(event: AuditEventResource): Pending {
  * row: its one version is read from resource (migration 0170). Null when another process moved the head first.
  */
 async function writeAfter(db: Queryable, head: ChainHead, events: Pending[]): Promise<ChainHead | null> {
-  const links = linkAfter(head, events);
+  const links = linkAfter(head, events.map(({ text }) => text.content));
   const last = links[links.length - 1];
   const lastUpdated = new Date().toISOString();
-  const stored: Resource[] = links.map(({ event }) => ({ ...event, meta: { ...event.meta, versionId: '1', lastUpdated } }));
-  const [row] = await db.query<{ moved: number }>(WRITE, [
-    String(head.seq),
-    head.hash,
-    String(last.seq),
-    last.hash,
-    links.map((link) => String(link.seq)),
-    links.map((link) => link.event.id),
-    links.map((link) => link.previous),
-    links.map((link) => link.hash),
-    lastUpdated,
-    JSON.stringify(stored),
-    ...indexColumnsOf(stored),
-  ]);
+  const stored = events.map(({ text }, i) => storedText(text, links[i], lastUpdated));
+  const [row] = await db.query<{ moved: number }>(
+    WRITE,
+    [
+      String(head.seq),
+      head.hash,
+      String(last.seq),
+      last.hash,
+      links.map((link) => String(link.seq)),
+      events.map(({ event }) => event.id),
+      links.map((link) => link.previous),
+      links.map((link) => link.hash),
+      lastUpdated,
+      `[${stored.join(',')}]`,
+      ...indexColumnsOf(events.map(({ event }) => event)),
+    ],
+    // Every text is JSON.stringify's or made of its output (chain.ts), which escapes a NUL.
+    { textsHaveNoNul: true },
+  );
   return row.moved === 1 ? { seq: last.seq, hash: last.hash } : null;
 }
 
@@ -107,37 +112,35 @@ with
   created as (
     insert into resource (type, id, version_id, last_updated, deleted, resource)
     select 'AuditEvent', r->>'id', 1, $9::timestamptz, false, r from moved, jsonb_array_elements($10::text::jsonb) r),
-  new_string as (
-    insert into search_string (type, id, code, value, raw)
-    select 'AuditEvent', r.id, r.code, r.value, r.raw from moved, unnest($11::text[], $12::text[], $13::text[], $14::text[]) as r(id, code, value, raw)),
   new_token as (
     insert into search_token (type, id, code, system, value)
-    select 'AuditEvent', r.id, r.code, r.system, r.value from moved, unnest($15::text[], $16::text[], $17::text[], $18::text[]) as r(id, code, system, value)),
+    select 'AuditEvent', r.id, r.code, r.system, r.value from moved, unnest($11::text[], $12::text[], $13::text[], $14::text[]) as r(id, code, system, value)),
   new_reference as (
     insert into search_reference (type, id, code, target_type, target_id, url)
     select 'AuditEvent', r.id, r.code, r.target_type, r.target_id, r.url
-    from moved, unnest($19::text[], $20::text[], $21::text[], $22::text[], $23::text[]) as r(id, code, target_type, target_id, url)),
+    from moved, unnest($15::text[], $16::text[], $17::text[], $18::text[], $19::text[]) as r(id, code, target_type, target_id, url)),
   new_date as (
     insert into search_date (type, id, code, low, high)
     select 'AuditEvent', r.id, r.code, r.low::timestamptz, r.high::timestamptz
-    from moved, unnest($24::text[], $25::text[], $26::text[], $27::text[]) as r(id, code, low, high))
+    from moved, unnest($20::text[], $21::text[], $22::text[], $23::text[]) as r(id, code, low, high))
 select count(*)::int as moved from moved`;
 
-/** The batch's search index rows, one array per column of each table, in WRITE's parameter order. */
+/**
+ * The batch's search index rows, one array per column of each table, in WRITE's parameter order. AuditEvent has
+ * no string parameter (src/search/parameters.ts), so no string rows.
+ */
 function indexColumnsOf(events: Resource[]): (string | null)[][] {
-  const string: (string | null)[][] = [[], [], [], []];
   const token: (string | null)[][] = [[], [], [], []];
   const reference: (string | null)[][] = [[], [], [], [], []];
   const date: (string | null)[][] = [[], [], [], []];
   const add = (columns: (string | null)[][], values: (string | null)[]) => values.forEach((value, i) => columns[i].push(value));
   for (const event of events) {
     const rows = auditIndexRows(event);
-    for (const row of rows.string) add(string, [event.id, row.code, row.value, row.raw]);
     for (const row of rows.token) add(token, [event.id, row.code, row.system, row.value]);
     for (const row of rows.reference) add(reference, [event.id, row.code, row.target_type, row.target_id, row.url]);
     for (const row of rows.date) add(date, [event.id, row.code, row.low, row.high]);
   }
-  return [...string, ...token, ...reference, ...date];
+  return [...token, ...reference, ...date];
 }
 
 export class AuditTrail {

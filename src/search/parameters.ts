@@ -56,13 +56,23 @@ export interface SearchParameter {
   special?: 'text' | 'content' | 'near';
   /** A composite parameter's parts, relative to each element its paths select. */
   composite?: Composite;
+  /**
+   * Of the modifiers kept in index rows of their own (`:text`, `:of-type`, `:identifier`), those this parameter is
+   * indexed for; all of them when absent. Another one is an unsupported parameter, not a search that finds nothing.
+   */
+  indexedModifiers?: readonly string[];
 }
 
 /**
- * AuditEvent is searched by these alone (src/audit/: who did what to which patient's data, when); its index rows
- * are written without FHIRPath (src/audit/index-rows.ts), which test/audit/index-rows.test.ts holds to the same rows.
+ * AuditEvent is searched by these alone (src/audit/: who did what to which patient's data, when), and of the
+ * Resource-level ones by `_id` and `_lastUpdated` (columns, no index rows): every other one would be index rows
+ * written with each event, the larger part of what the trail costs the store. Its index rows are written without
+ * FHIRPath (src/audit/index-rows.ts), which test/audit/index-rows.test.ts holds to the same rows.
  */
 const AUDIT_EVENT_PARAMETERS = ['patient', 'agent', 'entity', 'type', 'subtype', 'date', 'outcome', 'action'];
+const AUDIT_EVENT_RESOURCE_PARAMETERS = ['_id', '_lastUpdated'];
+/** `entity:identifier` finds the events of a request by its id (X-Request-Id, log correlation); no other modifier has rows. */
+const AUDIT_EVENT_INDEXED_MODIFIERS: Record<string, string[]> = { entity: ['identifier'] };
 
 /** The Resource-level parameters every type has (`_query` names an operation, which this server has none of). */
 const RESOURCE_PARAMETERS = ['_id', '_lastUpdated', '_tag', '_profile', '_security', '_source'];
@@ -224,6 +234,7 @@ function load() {
       if (!parameter) continue;
       // The audit trail's agents are also Warden's IAM resources: the user and the client application.
       if (base === 'AuditEvent' && definition.code === 'agent') parameter.targets = [...parameter.targets, 'Client', 'User'];
+      if (base === 'AuditEvent') parameter.indexedModifiers = AUDIT_EVENT_INDEXED_MODIFIERS[definition.code] ?? [];
       if (!byType.has(base)) byType.set(base, new Map());
       byType.get(base)!.set(definition.code, parameter);
     }
@@ -247,7 +258,8 @@ export function searchParametersOf(type: string): ReadonlyMap<string, SearchPara
   if (!own) return resourceLevel!;
   const cached = combined.get(type);
   if (cached) return cached;
-  const all = new Map([...resourceLevel!, ...[...own].sort(([a], [b]) => a.localeCompare(b))]);
+  const common = [...resourceLevel!].filter(([code]) => type !== 'AuditEvent' || AUDIT_EVENT_RESOURCE_PARAMETERS.includes(code));
+  const all = new Map([...common, ...[...own].sort(([a], [b]) => a.localeCompare(b))]);
   combined.set(type, all);
   return all;
 }

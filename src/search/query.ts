@@ -366,6 +366,16 @@ function compositeFilter(ctx: Context, value: string): SearchFilter {
       .join(' or ')}))`;
 }
 
+/** The modifiers kept in index rows of their own (src/search/extract.ts). */
+const OWN_ROWS = new Set(['text', 'of-type', 'identifier']);
+
+/**
+ * Whether the parameter's index has the rows `modifier` reads: a parameter not indexed for one (AuditEvent's
+ * `type:text`, parameters.ts indexedModifiers) is an unsupported parameter, never a search that finds nothing.
+ */
+const indexedFor = (parameter: SearchParameter, modifier: string | undefined) =>
+  modifier === undefined || !OWN_ROWS.has(modifier) || !parameter.indexedModifiers || parameter.indexedModifiers.includes(modifier);
+
 function checkModifier(name: string, parameter: SearchParameter, modifier: string | undefined) {
   if (modifier === undefined) return;
   const allowed = parameter.column || parameter.special ? [] : [...MODIFIERS[parameter.type]];
@@ -430,9 +440,9 @@ type OccurrenceBuilder = (value: string) => SearchFilter;
 
 const TYPE_NAME = /^[A-Z][A-Za-z]{0,63}$/;
 
-function unknownParameter(type: string, name: string, scope: Scope, depth: number): UnknownSearchParameter {
+function unknownParameter(type: string, name: string, scope: Scope, depth: number, why = ''): UnknownSearchParameter {
   const supported = [...searchParametersOf(type).keys(), ...(depth === 0 ? scope.resultParameters : [])].join(', ');
-  return new UnknownSearchParameter(name, `Unsupported search parameter "${name.slice(0, 64)}" for ${type}; supported: ${supported}`);
+  return new UnknownSearchParameter(name, `Unsupported search parameter "${name.slice(0, 64)}" for ${type}${why}; supported: ${supported}`);
 }
 
 /** The resources of `type` meeting `inner` (with `resource` bound to them), visible to the caller, as a subquery of ids. */
@@ -515,6 +525,7 @@ function parameterBuilder(type: string, name: string, scope: Scope, depth: numbe
   const parameter = searchParametersOf(type).get(code);
   if (!parameter || rest.length > 0) throw unknownParameter(type, name, scope, depth);
   checkModifier(name, parameter, modifier);
+  if (!indexedFor(parameter, modifier)) throw unknownParameter(type, name, scope, depth, ` (${code} is not indexed for :${modifier})`);
   const ctx: Context = { name, parameter, modifier, baseUrl: scope.baseUrl };
   if (parameter.composite) return (value) => compositeFilter(ctx, value);
   if (parameter.special === 'near') return (value) => nearFilter(ctx, value);

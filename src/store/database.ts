@@ -10,6 +10,12 @@ export interface QueryOptions {
    * would be kept forever.
    */
   prepare?: boolean;
+  /**
+   * The caller vouches that its text parameters hold no NUL character, so they are not scanned for one: JSON
+   * from JSON.stringify never does (it writes a NUL as the escape `\u0000`), and a batch of AuditEvents is
+   * hundreds of kilobytes of it.
+   */
+  textsHaveNoNul?: boolean;
 }
 
 /** Runs SQL with `$1`-style parameters. */

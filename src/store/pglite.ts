@@ -1,7 +1,7 @@
 // The embedded engine: PostgreSQL compiled to WebAssembly, in this process, with its files in a folder.
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { checkStorableParams, type Database, type Queryable, type Row } from './database.ts';
+import { checkStorableParams, type Database, type Queryable, type QueryOptions, type Row } from './database.ts';
 import { lockEmbeddedStore } from './embedded-lock.ts';
 
 /** Opens the store in `dataDir`; an in-memory store may start as a copy of `seed`, a dump made by `dumpPglite`. */
@@ -20,8 +20,8 @@ export async function openPglite(dataDir: string, seed?: Blob): Promise<Database
   }
 
   const queryable = (q: Pick<PGlite, 'query' | 'exec'>): Queryable => ({
-    async query<T extends Row>(text: string, params: unknown[] = []) {
-      checkStorableParams(params);
+    async query<T extends Row>(text: string, params: unknown[] = [], options: QueryOptions = {}) {
+      if (!options.textsHaveNoNul) checkStorableParams(params);
       return (await q.query<T>(text, params)).rows;
     },
     async exec(script: string) {

@@ -27,7 +27,7 @@ export async function openPostgres(url: string): Promise<Database> {
 
   const queryable = (client: Client): Queryable => ({
     async query<T extends Row>(text: string, params: unknown[] = [], options: QueryOptions = {}) {
-      checkStorableParams(params);
+      if (!options.textsHaveNoNul) checkStorableParams(params);
       const prepare = options.prepare ?? true;
       return (await counted(() => client.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare }))) as unknown as T[];
     },

@@ -55,17 +55,18 @@ const SEARCH_TABLES = ['search_string', 'search_token', 'search_reference', 'sea
 /**
  * AuditEvents past their retention, oldest first, as a prefix of the audit hash chain (src/audit/chain.ts): the
  * head row remembers the last link removed, so the verifier can tell this sweep from a deletion. With an external
- * audit repository, only events already sent to it go.
+ * audit repository, only events already sent to it go. Each statement looks at the oldest BATCH links alone (by
+ * seq, the chain's key: no link is looked up by its event's id, migration 0210) and removes them up to the last
+ * one whose event is past the retention.
  */
 function auditEventsPast(days: number, exported: boolean): string {
-  const oldest = `select max(c.seq) from audit_chain c join resource r on r.type = 'AuditEvent' and r.id = c.id
-    where r.last_updated < now() - make_interval(days => ${days})`;
   return `with
-    chain as (
-      delete from audit_chain where seq in (
-        select seq from audit_chain where seq <= coalesce((${oldest}), 0)
-        ${exported ? 'and seq <= (select exported_seq from audit_chain_head)' : ''} order by seq limit ${BATCH})
-      returning seq, id, hash),
+    oldest as (select seq, id from audit_chain order by seq limit ${BATCH}),
+    past as (
+      select max(o.seq) as seq from oldest o join resource r on r.type = 'AuditEvent' and r.id = o.id
+      where r.last_updated < now() - make_interval(days => ${days})
+        ${exported ? 'and o.seq <= (select exported_seq from audit_chain_head)' : ''}),
+    chain as (delete from audit_chain where seq <= (select seq from past) returning seq, id, hash),
     head as (
       update audit_chain_head set swept_seq = last.seq, swept_hash = last.hash
       from (select seq, hash from chain order by seq desc limit 1) last where last.seq > audit_chain_head.swept_seq),

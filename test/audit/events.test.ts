@@ -149,6 +149,49 @@ for (const engine of engines()) {
       assert.deepEqual(await events('date=lt2000-01-01'), []);
     });
 
+    test('a request\'s events are found by its request id (entity:identifier), for log correlation', async () => {
+      const read = await server.request('GET', '/Patient/pat-a');
+      assert.equal(read.status, 200);
+      const requestId = read.headers.get('x-request-id')!;
+      const found = await events(`entity:identifier=${encodeURIComponent(requestId)}`);
+      assert.deepEqual(found.map(requestIdOf), [requestId]);
+      assert.deepEqual(await events('entity:identifier=no-such-request'), []);
+    });
+
+    // FHIR R4 §3.1.1.2 (search, handling of unknown parameters): a parameter the trail is not indexed for is
+    // refused, or ignored and reported under `Prefer: handling=lenient`; never a search that silently finds nothing.
+    const UNINDEXED = ['_profile', '_tag', '_security', '_source', 'type:text', 'subtype:text', 'patient:identifier', 'agent:identifier'];
+
+    test('a parameter the trail is not indexed for is refused as unsupported', async () => {
+      for (const name of UNINDEXED) {
+        const response = await server.request('GET', `/AuditEvent?${name}=x`);
+        assertOutcome(response, 400, new RegExp(`Unsupported search parameter "${name}" for AuditEvent`));
+        assert.equal(response.body.issue[0].code, 'not-supported');
+      }
+      assertOutcome(await server.request('GET', '/Patient?_has:AuditEvent:entity:type:text=x'), 400, /Unsupported search parameter "type:text" for AuditEvent/);
+    });
+
+    test('under Prefer: handling=lenient it is ignored, and the answer says so', async () => {
+      await server.app.audit.flush();
+      const strict = await server.request('GET', '/AuditEvent?action=R&_total=accurate&_count=0');
+      for (const name of UNINDEXED) {
+        const response = await server.request('GET', `/AuditEvent?action=R&${name}=x&_total=accurate&_count=0`, { headers: { prefer: 'handling=lenient' } });
+        assert.equal(response.status, 200, response.text);
+        assert.equal(response.body.total, strict.body.total, `${name} is ignored, not matched against`);
+        const outcome = response.body.entry.find((entry: Event) => entry.search.mode === 'outcome');
+        assert.match(outcome.resource.issue[0].diagnostics, new RegExp(`"${name}" is not supported for AuditEvent and was ignored`));
+      }
+    });
+
+    test('the CapabilityStatement lists for AuditEvent the parameters it is searched by, and no other', async () => {
+      const metadata = await server.request('GET', '/metadata');
+      const auditEvent = metadata.body.rest[0].resource.find((resource: Event) => resource.type === 'AuditEvent');
+      assert.deepEqual(
+        auditEvent.searchParam.map((parameter: Event) => parameter.name).sort(),
+        ['_id', '_lastUpdated', 'action', 'agent', 'date', 'entity', 'outcome', 'patient', 'subtype', 'type'],
+      );
+    });
+
     test('a patient sees who read their record, and nothing else', async () => {
       const nurse = await tokenFor(NURSE);
       assert.equal((await asUser(nurse, 'GET', '/Observation/obs-a-vital')).status, 200);

@@ -27,3 +27,11 @@ for (const [name, event] of events) {
     assert.deepEqual(sorted(auditIndexRows(event)), sorted(extractIndexRows(event)));
   });
 }
+
+test('the date row of recorded is the general extractor\'s, whatever the instant', () => {
+  const [, event] = events[0];
+  for (const recorded of ['2026-11-30T16:40:00.123Z', '2026-11-30T16:40:00Z', '2026-11-30T17:40:00.123+01:00', '2024-02-29T23:59:59.999Z', '2026-02-30T00:00:00.000Z', '0999-01-01T00:00:00.000Z', 'not a date']) {
+    const changed = { ...event, recorded };
+    assert.deepEqual(auditIndexRows(changed).date, extractIndexRows(changed).date, recorded);
+  }
+});
