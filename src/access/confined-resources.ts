@@ -167,10 +167,12 @@ function confinedView(store: ResourceStore, confinement: Confinement | null, bas
     async search(type, query) {
       const filters = visibleFilters(type, query.filters);
       if (mayRead === undefined) return store.search(type, { ...query, filters });
-      // A per-resource decision cannot be written into SQL: look through the matches, keep the allowed.
+      // A per-resource decision cannot be written into SQL: look through the matches, keep the allowed. With a
+      // total, one beyond the page is kept too: the total then tells that a next page exists.
       const found: Resource[] = [];
       const page = Math.max(query.count, 50);
-      for (let scanned = 0; scanned < SCAN_LIMIT && found.length < query.offset + query.count; scanned += page) {
+      const wanted = query.offset + query.count + (query.total ? 1 : 0);
+      for (let scanned = 0; scanned < SCAN_LIMIT && found.length < wanted; scanned += page) {
         const { resources } = await store.search(type, { ...query, filters, offset: scanned, count: page, total: false });
         for (const resource of resources) if (await mayRead(type, resource.id)) found.push(resource);
         if (resources.length < page) break;

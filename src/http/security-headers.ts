@@ -9,9 +9,10 @@ const HSTS = 'max-age=31536000';
 
 export function registerSecurityHeaders(app: FastifyInstance, baseUrl: string): void {
   const https = baseUrl.startsWith('https:');
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (https) reply.header('strict-transport-security', HSTS);
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     if (!reply.hasHeader('x-content-type-options')) reply.header('x-content-type-options', 'nosniff');
+    done(null, payload);
   });
 }

@@ -14,12 +14,12 @@ export interface Page {
 }
 
 function pageLinks(page: Page) {
-  const link = (relation: string, n: number) => {
-    const params = new URLSearchParams(page.params);
-    params.set('_page', String(n));
-    params.set('_count', String(page.count));
-    return { relation, url: `${page.baseUrl}?${params}` };
-  };
+  // The parameters are serialised once; each link appends its own _page and _count, as set() would.
+  const params = new URLSearchParams(page.params);
+  params.delete('_page');
+  params.delete('_count');
+  const prefix = `${page.baseUrl}?${params.size > 0 ? `${params}&` : ''}_page=`;
+  const link = (relation: string, n: number) => ({ relation, url: `${prefix}${n}&_count=${page.count}` });
   const links = [link('self', page.page), link('first', 1)];
   if (page.page > 1) links.push(link('previous', page.page - 1));
   if (page.hasNext) links.push(link('next', page.page + 1));

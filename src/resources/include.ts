@@ -8,7 +8,7 @@ import { badRequest } from '../fhir/outcome.ts';
 import { RESOURCE_TYPES } from '../fhir/resource-types.ts';
 import { referencesThrough } from '../search/extract.ts';
 import { searchParametersOf } from '../search/parameters.ts';
-import type { Resource, SearchFilter } from '../store/resource-store.ts';
+import type { Resource, SearchFilter, SearchResult } from '../store/resource-store.ts';
 
 /** Rounds of `:iterate` after the first: enough for MedicationRequest → Medication → Organization chains. */
 export const MAX_ITERATE_ROUNDS = 3;
@@ -107,6 +107,8 @@ function pointingAt(source: string, code: string, targets: Resource[], baseUrl: 
 
 export interface Included {
   resources: Resource[];
+  /** Each included resource's stored JSON text, when read as is (`texts[i]` is `resources[i]`'s): spliced, not serialised again. */
+  texts: (string | undefined)[];
   /** Why some were left out, for an OperationOutcome entry. */
   warnings: string[];
 }
@@ -123,10 +125,11 @@ export async function includedResources(
 ): Promise<Included> {
   const seen = new Set(matches.map(keyOf));
   const included: Resource[] = [];
+  const texts: (string | undefined)[] = [];
   const warnings = new Set<string>();
-  const add = (found: Resource[]) => {
+  const add = ({ resources: found, texts: foundTexts }: SearchResult) => {
     const fresh: Resource[] = [];
-    for (const resource of found) {
+    for (const [i, resource] of found.entries()) {
       if (seen.has(keyOf(resource))) continue;
       if (included.length >= MAX_INCLUDED) {
         warnings.add(`More than ${MAX_INCLUDED} resources to include: the rest were left out`);
@@ -134,6 +137,7 @@ export async function includedResources(
       }
       seen.add(keyOf(resource));
       included.push(resource);
+      texts.push(foundTexts?.[i]);
       fresh.push(resource);
     }
     return fresh;
@@ -151,8 +155,7 @@ export async function includedResources(
         warnings.add(`${type} resources were not included: the caller may not search ${type}`);
         continue;
       }
-      const { resources } = await view.search(type, { ids: [...ids], count: ids.size, offset: 0, sort: 'id', total: false });
-      next.push(...add(resources));
+      next.push(...add(await view.search(type, { ids: [...ids], count: ids.size, offset: 0, sort: 'id', total: false })));
     }
     for (const revinclude of active(includes.revinclude)) {
       const view = await viewOf(revinclude.source);
@@ -162,16 +165,16 @@ export async function includedResources(
       }
       const targets = frontier.filter((resource) => revinclude.target === undefined || resource.resourceType === revinclude.target);
       if (targets.length === 0) continue;
-      const { resources } = await view.search(revinclude.source, {
+      const found = await view.search(revinclude.source, {
         filters: [pointingAt(revinclude.source, revinclude.code, targets, baseUrl)],
         count: MAX_INCLUDED + 1,
         offset: 0,
         sort: 'id',
         total: false,
       });
-      next.push(...add(resources));
+      next.push(...add(found));
     }
     frontier = next;
   }
-  return { resources: included, warnings: [...warnings] };
+  return { resources: included, texts, warnings: [...warnings] };
 }

@@ -137,12 +137,13 @@ export function searchHandler(ctx: AppContext, resourcesFor: (request: FastifyRe
       return views.get(other)!;
     };
     const search = await searchFor(request, type, request.query, baseUrl, viewOf);
-    // One row more than the page tells whether a next page exists without counting.
-    const { resources, total, texts } = await own.search(type, { ...search, count: search.count + 1 });
+    // Whether a next page exists: the total tells when it is counted; otherwise one row more than the page does.
+    const peek = search.total ? 0 : 1;
+    const { resources, total, texts } = await own.search(type, { ...search, count: search.count + peek });
     // _count=0 asks only for the total: there is no next page of nothing.
-    const hasNext = search.count > 0 && resources.length > search.count;
+    const hasNext = search.count > 0 && (total !== undefined ? search.offset + search.count < total : resources.length > search.count);
     const matches = resources.slice(0, search.count);
-    const included = hasIncludes(search.includes) ? await includedResources(matches, search.includes, viewOf, baseUrl) : { resources: [], warnings: [] };
+    const included = hasIncludes(search.includes) ? await includedResources(matches, search.includes, viewOf, baseUrl) : { resources: [], texts: [], warnings: [] };
 
     const params = new URLSearchParams();
     for (const [name, value] of Object.entries(request.query)) {
@@ -160,13 +161,17 @@ export function searchHandler(ctx: AppContext, resourcesFor: (request: FastifyRe
       hasNext,
     });
     const entries: unknown[] = bundle.entry;
-    for (const resource of included.resources) {
-      entries.push({ fullUrl: `${baseUrl}/${resource.resourceType}/${resource.id}`, resource: shape(resource), search: { mode: 'include' } });
+    const includedShaped = included.resources.map(shape);
+    for (const resource of includedShaped) {
+      entries.push({ fullUrl: `${baseUrl}/${resource.resourceType}/${resource.id}`, resource, search: { mode: 'include' } });
     }
     const warnings = [...search.ignored.map((name) => `Search parameter "${name.slice(0, 64)}" is not supported for ${type} and was ignored`), ...included.warnings];
     if (warnings.length > 0) entries.push(outcomeEntry(warnings));
-    // A match sent as it was read goes out as its stored JSON text; one shaped by _summary or _elements is new.
-    const storedTexts = shaped.map((resource, i) => (resource === matches[i] ? texts?.[i] : undefined));
+    // A resource sent as it was read goes out as its stored JSON text; one shaped by _summary or _elements is new.
+    const storedTexts = [
+      ...shaped.map((resource, i) => (resource === matches[i] ? texts?.[i] : undefined)),
+      ...includedShaped.map((resource, i) => (resource === included.resources[i] ? included.texts[i] : undefined)),
+    ];
     return sendResource(request, reply, 200, bundle, () => searchBundleJson(bundle, storedTexts));
   };
 }

@@ -69,6 +69,15 @@ for (const engine of engines()) {
         assert.equal(bundle.total, 4, 'included resources do not count in the total');
       });
 
+      test('an included resource is sent as its stored JSON text, as a match is, not serialised again', async () => {
+        const response = await server.request('GET', '/Observation?patient=rs-p1&_include=Observation:subject');
+        const included = /"fullUrl":"[^"]*\/Patient\/rs-p1","resource":(\{[^]*?\}),"search":\{"mode":"include"\}\}/.exec(response.text);
+        assert.ok(included, response.text);
+        // The store writes its JSON text with a space after each colon; JSON.stringify writes none.
+        assert.match(included[1], /"resourceType": "Patient"/);
+        assert.equal(JSON.parse(included[1]).id, 'rs-p1');
+      });
+
       test('a target type narrows _include; * follows every reference', async () => {
         assert.deepEqual(keys((await search('/Observation?_id=rs-o1&_include=Observation:performer:Organization')).entry, 'include'), []);
         assert.deepEqual(keys((await search('/Observation?_id=rs-o1&_include=Observation:performer:Practitioner')).entry, 'include'), ['Practitioner/dr-1']);
@@ -191,6 +200,25 @@ for (const engine of engines()) {
         assert.ok(SUBSETTED(entry.resource));
         await refused('/Observation?_elements=a.b', /not an element name/);
         await refused('/Observation?_summary=maybe', /_summary must be one of/);
+      });
+
+      test('with the total counted the store reads the page alone; without it one row more tells of a next page', async () => {
+        const db = server.app.ctx.resources.db;
+        const query = db.query;
+        const limits: unknown[] = [];
+        // The page query's last two parameters are its LIMIT and OFFSET (src/store/resource-store.ts).
+        db.query = (text, params, options) => (text.includes('row_number()') && limits.push(params?.at(-2)), query(text, params, options));
+        try {
+          const counted = await search('/Observation?patient=rs-p1&_count=2');
+          const uncounted = await search('/Observation?patient=rs-p1&_count=2&_total=none');
+          const last = await search('/Observation?patient=rs-p1&_count=2&_page=2');
+          assert.deepEqual(limits, [2, 3, 2]);
+          for (const bundle of [counted, uncounted]) assert.ok(bundle.link.some((link) => link.relation === 'next' && /_page=2&_count=2$/.test(link.url)));
+          assert.equal(last.total, 4);
+          assert.ok(!last.link.some((link) => link.relation === 'next'), 'the last page has no next link');
+        } finally {
+          db.query = query;
+        }
       });
 
       test('_total=none leaves the total out', async () => {
