@@ -4,6 +4,7 @@ import { startApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { serveMetrics } from './observe/metrics-server.ts';
 import { superviseWorkers } from './process/supervisor.ts';
+import { maintenanceWarnings } from './store/maintenance-check.ts';
 import { EmbeddedStoreInUse } from './store/embedded-lock.ts';
 
 let config;
@@ -30,6 +31,7 @@ const log = app.server.log;
 if (!config.rootClient) {
   log.warn('no root client: set WARDEN_ROOT_CLIENT_SECRET (and optionally WARDEN_ROOT_CLIENT_ID) to get one');
 }
+for (const warning of await maintenanceWarnings(app.ctx.db)) log.warn(warning);
 await app.server.listen({ port: config.port, host: config.host });
 if (cluster.isPrimary && config.metrics.port !== undefined) await serveMetrics(config.metrics.port, config.metrics.host);
 log.info({ baseUrl: config.baseUrl, store: config.databaseUrl ? 'postgres' : `pglite:${config.dataDir}` }, 'warden is ready');
