@@ -5,7 +5,7 @@ import r4 from 'fhirpath/fhir-context/r4/index.js';
 import type { Resource } from '../store/resource-store.ts';
 import { parseDateRange, periodRange, type DateRange } from './date-range.ts';
 import { positionRow, type PositionRow } from './near.ts';
-import { searchParametersOf, type SearchParameter, type SearchPath } from './parameters.ts';
+import { indexedFor, searchParametersOf, type SearchParameter, type SearchPath } from './parameters.ts';
 import { textRowsOf, type TextRow } from './text.ts';
 import { escapeTokenPart, normalizeString, parseReference, truncateValue, type ParsedReference } from './values.ts';
 
@@ -174,9 +174,6 @@ function referencesOf(type: string, value: unknown): ParsedReference[] {
   return [];
 }
 
-/** Whether `parameter` keeps the rows of a modifier that has rows of its own (parameters.ts indexedModifiers). */
-const indexes = (parameter: SearchParameter, modifier: 'text' | 'of-type' | 'identifier') => !parameter.indexedModifiers || parameter.indexedModifiers.includes(modifier);
-
 function addRows(rows: IndexRows, parameter: SearchParameter, path: SearchPath, found: { type: string; value: unknown }[]) {
   const { code } = parameter;
   for (const { type, value } of found) {
@@ -189,8 +186,8 @@ function addRows(rows: IndexRows, parameter: SearchParameter, path: SearchPath, 
         break;
       case 'token':
         for (const token of tokensOf(type, value)) rows.token.push({ code, system: token.system, value: truncateValue(token.value) });
-        if (indexes(parameter, 'text')) for (const raw of tokenTextsOf(type, value)) rows.string.push({ code: `${code}:text`, value: normalizeString(raw), raw });
-        if (indexes(parameter, 'of-type')) for (const token of identifierTypesOf(type, value)) rows.token.push({ code: `${code}:of-type`, ...token });
+        if (indexedFor(parameter, 'text')) for (const raw of tokenTextsOf(type, value)) rows.string.push({ code: `${code}:text`, value: normalizeString(raw), raw });
+        if (indexedFor(parameter, 'of-type')) for (const token of identifierTypesOf(type, value)) rows.token.push({ code: `${code}:of-type`, ...token });
         break;
       case 'uri':
         for (const uri of text(value)) rows.token.push({ code, system: null, value: truncateValue(uri) });
@@ -208,7 +205,7 @@ function addRows(rows: IndexRows, parameter: SearchParameter, path: SearchPath, 
         }
         break;
       case 'reference':
-        if (indexes(parameter, 'identifier')) for (const token of referenceIdentifiersOf(type, value)) rows.token.push({ code: `${code}:identifier`, ...token });
+        if (indexedFor(parameter, 'identifier')) for (const token of referenceIdentifiersOf(type, value)) rows.token.push({ code: `${code}:identifier`, ...token });
         for (const ref of referencesOf(type, value)) {
           if (path.referenceType && ref.targetType !== path.referenceType) continue;
           rows.reference.push({ code, target_type: ref.targetType, target_id: ref.targetId, url: ref.url && truncateValue(ref.url) });

@@ -63,6 +63,17 @@ export interface SearchParameter {
   indexedModifiers?: readonly string[];
 }
 
+/** The modifiers kept in index rows of their own (src/search/extract.ts writes them, src/search/query.ts reads them). */
+const MODIFIERS_WITH_OWN_ROWS = new Set(['text', 'of-type', 'identifier']);
+
+/**
+ * Whether `parameter`'s index has the rows `modifier` reads (indexedModifiers): the extractor writes them only
+ * then, and a search with a modifier it is not indexed for is an unsupported parameter, never one that finds nothing.
+ */
+export function indexedFor(parameter: SearchParameter, modifier: string | undefined): boolean {
+  return modifier === undefined || !MODIFIERS_WITH_OWN_ROWS.has(modifier) || !parameter.indexedModifiers || parameter.indexedModifiers.includes(modifier);
+}
+
 /**
  * AuditEvent is searched by these alone (src/audit/: who did what to which patient's data, when), and of the
  * Resource-level ones by `_id` and `_lastUpdated` (columns, no index rows): every other one would be index rows

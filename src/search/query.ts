@@ -5,7 +5,7 @@ import { badRequest, FhirError } from '../fhir/outcome.ts';
 import { RESOURCE_TYPES } from '../fhir/resource-types.ts';
 import type { SearchFilter } from '../store/resource-store.ts';
 import { boundToMs, parseDateRange, toBound, type DateRange } from './date-range.ts';
-import { searchParametersOf, type SearchParameter, type SimpleParameterType } from './parameters.ts';
+import { indexedFor, searchParametersOf, type SearchParameter, type SimpleParameterType } from './parameters.ts';
 import { nearCondition, parseNear } from './near.ts';
 import { foldText } from './text.ts';
 import { escapeTokenPart, normalizeString, truncateValue } from './values.ts';
@@ -365,16 +365,6 @@ function compositeFilter(ctx: Context, value: string): SearchFilter {
       .map(({ code, condition }) => `(s.code = ${bind(code)} and ${condition(bind)})`)
       .join(' or ')}))`;
 }
-
-/** The modifiers kept in index rows of their own (src/search/extract.ts). */
-const OWN_ROWS = new Set(['text', 'of-type', 'identifier']);
-
-/**
- * Whether the parameter's index has the rows `modifier` reads: a parameter not indexed for one (AuditEvent's
- * `type:text`, parameters.ts indexedModifiers) is an unsupported parameter, never a search that finds nothing.
- */
-const indexedFor = (parameter: SearchParameter, modifier: string | undefined) =>
-  modifier === undefined || !OWN_ROWS.has(modifier) || !parameter.indexedModifiers || parameter.indexedModifiers.includes(modifier);
 
 function checkModifier(name: string, parameter: SearchParameter, modifier: string | undefined) {
   if (modifier === undefined) return;
