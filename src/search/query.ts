@@ -149,7 +149,8 @@ function referenceCondition(ctx: Context, value: string): Condition {
     `(s.target_id = ${bind(id)} and s.target_type in (${parameter.targets.map((target) => bind(target)).join(', ')}) and ${ownUrl(bind)})`;
 }
 
-const DATE_PREFIX = /^(eq|ne|gt|lt|ge|le|sa|eb|ap)?(.*)$/;
+// `s`: a value with a line break is a malformed date too, not a value the pattern fails to match.
+const DATE_PREFIX = /^(eq|ne|gt|lt|ge|le|sa|eb|ap)?(.*)$/s;
 
 // Bound values are cast from text: the `postgres` client would otherwise serialize a timestamptz parameter
 // through Date, which has no infinity.

@@ -347,6 +347,7 @@ for (const engine of engines()) {
         await refused('/Observation?date=2020-13', 'value', /"2020-13" is not a date/);
         await refused('/Observation?date=xx2020', 'value', /is not a date/);
         await refused('/Patient?_lastUpdated=yesterday', 'value', /is not a date/);
+        await refused('/Patient?birthdate=2020%0A', 'value', /is not a date/); // a line break once escaped the pattern: 500
         await refused('/Observation?code=a|b|c', 'value', /is not \[system\]\|\[code\]/);
         await refused('/Observation?code=|', 'value', /needs a system, a code or both/);
         await refused('/Observation?code=', 'value', /must not be empty/);
