@@ -5,6 +5,7 @@
 import type { AuditConfig } from '../config.ts';
 import type { Resource } from '../fhir/resource.ts';
 import { auditDropped, auditQueued, auditWriteFailures, auditWritten } from '../observe/metrics.ts';
+import { indexKeysOf } from '../search/index-keys.ts';
 import { auditIndexRows } from './index-rows.ts';
 import type { Database, Queryable } from '../store/database.ts';
 import { eventText, linkAfter, readHead, storedText, type ChainHead, type EventText } from './chain.ts';
@@ -72,7 +73,7 @@ async function writeAfter(db: Queryable, head: ChainHead, events: Pending[]): Pr
       links.map((link) => link.hash),
       lastUpdated,
       `[${stored.join(',')}]`,
-      ...indexColumnsOf(events.map(({ event }) => event)),
+      ...indexOf(events.map(({ event }) => event)),
     ],
     // Every text is JSON.stringify's or made of its output (chain.ts), which escapes a NUL.
     { textsHaveNoNul: true },
@@ -97,10 +98,11 @@ async function writeBatch(db: Database, known: ChainHead | null, events: Pending
 
 /**
  * The statement of writeAfter. Every insert reads `moved`, the head row the update returned, so nothing is
- * written when the head was not where the writer thought. The links and the search index rows come as one array
- * per column, unnested: cheaper for both sides than JSON objects read back with jsonb_to_recordset. (A batch's
- * search index rows are written here, not by src/search/index-writer.ts, which writes one resource per
- * statement, replacing its old rows; a new event has none.)
+ * written when the head was not where the writer thought. The links and the date rows come as one array per
+ * column, unnested: cheaper for both sides than JSON objects read back with jsonb_to_recordset. An event's
+ * tokens and references are keys in its own row (src/search/index-keys.ts), one JSON array per event beside its
+ * stored JSON. (A batch's index is written here, not by src/search/index-writer.ts, which writes one resource
+ * per statement, replacing its old index; a new event has none.)
  */
 const WRITE = `
 with
@@ -110,37 +112,26 @@ with
     insert into audit_chain (seq, id, previous, hash)
     select r.seq, r.id, r.previous, r.hash from moved, unnest($5::bigint[], $6::text[], $7::text[], $8::text[]) as r(seq, id, previous, hash)),
   created as (
-    insert into resource (type, id, version_id, last_updated, deleted, resource)
-    select 'AuditEvent', r->>'id', 1, $9::timestamptz, false, r from moved, jsonb_array_elements($10::text::jsonb) r),
-  new_token as (
-    insert into search_token (type, id, code, system, value)
-    select 'AuditEvent', r.id, r.code, r.system, r.value from moved, unnest($11::text[], $12::text[], $13::text[], $14::text[]) as r(id, code, system, value)),
-  new_reference as (
-    insert into search_reference (type, id, code, target_type, target_id, url)
-    select 'AuditEvent', r.id, r.code, r.target_type, r.target_id, r.url
-    from moved, unnest($15::text[], $16::text[], $17::text[], $18::text[], $19::text[]) as r(id, code, target_type, target_id, url)),
+    insert into resource (type, id, version_id, last_updated, deleted, resource, index_keys)
+    select 'AuditEvent', e.r->>'id', 1, $9::timestamptz, false, e.r, array(select jsonb_array_elements_text(k.keys))
+    from moved, jsonb_array_elements($10::text::jsonb) with ordinality e(r, n)
+      join jsonb_array_elements($11::text::jsonb) with ordinality k(keys, n) on k.n = e.n),
   new_date as (
     insert into search_date (type, id, code, low, high)
     select 'AuditEvent', r.id, r.code, r.low::timestamptz, r.high::timestamptz
-    from moved, unnest($20::text[], $21::text[], $22::text[], $23::text[]) as r(id, code, low, high))
+    from moved, unnest($12::text[], $13::text[], $14::text[], $15::text[]) as r(id, code, low, high))
 select count(*)::int as moved from moved`;
 
-/**
- * The batch's search index rows, one array per column of each table, in WRITE's parameter order. AuditEvent has
- * no string parameter (src/search/parameters.ts), so no string rows.
- */
-function indexColumnsOf(events: Resource[]): (string | null)[][] {
-  const token: (string | null)[][] = [[], [], [], []];
-  const reference: (string | null)[][] = [[], [], [], [], []];
-  const date: (string | null)[][] = [[], [], [], []];
-  const add = (columns: (string | null)[][], values: (string | null)[]) => values.forEach((value, i) => columns[i].push(value));
+/** The batch's index: each event's keys as one JSON array of arrays, and its date rows, one array per column. */
+function indexOf(events: Resource[]): [keys: string, ...dateColumns: string[][]] {
+  const keys: string[][] = [];
+  const date: string[][] = [[], [], [], []];
   for (const event of events) {
     const rows = auditIndexRows(event);
-    for (const row of rows.token) add(token, [event.id, row.code, row.system, row.value]);
-    for (const row of rows.reference) add(reference, [event.id, row.code, row.target_type, row.target_id, row.url]);
-    for (const row of rows.date) add(date, [event.id, row.code, row.low, row.high]);
+    keys.push(indexKeysOf(rows));
+    for (const row of rows.date) [event.id, row.code, row.low, row.high].forEach((value, i) => date[i].push(value));
   }
-  return [...token, ...reference, ...date];
+  return [JSON.stringify(keys), ...date];
 }
 
 export class AuditTrail {

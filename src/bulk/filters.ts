@@ -4,6 +4,7 @@ import { badRequest } from '../fhir/outcome.ts';
 import { FHIR_R4_TYPES } from '../fhir/resource-types.ts';
 import { patientCompartmentParameters } from '../search/compartment-definition.ts';
 import { patientCompartmentFilter } from '../search/compartment.ts';
+import { holdsAnyKey, holdsKeyStarting, keptAsKeys, referenceKeys, typedReferencePrefix } from '../search/index-keys.ts';
 import type { SearchFilter } from '../store/resource-store.ts';
 
 /** FHIR R4 instant (§2.24.0.1): a time to the second, with its zone. */
@@ -51,7 +52,13 @@ export function patientsFilter(type: string, patients: readonly string[] | null,
     const idList = patients === null ? '' : `(${patients.map((id) => bind(id)).join(', ') || 'null'})`;
     const conditions: string[] = [];
     if (type === 'Patient') conditions.push(patients === null ? 'true' : `resource.id in ${idList}`);
-    if (codes.length > 0) {
+    if (codes.length > 0 && keptAsKeys(type)) {
+      conditions.push(
+        patients === null
+          ? codes.map((code) => holdsKeyStarting(typedReferencePrefix(code, 'Patient'), bind)).join(' or ')
+          : holdsAnyKey(type, codes.flatMap((code) => patients.map((id) => referenceKeys.typed(code, 'Patient', id))), bind),
+      );
+    } else if (codes.length > 0) {
       conditions.push(
         `exists (select 1 from search_reference s where s.type = resource.type and s.id = resource.id
            and s.code in (${codes.map((code) => bind(code)).join(', ')}) and s.target_type = 'Patient'

@@ -7,6 +7,7 @@ import type { ResourceView } from '../access/confined-resources.ts';
 import { badRequest } from '../fhir/outcome.ts';
 import { RESOURCE_TYPES } from '../fhir/resource-types.ts';
 import { referencesThrough } from '../search/extract.ts';
+import { holdsAnyKey, keptAsKeys, referenceKeys } from '../search/index-keys.ts';
 import { searchParametersOf } from '../search/parameters.ts';
 import type { Resource, SearchFilter, SearchResult } from '../store/resource-store.ts';
 
@@ -96,6 +97,11 @@ function referencedIds(from: Resource[], include: Include, baseUrl: string, into
 
 /** Resources of `source` pointing through `code` (any reference parameter for `*`) at one of `targets`. */
 function pointingAt(source: string, code: string, targets: Resource[], baseUrl: string): SearchFilter {
+  if (keptAsKeys(source)) {
+    const codes = code === '*' ? [...searchParametersOf(source).values()].filter((p) => p.type === 'reference').map((p) => p.code) : [code];
+    const keys = codes.flatMap((each) => targets.map((target) => referenceKeys.typed(each, target.resourceType, target.id)));
+    return (bind) => holdsAnyKey(source, keys, bind);
+  }
   const pairs = JSON.stringify(targets.map((resource) => [resource.resourceType, resource.id]));
   // From the targets to the index rows that name them (search_reference_target), then to the resources.
   return (bind) =>

@@ -4,6 +4,7 @@
 import type { Resource, ResourceStore, SearchFilter } from '../store/resource-store.ts';
 import { patientCompartmentParameters } from './compartment-definition.ts';
 import { referencesThrough } from './extract.ts';
+import { holdsAnyKey, keptAsKeys, referenceKeys } from './index-keys.ts';
 
 /** Restricts a search on `type` to the compartment of Patient/`patientId`; no match for types outside it. */
 export function patientCompartmentFilter(type: string, patientId: string, baseUrl: string): SearchFilter {
@@ -11,7 +12,9 @@ export function patientCompartmentFilter(type: string, patientId: string, baseUr
   return (bind) => {
     const conditions: string[] = [];
     if (type === 'Patient') conditions.push(`resource.id = ${bind(patientId)}`);
-    if (codes.length > 0) {
+    if (codes.length > 0 && keptAsKeys(type)) {
+      conditions.push(holdsAnyKey(type, codes.map((code) => referenceKeys.typed(code, 'Patient', patientId)), bind));
+    } else if (codes.length > 0) {
       conditions.push(
         `exists (select 1 from search_reference s where s.type = resource.type and s.id = resource.id
            and s.code in (${codes.map((code) => bind(code)).join(', ')})

@@ -2,6 +2,7 @@
 import type { Queryable } from '../store/database.ts';
 import type { Resource } from '../store/resource-store.ts';
 import { extractIndexRows, noIndexRows } from './extract.ts';
+import { indexKeysOf, keptAsKeys } from './index-keys.ts';
 
 // One statement: delete the resource's old rows from every index table and insert the new ones. The deletes
 // and inserts of one statement see the same snapshot, so the deletes never remove the rows just inserted.
@@ -40,9 +41,17 @@ with
     select $1, $2, r.code, r.latitude, r.longitude from jsonb_to_recordset($9::text::jsonb) as r(code text, latitude float8, longitude float8))
 select 1`;
 
+/** A keyed type's tokens and references are keys in its row (src/search/index-keys.ts), not rows. */
+const REPLACE_KEYS = `update resource set index_keys = array(select jsonb_array_elements_text($3::text::jsonb)) where type = $1 and id = $2`;
+
 /** Replaces the index rows of `resource` with those of this version; a deleted resource has none. */
 export async function writeSearchIndex(tx: Queryable, resource: Resource, deleted: boolean): Promise<void> {
   const rows = deleted ? noIndexRows() : extractIndexRows(resource);
+  if (keptAsKeys(resource.resourceType)) {
+    await tx.query(REPLACE_KEYS, [resource.resourceType, resource.id, JSON.stringify(indexKeysOf(rows))]);
+    rows.token = [];
+    rows.reference = [];
+  }
   await tx.query(REPLACE_ROWS, [
     resource.resourceType,
     resource.id,

@@ -5,7 +5,7 @@
 // FHIR types. Only the definitions of those are kept after the file is read, once, at first use.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { FHIR_R4_TYPES } from '../fhir/resource-types.ts';
+import { FHIR_R4_TYPES, IAM_TYPES } from '../fhir/resource-types.ts';
 
 export type SearchParameterType = 'string' | 'token' | 'reference' | 'date' | 'uri' | 'quantity' | 'number' | 'composite' | 'special';
 /** The types a simple (not composite, not special) parameter has. */
@@ -243,8 +243,10 @@ function load() {
       if (base === 'AuditEvent' && !AUDIT_EVENT_PARAMETERS.includes(definition.code)) continue;
       const parameter = toParameter(definition, base, byUrl);
       if (!parameter) continue;
-      // The audit trail's agents are also Warden's IAM resources: the user and the client application.
+      // The audit trail's agents are also Warden's IAM resources (the user and the client application), and so
+      // are the entities of its IAM events (the Client given a token, the User who signed in, the policy changed).
       if (base === 'AuditEvent' && definition.code === 'agent') parameter.targets = [...parameter.targets, 'Client', 'User'];
+      if (base === 'AuditEvent' && definition.code === 'entity') parameter.targets = [...parameter.targets, ...IAM_TYPES];
       if (base === 'AuditEvent') parameter.indexedModifiers = AUDIT_EVENT_INDEXED_MODIFIERS[definition.code] ?? [];
       if (!byType.has(base)) byType.set(base, new Map());
       byType.get(base)!.set(definition.code, parameter);

@@ -5,6 +5,7 @@ import { badRequest, FhirError } from '../fhir/outcome.ts';
 import { RESOURCE_TYPES } from '../fhir/resource-types.ts';
 import type { SearchFilter } from '../store/resource-store.ts';
 import { boundToMs, parseDateRange, toBound, type DateRange } from './date-range.ts';
+import { codePrefix, holdsAnyKey, holdsAnyKeyOf, holdsKeyStarting, keptAsKeys, referenceKeys, tokenKeys, typedReferencePrefix } from './index-keys.ts';
 import { indexedFor, searchParametersOf, type SearchParameter, type SimpleParameterType } from './parameters.ts';
 import { nearCondition, parseNear } from './near.ts';
 import { foldText } from './text.ts';
@@ -32,6 +33,8 @@ const MODIFIERS: Record<SearchParameter['type'], string[]> = {
 };
 
 interface Context {
+  /** The type searched. */
+  type: string;
   name: string;
   parameter: SearchParameter;
   modifier: string | undefined;
@@ -84,18 +87,30 @@ function textCondition(ctx: Context, value: string): Condition {
   return (bind) => `(s.value like ${bind(`${escaped}%`)} or s.value like ${bind(`% ${escaped}%`)})`;
 }
 
-function tokenCondition(ctx: Context, value: string): Condition {
+/** A token value (R4 §3.1.1.4.11): `code`, `|code` (no system: null), `system|` (any code), `system|code`. */
+interface TokenValue {
+  system?: string | null;
+  code?: string;
+}
+
+function parseToken(ctx: Context, value: string): TokenValue {
   const parts = splitEscaped(value, '|');
   if (parts.length > 2) throw invalid(ctx, `"${value.slice(0, 80)}" is not [system]|[code]: escape a "|" in a code as "\\|"`);
   if (parts.length === 1) {
     if (parts[0] === '') throw invalid(ctx, 'a token must not be empty');
-    const code = truncateValue(parts[0]);
-    return (bind) => `s.value = ${bind(code)}`;
+    return { code: truncateValue(parts[0]) };
   }
   const [system, code] = [parts[0], truncateValue(parts[1])];
   if (system === '' && code === '') throw invalid(ctx, 'a token needs a system, a code or both');
-  if (system === '') return (bind) => `(s.system is null and s.value = ${bind(code)})`;
-  if (code === '') return (bind) => `s.system = ${bind(system)}`;
+  if (system === '') return { system: null, code };
+  return code === '' ? { system } : { system, code };
+}
+
+function tokenCondition(ctx: Context, value: string): Condition {
+  const { system, code } = parseToken(ctx, value);
+  if (system === undefined) return (bind) => `s.value = ${bind(code)}`;
+  if (system === null) return (bind) => `(s.system is null and s.value = ${bind(code)})`;
+  if (code === undefined) return (bind) => `s.system = ${bind(system)}`;
   return (bind) => `(s.system = ${bind(system)} and s.value = ${bind(code)})`;
 }
 
@@ -117,28 +132,38 @@ function uriCondition(ctx: Context, value: string): Condition {
   return (bind) => `s.value = ${bind(uri)}`;
 }
 
-function referenceCondition(ctx: Context, value: string): Condition {
+/** A reference value (R4 §3.1.1.4.9): another server's URL, a Type/id here (from a URL on this server too), or a bare id. */
+type ReferenceValue = { url: string } | { type: string; id: string } | { id: string };
+
+function parseReference(ctx: Context, value: string): ReferenceValue {
   const { parameter, baseUrl } = ctx;
   if (value === '') throw invalid(ctx, 'a reference must not be empty');
   let relative = value;
   if (/^[a-z][a-z0-9+.-]*:/i.test(value)) {
     // An absolute URL on this server is the same reference as the relative one; any other matches as written.
-    if (!value.startsWith(`${baseUrl}/`)) {
-      const url = truncateValue(value);
-      return (bind) => `s.url = ${bind(url)}`;
-    }
+    if (!value.startsWith(`${baseUrl}/`)) return { url: truncateValue(value) };
     relative = value.slice(baseUrl.length + 1);
   }
   const typed = /^([A-Za-z]+)\/([^/]+)(?:\/_history\/[^/]+)?$/.exec(relative);
   const type = typed ? typed[1] : ctx.modifier;
   const id = typed ? typed[2] : relative;
   if (!ID_PATTERN.test(id)) throw invalid(ctx, `"${value.slice(0, 80)}" is not a reference: expected [type]/[id], [id] or a URL`);
-  if (type !== undefined) {
-    if (!RESOURCE_TYPES.has(type)) throw invalid(ctx, `unknown resource type "${type.slice(0, 64)}"`);
-    if (parameter.targets.length > 0 && !parameter.targets.includes(type)) {
-      throw invalid(ctx, `${type} is not a target of ${parameter.code}; it may point at ${parameter.targets.join(', ')}`);
-    }
-    if (ctx.modifier !== undefined && typed && typed[1] !== ctx.modifier) throw invalid(ctx, `the modifier :${ctx.modifier} and the type ${type} disagree`);
+  if (type === undefined) return { id };
+  if (!RESOURCE_TYPES.has(type)) throw invalid(ctx, `unknown resource type "${type.slice(0, 64)}"`);
+  if (parameter.targets.length > 0 && !parameter.targets.includes(type)) {
+    throw invalid(ctx, `${type} is not a target of ${parameter.code}; it may point at ${parameter.targets.join(', ')}`);
+  }
+  if (ctx.modifier !== undefined && typed && typed[1] !== ctx.modifier) throw invalid(ctx, `the modifier :${ctx.modifier} and the type ${type} disagree`);
+  return { type, id };
+}
+
+function referenceCondition(ctx: Context, value: string): Condition {
+  const { parameter, baseUrl } = ctx;
+  const reference = parseReference(ctx, value);
+  if ('url' in reference) return (bind) => `s.url = ${bind(reference.url)}`;
+  const { id } = reference;
+  if ('type' in reference) {
+    const { type } = reference;
     return (bind) =>
       `(s.target_type = ${bind(type)} and s.target_id = ${bind(id)} and (s.url is null or s.url = ${bind(`${baseUrl}/${type}/${id}`)}))`;
   }
@@ -147,6 +172,34 @@ function referenceCondition(ctx: Context, value: string): Condition {
   if (parameter.targets.length === 0) return (bind) => `(s.target_id = ${bind(id)} and s.target_type is not null and ${ownUrl(bind)})`;
   return (bind) =>
     `(s.target_id = ${bind(id)} and s.target_type in (${parameter.targets.map((target) => bind(target)).join(', ')}) and ${ownUrl(bind)})`;
+}
+
+/** The index key (src/search/index-keys.ts) a value of a keyed type's token or reference parameter matches. */
+function valueKey(ctx: Context, code: string, value: string): string {
+  if (ctx.parameter.type === 'reference' && ctx.modifier !== 'identifier') {
+    const reference = parseReference(ctx, value);
+    if ('url' in reference) return referenceKeys.url(code, reference.url);
+    return 'type' in reference ? referenceKeys.typed(code, reference.type, reference.id) : referenceKeys.id(code, reference.id);
+  }
+  const { system, code: token } = parseToken(ctx, value);
+  if (system === undefined) return tokenKeys.value(code, token!);
+  return token === undefined ? tokenKeys.system(code, system!) : tokenKeys.systemValue(code, system, token);
+}
+
+/**
+ * One occurrence on a type whose tokens and references are keys in its row: its values are keys, one GIN probe
+ * for any of them. `:identifier` reads the identifier tokens; `:not` and `:missing` as on rows.
+ */
+function keyedOccurrenceFilter(ctx: Context, value: string): SearchFilter {
+  const { parameter, modifier, type } = ctx;
+  const code = modifier === 'identifier' ? `${parameter.code}:identifier` : parameter.code;
+  if (modifier === 'missing') {
+    if (value !== 'true' && value !== 'false') throw invalid(ctx, ':missing takes true or false');
+    return (bind) => `${value === 'true' ? 'not ' : ''}${holdsKeyStarting(codePrefix(code), bind)}`;
+  }
+  const keys = splitOr(value).map((v) => valueKey(ctx, code, v));
+  if (modifier === 'not') return (bind) => `not ${holdsAnyKey(type, keys, bind)}`;
+  return (bind) => holdsAnyKey(type, keys, bind);
 }
 
 // `s`: a value with a line break is a malformed date too, not a value the pattern fails to match.
@@ -260,6 +313,7 @@ function occurrenceFilter(ctx: Context, value: string): SearchFilter {
     const conditions = splitOr(value).map((v) => dateCondition(ctx, v, 'resource.last_updated', "(resource.last_updated + interval '1 millisecond')"));
     return (bind) => or(conditions, bind);
   }
+  if (keptAsKeys(ctx.type) && (parameter.type === 'token' || parameter.type === 'reference')) return keyedOccurrenceFilter(ctx, value);
   const type = parameter.type as SimpleParameterType;
   const table = TABLES[type];
   const rows = (bind: Bind, where: string, into: string = table, code = parameter.code) =>
@@ -459,6 +513,16 @@ function reverseChain(type: string, name: string, scope: Scope, depth: number): 
     throw badRequest(`_has: ${sourceType}.${code.slice(0, 64)} is not a reference parameter that may point at ${type}`, 'value', [name]);
   }
   const inner = parameterBuilder(sourceType, rest, scope, depth + 1);
+  if (keptAsKeys(sourceType)) {
+    // The matching sources' keys naming a `type`, less their prefix: the targets' ids.
+    const prefix = typedReferencePrefix(code, type);
+    return (value) => {
+      const ids = visibleIds(sourceType, inner(value), scope);
+      return (bind) =>
+        `resource.id in (select substr(k, ${prefix.length + 1}) from resource source, unnest(source.index_keys) k
+           where source.type = ${bind(sourceType)} and source.id in (${ids(bind)}) and starts_with(k, ${bind(prefix)}))`;
+    };
+  }
   // From the matching sources to the index rows naming their targets, then to the targets (never a walk of `type`).
   return (value) => {
     const ids = visibleIds(sourceType, inner(value), scope);
@@ -488,6 +552,13 @@ function chain(type: string, name: string, head: string, rest: string, scope: Sc
     throw badRequest(`Search parameter ${name.slice(0, 80)}: no target type of ${code} has the parameter ${restCode.slice(0, 64)}; name one with ${code}:[type]`, 'value', [name]);
   }
   const inners = candidates.map((target) => [target, parameterBuilder(target, rest, scope, depth + 1)] as const);
+  if (keptAsKeys(type)) {
+    // The keys that would name the matching targets, probed in the GIN index.
+    return (value) => (bind) => {
+      const keys = inners.map(([target, inner]) => `select ${bind(typedReferencePrefix(code, target))} || target.id from (${visibleIds(target, inner(value), scope)(bind)}) target`);
+      return holdsAnyKeyOf(type, keys.join(' union all '));
+    };
+  }
   return (value) => {
     const alternatives = inners.map(([target, inner]) => {
       const ids = visibleIds(target, inner(value), scope);
@@ -517,7 +588,7 @@ function parameterBuilder(type: string, name: string, scope: Scope, depth: numbe
   if (!parameter || rest.length > 0) throw unknownParameter(type, name, scope, depth);
   checkModifier(name, parameter, modifier);
   if (!indexedFor(parameter, modifier)) throw unknownParameter(type, name, scope, depth, ` (${code} is not indexed for :${modifier})`);
-  const ctx: Context = { name, parameter, modifier, baseUrl: scope.baseUrl };
+  const ctx: Context = { type, name, parameter, modifier, baseUrl: scope.baseUrl };
   if (parameter.composite) return (value) => compositeFilter(ctx, value);
   if (parameter.special === 'near') return (value) => nearFilter(ctx, value);
   if (parameter.special) return (value) => fullTextFilter(ctx, value);

@@ -3,6 +3,7 @@
 // sorts last either way. The id breaks ties, so pages of one search never repeat or skip a resource.
 import { badRequest } from '../fhir/outcome.ts';
 import type { SearchFilter } from '../store/resource-store.ts';
+import { keptAsKeys, keyValueAfter, referencePrefix, tokenValuePrefix } from './index-keys.ts';
 import { searchParametersOf, type SearchParameter, type SimpleParameterType } from './parameters.ts';
 
 /** At most this many keys: each is a subquery per matched resource. */
@@ -25,10 +26,15 @@ const KEYS: Record<SimpleParameterType, { table: string; low: string; high: stri
   number: { table: 'search_quantity', low: 'min(s.low)', high: 'max(s.high)' },
 };
 
-function sortKey(parameter: SearchParameter, descending: boolean): (bind: Bind) => string {
+function sortKey(type: string, parameter: SearchParameter, descending: boolean): (bind: Bind) => string {
   const direction = descending ? 'desc' : 'asc';
   if (parameter.column === 'id') return () => `resource.id ${direction}`;
   if (parameter.column === 'last_updated') return () => `resource.last_updated ${direction}`;
+  if (keptAsKeys(type) && (parameter.type === 'token' || parameter.type === 'reference')) {
+    // By the code (any system) or the Type/id, as on rows.
+    const prefix = parameter.type === 'token' ? tokenValuePrefix(parameter.code) : referencePrefix(parameter.code);
+    return (bind) => `${keyValueAfter(prefix, descending, bind)} ${direction} nulls last`;
+  }
   const key = KEYS[parameter.type as SimpleParameterType];
   return (bind) =>
     `(select ${descending ? key.high : key.low} from ${key.table} s
@@ -49,7 +55,7 @@ export function sortOrder(type: string, sort: string): SearchFilter {
     if (!parameter) {
       throw badRequest(`_sort: ${type} has no search parameter "${code.slice(0, 64)}"; sort by one of ${[...parameters.keys()].join(', ')}`, 'value', ['_sort']);
     }
-    return { code, key: sortKey(parameter, descending), descending };
+    return { code, key: sortKey(type, parameter, descending), descending };
   });
   const byId = keys.find((key) => key.code === '_id');
   return (bind) => [...keys.map(({ key }) => key(bind)), ...(byId ? [] : ['resource.id asc'])].join(', ');
