@@ -3,7 +3,8 @@
 // than the read the event records. test/audit/index-rows.test.ts holds the two to the same rows.
 import type { Resource } from '../fhir/resource.ts';
 import { parseDateRange } from '../search/date-range.ts';
-import type { IndexRows, ReferenceRow, TokenRow } from '../search/extract.ts';
+import type { DateRow, IndexRows, ReferenceRow, TokenRow } from '../search/extract.ts';
+import { indexKeysOf } from '../search/index-keys.ts';
 import { truncateValue } from '../search/values.ts';
 
 interface Coding {
@@ -69,6 +70,12 @@ function recordedRange(recorded: string) {
   return parseDateRange(recorded);
 }
 
+/** The `date` row: when the event was recorded. */
+export function auditRecordedRow(event: Resource): DateRow | null {
+  const range = typeof event.recorded === 'string' ? recordedRange(event.recorded) : null;
+  return range && { code: 'date', ...range };
+}
+
 /** The rows of the parameters AuditEvent is searched by (src/search/parameters.ts), none of `_profile`, `:text`... */
 export function auditIndexRows(event: Resource): IndexRows {
   const rows = new Rows();
@@ -78,14 +85,63 @@ export function auditIndexRows(event: Resource): IndexRows {
   addCoding(rows, 'type', event.type as Coding | undefined);
   for (const agent of (event.agent ?? []) as { who?: Reference }[]) addReference(rows, 'agent', agent.who);
   for (const entity of (event.entity ?? []) as { what?: Reference }[]) addReference(rows, 'entity', entity.what);
-  const recorded = typeof event.recorded === 'string' ? recordedRange(event.recorded) : null;
+  const recorded = auditRecordedRow(event);
   return {
     string: [],
     token: rows.token,
     reference: rows.reference,
-    date: recorded ? [{ code: 'date', ...recorded }] : [],
+    date: recorded ? [recorded] : [],
     quantity: [],
     text: [],
     position: [],
   };
+}
+
+/** The index keys of the parts events share (event.ts freezes them): worked out once for each part. */
+const sharedPartKeys = new WeakMap<object, readonly string[]>();
+
+function partKeys(part: object, add: (rows: Rows) => void): readonly string[] {
+  const frozen = Object.isFrozen(part);
+  let keys = frozen ? sharedPartKeys.get(part) : undefined;
+  if (keys === undefined) {
+    const rows = new Rows();
+    add(rows);
+    keys = indexKeysOf(rows);
+    if (frozen) sharedPartKeys.set(part, keys);
+  }
+  return keys;
+}
+
+const valueTokenKeys = new Map<string, readonly string[]>();
+
+/** action and outcome: a few values, each with its keys once. */
+function valueKeys(code: 'action' | 'outcome', value: string): readonly string[] {
+  const name = `${code} ${value}`;
+  let keys = valueTokenKeys.get(name);
+  if (keys === undefined) {
+    const rows = new Rows();
+    rows.addToken(code, null, value);
+    keys = indexKeysOf(rows);
+    if (valueTokenKeys.size < 100) valueTokenKeys.set(name, keys);
+  }
+  return keys;
+}
+
+/**
+ * The index keys (src/search/index-keys.ts) of auditIndexRows' token and reference rows, by parts: an event's
+ * agents, codings and Patient entity are shared with other events, and so are their keys. A key may come twice
+ * (the Patient of an agent and of an entity): the index and the search read a key once all the same.
+ */
+export function auditIndexKeys(event: Resource): string[] {
+  const keys: string[] = [];
+  if (typeof event.action === 'string') keys.push(...valueKeys('action', event.action));
+  if (typeof event.outcome === 'string') keys.push(...valueKeys('outcome', event.outcome));
+  if (Array.isArray(event.subtype)) keys.push(...partKeys(event.subtype, (rows) => (event.subtype as Coding[]).forEach((coding) => addCoding(rows, 'subtype', coding))));
+  if (event.type && typeof event.type === 'object') keys.push(...partKeys(event.type, (rows) => addCoding(rows, 'type', event.type as Coding)));
+  if (Array.isArray(event.agent)) {
+    const agents = event.agent as { who?: Reference }[];
+    keys.push(...partKeys(agents, (rows) => agents.forEach((agent) => addReference(rows, 'agent', agent.who))));
+  }
+  for (const entity of (event.entity ?? []) as { what?: Reference }[]) keys.push(...partKeys(entity, (rows) => addReference(rows, 'entity', entity.what)));
+  return keys;
 }

@@ -5,8 +5,7 @@
 import type { AuditConfig } from '../config.ts';
 import type { Resource } from '../fhir/resource.ts';
 import { auditDropped, auditQueued, auditWriteFailures, auditWritten } from '../observe/metrics.ts';
-import { indexKeysOf } from '../search/index-keys.ts';
-import { auditIndexRows } from './index-rows.ts';
+import { auditIndexKeys, auditRecordedRow } from './index-rows.ts';
 import type { Database, Queryable } from '../store/database.ts';
 import { eventText, linkAfter, readHead, storedText, type ChainHead, type EventText } from './chain.ts';
 import type { AuditEventResource } from './event.ts';
@@ -127,9 +126,9 @@ function indexOf(events: Resource[]): [keys: string, ...dateColumns: string[][]]
   const keys: string[][] = [];
   const date: string[][] = [[], [], [], []];
   for (const event of events) {
-    const rows = auditIndexRows(event);
-    keys.push(indexKeysOf(rows));
-    for (const row of rows.date) [event.id, row.code, row.low, row.high].forEach((value, i) => date[i].push(value));
+    keys.push(auditIndexKeys(event));
+    const recorded = auditRecordedRow(event);
+    if (recorded) [event.id, recorded.code, recorded.low, recorded.high].forEach((value, i) => date[i].push(value));
   }
   return [JSON.stringify(keys), ...date];
 }

@@ -5,9 +5,10 @@
 // parameters are kept so; its dates stay rows of search_date (ranges are not keys).
 // A key is the parameter's code, a kind and the value, separated by U+001F (which no code, system, reference or
 // request id a search names holds):
-//   v value        a token's code, in any system       s system value   in that system ('' for none)
-//   S system       any code of that system             r Type/id        a reference to a resource on this server
-//   i id           a reference to that id, any type    u url            a reference by URL to another server
+//   v value          a token's code, in any system
+//   s system value   a token's code in that system ('' for none); `system|` alone reads these by prefix, unindexed
+//   r Type/id        a reference to a resource on this server; a bare id is each target type's key
+//   u url            a reference by URL to another server
 import type { IndexRows, ReferenceRow, TokenRow } from './extract.ts';
 
 export const KEYED_TYPES: ReadonlySet<string> = new Set(['AuditEvent']);
@@ -24,12 +25,13 @@ export const codePrefix = (code: string) => `${code}${SEPARATOR}`;
 export const tokenKeys = {
   value: (code: string, value: string) => key(code, 'v', value),
   systemValue: (code: string, system: string | null, value: string) => key(code, 's', system ?? '', value),
-  system: (code: string, system: string) => key(code, 'S', system),
 };
+
+/** The keys of tokens of `code` in `system`, each followed by the code. */
+export const tokenSystemPrefix = (code: string, system: string) => key(code, 's', system, '');
 
 export const referenceKeys = {
   typed: (code: string, type: string, id: string) => key(code, 'r', `${type}/${id}`),
-  id: (code: string, id: string) => key(code, 'i', id),
   url: (code: string, url: string) => key(code, 'u', url),
 };
 
@@ -40,13 +42,7 @@ export const referencePrefix = (code: string) => key(code, 'r', '');
 /** The keys of tokens of `code` in any system, each followed by the code (sorting). */
 export const tokenValuePrefix = (code: string) => key(code, 'v', '');
 
-function tokenRowKeys(row: TokenRow): string[] {
-  return [
-    tokenKeys.value(row.code, row.value),
-    tokenKeys.systemValue(row.code, row.system, row.value),
-    ...(row.system === null ? [] : [tokenKeys.system(row.code, row.system)]),
-  ];
-}
+const tokenRowKeys = (row: TokenRow): string[] => [tokenKeys.value(row.code, row.value), tokenKeys.systemValue(row.code, row.system, row.value)];
 
 /**
  * A reference by URL matches only that URL: a search names this server's resources as Type/id, and an absolute
@@ -55,7 +51,7 @@ function tokenRowKeys(row: TokenRow): string[] {
 function referenceRowKeys(row: ReferenceRow): string[] {
   if (row.url !== null) return [referenceKeys.url(row.code, row.url)];
   if (row.target_type === null || row.target_id === null) return [];
-  return [referenceKeys.typed(row.code, row.target_type, row.target_id), referenceKeys.id(row.code, row.target_id)];
+  return [referenceKeys.typed(row.code, row.target_type, row.target_id)];
 }
 
 /** The keys of a resource's token and reference rows, each once. */

@@ -4,42 +4,45 @@ import type { Resource } from '../store/resource-store.ts';
 import { extractIndexRows, noIndexRows } from './extract.ts';
 import { indexKeysOf, keptAsKeys } from './index-keys.ts';
 
-// One statement: delete the resource's old rows from every index table and insert the new ones. The deletes
-// and inserts of one statement see the same snapshot, so the deletes never remove the rows just inserted.
-const REPLACE_ROWS = `
-with
-  old_string as (delete from search_string where type = $1 and id = $2),
-  old_token as (delete from search_token where type = $1 and id = $2),
-  old_reference as (delete from search_reference where type = $1 and id = $2),
-  old_date as (delete from search_date where type = $1 and id = $2),
-  old_quantity as (delete from search_quantity where type = $1 and id = $2),
-  old_text as (delete from search_text where type = $1 and id = $2),
-  old_position as (delete from search_position where type = $1 and id = $2),
-  new_string as (
-    insert into search_string (type, id, code, value, raw)
-    select $1, $2, r.code, r.value, r.raw from jsonb_to_recordset($3::text::jsonb) as r(code text, value text, raw text)),
-  new_token as (
-    insert into search_token (type, id, code, system, value)
-    select $1, $2, r.code, r.system, r.value from jsonb_to_recordset($4::text::jsonb) as r(code text, system text, value text)),
-  new_reference as (
-    insert into search_reference (type, id, code, target_type, target_id, url)
-    select $1, $2, r.code, r.target_type, r.target_id, r.url
-    from jsonb_to_recordset($5::text::jsonb) as r(code text, target_type text, target_id text, url text)),
-  new_date as (
-    insert into search_date (type, id, code, low, high)
-    select $1, $2, r.code, r.low::timestamptz, r.high::timestamptz
-    from jsonb_to_recordset($6::text::jsonb) as r(code text, low text, high text)),
-  new_quantity as (
-    insert into search_quantity (type, id, code, system, unit_code, unit, low, high)
-    select $1, $2, r.code, r.system, r.unit_code, r.unit, r.low::numeric, r.high::numeric
-    from jsonb_to_recordset($7::text::jsonb) as r(code text, system text, unit_code text, unit text, low text, high text)),
-  new_text as (
-    insert into search_text (type, id, code, words)
-    select $1, $2, r.code, to_tsvector('simple', r.text) from jsonb_to_recordset($8::text::jsonb) as r(code text, text text)),
-  new_position as (
-    insert into search_position (type, id, code, latitude, longitude)
-    select $1, $2, r.code, r.latitude, r.longitude from jsonb_to_recordset($9::text::jsonb) as r(code text, latitude float8, longitude float8))
-select 1`;
+/** The index tables: the fields of a row's JSON, and each column after (type, id) as made from them. */
+const INDEX_TABLES: { table: string; fields: string; columns: Record<string, string> }[] = [
+  { table: 'search_string', fields: 'code text, value text, raw text', columns: { code: 'r.code', value: 'r.value', raw: 'r.raw' } },
+  { table: 'search_token', fields: 'code text, system text, value text', columns: { code: 'r.code', system: 'r.system', value: 'r.value' } },
+  {
+    table: 'search_reference',
+    fields: 'code text, target_type text, target_id text, url text',
+    columns: { code: 'r.code', target_type: 'r.target_type', target_id: 'r.target_id', url: 'r.url' },
+  },
+  { table: 'search_date', fields: 'code text, low text, high text', columns: { code: 'r.code', low: 'r.low::timestamptz', high: 'r.high::timestamptz' } },
+  {
+    table: 'search_quantity',
+    fields: 'code text, system text, unit_code text, unit text, low text, high text',
+    columns: { code: 'r.code', system: 'r.system', unit_code: 'r.unit_code', unit: 'r.unit', low: 'r.low::numeric', high: 'r.high::numeric' },
+  },
+  { table: 'search_text', fields: 'code text, text text', columns: { code: 'r.code', words: "to_tsvector('simple', r.text)" } },
+  { table: 'search_position', fields: 'code text, latitude float8, longitude float8', columns: { code: 'r.code', latitude: 'r.latitude', longitude: 'r.longitude' } },
+];
+
+/**
+ * One statement: for each index table, the resource's rows that the new version no longer has are deleted, and
+ * those it newly has are inserted; a row that stays is not touched. A write that changes one element (a Patient
+ * made inactive) rewrites one row, not the twenty of the resource: deleted rows stay in the indexes as dead
+ * entries until a vacuum, and a value many resources share (a family name searched for) gathered them with
+ * every write of every one of them. The deletes and inserts of one statement see the same snapshot: a row is
+ * deleted only when the new version lacks it, inserted only when the table lacks it, so neither undoes the other.
+ */
+const REPLACE_ROWS = `with\n${INDEX_TABLES.map(({ table, fields, columns }, i) => {
+  const names = Object.keys(columns);
+  const same = (a: string, b: string) => names.map((name) => `${a}.${name} is not distinct from ${b}.${name}`).join(' and ');
+  return `  ${table}_new as materialized (
+    select ${names.map((name) => `${columns[name]} as ${name}`).join(', ')} from jsonb_to_recordset($${i + 3}::text::jsonb) as r(${fields})),
+  ${table}_gone as (
+    delete from ${table} t where t.type = $1 and t.id = $2 and not exists (select 1 from ${table}_new n where ${same('n', 't')})),
+  ${table}_added as (
+    insert into ${table} (type, id, ${names.join(', ')})
+    select $1, $2, ${names.map((name) => `n.${name}`).join(', ')} from ${table}_new n
+    where not exists (select 1 from ${table} t where t.type = $1 and t.id = $2 and ${same('t', 'n')}))`;
+}).join(',\n')}\nselect 1`;
 
 /** A keyed type's tokens and references are keys in its row (src/search/index-keys.ts), not rows. */
 const REPLACE_KEYS = `update resource set index_keys = array(select jsonb_array_elements_text($3::text::jsonb)) where type = $1 and id = $2`;

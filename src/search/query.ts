@@ -5,7 +5,7 @@ import { badRequest, FhirError } from '../fhir/outcome.ts';
 import { RESOURCE_TYPES } from '../fhir/resource-types.ts';
 import type { SearchFilter } from '../store/resource-store.ts';
 import { boundToMs, parseDateRange, toBound, type DateRange } from './date-range.ts';
-import { codePrefix, holdsAnyKey, holdsAnyKeyOf, holdsKeyStarting, keptAsKeys, referenceKeys, tokenKeys, typedReferencePrefix } from './index-keys.ts';
+import { codePrefix, holdsAnyKey, holdsAnyKeyOf, holdsKeyStarting, keptAsKeys, referenceKeys, tokenKeys, tokenSystemPrefix, typedReferencePrefix } from './index-keys.ts';
 import { indexedFor, searchParametersOf, type SearchParameter, type SimpleParameterType } from './parameters.ts';
 import { nearCondition, parseNear } from './near.ts';
 import { foldText } from './text.ts';
@@ -174,16 +174,23 @@ function referenceCondition(ctx: Context, value: string): Condition {
     `(s.target_id = ${bind(id)} and s.target_type in (${parameter.targets.map((target) => bind(target)).join(', ')}) and ${ownUrl(bind)})`;
 }
 
-/** The index key (src/search/index-keys.ts) a value of a keyed type's token or reference parameter matches. */
-function valueKey(ctx: Context, code: string, value: string): string {
-  if (ctx.parameter.type === 'reference' && ctx.modifier !== 'identifier') {
+/**
+ * The index keys (src/search/index-keys.ts) a value of a keyed type's token or reference parameter matches, or,
+ * for `system|` alone, the prefix of those it matches (read without the index).
+ */
+function valueKeys(ctx: Context, code: string, value: string): { keys: string[] } | { prefix: string } {
+  const { parameter } = ctx;
+  if (parameter.type === 'reference' && ctx.modifier !== 'identifier') {
     const reference = parseReference(ctx, value);
-    if ('url' in reference) return referenceKeys.url(code, reference.url);
-    return 'type' in reference ? referenceKeys.typed(code, reference.type, reference.id) : referenceKeys.id(code, reference.id);
+    if ('url' in reference) return { keys: [referenceKeys.url(code, reference.url)] };
+    if ('type' in reference) return { keys: [referenceKeys.typed(code, reference.type, reference.id)] };
+    // A bare id: a reference to it as any of the parameter's target types (FHIR R4 §3.1.1.4.9).
+    const targets = parameter.targets.length > 0 ? parameter.targets : [...RESOURCE_TYPES];
+    return { keys: targets.map((target) => referenceKeys.typed(code, target, reference.id)) };
   }
   const { system, code: token } = parseToken(ctx, value);
-  if (system === undefined) return tokenKeys.value(code, token!);
-  return token === undefined ? tokenKeys.system(code, system!) : tokenKeys.systemValue(code, system, token);
+  if (system === undefined) return { keys: [tokenKeys.value(code, token!)] };
+  return token === undefined ? { prefix: tokenSystemPrefix(code, system!) } : { keys: [tokenKeys.systemValue(code, system, token)] };
 }
 
 /**
@@ -197,9 +204,12 @@ function keyedOccurrenceFilter(ctx: Context, value: string): SearchFilter {
     if (value !== 'true' && value !== 'false') throw invalid(ctx, ':missing takes true or false');
     return (bind) => `${value === 'true' ? 'not ' : ''}${holdsKeyStarting(codePrefix(code), bind)}`;
   }
-  const keys = splitOr(value).map((v) => valueKey(ctx, code, v));
-  if (modifier === 'not') return (bind) => `not ${holdsAnyKey(type, keys, bind)}`;
-  return (bind) => holdsAnyKey(type, keys, bind);
+  const matches = splitOr(value).map((v) => valueKeys(ctx, code, v));
+  const keys = matches.flatMap((match) => ('keys' in match ? match.keys : []));
+  const prefixes = matches.flatMap((match) => ('prefix' in match ? [match.prefix] : []));
+  const holds = (bind: Bind) => [...(keys.length > 0 ? [holdsAnyKey(type, keys, bind)] : []), ...prefixes.map((prefix) => holdsKeyStarting(prefix, bind))].join(' or ');
+  if (modifier === 'not') return (bind) => `not (${holds(bind)})`;
+  return (bind) => `(${holds(bind)})`;
 }
 
 // `s`: a value with a line break is a malformed date too, not a value the pattern fails to match.

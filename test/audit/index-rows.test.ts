@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { denialEvent, LOGIN, LOGIN_SUBTYPE, restEvent, securityEvent, type AuditEventResource } from '../../src/audit/event.ts';
-import { auditIndexRows } from '../../src/audit/index-rows.ts';
+import { auditIndexKeys, auditIndexRows } from '../../src/audit/index-rows.ts';
+import { indexKeysOf } from '../../src/search/index-keys.ts';
 import { extractIndexRows, type IndexRows } from '../../src/search/extract.ts';
 
 const sorted = (rows: IndexRows) =>
@@ -25,6 +26,13 @@ const events: [string, AuditEventResource][] = [
 for (const [name, event] of events) {
   test(`index rows of ${name} are the general extractor's`, () => {
     assert.deepEqual(sorted(auditIndexRows(event)), sorted(extractIndexRows(event)));
+  });
+
+  test(`index keys of ${name}, worked out by shared parts, are those of its rows`, () => {
+    const expected = indexKeysOf(auditIndexRows(event)).sort();
+    assert.ok(expected.length > 0);
+    // Twice: the second time the shared parts' keys are remembered ones.
+    for (let i = 0; i < 2; i++) assert.deepEqual([...new Set(auditIndexKeys(event))].sort(), expected);
   });
 }
 

@@ -12,14 +12,9 @@ from (
     union all
     select id, code || E'\x1fs\x1f' || coalesce(system, '') || E'\x1f' || value from search_token where type = 'AuditEvent'
     union all
-    select id, code || E'\x1fS\x1f' || system from search_token where type = 'AuditEvent' and system is not null
-    union all
     select id, code || E'\x1fu\x1f' || url from search_reference where type = 'AuditEvent' and url is not null
     union all
     select id, code || E'\x1fr\x1f' || target_type || '/' || target_id from search_reference
-    where type = 'AuditEvent' and url is null and target_type is not null and target_id is not null
-    union all
-    select id, code || E'\x1fi\x1f' || target_id from search_reference
     where type = 'AuditEvent' and url is null and target_type is not null and target_id is not null
   ) keys
   group by id
