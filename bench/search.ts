@@ -15,6 +15,7 @@
 //   BENCH_BASE=/path/to/other/checkout   also runs that checkout's server on the same database, in the same rounds (A/B)
 //   BENCH_AUDIT_OFF=1   also runs this checkout's server with WARDEN_AUDIT=false: the audit trail's share
 //   BENCH_CPU_PROF=<dir>: the Warden servers run under `node --cpu-prof` and write their profiles there when they stop
+//   BENCH_SERVER_NODE_ARGS="--max-semi-space-size=32"   node options for the Warden servers (npm start's)
 import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
@@ -205,8 +206,9 @@ interface Target {
 
 async function startTargets(databaseUrl: string): Promise<Target[]> {
   const profileDir = process.env.BENCH_CPU_PROF;
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const warden = async (name: string, cwd: string, env: Record<string, string> = {}): Promise<Target> => {
-    const args = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--import', 'tsx', 'src/main.ts'];
+    const args = [...nodeArgs, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--import', 'tsx', 'src/main.ts'];
     const server = await spawnServer({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', ...env }, { cwd, args });
     if (profileDir) console.log(`${name}: pid ${server.child.pid} (its profile is CPU.*.${server.child.pid}.*.cpuprofile in ${profileDir})`);
     return { name, process: server, cases: CASES };
