@@ -76,15 +76,36 @@ export function auditRecordedRow(event: Resource): DateRow | null {
   return range && { code: 'date', ...range };
 }
 
+interface IndexedPart {
+  part: object | string;
+  add: (rows: Rows) => void;
+}
+
+/**
+ * The parts of an event that have index rows, each with the rows it adds. `part` names it for remembering its
+ * keys: a frozen object is a part events share (event.ts freezes a caller's agents, the codings, a Patient's
+ * entity), a string one of the few values of `action` and `outcome`.
+ */
+function indexedParts(event: Resource): IndexedPart[] {
+  const parts: IndexedPart[] = [];
+  for (const code of ['action', 'outcome'] as const) {
+    const value = event[code];
+    if (typeof value === 'string') parts.push({ part: `${code} ${value}`, add: (rows) => rows.addToken(code, null, value) });
+  }
+  const subtype = event.subtype as Coding[] | undefined;
+  if (Array.isArray(subtype)) parts.push({ part: subtype, add: (rows) => subtype.forEach((coding) => addCoding(rows, 'subtype', coding)) });
+  const type = event.type as Coding | undefined;
+  if (type && typeof type === 'object') parts.push({ part: type, add: (rows) => addCoding(rows, 'type', type) });
+  const agents = event.agent as { who?: Reference }[] | undefined;
+  if (Array.isArray(agents)) parts.push({ part: agents, add: (rows) => agents.forEach((agent) => addReference(rows, 'agent', agent.who)) });
+  for (const entity of (event.entity ?? []) as { what?: Reference }[]) parts.push({ part: entity, add: (rows) => addReference(rows, 'entity', entity.what) });
+  return parts;
+}
+
 /** The rows of the parameters AuditEvent is searched by (src/search/parameters.ts), none of `_profile`, `:text`... */
 export function auditIndexRows(event: Resource): IndexRows {
   const rows = new Rows();
-  if (typeof event.action === 'string') rows.addToken('action', null, event.action);
-  if (typeof event.outcome === 'string') rows.addToken('outcome', null, event.outcome);
-  for (const coding of (event.subtype ?? []) as Coding[]) addCoding(rows, 'subtype', coding);
-  addCoding(rows, 'type', event.type as Coding | undefined);
-  for (const agent of (event.agent ?? []) as { who?: Reference }[]) addReference(rows, 'agent', agent.who);
-  for (const entity of (event.entity ?? []) as { what?: Reference }[]) addReference(rows, 'entity', entity.what);
+  for (const { add } of indexedParts(event)) add(rows);
   const recorded = auditRecordedRow(event);
   return {
     string: [],
@@ -97,51 +118,36 @@ export function auditIndexRows(event: Resource): IndexRows {
   };
 }
 
-/** The index keys of the parts events share (event.ts freezes them): worked out once for each part. */
+/** The keys of shared parts (frozen objects) and of `action` and `outcome` values, worked out once each. */
 const sharedPartKeys = new WeakMap<object, readonly string[]>();
+const valueKeys = new Map<string, readonly string[]>();
 
-function partKeys(part: object, add: (rows: Rows) => void): readonly string[] {
-  const frozen = Object.isFrozen(part);
-  let keys = frozen ? sharedPartKeys.get(part) : undefined;
-  if (keys === undefined) {
-    const rows = new Rows();
-    add(rows);
-    keys = indexKeysOf(rows);
-    if (frozen) sharedPartKeys.set(part, keys);
-  }
-  return keys;
+function keysOf(add: IndexedPart['add']): readonly string[] {
+  const rows = new Rows();
+  add(rows);
+  return indexKeysOf(rows);
 }
 
-const valueTokenKeys = new Map<string, readonly string[]>();
-
-/** action and outcome: a few values, each with its keys once. */
-function valueKeys(code: 'action' | 'outcome', value: string): readonly string[] {
-  const name = `${code} ${value}`;
-  let keys = valueTokenKeys.get(name);
-  if (keys === undefined) {
-    const rows = new Rows();
-    rows.addToken(code, null, value);
-    keys = indexKeysOf(rows);
-    if (valueTokenKeys.size < 100) valueTokenKeys.set(name, keys);
+function partKeys({ part, add }: IndexedPart): readonly string[] {
+  if (typeof part === 'string') {
+    let keys = valueKeys.get(part);
+    if (keys === undefined) {
+      keys = keysOf(add);
+      if (valueKeys.size < 100) valueKeys.set(part, keys);
+    }
+    return keys;
   }
+  if (!Object.isFrozen(part)) return keysOf(add);
+  let keys = sharedPartKeys.get(part);
+  if (keys === undefined) sharedPartKeys.set(part, (keys = keysOf(add)));
   return keys;
 }
 
 /**
- * The index keys (src/search/index-keys.ts) of auditIndexRows' token and reference rows, by parts: an event's
- * agents, codings and Patient entity are shared with other events, and so are their keys. A key may come twice
- * (the Patient of an agent and of an entity): the index and the search read a key once all the same.
+ * The index keys (src/search/index-keys.ts) of auditIndexRows' token and reference rows, part by part, so that
+ * a shared part's keys are worked out once. A key may come twice (the Patient of an agent and of an entity): the
+ * index and the search read a key once all the same.
  */
 export function auditIndexKeys(event: Resource): string[] {
-  const keys: string[] = [];
-  if (typeof event.action === 'string') keys.push(...valueKeys('action', event.action));
-  if (typeof event.outcome === 'string') keys.push(...valueKeys('outcome', event.outcome));
-  if (Array.isArray(event.subtype)) keys.push(...partKeys(event.subtype, (rows) => (event.subtype as Coding[]).forEach((coding) => addCoding(rows, 'subtype', coding))));
-  if (event.type && typeof event.type === 'object') keys.push(...partKeys(event.type, (rows) => addCoding(rows, 'type', event.type as Coding)));
-  if (Array.isArray(event.agent)) {
-    const agents = event.agent as { who?: Reference }[];
-    keys.push(...partKeys(agents, (rows) => agents.forEach((agent) => addReference(rows, 'agent', agent.who))));
-  }
-  for (const entity of (event.entity ?? []) as { what?: Reference }[]) keys.push(...partKeys(entity, (rows) => addReference(rows, 'entity', entity.what)));
-  return keys;
+  return indexedParts(event).flatMap(partKeys);
 }

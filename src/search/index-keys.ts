@@ -15,6 +15,10 @@ export const KEYED_TYPES: ReadonlySet<string> = new Set(['AuditEvent']);
 
 export const keptAsKeys = (type: string): boolean => KEYED_TYPES.has(type);
 
+/** Whether a parameter of this kind on `type` is kept as keys (tokens and references of a keyed type). */
+export const keyedParameter = (type: string, parameterType: string): boolean =>
+  KEYED_TYPES.has(type) && (parameterType === 'token' || parameterType === 'reference');
+
 const SEPARATOR = '\u001f';
 
 const key = (...parts: string[]) => parts.join(SEPARATOR);

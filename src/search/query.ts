@@ -5,7 +5,7 @@ import { badRequest, FhirError } from '../fhir/outcome.ts';
 import { RESOURCE_TYPES } from '../fhir/resource-types.ts';
 import type { SearchFilter } from '../store/resource-store.ts';
 import { boundToMs, parseDateRange, toBound, type DateRange } from './date-range.ts';
-import { codePrefix, holdsAnyKey, holdsAnyKeyOf, holdsKeyStarting, keptAsKeys, referenceKeys, tokenKeys, tokenSystemPrefix, typedReferencePrefix } from './index-keys.ts';
+import { codePrefix, holdsAnyKey, holdsAnyKeyOf, holdsKeyStarting, keptAsKeys, keyedParameter, referenceKeys, tokenKeys, tokenSystemPrefix, typedReferencePrefix } from './index-keys.ts';
 import { indexedFor, searchParametersOf, type SearchParameter, type SimpleParameterType } from './parameters.ts';
 import { nearCondition, parseNear } from './near.ts';
 import { foldText } from './text.ts';
@@ -174,6 +174,12 @@ function referenceCondition(ctx: Context, value: string): Condition {
     `(s.target_id = ${bind(id)} and s.target_type in (${parameter.targets.map((target) => bind(target)).join(', ')}) and ${ownUrl(bind)})`;
 }
 
+/** `:missing=true` or `:missing=false`. */
+function missingValue(ctx: Context, value: string): boolean {
+  if (value !== 'true' && value !== 'false') throw invalid(ctx, ':missing takes true or false');
+  return value === 'true';
+}
+
 /**
  * The index keys (src/search/index-keys.ts) a value of a keyed type's token or reference parameter matches, or,
  * for `system|` alone, the prefix of those it matches (read without the index).
@@ -201,8 +207,8 @@ function keyedOccurrenceFilter(ctx: Context, value: string): SearchFilter {
   const { parameter, modifier, type } = ctx;
   const code = modifier === 'identifier' ? `${parameter.code}:identifier` : parameter.code;
   if (modifier === 'missing') {
-    if (value !== 'true' && value !== 'false') throw invalid(ctx, ':missing takes true or false');
-    return (bind) => `${value === 'true' ? 'not ' : ''}${holdsKeyStarting(codePrefix(code), bind)}`;
+    const missing = missingValue(ctx, value);
+    return (bind) => `${missing ? 'not ' : ''}${holdsKeyStarting(codePrefix(code), bind)}`;
   }
   const matches = splitOr(value).map((v) => valueKeys(ctx, code, v));
   const keys = matches.flatMap((match) => ('keys' in match ? match.keys : []));
@@ -323,7 +329,7 @@ function occurrenceFilter(ctx: Context, value: string): SearchFilter {
     const conditions = splitOr(value).map((v) => dateCondition(ctx, v, 'resource.last_updated', "(resource.last_updated + interval '1 millisecond')"));
     return (bind) => or(conditions, bind);
   }
-  if (keptAsKeys(ctx.type) && (parameter.type === 'token' || parameter.type === 'reference')) return keyedOccurrenceFilter(ctx, value);
+  if (keyedParameter(ctx.type, parameter.type)) return keyedOccurrenceFilter(ctx, value);
   const type = parameter.type as SimpleParameterType;
   const table = TABLES[type];
   const rows = (bind: Bind, where: string, into: string = table, code = parameter.code) =>
@@ -342,8 +348,8 @@ function occurrenceFilter(ctx: Context, value: string): SearchFilter {
     return (bind) => rows(bind, ` and (${or(conditions, bind)})`, 'search_token', `${parameter.code}:of-type`);
   }
   if (modifier === 'missing') {
-    if (value !== 'true' && value !== 'false') throw invalid(ctx, ':missing takes true or false');
-    return (bind) => (value === 'true' ? `not ${rows(bind, '')}` : rows(bind, ''));
+    const missing = missingValue(ctx, value);
+    return (bind) => (missing ? `not ${rows(bind, '')}` : rows(bind, ''));
   }
   const conditions = splitOr(value).map((v) => VALUE_CONDITIONS[type](ctx, v));
   // :not keeps the resources with no matching value, including those with no value at all (FHIR R4 §3.1.1.5.5).

@@ -3,7 +3,7 @@
 // sorts last either way. The id breaks ties, so pages of one search never repeat or skip a resource.
 import { badRequest } from '../fhir/outcome.ts';
 import type { SearchFilter } from '../store/resource-store.ts';
-import { keptAsKeys, keyValueAfter, referencePrefix, tokenValuePrefix } from './index-keys.ts';
+import { keyedParameter, keyValueAfter, referencePrefix, tokenValuePrefix } from './index-keys.ts';
 import { searchParametersOf, type SearchParameter, type SimpleParameterType } from './parameters.ts';
 
 /** At most this many keys: each is a subquery per matched resource. */
@@ -30,7 +30,7 @@ function sortKey(type: string, parameter: SearchParameter, descending: boolean):
   const direction = descending ? 'desc' : 'asc';
   if (parameter.column === 'id') return () => `resource.id ${direction}`;
   if (parameter.column === 'last_updated') return () => `resource.last_updated ${direction}`;
-  if (keptAsKeys(type) && (parameter.type === 'token' || parameter.type === 'reference')) {
+  if (keyedParameter(type, parameter.type)) {
     // By the code (any system) or the Type/id, as on rows.
     const prefix = parameter.type === 'token' ? tokenValuePrefix(parameter.code) : referencePrefix(parameter.code);
     return (bind) => `${keyValueAfter(prefix, descending, bind)} ${direction} nulls last`;
