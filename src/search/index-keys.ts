@@ -71,7 +71,8 @@ type Bind = (value: unknown) => string;
  */
 export function holdsAnyKey(type: string, keys: readonly string[], bind: Bind): string {
   if (keys.length === 0) return 'false';
-  return `(resource.type = ${literalType(type)} and resource.index_keys && array[${keys.map((k) => bind(k)).join(', ')}]::text[])`;
+  // One parameter however many keys: a bare id names a key per target type, and a statement takes 65,535.
+  return holdsAnyKeyOf(type, `select jsonb_array_elements_text(${bind(JSON.stringify(keys))}::text::jsonb)`);
 }
 
 /** Same, for keys made in SQL (a subquery yielding text). */

@@ -170,8 +170,10 @@ function referenceCondition(ctx: Context, value: string): Condition {
   // A bare id matches a reference to any of the parameter's target types (FHIR R4 §3.1.1.4.9).
   const ownUrl = (bind: Bind) => `(s.url is null or s.url = ${bind(`${baseUrl}/`)} || s.target_type || '/' || s.target_id)`;
   if (parameter.targets.length === 0) return (bind) => `(s.target_id = ${bind(id)} and s.target_type is not null and ${ownUrl(bind)})`;
+  // The targets as one parameter: a parameter may point at every type, and a statement takes 65,535 parameters.
+  const targets = JSON.stringify(parameter.targets);
   return (bind) =>
-    `(s.target_id = ${bind(id)} and s.target_type in (${parameter.targets.map((target) => bind(target)).join(', ')}) and ${ownUrl(bind)})`;
+    `(s.target_id = ${bind(id)} and s.target_type in (select jsonb_array_elements_text(${bind(targets)}::text::jsonb)) and ${ownUrl(bind)})`;
 }
 
 /** `:missing=true` or `:missing=false`. */
