@@ -18,6 +18,8 @@ declare module 'autocannon' {
     headers?: Record<string, string>;
     body?: string;
     requests?: Request[];
+    /** Requests per second offered across all connections (a fixed load instead of as many as answered). */
+    overallRate?: number;
   }
   interface Histogram {
     average: number;

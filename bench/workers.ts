@@ -18,6 +18,11 @@ const repo = fileURLToPath(new URL('../', import.meta.url));
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+/**
+ * Requests per second offered to each worker (BENCH_RATE_PER_WORKER: 1 worker gets it, 2 workers twice it), so
+ * that each process is as busy with one worker as with two; unset: as many as the server answers.
+ */
+const ratePerWorker = process.env.BENCH_RATE_PER_WORKER ? Number(process.env.BENCH_RATE_PER_WORKER) : undefined;
 const ROOT = { id: 'bench', secret: 'bench-secret' };
 const BASIC = `Basic ${Buffer.from(`${ROOT.id}:${ROOT.secret}`).toString('base64')}`;
 
@@ -62,11 +67,11 @@ async function startWarden(workers: number, databaseUrl: string, port: number): 
   }
 }
 
-async function measure(url: string, headers: Record<string, string>, seconds: number, server: ChildProcess, database: string): Promise<Figure> {
+async function measure(url: string, headers: Record<string, string>, seconds: number, server: ChildProcess, database: string, workers: number): Promise<Figure> {
   const serverPids = [server.pid!, ...childPids(server.pid!)];
   const postgresPids = await backendPids(database);
   const before = { server: cpuSeconds(serverPids), postgres: cpuSeconds(postgresPids), self: process.cpuUsage() };
-  const result = await autocannon({ url, headers, connections, duration: seconds });
+  const result = await autocannon({ url, headers, connections, duration: seconds, ...(ratePerWorker ? { overallRate: ratePerWorker * workers } : {}) });
   const self = process.cpuUsage(before.self);
   const perRequest = (cpu: number) => (cpu * 1e6) / Math.max(1, result.requests.total);
   return {
@@ -123,7 +128,7 @@ export async function run(): Promise<void> {
       setups.push({ workers, database, server, base: `http://127.0.0.1:${port}`, headers: { [BARE]: { authorization: `Basic ${Buffer.from('bench:bench-secret').toString('base64')}` } } });
     }
     const measureCase = (setup: (typeof setups)[number], what: string, seconds: number) =>
-      measure(`${setup.base}/Patient/p1`, setup.headers[what], seconds, setup.server, new URL(setup.database.url).pathname.slice(1));
+      measure(`${setup.base}/Patient/p1`, setup.headers[what], seconds, setup.server, new URL(setup.database.url).pathname.slice(1), setup.workers);
     for (const setup of setups) for (const what of Object.keys(setup.headers)) await measureCase(setup, what, 2); // warm-up: JIT, caches, pools
     for (let round = 0; round < rounds; round++) {
       for (const what of Object.keys(totals)) {
