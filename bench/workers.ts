@@ -6,6 +6,9 @@
 // 1 and 2 workers): what 2 workers add per request on this machine whatever the server.
 //   DATABASE_URL=postgres://... npx tsx bench/workers.ts   (BENCH_ROUNDS alternating rounds, default 3, of BENCH_DURATION s
 //   per figure, default 10; runs dist/main.js when built)
+//   BENCH_RATE_PER_WORKER=1000   offers each worker that many requests a second (two workers twice as many in all)
+//   instead of as many as answered: a process's CPU per request depends on how busy it is (a busy one reads and
+//   writes many requests per wake-up), and this keeps each process as busy with two workers as with one.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
