@@ -6,6 +6,7 @@
 //   BENCH_ROUNDS=6 BENCH_ROUND_SECONDS=3 BENCH_CONNECTIONS=10 BENCH_ALG=RS256|ES256
 //   BENCH_BASE=/path/to/other/checkout   also runs that checkout's two Wardens in the same rounds (before/after)
 //   BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"   node options for the Warden servers
+//   BENCH_BUILT=1   runs each checkout's Warden from its dist/ build, as `npm start` does (bench/entry.ts)
 // Every server is a process of its own, so each figure carries its CPU per request: Warden's process and its
 // PostgreSQL backends, which a busy machine disturbs far less than throughput. Each round loads every server and
 // case in a new order; a ratio is the median of the rounds' own ratios. The load average is printed.
@@ -20,6 +21,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon, { type Request } from 'autocannon';
 import postgres from 'postgres';
 import { backendPids, cpuSeconds } from './cpu.ts';
+import { scriptArgs } from './entry.ts';
 import { createTestDatabase, freePort } from '../test/helpers/server.ts';
 
 const repo = fileURLToPath(new URL('../', import.meta.url));
@@ -47,7 +49,7 @@ async function spawnServer(name: string, cwd: string, script: string, env: Recor
   const database = created && { ...created, name: new URL(created.url).pathname.slice(1) };
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
+  const child = spawn(process.execPath, [...nodeArgs, ...scriptArgs(cwd, script)], {
     cwd,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', ...env, ...(database ? { DATABASE_URL: database.url } : { WARDEN_DATA_DIR: 'memory://' }) },
     stdio: ['ignore', 'ignore', 'inherit'],

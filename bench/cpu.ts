@@ -44,3 +44,17 @@ export function childPids(pid: number): number[] {
   }
   return children;
 }
+
+/**
+ * The share of the machine's CPU time taken by the hypervisor for other guests (steal, /proc/stat) since this
+ * was called: a virtual machine's neighbours slow every process at once, and no ratio measured meanwhile holds.
+ */
+export function stealMeter(): () => number {
+  const read = () => readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);
+  const before = read();
+  return () => {
+    const delta = read().map((value, i) => value - (before[i] ?? 0));
+    const total = delta.reduce((sum, value) => sum + value, 0);
+    return total > 0 ? (delta[7] ?? 0) / total : 0;
+  };
+}

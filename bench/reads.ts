@@ -12,12 +12,14 @@
 //   BENCH_AUDIT_OFF=1   also runs this checkout with WARDEN_AUDIT=false: what the audit trail's share is
 //   BENCH_CASES=health,basic,bearer   only these cases
 //   BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"   node options for the Warden servers (profiles)
+//   BENCH_BUILT=1   runs each checkout's server from its dist/ build, as `npm start` does (bench/entry.ts)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import postgres from 'postgres';
-import { cpuSeconds } from './cpu.ts';
+import { cpuSeconds, stealMeter } from './cpu.ts';
+import { scriptArgs } from './entry.ts';
 import { createTestDatabase, freePort } from '../test/helpers/server.ts';
 
 const repo = fileURLToPath(new URL('../', import.meta.url));
@@ -57,7 +59,7 @@ async function backendPids(database: Server['database']): Promise<number[]> {
 async function spawnServer(name: string, script: string, cwd: string, nodeArgs: string[], env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
+  const child = spawn(process.execPath, [...nodeArgs, ...scriptArgs(cwd, script)], {
     cwd,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: String(port), ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -126,6 +128,7 @@ export async function run(): Promise<void> {
   const wanted = (process.env.BENCH_CASES ?? 'health,basic,bearer,search').split(',');
   const figures = new Map<string, { rps: number[]; cpu: number[]; serverCpu: number[] }>();
   const loads: number[] = [];
+  const steal = stealMeter();
   try {
     for (const [i, base] of bases.entries()) servers.push(await startWarden(bases.length > 1 ? `base${i + 1}` : 'base', base));
     const warden = await startWarden('this', repo);
@@ -161,7 +164,7 @@ export async function run(): Promise<void> {
       await server.drop?.();
     }
   }
-  console.log(`reads: ${rounds} interleaved rounds of ${roundSeconds} s per case, ${connections} connections, ${process.env.DATABASE_URL ? 'PostgreSQL' : 'embedded store'}; load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`);
+  console.log(`reads: ${rounds} interleaved rounds of ${roundSeconds} s per case, ${connections} connections, ${process.env.DATABASE_URL ? 'PostgreSQL' : 'embedded store'}; load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}; CPU stolen by the hypervisor ${(steal() * 100).toFixed(1)}%`);
   const ratio = (server: string, name: string) => median(figures.get(`${server} ${name}`)?.rps ?? [NaN]) / median(figures.get(`${server} health`)?.rps ?? [NaN]);
   for (const server of servers) {
     for (const name of wanted) {

@@ -13,11 +13,13 @@
 //   BENCH_BASE=/path/to/other/checkout   also runs that checkout's Warden in the same rounds (before/after)
 //   BENCH_AUDIT_OFF=1   also runs a Warden with WARDEN_AUDIT=false: what the audit trail's share is
 //   BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"   node options for the Warden servers
+//   BENCH_BUILT=1   runs each checkout's Warden from its dist/ build, as `npm start` does (bench/entry.ts)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
-import { backendPids, cpuSeconds } from './cpu.ts';
+import { backendPids, cpuSeconds, stealMeter } from './cpu.ts';
+import { scriptArgs } from './entry.ts';
 import { createTestDatabase, freePort } from '../test/helpers/server.ts';
 
 type Alg = 'RS256' | 'ES256';
@@ -56,7 +58,7 @@ async function spawnServer(peer: string, alg: Alg, script: string, cwd: string, 
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const nodeArgs = [WARDEN, BASE, NO_AUDIT].includes(peer) ? (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean) : [];
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
+  const child = spawn(process.execPath, [...nodeArgs, ...scriptArgs(cwd, script)], {
     cwd,
     // One process each: what this benchmark compares (bench/workers.ts measures workers).
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', WARDEN_WORKERS: '1', PORT: String(port), BENCH_ALG: alg, ...env, ...(database && { DATABASE_URL: database.url }) },
@@ -146,6 +148,7 @@ export async function run(): Promise<void> {
   const servers: Server[] = [];
   const figures = new Map<Server, Figure[]>();
   const loads: number[] = [];
+  const steal = stealMeter();
   try {
     for (const alg of algs) servers.push(...(await startServers(alg)));
     for (let round = 0; round <= rounds; round++) {
@@ -167,7 +170,7 @@ export async function run(): Promise<void> {
   const loadAfter = loadavg();
   const store = process.env.DATABASE_URL ? 'PostgreSQL (its backends\' CPU counted as the server\'s)' : 'the embedded store';
   console.log(`client_credentials tokens: ${rounds} interleaved rounds of ${roundSeconds} s per server, ${connections} connections; Warden on ${store}`);
-  console.log(`load average (1, 5, 15 min) before ${loadBefore.map((l) => l.toFixed(1)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(1)).join(' ')}; 1-min during the rounds ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`);
+  console.log(`load average (1, 5, 15 min) before ${loadBefore.map((l) => l.toFixed(1)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(1)).join(' ')}; 1-min during the rounds ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}; CPU stolen by the hypervisor ${(steal() * 100).toFixed(1)}%`);
   for (const alg of algs) {
     const of = (peer: string) => servers.find((server) => server.alg === alg && server.peer === peer);
     for (const server of servers.filter((candidate) => candidate.alg === alg)) {

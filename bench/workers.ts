@@ -15,7 +15,7 @@ import { loadavg } from 'node:os';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createTestDatabase, freePort } from '../test/helpers/server.ts';
-import { backendPids, childPids, cpuSeconds } from './cpu.ts';
+import { backendPids, childPids, cpuSeconds, stealMeter } from './cpu.ts';
 
 const repo = fileURLToPath(new URL('../', import.meta.url));
 const duration = Number(process.env.BENCH_DURATION ?? 10);
@@ -109,6 +109,7 @@ export async function run(): Promise<void> {
     return;
   }
   console.log(`load average before: ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
+  const steal = stealMeter();
   // Every set-up runs side by side and is measured in alternating rounds, so that a change in the machine's
   // other load (it is shared) falls on all alike; each figure sums its rounds.
   const setups: { workers: number; database: { url: string; drop(): Promise<void> }; server: ChildProcess; base: string; headers: Record<string, Record<string, string>> }[] = [];
@@ -166,7 +167,7 @@ export async function run(): Promise<void> {
     const [one, two] = [byWorkers[1], byWorkers[2]];
     console.log(`${''.padEnd(13)} 2 / 1 workers: throughput ${(two.rps / one.rps).toFixed(2)}×, server CPU per request ${(two.server / one.server).toFixed(2)}×`);
   }
-  console.log(`load average after: ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
+  console.log(`load average after: ${loadavg().map((value) => value.toFixed(2)).join(' ')}; CPU stolen by the hypervisor during the run: ${(steal() * 100).toFixed(1)}%`);
   console.log(`${connections} connections, ${rounds} alternating rounds of ${duration} s per figure, on ${(await import('node:os')).availableParallelism()} cores shared by Warden, PostgreSQL and the load generator`);
 }
 
