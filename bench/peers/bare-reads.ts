@@ -5,6 +5,9 @@
 //                        or a Bearer JWT this process verified before, looked up by the token and its expiry
 //                        checked), one prepared `select` by id from Warden's own `resource` table, the stored JSON
 //                        sent as it is with its ETag and Last-Modified
+//   GET /Observation?patient=X&code=Y   a search: the same credential check, one prepared hand-written statement
+//                        over Warden's search index (the page with its total, in id order, at most 100), and a
+//                        searchset Bundle spliced from the stored JSON
 //   POST /token          a JWT for the Bearer case (Basic client authentication), signed with jose
 // Its backends name themselves `bare-reads`, so the bench can tell their CPU from Warden's.
 import { timingSafeEqual } from 'node:crypto';
@@ -67,6 +70,21 @@ app.get<{ Params: { type: string; id: string } }>('/:type/:id', async (request, 
     .header('last-modified', row.last_updated.toUTCString())
     .type('application/fhir+json; charset=utf-8')
     .send(row.resource);
+});
+app.get<{ Querystring: { patient?: string; code?: string } }>('/Observation', async (request, reply) => {
+  if (!(await authorized(request.headers.authorization))) return reply.code(401).send({ error: 'unauthorized' });
+  const { patient = '', code = '' } = request.query;
+  const rows = await sql<{ id: string; resource: string; total: string }[]>`
+    select r.id, r.resource::text as resource, count(*) over () as total from resource r
+    where r.type = 'Observation' and not r.deleted
+      and exists (select 1 from search_reference s where s.type = r.type and s.id = r.id and s.code = 'patient'
+                  and s.target_type = 'Patient' and s.target_id = ${patient})
+      and exists (select 1 from search_token t where t.type = r.type and t.id = r.id and t.code = 'code' and t.value = ${code})
+    order by r.id limit 100`;
+  const entries = rows.map((row) => `{"fullUrl":"${issuer}/Observation/${row.id}","resource":${row.resource},"search":{"mode":"match"}}`);
+  return reply
+    .type('application/fhir+json; charset=utf-8')
+    .send(`{"resourceType":"Bundle","type":"searchset","total":${rows[0]?.total ?? 0},"entry":[${entries.join(',')}]}`);
 });
 app.post('/token', async (request, reply) => {
   if (!basicAuthorized(request.headers.authorization ?? '')) return reply.code(401).send({ error: 'invalid_client' });
