@@ -1,6 +1,6 @@
 // Request bodies: JSON (any +json type), YAML and forms, each bounded in size (by Fastify) and in depth.
 import type { FastifyInstance } from 'fastify';
-import { parse as parseYaml } from 'yaml';
+import { Parser, parse as parseYaml, type CST } from 'yaml';
 import { badRequest } from '../fhir/outcome.ts';
 
 /** U+0000, or half of a surrogate pair without the other half: PostgreSQL's jsonb refuses both. */
@@ -39,12 +39,34 @@ export function parseJsonBody(text: string, maxDepth: number): unknown {
   return value;
 }
 
-/** The yaml library composes recursively: a deep enough document overflows the stack before assertDepth runs. */
+/**
+ * How deeply a YAML text's collections nest, read from its syntax tree, which the yaml library builds without
+ * recursion. It then turns that tree into values recursively, and a text nested deeply enough overflows the stack
+ * in there; V8 may then have to compile a regular expression at the stack's edge (one the library tests scalars
+ * with, whose code a garbage collection dropped), which aborts the whole process instead of throwing ("FATAL
+ * ERROR: RegExpCompiler Allocation failed", seen once in CI on `- - - … x`). So a text too deep is refused first.
+ */
+function yamlDepth(text: string): number {
+  let deepest = 0;
+  const pending: [CST.Token | null | undefined, number][] = [];
+  for (const token of new Parser().parse(text)) pending.push([token, 0]);
+  while (pending.length > 0) {
+    const [token, depth] = pending.pop()!;
+    if (token?.type === 'document') pending.push([token.value, depth]);
+    if (token?.type !== 'block-map' && token?.type !== 'block-seq' && token?.type !== 'flow-collection') continue;
+    deepest = Math.max(deepest, depth + 1);
+    for (const item of token.items) pending.push([item.key, depth + 1], [item.value, depth + 1]);
+  }
+  return deepest;
+}
+
+/** What is left: aliases can nest a document deeper than its text (up to maxAliasCount of them). */
 const isStackOverflow = (error: unknown) =>
   error instanceof RangeError || /maximum call stack size exceeded/i.test(String((error as Error)?.message));
 
 export function parseYamlBody(text: string, maxDepth: number): unknown {
   if (text.trim() === '') return undefined;
+  if (yamlDepth(text) > maxDepth) throw badRequest(`Request body nests deeper than ${maxDepth} levels`, 'structure');
   let value: unknown;
   try {
     // The core schema gives plain JSON values; anchors and aliases are bounded by the library (maxAliasCount).
