@@ -72,6 +72,14 @@ async function spawnServer(name: string, script: string, cwd: string, nodeArgs: 
   return { url, child };
 }
 
+/** The four cases, the same for Warden and the control; `token` is a Bearer token the server issued. */
+const casesWith = (token: string): Server['cases'] => ({
+  health: { path: '/health', headers: {} },
+  basic: { path: '/Patient/p1', headers: { authorization: BASIC } },
+  bearer: { path: '/Patient/p1', headers: { authorization: `Bearer ${token}` } },
+  search: { path: '/Observation?patient=p1&code=8867-4', headers: { authorization: BASIC } },
+});
+
 async function startWarden(name: string, cwd: string, env: Record<string, string> = {}): Promise<Server> {
   const database = process.env.DATABASE_URL ? await createTestDatabase() : undefined;
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -97,12 +105,7 @@ async function startWarden(name: string, cwd: string, env: Record<string, string
   return {
     name, url, child, drop: database?.drop,
     ...(database && { databaseUrl: database.url, database: { name: new URL(database.url).pathname.slice(1), control: false } }),
-    cases: {
-      health: { path: '/health', headers: {} },
-      basic: { path: '/Patient/p1', headers: { authorization: BASIC } },
-      bearer: { path: '/Patient/p1', headers: { authorization: `Bearer ${token}` } },
-      search: { path: '/Observation?patient=p1&code=8867-4', headers: { authorization: BASIC } },
-    },
+    cases: casesWith(token),
   };
 }
 
@@ -113,12 +116,7 @@ async function startControl(warden: Server): Promise<Server> {
   const token = ((await issued.json()) as { access_token: string }).access_token;
   return {
     name: CONTROL, url, child, database: { name: warden.database!.name, control: true },
-    cases: {
-      health: { path: '/health', headers: {} },
-      basic: { path: '/Patient/p1', headers: { authorization: BASIC } },
-      bearer: { path: '/Patient/p1', headers: { authorization: `Bearer ${token}` } },
-      search: { path: '/Observation?patient=p1&code=8867-4', headers: { authorization: BASIC } },
-    },
+    cases: casesWith(token),
   };
 }
 

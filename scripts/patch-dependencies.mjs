@@ -42,41 +42,34 @@ const ORIGINAL = `function Queue(initial = []) {
 }
 `;
 
-const PATCHED = `// Patched by Warden (scripts/patch-dependencies.mjs): remove() searches from the head, and the shifted slots
-// are dropped once they are half the array, which otherwise grows by one slot per query under a steady load.
-function Queue(initial = []) {
-  let xs = initial.slice()
-  let index = 0
-
-  return {
-    get length() {
-      return xs.length - index
-    },
-    remove: (x) => {
-      const at = xs.indexOf(x, index)
+/** The patch: two changes to ORIGINAL, each [what it was, what it becomes], and a line saying so at the top. */
+const CHANGES = [
+  [
+    `      const index = xs.indexOf(x)
+      return index === -1
+        ? null
+        : (xs.splice(index, 1), x)`,
+    `      const at = xs.indexOf(x, index)
       return at === -1
         ? null
-        : (xs.splice(at, 1), x)
-    },
-    push: (x) => (xs.push(x), x),
-    shift: () => {
-      const out = xs[index++]
-
-      if (index === xs.length) {
-        index = 0
-        xs = []
-      } else if (index >= 64 && index * 2 >= xs.length) {
+        : (xs.splice(at, 1), x)`,
+  ],
+  [
+    `      } else {
+        xs[index - 1] = undefined`,
+    `      } else if (index >= 64 && index * 2 >= xs.length) {
         xs = xs.slice(index)
         index = 0
       } else {
-        xs[index - 1] = undefined
-      }
-
-      return out
-    }
-  }
-}
-`;
+        xs[index - 1] = undefined`,
+  ],
+];
+const PATCHED = CHANGES.reduce(
+  (text, [was, becomes]) => text.replace(was, becomes),
+  `// Patched by Warden (scripts/patch-dependencies.mjs): remove() searches from the head, and the shifted slots
+// are dropped once they are half the array, which otherwise grows by one slot per query under a steady load.
+${ORIGINAL}`,
+);
 
 const FILES = [
   { path: 'node_modules/postgres/src/queue.js', exported: 'export default Queue\n\n' },
